@@ -1,0 +1,97 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { waitForHttp } from './net.ts';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const tsxCli = path.join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+
+export interface ComponentProcess {
+  readonly name: string;
+  readonly child: ChildProcess;
+  /** Everything the process wrote, stdout and stderr interleaved (bounded to the last 1 MiB). */
+  output(): string;
+  /** Sends a signal and waits for the exit. */
+  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | null>;
+  exited: Promise<number | null>;
+}
+
+export interface StartOptions {
+  name: string;
+  /** TypeScript entry point, relative to the repository root. */
+  script: string;
+  args?: string[];
+  env?: Record<string, string | undefined>;
+  /** Health URL to poll before resolving. */
+  readyUrl?: string;
+  /** Or a line (substring) the process prints once it is ready. */
+  readyLine?: string;
+  readyTimeoutMs?: number;
+  /** Write output through to this stream with a `[name]` prefix (npm start), else only keep it. */
+  echo?: NodeJS.WritableStream;
+}
+
+/**
+ * Starts a toolkit component as its own Node process (through tsx) and waits until it is
+ * ready. Tests use this so that every server under test is a real, separate process.
+ */
+export async function startComponent(options: StartOptions): Promise<ComponentProcess> {
+  const child = spawn(process.execPath, [tsxCli, path.join(repoRoot, options.script), ...(options.args ?? [])], {
+    cwd: repoRoot,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let buffer = '';
+  let lineWaiter: (() => void) | undefined;
+  const onData = (chunk: Buffer) => {
+    const text = chunk.toString('utf8');
+    buffer = (buffer + text).slice(-1024 * 1024);
+    if (options.echo) {
+      for (const line of text.split('\n')) if (line) options.echo.write(`[${options.name}] ${line}\n`);
+    }
+    if (lineWaiter && options.readyLine && buffer.includes(options.readyLine)) lineWaiter();
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
+
+  const handle: ComponentProcess = {
+    name: options.name,
+    child,
+    output: () => buffer,
+    exited,
+    async stop(signal = 'SIGTERM', timeoutMs = 10_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      try {
+        return await exited;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+
+  const timeoutMs = options.readyTimeoutMs ?? 30_000;
+  const died = exited.then((code) => {
+    throw new Error(`${options.name} exited with code ${code} before it was ready:\n${buffer.slice(-4000)}`);
+  });
+  let ready: Promise<void> = Promise.resolve();
+  if (options.readyUrl) ready = waitForHttp(options.readyUrl, timeoutMs);
+  else if (options.readyLine) {
+    ready = new Promise<void>((resolve, reject) => {
+      if (buffer.includes(options.readyLine!)) return resolve();
+      lineWaiter = resolve;
+      setTimeout(() => reject(new Error(`${options.name} did not print "${options.readyLine}" in ${timeoutMs} ms`)), timeoutMs).unref();
+    });
+  }
+  try {
+    await Promise.race([ready, died]);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  died.catch(() => {});
+  return handle;
+}

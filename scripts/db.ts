@@ -1,0 +1,31 @@
+import { Command } from 'commander';
+import { privateServerStatus, ensurePrivateServer, stopPrivateServer } from './db/private-mariadb.ts';
+
+const program = new Command('db').description('the private MariaDB server the toolkit runs when MYSQL_URL is unset');
+const target = (opts: { test?: boolean }) => ({ name: opts.test ? 'mariadb-test' : 'mariadb', port: opts.test ? 0 : 3307 });
+
+program
+  .command('start')
+  .option('--test', 'the test suite’s server instead of the main one')
+  .action(async (opts) => {
+    const server = await ensurePrivateServer(target(opts));
+    console.log(`${server.reused ? 'reusing' : 'started'} MariaDB pid ${server.pid} at ${server.url} (data ${server.dataDir})`);
+  });
+program
+  .command('stop')
+  .option('--test', 'the test suite’s server instead of the main one')
+  .action(async (opts) => {
+    console.log((await stopPrivateServer(target(opts))) ? 'stopped' : 'not running');
+  });
+program
+  .command('status')
+  .option('--test', 'the test suite’s server instead of the main one')
+  .action(async (opts) => {
+    const state = await privateServerStatus(target(opts));
+    console.log(state ? `running: pid ${state.pid}, mysql://root@127.0.0.1:${state.port}/` : 'not running');
+  });
+
+program.parseAsync().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

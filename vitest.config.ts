@@ -1,0 +1,15 @@
+import { defineConfig } from 'vitest/config';
+
+// Integration suites start real processes (MariaDB, broker, services): give them room,
+// and keep the worker count at the machine's two cores.
+export default defineConfig({
+  test: {
+    include: ['**/*.test.ts'],
+    exclude: ['node_modules/**', '.data/**'],
+    globalSetup: ['test/global-setup.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    pool: 'forks',
+    maxWorkers: 2,
+  },
+});
