@@ -37,11 +37,15 @@ export interface StartOptions {
  * ready. Tests use this so that every server under test is a real, separate process.
  */
 export async function startComponent(options: StartOptions): Promise<ComponentProcess> {
-  const child = spawn(process.execPath, [tsxCli, path.join(repoRoot, options.script), ...(options.args ?? [])], {
-    cwd: repoRoot,
-    env: { ...process.env, ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [tsxCli, path.join(repoRoot, options.script), ...(options.args ?? [])],
+    {
+      cwd: repoRoot,
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let buffer = '';
   let lineWaiter: (() => void) | undefined;
   const onData = (chunk: Buffer) => {
@@ -83,7 +87,10 @@ export async function startComponent(options: StartOptions): Promise<ComponentPr
     ready = new Promise<void>((resolve, reject) => {
       if (buffer.includes(options.readyLine!)) return resolve();
       lineWaiter = resolve;
-      setTimeout(() => reject(new Error(`${options.name} did not print "${options.readyLine}" in ${timeoutMs} ms`)), timeoutMs).unref();
+      setTimeout(
+        () => reject(new Error(`${options.name} did not print "${options.readyLine}" in ${timeoutMs} ms`)),
+        timeoutMs,
+      ).unref();
     });
   }
   try {

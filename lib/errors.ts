@@ -25,11 +25,9 @@ export class ToolkitError extends Error {
 export class ConfigError extends ToolkitError {
   readonly problems: string[];
   constructor(component: string, problems: string[]) {
-    super(
-      'CONFIG_ERR_INVALID',
-      `invalid configuration for ${component}:\n  - ${problems.join('\n  - ')}`,
-      { context: { component } },
-    );
+    super('CONFIG_ERR_INVALID', `invalid configuration for ${component}:\n  - ${problems.join('\n  - ')}`, {
+      context: { component },
+    });
     this.problems = problems;
   }
 }

@@ -1,15 +1,22 @@
 import { Command } from 'commander';
-import { privateServerStatus, ensurePrivateServer, stopPrivateServer } from './db/private-mariadb.ts';
+import { ensurePrivateServer, privateServerStatus, stopPrivateServer } from './db/private-mariadb.ts';
 
-const program = new Command('db').description('the private MariaDB server the toolkit runs when MYSQL_URL is unset');
-const target = (opts: { test?: boolean }) => ({ name: opts.test ? 'mariadb-test' : 'mariadb', port: opts.test ? 0 : 3307 });
+const program = new Command('db').description(
+  'the private MariaDB server the toolkit runs when MYSQL_URL is unset',
+);
+const target = (opts: { test?: boolean }) => ({
+  name: opts.test ? 'mariadb-test' : 'mariadb',
+  port: opts.test ? 0 : 3307,
+});
 
 program
   .command('start')
   .option('--test', 'the test suite’s server instead of the main one')
   .action(async (opts) => {
     const server = await ensurePrivateServer(target(opts));
-    console.log(`${server.reused ? 'reusing' : 'started'} MariaDB pid ${server.pid} at ${server.url} (data ${server.dataDir})`);
+    console.log(
+      `${server.reused ? 'reusing' : 'started'} MariaDB pid ${server.pid} at ${server.url} (data ${server.dataDir})`,
+    );
   });
 program
   .command('stop')

@@ -3,8 +3,16 @@ import { DatabaseError } from './errors.ts';
 
 /** What change data capture needs from the server, with the setting that fixes each. */
 const required: { variable: string; expected: string; fix: string }[] = [
-  { variable: 'log_bin', expected: 'ON', fix: 'start the server with --log-bin (my.cnf: log_bin = mysql-bin)' },
-  { variable: 'binlog_format', expected: 'ROW', fix: 'SET GLOBAL binlog_format = ROW (my.cnf: binlog_format = ROW)' },
+  {
+    variable: 'log_bin',
+    expected: 'ON',
+    fix: 'start the server with --log-bin (my.cnf: log_bin = mysql-bin)',
+  },
+  {
+    variable: 'binlog_format',
+    expected: 'ROW',
+    fix: 'SET GLOBAL binlog_format = ROW (my.cnf: binlog_format = ROW)',
+  },
   {
     variable: 'binlog_row_image',
     expected: 'FULL',

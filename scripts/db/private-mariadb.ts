@@ -5,6 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
 import { repoRoot } from '../../lib/component-process.ts';
+import { envValue } from '../../lib/config.ts';
 import { freePort, isListening, waitFor } from '../../lib/net.ts';
 import { DatabaseError, installHint } from './errors.ts';
 
@@ -28,14 +29,28 @@ interface InstanceState {
   port: number;
 }
 
-const searchPaths = ['/usr/sbin', '/usr/local/sbin', '/usr/bin', '/usr/local/bin', '/opt/homebrew/bin', '/usr/local/mysql/bin'];
+const searchPaths = [
+  '/usr/sbin',
+  '/usr/local/sbin',
+  '/usr/bin',
+  '/usr/local/bin',
+  '/opt/homebrew/bin',
+  '/usr/local/mysql/bin',
+];
 
 export function dataRoot(): string {
-  return process.env.STRANGLER_DATA_DIR ?? path.join(repoRoot, '.data');
+  return envValue('STRANGLER_DATA_DIR') ?? path.join(repoRoot, '.data');
+}
+
+/** Where to look for server binaries: STRANGLER_DB_BIN_DIRS when set, else PATH plus the usual places. */
+function binaryDirs(): string[] {
+  const configured = envValue('STRANGLER_DB_BIN_DIRS');
+  if (configured) return configured.split(path.delimiter);
+  return [...(envValue('PATH') ?? '').split(path.delimiter), ...searchPaths];
 }
 
 async function findBinary(names: string[]): Promise<string | undefined> {
-  const dirs = [...(process.env.PATH ?? '').split(path.delimiter), ...searchPaths];
+  const dirs = binaryDirs();
   for (const name of names) {
     for (const dir of dirs) {
       const candidate = path.join(dir, name);
@@ -99,7 +114,12 @@ const rootUrl = (port: number) => `mysql://root@127.0.0.1:${port}/`;
 
 async function canConnect(port: number): Promise<boolean> {
   try {
-    const conn = await mysql.createConnection({ host: '127.0.0.1', port, user: 'root', connectTimeout: 2000 });
+    const conn = await mysql.createConnection({
+      host: '127.0.0.1',
+      port,
+      user: 'root',
+      connectTimeout: 2000,
+    });
     await conn.end();
     return true;
   } catch {
@@ -115,7 +135,10 @@ async function initialize(server: string, flavor: 'mariadb' | 'mysql', dataDir: 
   }
   const installDb = await findBinary(['mariadb-install-db', 'mysql_install_db']);
   if (!installDb) {
-    throw new DatabaseError('DB_ERR_NO_SERVER_BINARY', `found ${server} but not mariadb-install-db: ${installHint}`);
+    throw new DatabaseError(
+      'DB_ERR_NO_SERVER_BINARY',
+      `found ${server} but not mariadb-install-db: ${installHint}`,
+    );
   }
   await run(installDb, [
     '--no-defaults',
