@@ -1,0 +1,6 @@
+/** What other components embed: the schema runner, the seed, and (server.ts) the monolith itself. */
+export { createShopKnex, ensureDatabase } from './db/connection.ts';
+export { ShopError, shopErrorCodes } from './errors.ts';
+export { migrateLatest, migrateRollback, shopMigrations, shopTables } from './migrations/index.ts';
+export { defaultSeedSize, generateShop, type SeedSize } from './seed/generate.ts';
+export { isShopEmpty, type SeedOptions, type SeedResult, seedShop } from './seed/seed-shop.ts';
