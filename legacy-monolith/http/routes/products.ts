@@ -1,0 +1,37 @@
+import { Router } from 'express';
+import type { Knex } from 'knex';
+import { createProduct, getProduct, listProducts, setStock, updateProduct } from '../../domain/products.ts';
+import { newProductBody, productChangesBody, productListQuery, stockBody } from '../schemas.ts';
+import { parseBody, parseId, parseQuery } from '../validate.ts';
+
+export function productRoutes(knex: Knex): Router {
+  const router = Router();
+
+  router.get('/products', async (req, res) => {
+    const { minPrice, maxPrice, ...query } = parseQuery(productListQuery, req.query);
+    res.json(await listProducts(knex, { ...query, minPriceCents: minPrice, maxPriceCents: maxPrice }));
+  });
+
+  router.get('/products/:id', async (req, res) => {
+    res.json(await getProduct(knex, parseId(req.params.id, 'product')));
+  });
+
+  router.post('/products', async (req, res) => {
+    const { price, ...body } = parseBody(newProductBody, req.body);
+    res.status(201).json(await createProduct(knex, { ...body, priceCents: price }));
+  });
+
+  router.patch('/products/:id', async (req, res) => {
+    const id = parseId(req.params.id, 'product');
+    const { price, ...changes } = parseBody(productChangesBody, req.body);
+    res.json(await updateProduct(knex, id, { ...changes, priceCents: price }));
+  });
+
+  router.put('/products/:id/stock', async (req, res) => {
+    const id = parseId(req.params.id, 'product');
+    const { stock } = parseBody(stockBody, req.body);
+    res.json(await setStock(knex, id, stock));
+  });
+
+  return router;
+}

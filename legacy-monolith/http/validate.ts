@@ -1,0 +1,64 @@
+import type { z } from 'zod';
+import { ShopError, type ShopErrorCode } from '../errors.ts';
+
+/** "items.1.quantity" style paths, as a client would write them: items[1].quantity. */
+function pathText(path: readonly PropertyKey[]): string {
+  return path.reduce<string>(
+    (text, key) =>
+      typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key),
+    '',
+  );
+}
+
+/** Every problem in one message, each naming its field: "price: must be ...; items[0].quantity: ...". */
+export function describeIssues(issues: readonly z.core.$ZodIssue[], root: string): string {
+  return issues
+    .map((issue) => {
+      const where = pathText(issue.path) || root;
+      return `${where}: ${issue.message}`;
+    })
+    .join('; ');
+}
+
+function parseWith<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  code: ShopErrorCode,
+  root: string,
+  prefix: string,
+): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    throw new ShopError(code, `${prefix}${describeIssues(result.error.issues, root)}`);
+  }
+  return result.data;
+}
+
+export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
+  if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new ShopError(
+      'SHOP_ERR_INVALID_BODY',
+      'the request body must be a JSON object sent with Content-Type: application/json',
+    );
+  }
+  return parseWith(schema, body, 'SHOP_ERR_INVALID_BODY', 'body', 'invalid body: ');
+}
+
+export function parseQuery<S extends z.ZodType>(schema: S, query: unknown): z.infer<S> {
+  return parseWith(schema, query ?? {}, 'SHOP_ERR_INVALID_QUERY', 'query', 'invalid query: ');
+}
+
+const idPattern = /^[1-9][0-9]{0,15}$/;
+
+/** Path ids are positive whole numbers; anything else is a 400 naming the parameter. */
+export function parseId(value: unknown, what: string): number {
+  const text = String(value);
+  const id = Number(text);
+  if (!idPattern.test(text) || !Number.isSafeInteger(id)) {
+    throw new ShopError(
+      'SHOP_ERR_INVALID_ID',
+      `${what} id must be a positive whole number, got ${JSON.stringify(text.slice(0, 40))}`,
+    );
+  }
+  return id;
+}
