@@ -69,7 +69,11 @@ export const productChangesBody = z
 export const stockBody = z.strictObject({ stock: z.int().min(0).max(maxStock) });
 
 export const newUserBody = z.strictObject({
-  email: z.email('must be an email address, e.g. ann@example.com').max(255),
+  // Internationalised addresses (Zoë@example.com) are real customers; the domain needs a dot.
+  email: z
+    .email({ pattern: z.regexes.unicodeEmail, error: 'must be an email address, e.g. ann@example.com' })
+    .max(255, 'must be at most 255 characters')
+    .refine((email) => /@[^@]+\.[^@.]+$/.test(email), 'must be an email address, e.g. ann@example.com'),
   name: text(200),
 });
 
