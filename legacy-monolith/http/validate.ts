@@ -34,12 +34,30 @@ function parseWith<S extends z.ZodType>(
   return result.data;
 }
 
+export const maxBodyDepth = 32;
+
+/** Depth of nested arrays/objects, walked without recursion (a 100 KiB body can nest 50 000 deep). */
+function nestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth > max) return true;
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
   if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw new ShopError(
       'SHOP_ERR_INVALID_BODY',
       'the request body must be a JSON object sent with Content-Type: application/json',
     );
+  }
+  // The schemas (and JSON.stringify) recurse; refuse absurd nesting before they see it.
+  if (nestsDeeperThan(body, maxBodyDepth)) {
+    throw new ShopError('SHOP_ERR_INVALID_BODY', `the request body nests deeper than ${maxBodyDepth} levels`);
   }
   return parseWith(schema, body, 'SHOP_ERR_INVALID_BODY', 'body', 'invalid body: ');
 }
