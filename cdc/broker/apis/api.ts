@@ -1,0 +1,24 @@
+import type { RequestContext } from '../broker-context.ts';
+import type { Reader } from '../protocol/reader.ts';
+import type { Writer } from '../protocol/writer.ts';
+
+/** Request decoder and response encoder of one API version (one file per version). */
+export interface VersionCodec<Req, Res> {
+  decode(r: Reader): Req;
+  encode(w: Writer, res: Res): void;
+}
+
+/** Returned by a handler when Kafka sends no response (Produce with acks=0). */
+export const NO_RESPONSE = Symbol('no response');
+
+/** One API: the versions implemented and the handler they share. */
+export interface ApiDefinition<Req = unknown, Res = unknown> {
+  key: number;
+  name: string;
+  versions: Record<number, VersionCodec<Req, Res>>;
+  handle(req: Req, ctx: RequestContext): Res | typeof NO_RESPONSE | Promise<Res | typeof NO_RESPONSE>;
+}
+
+export function defineApi<Req, Res>(def: ApiDefinition<Req, Res>): ApiDefinition {
+  return def as unknown as ApiDefinition;
+}

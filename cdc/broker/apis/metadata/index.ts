@@ -1,0 +1,40 @@
+import { validTopicName } from '../../log/topic-store.ts';
+import { ApiKey } from '../../protocol/api-keys.ts';
+import { ErrorCode } from '../../protocol/error-codes.ts';
+import { defineApi } from '../api.ts';
+import { type MetadataResponse, v4 } from './v4.ts';
+
+/**
+ * One node (id 0) that leads every partition. Unknown topics are created only when the
+ * request allows it (producers, subscribing consumers) AND BROKER_AUTO_CREATE_TOPICS is on;
+ * admin and kcat lookups must not create topics from typos.
+ */
+export const metadata = defineApi({
+  key: ApiKey.Metadata,
+  name: 'Metadata',
+  versions: { 4: v4 },
+  handle(req, ctx) {
+    const { broker } = ctx;
+    const names = req.topics ?? broker.topics.list().map((t) => t.name);
+    const topics: MetadataResponse['topics'] = names.map((name) => {
+      let topic = broker.topics.get(name);
+      if (!topic && !validTopicName(name))
+        return { errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, name, partitions: [] };
+      if (!topic && req.allowAutoTopicCreation && broker.config.autoCreateTopics) {
+        topic = broker.topics.create(name, broker.config.defaultPartitions);
+      }
+      if (!topic) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, name, partitions: [] };
+      return {
+        errorCode: 0,
+        name,
+        partitions: topic.partitions.map((_, index) => ({ errorCode: 0, index, leader: broker.nodeId })),
+      };
+    });
+    return {
+      brokers: [{ nodeId: broker.nodeId, host: broker.advertisedHost, port: broker.advertisedPort }],
+      clusterId: broker.config.clusterId,
+      controllerId: broker.nodeId,
+      topics,
+    };
+  },
+});

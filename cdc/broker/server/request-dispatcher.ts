@@ -1,0 +1,65 @@
+import { NO_RESPONSE } from '../apis/api.ts';
+import { apis } from '../apis/index.ts';
+import type { BrokerContext } from '../broker-context.ts';
+import { MalformedRequestError } from '../errors.ts';
+import { ApiKey, apiNames } from '../protocol/api-keys.ts';
+import { ErrorCode } from '../protocol/error-codes.ts';
+import { Reader } from '../protocol/reader.ts';
+import { Writer } from '../protocol/writer.ts';
+
+/** What the connection does with one frame: answer (body chunks after the correlation id), or not. */
+export type Outcome = { body: Buffer[] | null; correlationId: number };
+
+/**
+ * Request header v1 (every request we parse): api_key int16, api_version int16,
+ * correlation_id int32, client_id nullable string. The first 8 bytes are the same in every
+ * header version, so even a request we cannot parse gets an answer with its correlation id.
+ */
+export async function dispatch(
+  frame: Buffer,
+  broker: BrokerContext,
+  peer: { clientHost: string; closed: AbortSignal },
+): Promise<Outcome> {
+  const r = new Reader(frame);
+  const apiKey = r.int16();
+  const apiVersion = r.int16();
+  const correlationId = r.int32();
+  const api = apis.get(apiKey);
+  const codec = api?.versions[apiVersion];
+  if (!api || !codec) {
+    // librdkafka always opens with ApiVersions v3 and steps down: expected, not worth a warning.
+    const level = apiKey === ApiKey.ApiVersions ? 'debug' : 'warn';
+    broker.log[level](
+      { apiKey, api: apiNames[apiKey] ?? 'unknown', apiVersion, correlationId },
+      'unsupported API or version: answering UNSUPPORTED_VERSION',
+    );
+    return { correlationId, body: unsupported(apiKey, broker) };
+  }
+  const clientId = r.nullableString() ?? '';
+  const req = codec.decode(r);
+  if (r.remaining() !== 0) {
+    throw new MalformedRequestError(
+      `${api.name} v${apiVersion} request has ${r.remaining()} unread trailing bytes`,
+    );
+  }
+  const res = await api.handle(req, { broker, apiVersion, clientId, ...peer });
+  if (res === NO_RESPONSE) return { correlationId, body: null };
+  const w = new Writer();
+  codec.encode(w, res);
+  return { correlationId, body: w.finish() };
+}
+
+/**
+ * ApiVersions at a version we do not know (librdkafka opens with v3): Kafka's answer is a v0
+ * body with error 35 listing the ApiVersions range, and the client retries with v0. For any
+ * other API there is no shape every client could parse; the answer is the correlation id and
+ * error code 35, which is what the error-first responses (and our logs) make of it.
+ */
+function unsupported(apiKey: number, broker: BrokerContext): Buffer[] {
+  const w = new Writer().int16(ErrorCode.UNSUPPORTED_VERSION);
+  if (apiKey === ApiKey.ApiVersions) {
+    const own = broker.apiTable.find((a) => a.key === ApiKey.ApiVersions)!;
+    w.array([own], (w, a) => w.int16(a.key).int16(a.min).int16(a.max));
+  }
+  return w.finish();
+}
