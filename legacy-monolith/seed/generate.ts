@@ -52,7 +52,8 @@ function priceCents(rng: SeededRandom, [min, max]: readonly [number, number]): n
  * some cancelled orders carry a refunded one.
  */
 export function generateShop(size: SeedSize): ShopRows {
-  const rng = new SeededRandom(size.seed);
+  // One stream per table: changing --users does not reshuffle the products, and so on.
+  let rng = SeededRandom.stream(size.seed, 1);
   const rows: ShopRows = {
     users: [],
     products: [],
@@ -75,6 +76,7 @@ export function generateShop(size: SeedSize): ShopRows {
     });
   }
 
+  rng = SeededRandom.stream(size.seed, 2);
   const prices: number[] = [0];
   const stock: number[] = [0];
   const stockTouched: number[] = [0];
@@ -102,6 +104,7 @@ export function generateShop(size: SeedSize): ShopRows {
     });
   }
 
+  rng = SeededRandom.stream(size.seed, 3);
   const orderStep = orderSpan / Math.max(size.orders, 1);
   for (let id = 1; id <= size.orders && size.products > 0 && size.users > 0; id++) {
     const created = orderStart + Math.floor((id - 1) * orderStep + rng.next() * orderStep);

@@ -24,6 +24,11 @@ export class SeededRandom {
     for (let i = 0; i < 12; i++) this.next();
   }
 
+  /** An independent generator for one purpose (a table) under one seed. */
+  static stream(seed: number, stream: number): SeededRandom {
+    return new SeededRandom((seed + Math.imul(stream, 0x9e3779b9)) >>> 0);
+  }
+
   /** Uniform in [0, 1). */
   next(): number {
     const t = (((this.a + this.b) >>> 0) + this.d) >>> 0;
