@@ -7,7 +7,7 @@ import { repoRoot } from '../../lib/component-process.ts';
 describe('shop error codes', () => {
   it('docs/shop.md lists every code with its status, and no stale one', async () => {
     const doc = await readFile(path.join(repoRoot, 'docs/shop.md'), 'utf8');
-    const rows = [...doc.matchAll(/^\| `(SHOP_ERR_[A-Z_]+)` \| (\d{3}) \|/gm)].map((m) => [
+    const rows = [...doc.matchAll(/^\|\s*`(SHOP_ERR_[A-Z_]+)`\s*\|\s*(\d{3})\s*\|/gm)].map((m) => [
       m[1],
       Number(m[2]),
     ]);
