@@ -1,0 +1,22 @@
+#!/usr/bin/env -S node --import tsx
+import { Command } from 'commander';
+import { ToolkitError } from '../lib/errors.ts';
+import { registerLoad } from './cli/load.ts';
+
+/**
+ * The toolkit's command line (the package's `strangler` bin). Each command lives in its own
+ * module and registers itself here; errors end as one clear line with their code, not a stack.
+ */
+const program = new Command('strangler')
+  .description(
+    'rehearse a strangler-fig migration: status, traffic shifts, comparisons, load and guided rehearsals',
+  )
+  .showHelpAfterError('(run strangler --help for the commands)');
+
+registerLoad(program);
+
+program.parseAsync().catch((err: unknown) => {
+  if (err instanceof ToolkitError) console.error(`strangler: ${err.code}: ${err.message}`);
+  else console.error(`strangler: ${err instanceof Error ? err.message : String(err)}`);
+  process.exitCode = 1;
+});
