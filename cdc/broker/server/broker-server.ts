@@ -57,7 +57,8 @@ export class BrokerServer {
       advertisedPort: config.advertisedPort ?? bound.port,
       apiTable: apiTable(),
     };
-    log.info(
+    // Always printed, whatever LOG_LEVEL says: supervisors and tests wait for this line.
+    log.child({}, { level: 'info' }).info(
       {
         host: config.host,
         port: bound.port,
