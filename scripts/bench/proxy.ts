@@ -1,0 +1,248 @@
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { type ComponentProcess, startComponent } from '../../lib/component-process.ts';
+import { freePort, waitForHttp } from '../../lib/net.ts';
+import { featureFor } from '../../strangler-proxy/flags/flag-mapping.ts';
+import { publishBenchmark } from './report.ts';
+
+/**
+ * npm run bench:proxy — one run, one upstream (a fast node:http server in its own process),
+ * three ways in: direct, Debian's nginx as a keep-alive reverse proxy (its own config in a
+ * temp dir, one worker), and the strangler proxy (one process) with a canary route at 50 %.
+ * wrk -t1 -c32 for each, with a Lua script giving every request a random x-user-id so the
+ * canary really splits. Rounds alternate the targets; the median round per target counts.
+ * Bar (issue 5): proxy ≥ 0.6 × nginx req/s and p99 ≤ 2 × nginx p99.
+ */
+const run = promisify(execFile);
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+const connections = 32;
+
+function ensureTools(): void {
+  const missing = ['wrk', 'nginx'].filter((tool) => {
+    try {
+      execFileSync('sh', ['-c', `command -v ${tool} || test -x /usr/sbin/${tool}`], { stdio: 'ignore' });
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  if (missing.length === 0) return;
+  const pkgs = missing.map((t) => (t === 'nginx' ? 'nginx-light' : t));
+  console.error(`installing ${pkgs.join(', ')} with apt-get`);
+  execFileSync(
+    'sh',
+    [
+      '-c',
+      `apt-get install -y -q ${pkgs.join(' ')} || (apt-get update -q && apt-get install -y -q ${pkgs.join(' ')})`,
+    ],
+    {
+      stdio: 'inherit',
+    },
+  );
+}
+
+interface WrkResult {
+  rps: number;
+  p50ms: number;
+  p99ms: number;
+  errors: number;
+}
+
+function toMs(value: string): number {
+  const m = /^([\d.]+)(us|ms|s)$/.exec(value.trim());
+  if (!m) return Number.NaN;
+  const n = Number(m[1]);
+  return m[2] === 'us' ? n / 1000 : m[2] === 's' ? n * 1000 : n;
+}
+
+async function wrk(url: string, script: string, durationS: number): Promise<WrkResult> {
+  const { stdout } = await run(
+    'wrk',
+    ['-t1', `-c${connections}`, `-d${durationS}s`, '--latency', '-s', script, url],
+    {
+      maxBuffer: 1 << 20,
+    },
+  );
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1]);
+  const p50 = /^\s+50%\s+(\S+)/m.exec(stdout)?.[1] ?? '';
+  const p99 = /^\s+99%\s+(\S+)/m.exec(stdout)?.[1] ?? '';
+  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(stdout)?.[1] ?? 0);
+  const sockErr = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
+  const errors = non2xx + (sockErr ? sockErr.slice(1).reduce((a, b) => a + Number(b), 0) : 0);
+  return { rps, p50ms: toMs(p50), p99ms: toMs(p99), errors };
+}
+
+async function startNginx(dir: string, listen: number, upstreamPort: number) {
+  const conf = `worker_processes 1;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/nginx-error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fcgi;
+  uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
+  upstream app { server 127.0.0.1:${upstreamPort}; keepalive 64; }
+  server {
+    listen 127.0.0.1:${listen};
+    location / {
+      proxy_pass http://app;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+    }
+  }
+}
+`;
+  await fs.writeFile(path.join(dir, 'nginx.conf'), conf);
+  const nginxBin = (await run('sh', ['-c', 'command -v nginx || echo /usr/sbin/nginx'])).stdout.trim();
+  const child = spawn(nginxBin, ['-c', path.join(dir, 'nginx.conf'), '-p', dir], { stdio: 'ignore' });
+  await waitForHttp(`http://127.0.0.1:${listen}/products/1`, 10_000);
+  return child;
+}
+
+function median<T>(items: T[], key: (t: T) => number): T {
+  return [...items].sort((a, b) => key(a) - key(b))[Math.floor(items.length / 2)]!;
+}
+
+async function main(): Promise<void> {
+  ensureTools();
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'bench-proxy-'));
+  const script = path.join(dir, 'users.lua');
+  await fs.writeFile(
+    script,
+    'math.randomseed(os.time())\nrequest = function()\n  return wrk.format("GET", "/products/" .. math.random(1, 1000), { ["x-user-id"] = "u" .. math.random(1, 1000000) })\nend\n',
+  );
+  const [upPort, nginxPort, proxyPort, adminPort] = await Promise.all([
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+  ]);
+  const children: ComponentProcess[] = [];
+  let nginx: ReturnType<typeof spawn> | undefined;
+  try {
+    children.push(
+      await startComponent({
+        name: 'upstream',
+        script: 'strangler-proxy/testing/test-upstream.ts',
+        args: [String(upPort), 'upstream', '--fast'],
+        readyLine: 'ready on',
+      }),
+    );
+    nginx = await startNginx(dir, nginxPort, upPort);
+    const upstream = `http://127.0.0.1:${upPort}`;
+    await fs.writeFile(
+      path.join(dir, 'routes.json'),
+      JSON.stringify({
+        legacy: upstream,
+        routes: [
+          { id: 'products', methods: ['GET', 'HEAD'], paths: ['/products', '/products/:id'], new: upstream },
+        ],
+      }),
+    );
+    await fs.writeFile(
+      path.join(dir, 'flags.json'),
+      JSON.stringify({
+        version: 2,
+        features: [featureFor('strangler.products', { mode: 'canary', percent: 50 })],
+      }),
+    );
+    children.push(
+      await startComponent({
+        name: 'proxy',
+        script: 'strangler-proxy/main.ts',
+        env: {
+          PROXY_PORT: String(proxyPort),
+          PROXY_ADMIN_PORT: String(adminPort),
+          PROXY_ROUTES_FILE: path.join(dir, 'routes.json'),
+          STRANGLER_DATA_DIR: dir,
+          PROXY_ADMIN_TOKEN: 'bench-token-0123456789',
+          LOG_LEVEL: 'warn',
+        },
+        readyUrl: `http://127.0.0.1:${adminPort}/health`,
+      }),
+    );
+    await waitForHttp(`http://127.0.0.1:${proxyPort}/products/1`);
+    const targets = {
+      direct: `http://127.0.0.1:${upPort}`,
+      nginx: `http://127.0.0.1:${nginxPort}`,
+      proxy: `http://127.0.0.1:${proxyPort}`,
+    };
+    const load = os.loadavg()[0]!.toFixed(2);
+    const results: Record<keyof typeof targets, WrkResult[]> = { direct: [], nginx: [], proxy: [] };
+    for (const url of Object.values(targets)) await wrk(url, script, 2); // warm-up (JIT, pools)
+    for (let round = 0; round < rounds; round++) {
+      for (const [name, url] of Object.entries(targets) as [keyof typeof targets, string][]) {
+        const r = await wrk(url, script, seconds);
+        results[name].push(r);
+        console.error(
+          `round ${round + 1} ${name.padEnd(6)} ${r.rps.toFixed(0)} req/s  p50 ${r.p50ms} ms  p99 ${r.p99ms} ms  errors ${r.errors}`,
+        );
+      }
+    }
+    const stats = (await (
+      await fetch(`http://127.0.0.1:${adminPort}/stats`, {
+        headers: { authorization: 'Bearer bench-token-0123456789' },
+      })
+    ).json()) as { routes: { target: string; requests: number }[] };
+    const servedNew = stats.routes.filter((r) => r.target === 'new').reduce((a, r) => a + r.requests, 0);
+    const servedAll = stats.routes.reduce((a, r) => a + r.requests, 0);
+    const pick = (name: keyof typeof targets) => median(results[name], (r) => r.rps);
+    const direct = pick('direct');
+    const ng = pick('nginx');
+    const px = pick('proxy');
+    const rpsRatio = px.rps / ng.rps;
+    const p99Ratio = px.p99ms / ng.p99ms;
+    const newShare = servedAll ? servedNew / servedAll : 0;
+    const loadAfter = os.loadavg()[0]!.toFixed(2);
+    const row = (name: string, r: WrkResult) =>
+      `| ${name} | ${r.rps.toFixed(0)} | ${(r.rps / ng.rps).toFixed(2)} | ${r.p50ms.toFixed(2)} | ${r.p99ms.toFixed(2)} | ${(r.p99ms / ng.p99ms).toFixed(2)} | ${r.errors} |`;
+    const markdown = [
+      `wrk -t1 -c${connections} -d${seconds}s, ${rounds} alternating rounds (median by req/s shown), random x-user-id per request; upstream: node:http fixed 13-byte JSON; nginx: 1 worker, upstream keepalive 64; strangler proxy: 1 process, route \`products\` canary 50 % (served by new: ${(newShare * 100).toFixed(1)} %), same upstream on both sides.`,
+      `1-min load average before/after: ${load} / ${loadAfter} (the machine is shared with other helpers; figures are noisy).`,
+      '',
+      '| path | req/s | vs nginx | p50 ms | p99 ms | p99 vs nginx | errors |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+      row('upstream direct', direct),
+      row('nginx reverse proxy', ng),
+      row('strangler proxy (canary 50 %)', px),
+      '',
+      `Bar: proxy ≥ 0.6 × nginx req/s (${rpsRatio.toFixed(2)}: ${rpsRatio >= 0.6 ? 'met' : 'NOT met'}), p99 ≤ 2 × nginx p99 (${p99Ratio.toFixed(2)}: ${p99Ratio <= 2 ? 'met' : 'NOT met'}).`,
+    ].join('\n');
+    console.error(markdown);
+    await publishBenchmark({
+      id: 'proxy',
+      title: 'Strangler proxy vs nginx (issue 5)',
+      command: 'npm run bench:proxy',
+      markdown,
+      summary: {
+        bench: 'proxy',
+        direct_rps: Math.round(direct.rps),
+        nginx_rps: Math.round(ng.rps),
+        proxy_rps: Math.round(px.rps),
+        nginx_p99_ms: ng.p99ms,
+        proxy_p99_ms: px.p99ms,
+        rps_ratio_vs_nginx: Number(rpsRatio.toFixed(3)),
+        p99_ratio_vs_nginx: Number(p99Ratio.toFixed(3)),
+        canary_new_share: Number(newShare.toFixed(3)),
+        load_avg_before: Number(load),
+        bar_met: rpsRatio >= 0.6 && p99Ratio <= 2,
+      },
+    });
+  } finally {
+    nginx?.kill('SIGTERM');
+    await Promise.allSettled(children.map((c) => c.stop()));
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,97 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { repoRoot } from '../lib/component-process.ts';
+import { boolFlag, loadConfig, port } from '../lib/config.ts';
+import { dataRoot } from '../scripts/db/private-mariadb.ts';
+
+const ms = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
+const bytes = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
+const headerName = (fallback: string) =>
+  z
+    .string()
+    .regex(/^[a-z0-9-]+$/i, 'a header name such as x-user-id')
+    .default(fallback)
+    .transform((v) => v.toLowerCase());
+
+/** Every setting of the proxy: env name, type, default. docs/proxy.md lists them. */
+const shape = {
+  port: port(8080),
+  host: z.string().default('127.0.0.1'),
+  adminPort: port(8081),
+  adminHost: z.string().default('127.0.0.1'),
+  adminToken: z.string().min(16, 'at least 16 characters').optional(),
+  dataDir: z.string().default(dataRoot()),
+  routesFile: z.string().default(path.join(repoRoot, 'strangler.routes.json')),
+  flagsFile: z.string().optional(),
+  targetHeader: headerName('x-strangler-target'),
+  userHeader: headerName('x-user-id'),
+  userCookie: z.string().default('uid'),
+  sessionCookie: z.string().default('sid'),
+  trustForwarded: boolFlag(false),
+  maxBodyBytes: bytes(100 * 1024 * 1024),
+  maxHeaderBytes: bytes(16 * 1024),
+  connectionsPerUpstream: z.coerce.number().int().min(1).default(64),
+  pipelining: z.coerce.number().int().min(1).max(16).default(1),
+  connectTimeoutMs: ms(2000),
+  captureMaxBytes: bytes(1024 * 1024),
+  shadowConcurrency: z.coerce.number().int().min(1).default(16),
+  breakerErrorPercent: z.coerce.number().min(1).max(100).default(50),
+  breakerVolume: z.coerce.number().int().min(1).default(5),
+  breakerResetMs: ms(5000),
+  breakerWindowMs: ms(10_000),
+  unleashUrl: z.string().url().optional(),
+  unleashApiToken: z.string().optional(),
+  unleashAdminToken: z.string().optional(),
+  unleashProject: z.string().default('default'),
+  unleashEnvironment: z.string().default('development'),
+  unleashRefreshMs: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(2000, 'at most 2000 so a flag change lands within 2 s')
+    .default(1000),
+};
+
+const env = {
+  port: 'PROXY_PORT',
+  host: 'PROXY_HOST',
+  adminPort: 'PROXY_ADMIN_PORT',
+  adminHost: 'PROXY_ADMIN_HOST',
+  adminToken: 'PROXY_ADMIN_TOKEN',
+  dataDir: 'STRANGLER_DATA_DIR',
+  routesFile: 'PROXY_ROUTES_FILE',
+  flagsFile: 'PROXY_FLAGS_FILE',
+  targetHeader: 'PROXY_TARGET_HEADER',
+  userHeader: 'PROXY_USER_HEADER',
+  userCookie: 'PROXY_USER_COOKIE',
+  sessionCookie: 'PROXY_SESSION_COOKIE',
+  trustForwarded: 'PROXY_TRUST_FORWARDED',
+  maxBodyBytes: 'PROXY_MAX_BODY_BYTES',
+  maxHeaderBytes: 'PROXY_MAX_HEADER_BYTES',
+  connectionsPerUpstream: 'PROXY_UPSTREAM_CONNECTIONS',
+  pipelining: 'PROXY_UPSTREAM_PIPELINING',
+  connectTimeoutMs: 'PROXY_CONNECT_TIMEOUT_MS',
+  captureMaxBytes: 'PROXY_CAPTURE_MAX_BYTES',
+  shadowConcurrency: 'PROXY_SHADOW_CONCURRENCY',
+  breakerErrorPercent: 'PROXY_BREAKER_ERROR_PERCENT',
+  breakerVolume: 'PROXY_BREAKER_VOLUME',
+  breakerResetMs: 'PROXY_BREAKER_RESET_MS',
+  breakerWindowMs: 'PROXY_BREAKER_WINDOW_MS',
+  unleashUrl: 'UNLEASH_URL',
+  unleashApiToken: 'UNLEASH_API_TOKEN',
+  unleashAdminToken: 'UNLEASH_ADMIN_TOKEN',
+  unleashProject: 'UNLEASH_PROJECT',
+  unleashEnvironment: 'UNLEASH_ENVIRONMENT',
+  unleashRefreshMs: 'UNLEASH_REFRESH_MS',
+} as const;
+
+export type ProxyConfig = ReturnType<typeof loadProxyConfig>;
+
+export function loadProxyConfig(overrides: Parameters<typeof loadConfig<typeof shape>>[3] = {}) {
+  const config = loadConfig('strangler-proxy', shape, env, overrides);
+  return Object.freeze({
+    ...config,
+    flagsFile: config.flagsFile ?? path.join(config.dataDir, 'flags.json'),
+    tokenFile: path.join(config.dataDir, 'proxy-admin.token'),
+  });
+}

@@ -1,0 +1,48 @@
+import { ToolkitError } from '../lib/errors.ts';
+
+/**
+ * The proxy's error codes. A retired code is never reused; docs/proxy.md lists every code.
+ * `status` is what a client sees when the error ends a request.
+ */
+export const proxyErrorCodes = {
+  PROXY_ERR_ROUTE_FILE_INVALID: 'the route table file does not validate',
+  PROXY_ERR_ROUTE_FILE_UNREADABLE: 'the route table file cannot be read or parsed as JSON',
+  PROXY_ERR_FLAG_FILE_INVALID: 'the local flag file does not validate',
+  PROXY_ERR_BAD_REQUEST_TARGET: 'the request target is not an origin-form path the proxy accepts',
+  PROXY_ERR_BAD_PATH: 'the path uses an encoding trick (encoded slash, double encoding, backslash)',
+  PROXY_ERR_MALFORMED_REQUEST: 'the HTTP request could not be parsed',
+  PROXY_ERR_HEADERS_TOO_LARGE: 'the request headers are larger than the configured limit',
+  PROXY_ERR_BODY_TOO_LARGE: 'the request body is larger than the configured limit',
+  PROXY_ERR_UPSTREAM_TIMEOUT: 'the upstream did not answer in time',
+  PROXY_ERR_UPSTREAM_UNREACHABLE: 'the upstream refused or dropped the connection',
+  PROXY_ERR_UPSTREAM_BAD_RESPONSE: 'the upstream sent a malformed response',
+  PROXY_ERR_UNKNOWN_ROUTE: 'no route with that id',
+  PROXY_ERR_BAD_SHIFT: 'a shift target must be a percentage 0-100 or a mode',
+  PROXY_ERR_UNLEASH_ADMIN: 'the Unleash Admin API refused a flag change',
+  PROXY_ERR_UNAUTHORIZED: 'the admin API needs the bearer token',
+} as const;
+
+export type ProxyErrorCode = keyof typeof proxyErrorCodes;
+
+export class ProxyError extends ToolkitError {
+  declare readonly code: ProxyErrorCode;
+  readonly status: number;
+  constructor(
+    code: ProxyErrorCode,
+    message: string,
+    options: {
+      status?: number;
+      retriable?: boolean;
+      cause?: unknown;
+      context?: Record<string, unknown>;
+    } = {},
+  ) {
+    super(code, message, options);
+    this.status = options.status ?? 500;
+  }
+}
+
+/** The JSON body every proxy-generated error carries (same shape as the shop's errors). */
+export function errorBody(code: ProxyErrorCode, message: string): string {
+  return JSON.stringify({ error: { code, message } });
+}

@@ -1,0 +1,81 @@
+import type { Dispatcher } from 'undici';
+import { clientResponseHeaders } from './headers.ts';
+import type { RequestState } from './request-state.ts';
+
+export type AttemptOutcome =
+  | { kind: 'served'; status: number }
+  /** A 5xx the proxy kept from the client because it may still fall back to legacy. */
+  | { kind: 'discarded-5xx'; status: number }
+  | { kind: 'error'; err: Error; responseStarted: boolean };
+
+/**
+ * One forwarding attempt as an undici dispatch handler (the low-level callback interface:
+ * no promise, no Readable, no parsed headers object per response). Response bytes are
+ * written to the client as they arrive, with backpressure both ways: when the client socket
+ * is full, undici stops reading from the upstream until 'drain'.
+ */
+export class ForwardAttempt implements Dispatcher.DispatchHandler {
+  #abort: ((err?: Error) => void) | undefined;
+  #resume: (() => void) | undefined;
+  #discard = false;
+  #started = false;
+  #finished = false;
+  readonly #onDrain = () => this.#resume?.();
+
+  constructor(
+    private readonly state: RequestState,
+    private readonly side: 'legacy' | 'new',
+    /** Keep a 5xx from the client (the caller will fall back). */
+    private readonly holdBack5xx: boolean,
+    private readonly done: (outcome: AttemptOutcome) => void,
+  ) {}
+
+  abort(err: Error): void {
+    if (!this.#finished) this.#abort?.(err);
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.#abort = abort;
+    this.state.attempt = this;
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    if (statusCode < 200) return true;
+    const state = this.state;
+    state.status = statusCode;
+    if (statusCode >= 500 && this.holdBack5xx) {
+      this.#discard = true;
+      return true;
+    }
+    this.#resume = resume;
+    this.#started = true;
+    const headers = clientResponseHeaders(rawHeaders, state.targetHeader, this.side);
+    if (state.capture) state.responseHeaders = headers;
+    state.res.writeHead(statusCode, headers);
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.#discard) return true;
+    const state = this.state;
+    if (state.capture) state.teeResponse(chunk);
+    const ok = state.res.write(chunk);
+    if (!ok) state.res.once('drain', this.#onDrain);
+    return ok;
+  }
+
+  onComplete(): void {
+    this.#finished = true;
+    if (this.#discard) {
+      this.done({ kind: 'discarded-5xx', status: this.state.status });
+      return;
+    }
+    this.state.res.end();
+    this.done({ kind: 'served', status: this.state.status });
+  }
+
+  onError(err: Error): void {
+    this.#finished = true;
+    this.done({ kind: 'error', err, responseStarted: this.#started });
+  }
+}

@@ -1,0 +1,188 @@
+import { randomFillSync } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+
+/**
+ * Header hygiene in both directions, working on flat raw arrays ([name, value, name, value…])
+ * so nothing builds a headers object on the hot path.
+ *
+ * Dropped towards the upstream: hop-by-hop headers (RFC 9110 §7.6.1) and any header the
+ * client's Connection header names; Host (the upstream's own host is sent, so a Host game
+ * cannot steer anything); Expect (the proxy answers 100-continue itself); the forwarding
+ * headers, which the proxy rewrites: X-Forwarded-For/-Host/-Proto and Forwarded are replaced
+ * (or appended to when PROXY_TRUST_FORWARDED says an edge in front is trusted).
+ * `traceparent` keeps the caller's trace id with a new parent id for this hop, or starts a
+ * trace when absent or malformed.
+ */
+const hopByHop = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+const rewritten = new Set([
+  'host',
+  'expect',
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+  'forwarded',
+  'traceparent',
+]);
+
+const traceparentPattern = /^([0-9a-f]{2})-([0-9a-f]{32})-[0-9a-f]{16}-([0-9a-f]{2})$/;
+
+export interface RequestHeaderResult {
+  headers: string[];
+  traceparent: string;
+  /** The header named by PROXY_USER_HEADER, and Cookie, picked up on the way for stickiness. */
+  userHeader: string | undefined;
+  cookie: string | undefined;
+  contentLength: string | undefined;
+  chunked: boolean;
+}
+
+export function upstreamRequestHeaders(
+  req: IncomingMessage,
+  userHeader: string,
+  trustForwarded: boolean,
+): RequestHeaderResult {
+  const raw = req.rawHeaders;
+  const out: string[] = [];
+  let connectionTokens: Set<string> | undefined;
+  let host = '';
+  let xff: string | undefined;
+  let xfh: string | undefined;
+  let xfp: string | undefined;
+  let forwarded: string | undefined;
+  let traceparent: string | undefined;
+  let user: string | undefined;
+  let cookie: string | undefined;
+  let contentLength: string | undefined;
+  let chunked = false;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    const value = raw[i + 1]!;
+    if (name === 'connection') {
+      if (value !== 'keep-alive' && value !== 'close') {
+        for (const token of value.split(',')) {
+          const t = token.trim().toLowerCase();
+          if (!t) continue;
+          connectionTokens ??= new Set();
+          connectionTokens.add(t);
+        }
+      }
+      continue;
+    }
+    if (hopByHop.has(name)) {
+      if (name === 'transfer-encoding') chunked = true;
+      continue;
+    }
+    if (rewritten.has(name)) {
+      if (name === 'host') host = value;
+      else if (name === 'x-forwarded-for') xff = xff === undefined ? value : `${xff}, ${value}`;
+      else if (name === 'x-forwarded-host') xfh ??= value;
+      else if (name === 'x-forwarded-proto') xfp ??= value;
+      else if (name === 'forwarded') forwarded = forwarded === undefined ? value : `${forwarded}, ${value}`;
+      else if (name === 'traceparent') traceparent ??= value;
+      continue;
+    }
+    if (name === userHeader) user ??= value;
+    else if (name === 'content-length') contentLength = value;
+    else if (name === 'cookie') cookie = cookie === undefined ? value : `${cookie}; ${value}`;
+    out.push(name, value);
+  }
+  if (connectionTokens) {
+    for (let i = out.length - 2; i >= 0; i -= 2) {
+      if (connectionTokens.has(out[i]!)) out.splice(i, 2);
+    }
+  }
+  const client = req.socket.remoteAddress ?? 'unknown';
+  const proto = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+  const node = client.includes(':') ? `"[${client}]"` : client;
+  const hop = `for=${node};host=${quoteIfNeeded(host)};proto=${proto}`;
+  out.push('x-forwarded-for', trustForwarded && xff ? `${xff}, ${client}` : client);
+  out.push('x-forwarded-host', trustForwarded && xfh ? xfh : host);
+  out.push('x-forwarded-proto', trustForwarded && xfp ? xfp : proto);
+  out.push('forwarded', trustForwarded && forwarded ? `${forwarded}, ${hop}` : hop);
+  const tp = nextTraceparent(traceparent);
+  out.push('traceparent', tp);
+  return { headers: out, traceparent: tp, userHeader: user, cookie, contentLength, chunked };
+}
+
+function quoteIfNeeded(value: string): string {
+  return /^[A-Za-z0-9.\-_~!#$&'*+^`|]+$/.test(value) ? value : `"${value.replace(/["\\]/g, '\\$&')}"`;
+}
+
+/** Keeps trace id and flags from a valid caller traceparent, with a fresh span id for this hop. */
+export function nextTraceparent(incoming: string | undefined): string {
+  const m = incoming === undefined ? null : traceparentPattern.exec(incoming);
+  if (m && m[1] !== 'ff' && !/^0+$/.test(m[2]!)) return `00-${m[2]}-${randomHex(8)}-${m[3]}`;
+  return `00-${randomHex(16)}-${randomHex(8)}-01`;
+}
+
+// One kernel call per 512 ids instead of one per request.
+const pool = Buffer.alloc(4096);
+let poolAt = pool.length;
+function randomHex(bytes: number): string {
+  if (poolAt + bytes > pool.length) {
+    randomFillSync(pool);
+    poolAt = 0;
+  }
+  const hex = pool.toString('hex', poolAt, poolAt + bytes);
+  poolAt += bytes;
+  return hex;
+}
+
+const responseDrop = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'trailer',
+  'upgrade',
+]);
+
+/**
+ * Upstream response headers (undici's raw Buffers) to a flat array for res.writeHead, minus
+ * hop-by-hop ones, plus the header naming the side that served.
+ */
+export function clientResponseHeaders(raw: Buffer[], targetHeader: string, side: string): string[] {
+  const out: string[] = [];
+  let connectionTokens: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toString('latin1');
+    const lower = name.toLowerCase();
+    if (lower === 'connection') connectionTokens = raw[i + 1]!.toString('latin1').toLowerCase();
+    if (responseDrop.has(lower) || lower === targetHeader) continue;
+    out.push(name, raw[i + 1]!.toString('latin1'));
+  }
+  if (connectionTokens && connectionTokens !== 'keep-alive' && connectionTokens !== 'close') {
+    const named = new Set(connectionTokens.split(',').map((t) => t.trim()));
+    for (let i = out.length - 2; i >= 0; i -= 2) if (named.has(out[i]!.toLowerCase())) out.splice(i, 2);
+  }
+  out.push(targetHeader, side);
+  return out;
+}
+
+/** Picks a cookie's value out of a Cookie header without building a map. */
+export function cookieValue(cookie: string | undefined, name: string): string | undefined {
+  if (!cookie || !name) return undefined;
+  let at = 0;
+  for (;;) {
+    at = cookie.indexOf(name, at);
+    if (at === -1) return undefined;
+    const before = at === 0 ? ' ' : cookie[at - 1]!;
+    if ((before === ' ' || before === ';') && cookie[at + name.length] === '=') {
+      const start = at + name.length + 1;
+      const end = cookie.indexOf(';', start);
+      const value = (end === -1 ? cookie.slice(start) : cookie.slice(start, end)).trim();
+      return value || undefined;
+    }
+    at += name.length;
+  }
+}

@@ -1,0 +1,52 @@
+import type { ProxyErrorCode } from '../errors.ts';
+
+/**
+ * Classifies an upstream failure in one place: the status a client sees, and whether the
+ * upstream can have received the request (only a connection that never opened is certain
+ * not to have — that is what makes a non-idempotent fallback safe).
+ */
+export interface UpstreamFailure {
+  status: number;
+  code: ProxyErrorCode;
+  neverReceived: boolean;
+  reason: 'refused' | 'timeout' | 'reset' | 'bad-response' | 'body-too-large' | 'error';
+}
+
+const notConnected = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+export function classifyUpstreamError(err: unknown): UpstreamFailure {
+  const code = (err as { code?: string } | undefined)?.code ?? '';
+  if (code === 'PROXY_ERR_BODY_TOO_LARGE')
+    return { status: 413, code: 'PROXY_ERR_BODY_TOO_LARGE', neverReceived: false, reason: 'body-too-large' };
+  if (notConnected.has(code))
+    return {
+      status: code === 'UND_ERR_CONNECT_TIMEOUT' ? 504 : 502,
+      code:
+        code === 'UND_ERR_CONNECT_TIMEOUT' ? 'PROXY_ERR_UPSTREAM_TIMEOUT' : 'PROXY_ERR_UPSTREAM_UNREACHABLE',
+      neverReceived: true,
+      reason: code === 'UND_ERR_CONNECT_TIMEOUT' ? 'timeout' : 'refused',
+    };
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'ETIMEDOUT')
+    return { status: 504, code: 'PROXY_ERR_UPSTREAM_TIMEOUT', neverReceived: false, reason: 'timeout' };
+  if (
+    code === 'HPE_INVALID_CONSTANT' ||
+    code.startsWith('HPE_') ||
+    code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH'
+  )
+    return {
+      status: 502,
+      code: 'PROXY_ERR_UPSTREAM_BAD_RESPONSE',
+      neverReceived: false,
+      reason: 'bad-response',
+    };
+  if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE')
+    return { status: 502, code: 'PROXY_ERR_UPSTREAM_UNREACHABLE', neverReceived: false, reason: 'reset' };
+  return { status: 502, code: 'PROXY_ERR_UPSTREAM_UNREACHABLE', neverReceived: false, reason: 'error' };
+}

@@ -1,0 +1,182 @@
+import { Registry } from 'prom-client';
+import type { BreakerState } from './breakers.ts';
+
+/**
+ * Request statistics kept as plain numbers on the hot path (one object per route×target,
+ * a Map per status) and turned into Prometheus metrics only when /metrics is scraped, so
+ * no label hashing happens per request.
+ */
+const bucketsSeconds = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export class RouteTargetStats {
+  readonly byStatus = new Map<number, number>();
+  readonly buckets = new Float64Array(bucketsSeconds.length);
+  count = 0;
+  sumSeconds = 0;
+  constructor(
+    readonly route: string,
+    readonly target: string,
+  ) {}
+
+  record(status: number, seconds: number): void {
+    this.count++;
+    this.sumSeconds += seconds;
+    this.byStatus.set(status, (this.byStatus.get(status) ?? 0) + 1);
+    for (let i = 0; i < bucketsSeconds.length; i++) {
+      if (seconds <= bucketsSeconds[i]!) {
+        this.buckets[i]!++;
+        break;
+      }
+    }
+  }
+}
+
+export class ProxyStats {
+  readonly #records = new Map<string, RouteTargetStats>();
+  readonly fallbacks = new Map<string, number>();
+  readonly rejected = new Map<string, number>();
+  shadowSent = 0;
+  shadowDropped = 0;
+  shadowFailed = 0;
+
+  /** Cache the record on the caller side where possible; this lookup is the slow path. */
+  recordFor(route: string, target: string): RouteTargetStats {
+    const key = `${route}\u0000${target}`;
+    let rec = this.#records.get(key);
+    if (!rec) {
+      rec = new RouteTargetStats(route, target);
+      this.#records.set(key, rec);
+    }
+    return rec;
+  }
+
+  fallback(route: string, reason: string): void {
+    const key = `${route}\u0000${reason}`;
+    this.fallbacks.set(key, (this.fallbacks.get(key) ?? 0) + 1);
+  }
+
+  reject(reason: string): void {
+    this.rejected.set(reason, (this.rejected.get(reason) ?? 0) + 1);
+  }
+
+  records(): RouteTargetStats[] {
+    return [...this.#records.values()];
+  }
+
+  /** The admin API's JSON view. */
+  summary() {
+    return {
+      routes: this.records().map((r) => ({
+        route: r.route,
+        target: r.target,
+        requests: r.count,
+        byStatus: Object.fromEntries(r.byStatus),
+        meanLatencyMs: r.count ? Math.round((r.sumSeconds / r.count) * 1e6) / 1e3 : 0,
+      })),
+      fallbacks: [...this.fallbacks].map(([k, n]) => {
+        const [route, reason] = k.split('\u0000');
+        return { route, reason, count: n };
+      }),
+      rejected: Object.fromEntries(this.rejected),
+      shadow: { sent: this.shadowSent, dropped: this.shadowDropped, failed: this.shadowFailed },
+    };
+  }
+}
+
+type Value = { labels: Record<string, string | number>; value: number; metricName?: string };
+
+/** A prom-client registry whose metrics read ProxyStats at scrape time. */
+export function createRegistry(stats: ProxyStats, breakers: () => [string, BreakerState][]): Registry {
+  const registry = new Registry();
+  const metric = (name: string, help: string, type: string, values: () => Value[]) => ({
+    name,
+    help,
+    type,
+    aggregator: 'sum',
+    get: async () => ({ name, help, type, values: values(), aggregator: 'sum' }),
+  });
+  const add = (m: ReturnType<typeof metric>) => registry.registerMetric(m as never);
+  add(
+    metric('strangler_proxy_requests_total', 'Requests by route, serving target and status', 'counter', () =>
+      stats.records().flatMap((r) =>
+        [...r.byStatus].map(([status, value]) => ({
+          labels: { route: r.route, target: r.target, status },
+          value,
+        })),
+      ),
+    ),
+  );
+  add(
+    metric(
+      'strangler_proxy_request_duration_seconds',
+      'Time to the end of the response, by route and target',
+      'histogram',
+      () =>
+        stats.records().flatMap((r) => {
+          const labels = { route: r.route, target: r.target };
+          const out: Value[] = [];
+          let cumulative = 0;
+          bucketsSeconds.forEach((le, i) => {
+            cumulative += r.buckets[i]!;
+            out.push({
+              metricName: 'strangler_proxy_request_duration_seconds_bucket',
+              labels: { ...labels, le },
+              value: cumulative,
+            });
+          });
+          out.push({
+            metricName: 'strangler_proxy_request_duration_seconds_bucket',
+            labels: { ...labels, le: '+Inf' },
+            value: r.count,
+          });
+          out.push({
+            metricName: 'strangler_proxy_request_duration_seconds_sum',
+            labels,
+            value: r.sumSeconds,
+          });
+          out.push({ metricName: 'strangler_proxy_request_duration_seconds_count', labels, value: r.count });
+          return out;
+        }),
+    ),
+  );
+  add(
+    metric(
+      'strangler_proxy_fallbacks_total',
+      'Requests the new side failed and legacy served, by route and reason',
+      'counter',
+      () =>
+        [...stats.fallbacks].map(([k, value]) => {
+          const [route, reason] = k.split('\u0000');
+          return { labels: { route: route!, reason: reason! }, value };
+        }),
+    ),
+  );
+  add(
+    metric(
+      'strangler_proxy_rejected_total',
+      'Requests the proxy refused itself (400, 413, 431), by reason',
+      'counter',
+      () => [...stats.rejected].map(([reason, value]) => ({ labels: { reason }, value })),
+    ),
+  );
+  add(
+    metric(
+      'strangler_proxy_breaker_state',
+      'Circuit breaker per new upstream: 0 closed, 1 half-open, 2 open',
+      'gauge',
+      () =>
+        breakers().map(([upstream, state]) => ({
+          labels: { upstream },
+          value: state === 'closed' ? 0 : state === 'half-open' ? 1 : 2,
+        })),
+    ),
+  );
+  add(
+    metric('strangler_proxy_shadow_requests_total', 'Background shadow copies by outcome', 'counter', () => [
+      { labels: { outcome: 'sent' }, value: stats.shadowSent },
+      { labels: { outcome: 'dropped' }, value: stats.shadowDropped },
+      { labels: { outcome: 'failed' }, value: stats.shadowFailed },
+    ]),
+  );
+  return registry;
+}

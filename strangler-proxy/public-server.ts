@@ -1,0 +1,61 @@
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Logger } from '../lib/log.ts';
+import type { ProxyStats } from './metrics.ts';
+import { replyOnSocket } from './respond.ts';
+
+/**
+ * The public node:http server. Parser-level bad input never reaches the handler: oversized
+ * headers → 431, anything else the parser refuses → 400, both as JSON and then close.
+ */
+export function createPublicServer(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+  options: { maxHeaderBytes: number; stats: ProxyStats; log: Logger },
+): http.Server {
+  const server = http.createServer(
+    {
+      maxHeaderSize: options.maxHeaderBytes,
+      keepAliveTimeout: 65_000,
+      headersTimeout: 20_000,
+      requestTimeout: 0, // long uploads are bounded by the body limit and the upstream timeouts
+      requireHostHeader: true,
+    },
+    handler,
+  );
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    if (err.code === 'HPE_HEADER_OVERFLOW') {
+      options.stats.reject('headers-too-large');
+      replyOnSocket(
+        socket,
+        431,
+        'Request Header Fields Too Large',
+        'PROXY_ERR_HEADERS_TOO_LARGE',
+        `request headers are over the ${options.maxHeaderBytes}-byte limit (PROXY_MAX_HEADER_BYTES)`,
+      );
+      return;
+    }
+    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+      replyOnSocket(
+        socket,
+        408,
+        'Request Timeout',
+        'PROXY_ERR_MALFORMED_REQUEST',
+        'request headers took too long',
+      );
+      return;
+    }
+    options.stats.reject('malformed');
+    replyOnSocket(
+      socket,
+      400,
+      'Bad Request',
+      'PROXY_ERR_MALFORMED_REQUEST',
+      `malformed HTTP request (${err.code ?? err.message})`,
+    );
+  });
+  return server;
+}

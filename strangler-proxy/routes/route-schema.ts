@@ -1,0 +1,96 @@
+import { z } from 'zod';
+
+/**
+ * The route table (strangler.routes.json). A route is a named group of method + path
+ * patterns that move together from legacy to new. Path patterns:
+ *   /products        exactly that path (a trailing slash is tolerated)
+ *   /products/:id    one non-empty segment per `:name`
+ *   /products/*      the prefix and everything below it (`*` only as the last segment)
+ */
+export const httpMethods = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+export const idempotentMethods = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
+
+const upstream = z
+  .string()
+  .refine((v) => {
+    try {
+      const u = new URL(v);
+      return (
+        (u.protocol === 'http:' || u.protocol === 'https:') &&
+        (u.pathname === '/' || u.pathname === '') &&
+        !u.search &&
+        !u.username
+      );
+    } catch {
+      return false;
+    }
+  }, 'an origin URL without path, query or credentials, e.g. "http://127.0.0.1:3101"')
+  .transform((v) => new URL(v).origin);
+
+const pathPattern = z
+  .string()
+  .regex(
+    /^(\/(?::[A-Za-z_][A-Za-z0-9_]*|[A-Za-z0-9._~-]+))*(\/\*)?$|^\/$/,
+    'a path pattern such as "/products", "/products/:id" or "/products/*"',
+  );
+
+const route = z
+  .object({
+    id: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'lower-case letters, digits and dashes, e.g. "products"'),
+    description: z.string().optional(),
+    methods: z.array(z.enum(httpMethods)).min(1),
+    paths: z.array(pathPattern).min(1),
+    legacy: upstream.optional(),
+    new: upstream,
+    flag: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]+$/, 'an Unleash flag name, e.g. "strangler.products"')
+      .optional(),
+    timeouts: z
+      .object({
+        headersMs: z.number().int().min(1).default(10_000),
+        bodyMs: z.number().int().min(1).default(30_000),
+      })
+      .strict()
+      .default({ headersMs: 10_000, bodyMs: 30_000 }),
+    compare: z
+      .object({
+        enabled: z.boolean().default(true),
+        captureRequestBodyMethods: z.array(z.enum(httpMethods)).default([]),
+        maxBodyBytes: z.number().int().min(0).optional(),
+        shadowMethods: z.array(z.enum(httpMethods)).default(['GET', 'HEAD']),
+      })
+      .strict()
+      .default({ enabled: true, captureRequestBodyMethods: [], shadowMethods: ['GET', 'HEAD'] }),
+  })
+  .strict();
+
+export const routeTableSchema = z
+  .object({
+    $schema: z.string().optional(),
+    legacy: upstream,
+    routes: z.array(route),
+  })
+  .strict()
+  .superRefine((table, ctx) => {
+    const ids = new Set<string>();
+    table.routes.forEach((r, i) => {
+      if (ids.has(r.id))
+        ctx.addIssue({ code: 'custom', path: ['routes', i, 'id'], message: `duplicate route id "${r.id}"` });
+      ids.add(r.id);
+    });
+  });
+
+export type RouteTableInput = z.input<typeof routeTableSchema>;
+export type RouteTableFile = z.output<typeof routeTableSchema>;
+export type RouteSpec = RouteTableFile['routes'][number];
+
+/** Formats zod issues as `routes[1].new: message` lines so an operator finds the field. */
+export function describeIssues(error: z.ZodError): string[] {
+  return error.issues.map((issue) => {
+    const where = issue.path
+      .map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`))
+      .join('');
+    return `${where || '(root)'}: ${issue.message}`;
+  });
+}
