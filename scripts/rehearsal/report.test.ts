@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import type { RouteRehearsal } from './engine.ts';
+import { formatStage } from './format.ts';
+import { reportHtml, reportMarkdown } from './report.ts';
+import { parseThresholds } from './thresholds.ts';
+
+const rolledBack: RouteRehearsal = {
+  route: 'products',
+  outcome: 'rolled-back',
+  startedAt: '2026-11-22T19:00:00.000Z',
+  finishedAt: '2026-11-22T19:01:00.000Z',
+  rolledBackTo: 'legacy',
+  failure: {
+    stage: 4,
+    step: '5 %',
+    gate: 'error rate',
+    why: '12 of 80 route requests failed (5xx or no answer): 15.00 % is above the limit of 1.00 %',
+  },
+  stages: [
+    {
+      stage: 4,
+      title: 'canary',
+      step: '5 %',
+      status: 'failed',
+      ms: 10_000,
+      gates: [
+        {
+          gate: 'error rate',
+          value: 0.15,
+          limit: 0.01,
+          unit: 'rate',
+          pass: false,
+          why: '12 of 80 route requests failed (5xx or no answer): 15.00 % is above the limit of 1.00 %',
+        },
+        { gate: 'p99 latency', value: 30, limit: 45, unit: 'ms', pass: true },
+      ],
+      figures: { requests: 80, 'served by': 'legacy 68, new 12' },
+      notes: ['rolled back: the route is served by legacy again'],
+    },
+    { stage: 5, title: 'cutover', status: 'skipped', ms: 0, gates: [], figures: {}, notes: [] },
+  ],
+};
+
+describe('rehearsal report', () => {
+  it('prints a stage with its gates and why one failed', () => {
+    expect(formatStage('products', rolledBack.stages[0]!)).toMatchInlineSnapshot(`
+      "[products] stage 4 · canary 5 % — FAIL (10.0 s)
+          ✗ error rate            15.00 %  (≤ 1.00 %)
+            12 of 80 route requests failed (5xx or no answer): 15.00 % is above the limit of 1.00 %
+          ✓ p99 latency             30 ms  (≤ 45 ms)
+          requests: 80 · served by: legacy 68, new 12
+          note: rolled back: the route is served by legacy again"
+    `);
+  });
+
+  it('writes markdown that names the failed gate and the rollback', () => {
+    const md = reportMarkdown({
+      startedAt: rolledBack.startedAt,
+      finishedAt: rolledBack.finishedAt,
+      system: { proxy: 'http://127.0.0.1:8080' },
+      thresholds: parseThresholds({}, 'test'),
+      routes: [rolledBack],
+    });
+    expect(md.split('## Thresholds')[0]).toMatchInlineSnapshot(`
+      "# Migration rehearsal report
+
+      Started 2026-11-22T19:00:00.000Z, finished 2026-11-22T19:01:00.000Z.
+
+      ## Verdict
+
+      - [products] rolled-back at stage 4 · canary 5 %: gate "error rate" failed — 12 of 80 route requests failed (5xx or no answer): 15.00 % is above the limit of 1.00 %; traffic rolled back to legacy
+
+      ## System
+
+      - proxy: http://127.0.0.1:8080
+
+      ## Route \`products\`: rolled-back
+
+      Stopped at stage 4 · canary 5 %: gate **error rate** failed — 12 of 80 route requests failed (5xx or no answer): 15.00 % is above the limit of 1.00 %.
+      Traffic was rolled back to legacy automatically.
+
+      ### stage 4 · canary 5 % — failed
+
+      | gate | value | limit | result |
+      | --- | --- | --- | --- |
+      | error rate | 15.00 % | ≤ 1.00 % | **FAIL**: 12 of 80 route requests failed (5xx or no answer): 15.00 % is above the limit of 1.00 % |
+      | p99 latency | 30 ms | ≤ 45 ms | pass |
+
+      requests: **80** · served by: **legacy 68, new 12**
+
+      - rolled back: the route is served by legacy again
+
+      ### stage 5 · cutover — skipped
+
+      Not reached.
+
+      "
+    `);
+  });
+
+  it('escapes figures in the HTML page', () => {
+    const html = reportHtml({
+      startedAt: 'a',
+      finishedAt: 'b',
+      system: { proxy: '<script>' },
+      thresholds: parseThresholds({}, 'test'),
+      routes: [rolledBack],
+    });
+    expect(html).toContain('&lt;script&gt;');
+    expect(html).not.toContain('<script>');
+    expect(html).toContain('<tr class="fail"><td>error rate</td><td>15.00 %</td>');
+  });
+});

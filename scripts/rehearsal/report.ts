@@ -1,0 +1,126 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { RouteRehearsal, StageOutcome } from './engine.ts';
+import { formatVerdict } from './format.ts';
+import { formatValue } from './gates.ts';
+import { stageTitle } from './stages.ts';
+import type { Thresholds } from './thresholds.ts';
+
+export interface RehearsalReport {
+  startedAt: string;
+  finishedAt: string;
+  /** Where the rehearsal ran: proxy, legacy and service URLs. */
+  system: Record<string, string>;
+  thresholds: Thresholds;
+  routes: RouteRehearsal[];
+}
+
+const gateCmp = (unit: string) => (unit === 'requests' ? '≥' : '≤');
+
+function stageMarkdown(o: StageOutcome): string[] {
+  const lines = [`### ${stageTitle(o.stage, o.step)} — ${o.status}`, ''];
+  if (o.status === 'skipped') return [...lines, 'Not reached.', ''];
+  if (o.gates.length > 0) {
+    lines.push('| gate | value | limit | result |', '| --- | --- | --- | --- |');
+    for (const g of o.gates) {
+      lines.push(
+        `| ${g.gate} | ${formatValue(g.value, g.unit)} | ${gateCmp(g.unit)} ${formatValue(g.limit, g.unit)} | ${g.pass ? 'pass' : `**FAIL**: ${g.why}`} |`,
+      );
+    }
+    lines.push('');
+  }
+  const figures = Object.entries(o.figures);
+  if (figures.length > 0) lines.push(figures.map(([k, v]) => `${k}: **${v}**`).join(' · '), '');
+  for (const n of o.notes) lines.push(`- ${n}`);
+  if (o.notes.length > 0) lines.push('');
+  return lines;
+}
+
+export function reportMarkdown(r: RehearsalReport): string {
+  const lines = [
+    '# Migration rehearsal report',
+    '',
+    `Started ${r.startedAt}, finished ${r.finishedAt}.`,
+    '',
+    '## Verdict',
+    '',
+    ...r.routes.map((x) => `- ${formatVerdict(x)}`),
+    '',
+    '## System',
+    '',
+    ...Object.entries(r.system).map(([k, v]) => `- ${k}: ${v}`),
+    '',
+  ];
+  for (const route of r.routes) {
+    lines.push(`## Route \`${route.route}\`: ${route.outcome}`, '');
+    if (route.failure) {
+      lines.push(
+        `Stopped at ${stageTitle(route.failure.stage, route.failure.step)}: gate **${route.failure.gate}** failed — ${route.failure.why}.`,
+      );
+      if (route.rolledBackTo) lines.push(`Traffic was rolled back to ${route.rolledBackTo} automatically.`);
+      lines.push('');
+    }
+    for (const s of route.stages) lines.push(...stageMarkdown(s));
+  }
+  lines.push('## Thresholds', '', '```json', JSON.stringify(r.thresholds, null, 2), '```', '');
+  return lines.join('\n');
+}
+
+const esc = (s: string) =>
+  s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+
+/** The same report as a self-contained page (no scripts, no external assets). */
+export function reportHtml(r: RehearsalReport): string {
+  const stage = (o: StageOutcome) => {
+    const gates = o.gates
+      .map(
+        (g) =>
+          `<tr class="${g.pass ? 'pass' : 'fail'}"><td>${esc(g.gate)}</td><td>${esc(formatValue(g.value, g.unit))}</td><td>${gateCmp(g.unit)} ${esc(formatValue(g.limit, g.unit))}</td><td>${g.pass ? 'pass' : `FAIL: ${esc(g.why ?? '')}`}</td></tr>`,
+      )
+      .join('');
+    const figures = Object.entries(o.figures)
+      .map(([k, v]) => `<span>${esc(k)}: <b>${esc(String(v))}</b></span>`)
+      .join(' · ');
+    const notes = o.notes.map((n) => `<li>${esc(n)}</li>`).join('');
+    return `<section class="stage ${o.status}"><h3>${esc(stageTitle(o.stage, o.step))} — ${o.status}</h3>${
+      gates ? `<table><tr><th>gate</th><th>value</th><th>limit</th><th>result</th></tr>${gates}</table>` : ''
+    }${figures ? `<p>${figures}</p>` : ''}${notes ? `<ul>${notes}</ul>` : ''}</section>`;
+  };
+  const routes = r.routes
+    .map(
+      (x) =>
+        `<h2>Route <code>${esc(x.route)}</code>: <span class="${x.outcome}">${x.outcome}</span></h2><p>${esc(formatVerdict(x))}</p>${x.stages.map(stage).join('')}`,
+    )
+    .join('');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Migration rehearsal report</title>
+<style>
+body{font:14px/1.5 system-ui,sans-serif;max-width:960px;margin:2em auto;padding:0 1em;color:#222}
+table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.2em .6em;text-align:left}
+tr.fail td{background:#fde2e2}tr.pass td:last-child{color:#176b2c}
+.stage{border-left:4px solid #ccc;padding-left:1em;margin:1em 0}.stage.passed{border-color:#2e9e4f}.stage.failed{border-color:#d33}.stage.skipped{opacity:.6}
+.migrated{color:#176b2c}.rolled-back,.stopped,.error{color:#b00}pre{background:#f6f6f6;padding:1em;overflow:auto}
+</style></head><body>
+<h1>Migration rehearsal report</h1>
+<p>Started ${esc(r.startedAt)}, finished ${esc(r.finishedAt)}.</p>
+<ul>${Object.entries(r.system)
+    .map(([k, v]) => `<li>${esc(k)}: ${esc(v)}</li>`)
+    .join('')}</ul>
+${routes}
+<h2>Thresholds</h2><pre>${esc(JSON.stringify(r.thresholds, null, 2))}</pre>
+</body></html>
+`;
+}
+
+/** Writes reports/rehearsal-<time>.md and .html; returns both paths. */
+export async function writeReport(
+  r: RehearsalReport,
+  dir: string,
+): Promise<{ markdown: string; html: string }> {
+  await fs.mkdir(dir, { recursive: true });
+  const stamp = r.startedAt.replace(/[:.]/g, '-');
+  const base = path.join(dir, `rehearsal-${r.routes.map((x) => x.route).join('-')}-${stamp}`);
+  await fs.writeFile(`${base}.md`, reportMarkdown(r));
+  await fs.writeFile(`${base}.html`, reportHtml(r));
+  return { markdown: `${base}.md`, html: `${base}.html` };
+}
