@@ -20,10 +20,14 @@ async function main(): Promise<void> {
     );
     process.exit(1);
   }
+  // A closed stdout (supervisor gone) must not turn logging into a crash or a hang.
+  process.stdout.on('error', () => {});
+  process.stderr.on('error', () => {});
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
+    setTimeout(() => process.exit(1), 15_000).unref();
     broker.log.info({ signal }, 'shutting down');
     broker.stop().then(
       () => process.exit(0),
@@ -35,6 +39,14 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // Test brokers run under a wrapper process; if it dies without relaying a signal
+  // (SIGKILL), stop instead of lingering as an orphan holding the port.
+  if (process.env.BROKER_EXIT_WITH_PARENT === '1') {
+    const parent = process.ppid;
+    setInterval(() => {
+      if (process.ppid !== parent) stop('parent exited');
+    }, 500).unref();
+  }
 }
 
 void main();

@@ -35,6 +35,7 @@ export async function startTestBroker(
       BROKER_PORT: String(port),
       BROKER_HOST: '127.0.0.1',
       BROKER_DATA_DIR: dataDir,
+      BROKER_EXIT_WITH_PARENT: '1',
       ...options.env,
     },
     readyLine: '"msg":"broker listening"',
@@ -49,6 +50,15 @@ export async function startTestBroker(
       if (!keepData) await fs.rm(dataDir, { recursive: true, force: true });
     },
     async kill() {
+      // tsx runs the broker as a child of its CLI and cannot relay SIGKILL: kill the broker itself.
+      const pid = Number(/"pid":(\d+)/.exec(proc.output())?.[1]);
+      if (pid) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
       await proc.stop('SIGKILL');
     },
     async restart() {

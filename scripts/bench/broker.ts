@@ -1,5 +1,4 @@
-import { spawn } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -86,7 +85,9 @@ function child(args: string[]) {
     out += d;
   });
   const done = new Promise<string>((resolve, reject) =>
-    proc.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`bench child ${args[0]} exited ${code}`)))),
+    proc.on('exit', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`bench child ${args[0]} exited ${code}`)),
+    ),
   );
   return { proc, done, output: () => out };
 }
@@ -108,7 +109,10 @@ async function produceRun(brokers: string[], topic: string, valueBytes: number, 
 }
 
 async function consumeRun(brokers: string[], topic: string, total: number) {
-  const consumer = kafkaFor(brokers).consumer({ groupId: `bench-${topic}`, maxBytesPerPartition: 4 * 2 ** 20 });
+  const consumer = kafkaFor(brokers).consumer({
+    groupId: `bench-${topic}`,
+    maxBytesPerPartition: 4 * 2 ** 20,
+  });
   await consumer.connect();
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
   let count = 0;
@@ -148,13 +152,22 @@ async function latencyRun(brokers: string[], topic: string) {
   while (latencies.length < sent && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   await consumer.disconnect();
   const sorted = [...latencies].sort((a, b) => a - b);
-  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1)!, received: latencies.length, sent };
+  return {
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    max: sorted.at(-1)!,
+    received: latencies.length,
+    sent,
+  };
 }
 
 /** CPU ms used so far by the broker process (Linux /proc; tsx runs the broker as a child of its CLI). */
 function brokerCpuMs(wrapperPid: number): number {
   try {
-    const pid = execFileSync('pgrep', ['-P', String(wrapperPid)]).toString().trim().split('\n')[0];
+    const pid = execFileSync('pgrep', ['-P', String(wrapperPid)])
+      .toString()
+      .trim()
+      .split('\n')[0];
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
     return (Number(stat[11]) + Number(stat[12])) * 10;
   } catch {

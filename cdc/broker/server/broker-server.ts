@@ -62,6 +62,7 @@ export class BrokerServer {
       {
         host: config.host,
         port: bound.port,
+        pid: process.pid,
         advertised: `${advertisedHost}:${this.context.advertisedPort}`,
         dataDir: config.dataDir,
         topics: topics.list().length,
