@@ -15,6 +15,8 @@ export interface TestUpstream {
   control(settings: { status?: number; delayMs?: number }): Promise<void>;
   requests(): Promise<{ method: string; url: string; headers: Record<string, string> }[]>;
   stop(signal?: NodeJS.Signals): Promise<void>;
+  /** Crashes the server process itself (tsx's wrapper would survive a SIGKILL's target being the wrapper). */
+  kill(): Promise<void>;
 }
 
 export async function startUpstream(name: string, port?: number): Promise<TestUpstream> {
@@ -40,6 +42,10 @@ export async function startUpstream(name: string, port?: number): Promise<TestUp
     },
     async stop(signal = 'SIGTERM') {
       await proc.stop(signal);
+    },
+    async kill() {
+      await fetch(`${url}/__die`).catch(() => {});
+      await proc.exited;
     },
   };
 }
