@@ -1,27 +1,92 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { repoRoot } from '../../lib/component-process.ts';
+
 /**
- * What `npm start` runs, in start order. Each component is its own process with a health
- * URL. Ports come from the same env names the components read themselves, so one override
- * moves both.
+ * What `npm start` runs, in start order. Each component is its own process. Ports come from
+ * the same env names the components read themselves, so one override moves both.
  */
 export interface ComponentSpec {
   name: string;
   script: string;
   args?: string[];
   port: number;
-  healthPath: string;
+  /** HTTP health path polled until 2xx; absent for the broker, which speaks Kafka, not HTTP. */
+  healthPath?: string;
+  /** Or a line the process prints once it listens. */
+  readyLine?: string;
   /** Shown to the user once everything is up. */
   describe: (port: number) => string;
 }
 
+export const defaultPorts = {
+  MONOLITH_PORT: 3000,
+  CATALOG_PORT: 3101,
+  ORDERS_PORT: 3102,
+  BROKER_PORT: 9092,
+  CONNECTOR_PORT: 8083,
+  PROXY_PORT: 8080,
+  PROXY_ADMIN_PORT: 8081,
+} as const;
+
+export type PortName = keyof typeof defaultPorts;
+
+export function portOf(env: NodeJS.ProcessEnv, name: PortName): number {
+  return Number(env[name] || defaultPorts[name]);
+}
+
+/**
+ * The full list; a component whose entry point is not in this checkout yet is left out, so
+ * `npm start` keeps working while the toolkit is assembled part by part.
+ */
 export function components(env: NodeJS.ProcessEnv): ComponentSpec[] {
-  const port = (name: string, fallback: number) => Number(env[name] ?? fallback);
-  return [
+  const port = (name: PortName) => portOf(env, name);
+  const all: ComponentSpec[] = [];
+  if (!env.KAFKA_BROKERS) {
+    all.push({
+      name: 'broker',
+      script: 'cdc/broker/main.ts',
+      port: port('BROKER_PORT'),
+      readyLine: '"msg":"broker listening"',
+      describe: (p) => `kafka broker       127.0.0.1:${p} (embedded; set KAFKA_BROKERS for a real Kafka)`,
+    });
+  }
+  all.push(
     {
       name: 'monolith',
       script: 'legacy-monolith/main.ts',
-      port: port('MONOLITH_PORT', 3000),
+      port: port('MONOLITH_PORT'),
       healthPath: '/health',
       describe: (p) => `legacy shop        http://127.0.0.1:${p}/products`,
     },
-  ];
+    {
+      name: 'connector',
+      script: 'cdc/connector/main.ts',
+      port: port('CONNECTOR_PORT'),
+      healthPath: '/health',
+      describe: (p) => `cdc connector      http://127.0.0.1:${p}/status`,
+    },
+    {
+      name: 'catalog',
+      script: 'extracted/catalog/main.ts',
+      port: port('CATALOG_PORT'),
+      healthPath: '/health',
+      describe: (p) => `catalog service    http://127.0.0.1:${p}/health`,
+    },
+    {
+      name: 'orders',
+      script: 'extracted/orders/main.ts',
+      port: port('ORDERS_PORT'),
+      healthPath: '/health',
+      describe: (p) => `orders service     http://127.0.0.1:${p}/health`,
+    },
+    {
+      name: 'proxy',
+      script: 'strangler-proxy/main.ts',
+      port: port('PROXY_PORT'),
+      healthPath: '/health',
+      describe: (p) => `strangler proxy    http://127.0.0.1:${p}/products   (send your traffic here)`,
+    },
+  );
+  return all.filter((c) => existsSync(path.join(repoRoot, c.script)));
 }

@@ -1,0 +1,145 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import { type ComponentProcess, repoRoot, startComponent } from '../../lib/component-process.ts';
+import { envValue } from '../../lib/config.ts';
+import { isListening } from '../../lib/net.ts';
+import { portOwner } from '../../lib/port-owner.ts';
+import { redactUrl } from '../db/binlog-check.ts';
+import { resolveServerUrl } from '../db/database-url.ts';
+import { dataRoot } from '../db/private-mariadb.ts';
+import { type ComponentSpec, components, portOf } from './components.ts';
+import { routesFileFor } from './routes-file.ts';
+
+export interface RunningSystem {
+  /** The environment every component got (MYSQL_URL, KAFKA_BROKERS, ports, routes file). */
+  env: NodeJS.ProcessEnv;
+  /** Lines for the user: where each component is. */
+  lines: string[];
+  /** Processes started here (reused ones are not ours to stop). */
+  started: ComponentProcess[];
+  urls: { proxy: string; admin: string; legacy: string; catalog: string; orders: string; connector: string };
+  adminTokenFile: string;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Where component logs go, prefixed by name (npm start: stdout); else only kept in memory. */
+  echo?: NodeJS.WritableStream;
+  log?: (line: string) => void;
+  /** Seed size factor when the shop is empty (STRANGLER_SEED_SCALE; default 1 = 10 000 products). */
+  seedScale?: number;
+}
+
+async function healthy(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+    await res.body?.cancel();
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+async function runSeed(env: NodeJS.ProcessEnv, scale: number, echo?: NodeJS.WritableStream): Promise<void> {
+  const tsx = path.join(repoRoot, 'node_modules/tsx/dist/cli.mjs');
+  const child = spawn(process.execPath, [tsx, 'scripts/seed.ts', '--if-empty', '--scale', String(scale)], {
+    cwd: repoRoot,
+    env,
+    stdio: ['ignore', echo ? 'pipe' : 'ignore', 'pipe'],
+  });
+  let errors = '';
+  child.stdout?.on('data', (c: Buffer) => echo?.write(`[seed] ${c}`));
+  child.stderr?.on('data', (c: Buffer) => {
+    errors += c;
+    echo?.write(`[seed] ${c}`);
+  });
+  const [code] = await once(child, 'exit');
+  if (code !== 0) throw new Error(`seeding the shop failed (exit ${code}): ${errors.slice(-2000)}`);
+}
+
+/** Reuses a healthy component already on its port; refuses, naming the holder, when the port is busy otherwise. */
+async function reusable(spec: ComponentSpec): Promise<boolean> {
+  if (!(await isListening(spec.port))) return false;
+  const owner = await portOwner(spec.port);
+  if (!spec.healthPath) return true; // the broker: a listener on its port is taken as the broker
+  const health = `http://127.0.0.1:${spec.port}${spec.healthPath}`;
+  if (await healthy(health)) return true;
+  throw new Error(
+    `port ${spec.port} for ${spec.name} is held by ${owner ?? 'another process'} that does not answer ${health}; stop it or set another port`,
+  );
+}
+
+/**
+ * Starts the whole toolkit: database (unless MYSQL_URL), seed when empty, then every component
+ * as its own process in dependency order, each waited on. `npm start` and the end-to-end tests
+ * both go through here, so the tests exercise what users run.
+ */
+export async function startSystem(options: StartOptions = {}): Promise<RunningSystem> {
+  const base = options.env ?? process.env;
+  const log = options.log ?? (() => {});
+  const db = await resolveServerUrl();
+  log(`database  ${redactUrl(db.url)}${db.private ? ' (private MariaDB, data in .data/mariadb)' : ''}`);
+  const dataDir = envValue('STRANGLER_DATA_DIR', base) ?? dataRoot();
+  const env: NodeJS.ProcessEnv = { ...base, MYSQL_URL: db.url };
+  if (!env.KAFKA_BROKERS) env.KAFKA_BROKERS = `127.0.0.1:${portOf(env, 'BROKER_PORT')}`;
+  env.PROXY_ROUTES_FILE = await routesFileFor(env, dataDir);
+  const scale = options.seedScale ?? Number(envValue('STRANGLER_SEED_SCALE', base) ?? 1);
+  await runSeed(env, scale, options.echo);
+
+  const started: ComponentProcess[] = [];
+  const lines: string[] = [];
+  const stop = async () => {
+    for (const c of [...started].reverse()) {
+      log(`stopping ${c.name}…`);
+      await c.stop('SIGTERM');
+    }
+  };
+  try {
+    for (const spec of components({ ...env, KAFKA_BROKERS: base.KAFKA_BROKERS })) {
+      if (await reusable(spec)) {
+        lines.push(`${spec.describe(spec.port)}   (already running, reused)`);
+        continue;
+      }
+      started.push(
+        await startComponent({
+          name: spec.name,
+          script: spec.script,
+          args: spec.args,
+          env,
+          ...(spec.healthPath
+            ? { readyUrl: `http://127.0.0.1:${spec.port}${spec.healthPath}` }
+            : { readyLine: spec.readyLine }),
+          readyTimeoutMs: 90_000,
+          echo: options.echo,
+        }),
+      );
+      lines.push(spec.describe(spec.port));
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  const adminTokenFile = env.PROXY_ADMIN_TOKEN
+    ? '(PROXY_ADMIN_TOKEN is set)'
+    : path.join(dataDir, 'proxy-admin.token');
+  const adminPort = portOf(env, 'PROXY_ADMIN_PORT');
+  lines.push(`proxy admin        http://127.0.0.1:${adminPort}/routes   (bearer token in ${adminTokenFile})`);
+  const local = (name: Parameters<typeof portOf>[1]) => `http://127.0.0.1:${portOf(env, name)}`;
+  return {
+    env,
+    lines,
+    started,
+    urls: {
+      proxy: local('PROXY_PORT'),
+      admin: local('PROXY_ADMIN_PORT'),
+      legacy: local('MONOLITH_PORT'),
+      catalog: local('CATALOG_PORT'),
+      orders: local('ORDERS_PORT'),
+      connector: local('CONNECTOR_PORT'),
+    },
+    adminTokenFile,
+    stop,
+  };
+}
