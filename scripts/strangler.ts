@@ -1,7 +1,9 @@
 #!/usr/bin/env -S node --import tsx
 import { Command } from 'commander';
 import { ToolkitError } from '../lib/errors.ts';
+import { shiftCommand } from '../strangler-proxy/cli/shift.ts';
 import { registerLoad } from './cli/load.ts';
+import { registerStatus } from './cli/status.ts';
 
 /**
  * The toolkit's command line (the package's `strangler` bin). Each command lives in its own
@@ -13,6 +15,8 @@ const program = new Command('strangler')
   )
   .showHelpAfterError('(run strangler --help for the commands)');
 
+registerStatus(program);
+program.addCommand(shiftCommand());
 registerLoad(program);
 
 program.parseAsync().catch((err: unknown) => {

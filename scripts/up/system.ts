@@ -9,6 +9,7 @@ import { redactUrl } from '../db/binlog-check.ts';
 import { resolveServerUrl } from '../db/database-url.ts';
 import { dataRoot } from '../db/private-mariadb.ts';
 import { type ComponentSpec, components, portOf } from './components.ts';
+import { type Endpoints, endpointsFor } from './endpoints.ts';
 import { routesFileFor } from './routes-file.ts';
 
 export interface RunningSystem {
@@ -18,8 +19,7 @@ export interface RunningSystem {
   lines: string[];
   /** Processes started here (reused ones are not ours to stop). */
   started: ComponentProcess[];
-  urls: { proxy: string; admin: string; legacy: string; catalog: string; orders: string; connector: string };
-  adminTokenFile: string;
+  urls: Endpoints;
   stop(): Promise<void>;
 }
 
@@ -121,25 +121,8 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
     await stop();
     throw err;
   }
-  const adminTokenFile = env.PROXY_ADMIN_TOKEN
-    ? '(PROXY_ADMIN_TOKEN is set)'
-    : path.join(dataDir, 'proxy-admin.token');
-  const adminPort = portOf(env, 'PROXY_ADMIN_PORT');
-  lines.push(`proxy admin        http://127.0.0.1:${adminPort}/routes   (bearer token in ${adminTokenFile})`);
-  const local = (name: Parameters<typeof portOf>[1]) => `http://127.0.0.1:${portOf(env, name)}`;
-  return {
-    env,
-    lines,
-    started,
-    urls: {
-      proxy: local('PROXY_PORT'),
-      admin: local('PROXY_ADMIN_PORT'),
-      legacy: local('MONOLITH_PORT'),
-      catalog: local('CATALOG_PORT'),
-      orders: local('ORDERS_PORT'),
-      connector: local('CONNECTOR_PORT'),
-    },
-    adminTokenFile,
-    stop,
-  };
+  const urls = endpointsFor(env);
+  const token = urls.adminToken ? '(PROXY_ADMIN_TOKEN is set)' : urls.adminTokenFile;
+  lines.push(`proxy admin        ${urls.admin}/routes   (bearer token in ${token})`);
+  return { env, lines, started, urls, stop };
 }

@@ -1,0 +1,124 @@
+import { isListening } from '../../lib/net.ts';
+import { ProxyAdmin, readAdminToken } from '../rehearsal/live/proxy-admin.ts';
+import type { Endpoints } from '../up/endpoints.ts';
+import { parsePrometheus, type Sample, sumOf } from './prometheus-text.ts';
+
+export interface ComponentStatus {
+  name: string;
+  where: string;
+  up: boolean;
+  /** Projection or connector lag in ms, when the component reports one. */
+  lagMs?: number;
+  detail: string;
+}
+
+export interface RouteStatus {
+  route: string;
+  flag: string;
+  mode: string;
+  percent: number;
+  /** False while the proxy has not yet picked up the stored flag. */
+  applied: boolean;
+  requests: number;
+  compared: number;
+  mismatches: number;
+  fallbacks: number;
+}
+
+export interface SystemStatus {
+  components: ComponentStatus[];
+  routes: RouteStatus[];
+  problems: string[];
+}
+
+async function getJson(url: string): Promise<{ status: number; body: unknown } | undefined> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
+    const text = await res.text();
+    try {
+      return { status: res.status, body: JSON.parse(text) };
+    } catch {
+      return { status: res.status, body: text };
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+/** Finds a lag figure in a health/status document: any numeric key naming lag (ms), one level deep. */
+export function lagOf(body: unknown): number | undefined {
+  if (!body || typeof body !== 'object') return undefined;
+  const lags: number[] = [];
+  const visit = (o: Record<string, unknown>, depth: number) => {
+    for (const [k, v] of Object.entries(o)) {
+      if (typeof v === 'number' && /lag/i.test(k) && /ms|millis/i.test(k)) lags.push(v);
+      else if (v && typeof v === 'object' && depth < 2) visit(v as Record<string, unknown>, depth + 1);
+    }
+  };
+  visit(body as Record<string, unknown>, 0);
+  return lags.length > 0 ? Math.max(...lags) : undefined;
+}
+
+async function httpComponent(name: string, base: string, path: string): Promise<ComponentStatus> {
+  const r = await getJson(`${base}${path}`);
+  if (!r) return { name, where: base, up: false, detail: 'not answering' };
+  const lag = lagOf(r.body);
+  const ok = r.status >= 200 && r.status < 300;
+  const status =
+    typeof r.body === 'object' && r.body && 'status' in r.body
+      ? String((r.body as { status: unknown }).status)
+      : `HTTP ${r.status}`;
+  return { name, where: base, up: ok, ...(lag !== undefined ? { lagMs: lag } : {}), detail: status };
+}
+
+const metricNames = {
+  requests: 'strangler_proxy_requests_total',
+  fallbacks: 'strangler_proxy_fallbacks_total',
+  compared: 'strangler_compare_comparisons_total',
+  mismatches: 'strangler_compare_mismatches_total',
+};
+
+export async function collectStatus(e: Endpoints): Promise<SystemStatus> {
+  const problems: string[] = [];
+  const brokerHost = e.brokers.split(',')[0]!;
+  const [host, port] = [brokerHost.split(':')[0]!, Number(brokerHost.split(':')[1] ?? 9092)];
+  const [legacy, connector, catalog, orders, proxy, admin, brokerUp] = await Promise.all([
+    httpComponent('monolith', e.legacy, '/health'),
+    httpComponent('connector', e.connector, '/status'),
+    httpComponent('catalog', e.catalog, '/health'),
+    httpComponent('orders', e.orders, '/health'),
+    httpComponent('proxy', e.proxy, '/health'),
+    httpComponent('proxy admin', e.admin, '/health'),
+    isListening(port, host),
+  ]);
+  const broker: ComponentStatus = {
+    name: 'broker',
+    where: brokerHost,
+    up: brokerUp,
+    detail: brokerUp ? 'listening' : 'not listening',
+  };
+  const components = [broker, legacy, connector, catalog, orders, proxy, admin];
+  let routes: RouteStatus[] = [];
+  if (admin.up) {
+    try {
+      const client = new ProxyAdmin(e.admin, await readAdminToken(e.adminTokenFile, e.adminToken));
+      const [flags, metrics] = await Promise.all([client.flags(), client.metrics()]);
+      const samples: Sample[] = parsePrometheus(metrics);
+      routes = flags.map((f) => ({
+        route: f.route,
+        flag: f.flag,
+        mode: f.stored.mode,
+        percent: f.stored.mode === 'legacy' ? 0 : f.stored.percent,
+        applied: f.seenByProxy === null ? f.stored.mode === 'legacy' : f.seenByProxy.mode === f.stored.mode,
+        requests: sumOf(samples, metricNames.requests, { route: f.route }),
+        compared: sumOf(samples, metricNames.compared, { route: f.route }),
+        mismatches: sumOf(samples, metricNames.mismatches, { route: f.route }),
+        fallbacks: sumOf(samples, metricNames.fallbacks, { route: f.route }),
+      }));
+    } catch (err) {
+      problems.push((err as Error).message);
+    }
+  } else problems.push(`the proxy admin API at ${e.admin} is down: route modes unknown`);
+  for (const c of components) if (!c.up) problems.push(`${c.name} (${c.where}) is down`);
+  return { components, routes, problems };
+}

@@ -1,0 +1,133 @@
+import fs from 'node:fs/promises';
+import { ToolkitError } from '../../../lib/errors.ts';
+import { type FlagState, stateOf, type UnleashFeature } from '../../../strangler-proxy/flags/flag-mapping.ts';
+
+export class AdminApiError extends ToolkitError {}
+
+export interface FlagView {
+  route: string;
+  flag: string;
+  stored: FlagState;
+  /** What the proxy's unleash-client currently evaluates; null before its first poll. */
+  seenByProxy: FlagState | null;
+}
+
+export interface ProxyStatsView {
+  routes: {
+    route: string;
+    target: string;
+    requests: number;
+    byStatus: Record<string, number>;
+    meanLatencyMs: number;
+  }[];
+  fallbacks: { route: string; reason: string; count: number }[];
+  shadow: { sent: number; dropped: number; failed: number };
+}
+
+/** Reads the admin bearer token: PROXY_ADMIN_TOKEN, else the file the proxy generated. */
+export async function readAdminToken(tokenFile: string, fromEnv?: string): Promise<string> {
+  if (fromEnv) return fromEnv;
+  try {
+    return (await fs.readFile(tokenFile, 'utf8')).trim();
+  } catch (err) {
+    throw new AdminApiError(
+      'REHEARSE_ERR_NO_ADMIN_TOKEN',
+      `cannot read the proxy admin token from ${tokenFile} (${(err as NodeJS.ErrnoException).code}); start the proxy once (npm start) or set PROXY_ADMIN_TOKEN`,
+      { cause: err },
+    );
+  }
+}
+
+/** The proxy's admin API as the CLI uses it: flags, shifts, stats, metrics. */
+export class ProxyAdmin {
+  constructor(
+    readonly baseUrl: string,
+    private readonly token: string,
+  ) {}
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.baseUrl}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${this.token}`,
+          ...(body ? { 'content-type': 'application/json' } : {}),
+        },
+        body: body ? JSON.stringify(body) : undefined,
+        signal: AbortSignal.timeout(10_000),
+      });
+    } catch (err) {
+      throw new AdminApiError(
+        'REHEARSE_ERR_ADMIN_UNREACHABLE',
+        `the proxy admin API at ${this.baseUrl} did not answer (${(err as Error).message}); is the proxy running (npm start)?`,
+        {
+          retriable: true,
+          cause: err,
+        },
+      );
+    }
+    const text = await res.text();
+    if (!res.ok) {
+      let message = text.slice(0, 300);
+      try {
+        message = JSON.parse(text).error?.message ?? message;
+      } catch {
+        // not JSON: keep the text
+      }
+      const hint =
+        res.status === 401 ? ' (wrong admin token: the proxy reads PROXY_ADMIN_TOKEN or its token file)' : '';
+      throw new AdminApiError(
+        'REHEARSE_ERR_ADMIN_REFUSED',
+        `${method} ${path} on the proxy admin API answered ${res.status}: ${message}${hint}`,
+      );
+    }
+    return (path === '/metrics' ? text : JSON.parse(text)) as T;
+  }
+
+  async flags(): Promise<FlagView[]> {
+    const r = await this.call<{
+      flags: { route: string; flag: string; stored: FlagState; seenByProxy: UnleashFeature | null }[];
+    }>('GET', '/flags');
+    return r.flags.map((f) => ({
+      route: f.route,
+      flag: f.flag,
+      stored: f.stored,
+      seenByProxy: f.seenByProxy ? stateOf(f.seenByProxy) : null,
+    }));
+  }
+
+  async routeIds(): Promise<string[]> {
+    return (await this.flags()).map((f) => f.route);
+  }
+
+  stats(): Promise<ProxyStatsView> {
+    return this.call('GET', '/stats');
+  }
+
+  metrics(): Promise<string> {
+    return this.call('GET', '/metrics');
+  }
+
+  /**
+   * Moves a route's flag and waits until the proxy itself evaluates the new state (its
+   * unleash-client polls about once a second), so measured traffic never straddles the change.
+   */
+  async shift(route: string, to: string, timeoutMs = 15_000): Promise<FlagState> {
+    const target = await this.call<FlagState>('POST', `/flags/${encodeURIComponent(route)}`, { to });
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const seen = (await this.flags()).find((f) => f.route === route)?.seenByProxy;
+      const same =
+        seen && seen.mode === target.mode && (target.mode === 'legacy' || seen.percent === target.percent);
+      if (same || (target.mode === 'legacy' && seen === null)) return target;
+      if (Date.now() > deadline) {
+        throw new AdminApiError(
+          'REHEARSE_ERR_SHIFT_NOT_SEEN',
+          `the proxy did not pick up ${route} → ${to} within ${timeoutMs} ms (it sees ${JSON.stringify(seen)})`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}

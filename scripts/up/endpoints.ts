@@ -1,0 +1,34 @@
+import path from 'node:path';
+import { envValue } from '../../lib/config.ts';
+import { dataRoot } from '../db/private-mariadb.ts';
+import { type PortName, portOf } from './components.ts';
+
+/** Where each part of a running toolkit answers, from the same env names npm start uses. */
+export interface Endpoints {
+  proxy: string;
+  admin: string;
+  legacy: string;
+  catalog: string;
+  orders: string;
+  connector: string;
+  brokers: string;
+  /** The proxy admin bearer token's file (unless PROXY_ADMIN_TOKEN is set). */
+  adminTokenFile: string;
+  adminToken: string | undefined;
+}
+
+export function endpointsFor(env: NodeJS.ProcessEnv = process.env): Endpoints {
+  const local = (name: PortName) => `http://127.0.0.1:${portOf(env, name)}`;
+  const dataDir = envValue('STRANGLER_DATA_DIR', env) ?? dataRoot();
+  return {
+    proxy: local('PROXY_PORT'),
+    admin: local('PROXY_ADMIN_PORT'),
+    legacy: local('MONOLITH_PORT'),
+    catalog: local('CATALOG_PORT'),
+    orders: local('ORDERS_PORT'),
+    connector: local('CONNECTOR_PORT'),
+    brokers: envValue('KAFKA_BROKERS', env) ?? `127.0.0.1:${portOf(env, 'BROKER_PORT')}`,
+    adminTokenFile: path.join(dataDir, 'proxy-admin.token'),
+    adminToken: envValue('PROXY_ADMIN_TOKEN', env),
+  };
+}
