@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { FrameSizeError } from '../errors.ts';
+import { FrameDecoder } from './frame-decoder.ts';
+
+const frame = (body: string) => {
+  const b = Buffer.from(body);
+  const size = Buffer.alloc(4);
+  size.writeInt32BE(b.length);
+  return Buffer.concat([size, b]);
+};
+
+describe('FrameDecoder', () => {
+  it('splits pipelined frames and reassembles frames split across reads at any byte', () => {
+    const stream = Buffer.concat([frame('first-frame'), frame('second-frame!'), frame('third-frame')]);
+    for (let cut = 1; cut < stream.length; cut++) {
+      const d = new FrameDecoder(1024);
+      const out = [...d.push(stream.subarray(0, cut)), ...d.push(stream.subarray(cut))];
+      expect(out.map((f) => f.toString())).toEqual(['first-frame', 'second-frame!', 'third-frame']);
+      expect(d.pending).toBe(0);
+    }
+  });
+
+  it('refuses negative, too small and oversized size prefixes before buffering a body', () => {
+    for (const size of [-1, 0, 7, 1025]) {
+      const head = Buffer.alloc(4);
+      head.writeInt32BE(size);
+      expect(() => new FrameDecoder(1024).push(head)).toThrow(FrameSizeError);
+    }
+  });
+});
