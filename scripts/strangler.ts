@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { ToolkitError } from '../lib/errors.ts';
 import { shiftCommand } from '../strangler-proxy/cli/shift.ts';
 import { registerLoad } from './cli/load.ts';
+import { registerRehearse } from './cli/rehearse.ts';
 import { registerStatus } from './cli/status.ts';
 
 /**
@@ -18,6 +19,7 @@ const program = new Command('strangler')
 registerStatus(program);
 program.addCommand(shiftCommand());
 registerLoad(program);
+registerRehearse(program);
 
 program.parseAsync().catch((err: unknown) => {
   if (err instanceof ToolkitError) console.error(`strangler: ${err.code}: ${err.message}`);

@@ -1,5 +1,6 @@
 import { isListening } from '../../lib/net.ts';
 import { ProxyAdmin, readAdminToken } from '../rehearsal/live/proxy-admin.ts';
+import { proxyMetrics } from '../rehearsal/live/proxy-counters.ts';
 import type { Endpoints } from '../up/endpoints.ts';
 import { parsePrometheus, type Sample, sumOf } from './prometheus-text.ts';
 
@@ -71,13 +72,6 @@ async function httpComponent(name: string, base: string, path: string): Promise<
   return { name, where: base, up: ok, ...(lag !== undefined ? { lagMs: lag } : {}), detail: status };
 }
 
-const metricNames = {
-  requests: 'strangler_proxy_requests_total',
-  fallbacks: 'strangler_proxy_fallbacks_total',
-  compared: 'strangler_compare_comparisons_total',
-  mismatches: 'strangler_compare_mismatches_total',
-};
-
 export async function collectStatus(e: Endpoints): Promise<SystemStatus> {
   const problems: string[] = [];
   const brokerHost = e.brokers.split(',')[0]!;
@@ -110,10 +104,10 @@ export async function collectStatus(e: Endpoints): Promise<SystemStatus> {
         mode: f.stored.mode,
         percent: f.stored.mode === 'legacy' ? 0 : f.stored.percent,
         applied: f.seenByProxy === null ? f.stored.mode === 'legacy' : f.seenByProxy.mode === f.stored.mode,
-        requests: sumOf(samples, metricNames.requests, { route: f.route }),
-        compared: sumOf(samples, metricNames.compared, { route: f.route }),
-        mismatches: sumOf(samples, metricNames.mismatches, { route: f.route }),
-        fallbacks: sumOf(samples, metricNames.fallbacks, { route: f.route }),
+        requests: sumOf(samples, proxyMetrics.requests, { route: f.route }),
+        compared: sumOf(samples, proxyMetrics.compared, { route: f.route }),
+        mismatches: sumOf(samples, proxyMetrics.mismatches, { route: f.route }),
+        fallbacks: sumOf(samples, proxyMetrics.fallbacks, { route: f.route }),
       }));
     } catch (err) {
       problems.push((err as Error).message);

@@ -24,5 +24,6 @@ export function formatVerdict(r: RouteRehearsal): string {
   const f = r.failure!;
   const where = stageTitle(f.stage, f.step);
   const back = r.rolledBackTo ? '; traffic rolled back to legacy' : '';
+  if (r.outcome === 'error') return `[${r.route}] could not complete ${where}: ${f.why}${back}`;
   return `[${r.route}] ${r.outcome} at ${where}: gate "${f.gate}" failed — ${f.why}${back}`;
 }

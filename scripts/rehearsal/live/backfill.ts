@@ -8,6 +8,8 @@ import { compareTable } from './table-checksum.ts';
 function connect(serverUrl: string, database: string): Knex {
   return knexFactory({
     client: 'mysql2',
+    // Failures surface as REHEARSE_ERR_STORE_QUERY with the reason; knex's own console noise would repeat it.
+    log: { error() {}, warn() {}, debug() {}, deprecate() {} },
     connection: {
       uri: withDatabase(serverUrl, database),
       timezone: 'Z',

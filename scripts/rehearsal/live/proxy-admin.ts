@@ -2,6 +2,8 @@ import fs from 'node:fs/promises';
 import { ToolkitError } from '../../../lib/errors.ts';
 import { type FlagState, stateOf, type UnleashFeature } from '../../../strangler-proxy/flags/flag-mapping.ts';
 
+import { type RouteFile, type RouteSpec, routesOf } from './route-paths.ts';
+
 export class AdminApiError extends ToolkitError {}
 
 export interface FlagView {
@@ -97,8 +99,10 @@ export class ProxyAdmin {
     }));
   }
 
-  async routeIds(): Promise<string[]> {
-    return (await this.flags()).map((f) => f.route);
+  /** The route table the running proxy uses (it may differ from the repository's file). */
+  async routeTable(): Promise<RouteSpec[]> {
+    const r = await this.call<{ table: RouteFile }>('GET', '/routes');
+    return routesOf(r.table);
   }
 
   stats(): Promise<ProxyStatsView> {

@@ -1,7 +1,5 @@
-import fs from 'node:fs/promises';
 import { SeededRandom } from '../../../legacy-monolith/seed/random.ts';
 import type { ShopFacts } from '../../load/shop-facts.ts';
-import { RehearsalError } from '../thresholds.ts';
 
 /** The parts of the proxy's route table the rehearsal needs. */
 export interface RouteSpec {
@@ -13,20 +11,13 @@ export interface RouteSpec {
   legacy: string;
 }
 
-export async function readRouteTable(file: string): Promise<RouteSpec[]> {
-  let raw: {
-    legacy: string;
-    routes: { id: string; methods?: string[]; paths: string[]; new: string; legacy?: string }[];
-  };
-  try {
-    raw = JSON.parse(await fs.readFile(file, 'utf8'));
-  } catch (err) {
-    throw new RehearsalError(
-      'REHEARSE_ERR_ROUTE_TABLE',
-      `cannot read the route table ${file}: ${(err as Error).message}`,
-      { cause: err },
-    );
-  }
+/** The route file's shape, as far as the rehearsal reads it. */
+export interface RouteFile {
+  legacy: string;
+  routes: { id: string; methods?: string[]; paths: string[]; new: string; legacy?: string }[];
+}
+
+export function routesOf(raw: RouteFile): RouteSpec[] {
   return raw.routes.map((r) => ({
     id: r.id,
     methods: r.methods ?? ['GET', 'HEAD'],
