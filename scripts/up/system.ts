@@ -5,7 +5,7 @@ import { type ComponentProcess, repoRoot, startComponent } from '../../lib/compo
 import { envValue } from '../../lib/config.ts';
 import { isListening } from '../../lib/net.ts';
 import { portOwner } from '../../lib/port-owner.ts';
-import { redactUrl } from '../db/binlog-check.ts';
+import { checkBinlogSettings, redactUrl } from '../db/binlog-check.ts';
 import { resolveServerUrl } from '../db/database-url.ts';
 import { dataRoot } from '../db/private-mariadb.ts';
 import { type ComponentSpec, components, portOf } from './components.ts';
@@ -79,7 +79,10 @@ async function reusable(spec: ComponentSpec): Promise<boolean> {
 export async function startSystem(options: StartOptions = {}): Promise<RunningSystem> {
   const base = options.env ?? process.env;
   const log = options.log ?? (() => {});
-  const db = await resolveServerUrl();
+  // MYSQL_URL in the given env wins (tests pass their server that way); else the process env / private MariaDB.
+  const given = envValue('MYSQL_URL', base);
+  const db = given ? { url: given, private: false } : await resolveServerUrl();
+  if (given) await checkBinlogSettings(given);
   log(`database  ${redactUrl(db.url)}${db.private ? ' (private MariaDB, data in .data/mariadb)' : ''}`);
   const dataDir = envValue('STRANGLER_DATA_DIR', base) ?? dataRoot();
   const env: NodeJS.ProcessEnv = { ...base, MYSQL_URL: db.url };
