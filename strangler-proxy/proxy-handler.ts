@@ -35,6 +35,9 @@ export interface ProxyDeps {
  */
 export function createProxyHandler(deps: ProxyDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const { config, pools, breakers, decider, stats, log } = deps;
+  const hookModes: ReadonlySet<string> = deps.hook
+    ? (deps.hook.modes ?? new Set(['shadow', 'canary', 'new']))
+    : new Set();
   const records = new Map<Route | undefined, { legacy: RouteTargetStats; new: RouteTargetStats }>();
   const recordsFor = (route: Route | undefined) => {
     let r = records.get(route);
@@ -203,7 +206,7 @@ export function createProxyHandler(deps: ProxyDeps): (req: IncomingMessage, res:
           remoteAddress: remote,
         });
       }
-      const tee = route?.compare === true && deps.hook !== undefined && decision!.mode !== 'legacy';
+      const tee = route?.compare === true && hookModes.has(decision!.mode);
       const captureMax = tee ? route!.captureMaxBytes : 0;
       const hasBody = h.chunked || (h.contentLength !== undefined && h.contentLength !== '0');
       let body: Readable | null = null;

@@ -52,6 +52,12 @@ export interface Exchange {
 }
 
 export interface ShadowHook {
+  /**
+   * The modes this hook wants exchanges for (default: shadow, canary and new). The proxy only
+   * tees bodies for requests in these modes, so a hook that only needs shadow keeps canary
+   * and new traffic on the plain path.
+   */
+  readonly modes?: ReadonlySet<Exclude<Mode, 'legacy'>>;
   onExchange(exchange: Exchange): void;
   /** Called on proxy shutdown; finish or drop background work. */
   close?(): Promise<void>;

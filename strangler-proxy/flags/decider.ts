@@ -1,7 +1,7 @@
 import { type Context, Unleash, UnleashEvents } from 'unleash-client';
 import type { Logger } from '../../lib/log.ts';
 import type { Route } from '../routes/route-table.ts';
-import type { Mode } from './flag-mapping.ts';
+import { type Mode, stateOf, type UnleashFeature } from './flag-mapping.ts';
 
 /**
  * Per-request routing decision from unleash-client's in-memory flag state (no I/O on the
@@ -29,6 +29,8 @@ const shadowDecision: Decision = Object.freeze({ mode: 'shadow', serve: 'legacy'
 export class FlagDecider {
   readonly unleash: Unleash;
   #ready = false;
+  /** The mode per flag, read from the flag definition; cleared whenever the flags change. */
+  readonly #modes = new Map<string, Mode>();
 
   constructor(options: {
     url: string;
@@ -59,6 +61,7 @@ export class FlagDecider {
     };
     this.unleash.on(UnleashEvents.Ready, markReady);
     this.unleash.on(UnleashEvents.Synchronized, markReady);
+    this.unleash.on(UnleashEvents.Changed, () => this.#modes.clear());
   }
 
   get ready(): boolean {
@@ -79,15 +82,22 @@ export class FlagDecider {
     });
   }
 
+  /**
+   * The mode is the same for every request of a flag (one variant, weight 1000: see
+   * flag-mapping.ts), so it is read once per flag change from the definition; the sticky
+   * rollout itself is evaluated per request by unleash-client's isEnabled (flexibleRollout).
+   */
   decide(route: Route, context: StickyContext): Decision {
     if (!this.#ready) return legacyDecision;
-    const variant = this.unleash.getVariant(route.flag, context as Context);
-    if (!variant.feature_enabled) return legacyDecision;
-    switch (variant.name) {
+    let mode = this.#modes.get(route.flag);
+    if (mode === undefined) {
+      mode = stateOf(this.unleash.getFeatureToggleDefinition(route.flag) as UnleashFeature | undefined).mode;
+      this.#modes.set(route.flag, mode);
+    }
+    if (mode === 'legacy' || !this.unleash.isEnabled(route.flag, context as Context)) return legacyDecision;
+    switch (mode) {
       case 'shadow':
         return shadowDecision;
-      case 'legacy':
-        return legacyDecision;
       case 'new':
         return newDecision;
       default:

@@ -11,6 +11,7 @@ import type { Exchange, ShadowHook } from '../shadow-hook.ts';
  * `compare.shadowMethods` (default GET, HEAD) are replayed; a write is never sent twice.
  */
 export class BackgroundShadowHook implements ShadowHook {
+  readonly modes = new Set(['shadow'] as const);
   #inFlight = 0;
 
   constructor(

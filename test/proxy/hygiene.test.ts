@@ -90,7 +90,7 @@ describe('header hygiene', () => {
     ).json()) as Echo;
     expect(a.headers.traceparent).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$/);
     expect(a.headers.traceparent).not.toBe(incoming);
-    for (const headers of [{}, { traceparent: 'garbage' }]) {
+    for (const headers of [{}, { traceparent: 'garbage' }] as Record<string, string>[]) {
       const b = (await (await fetch(`${proxy.url}/products/3`, { headers })).json()) as Echo;
       expect(b.headers.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
     }
