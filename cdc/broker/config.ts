@@ -34,6 +34,8 @@ const shape = {
     .default(128 * MiB),
   /** fdatasync before acknowledging acks=1/-1 produce and offset commits. Off only for throwaway data. */
   fsync: boolFlag(true),
+  /** Also wait for fdatasync before answering OffsetCommit (Kafka never does; see offset-store.ts). */
+  fsyncCommits: boolFlag(false),
   minSessionTimeoutMs: z.coerce.number().int().min(1).default(6000),
   maxSessionTimeoutMs: z.coerce.number().int().min(1).default(1_800_000),
   clusterId: z.string().min(1).default('strangler-broker'),
@@ -52,6 +54,7 @@ const env = {
   segmentBytes: 'BROKER_SEGMENT_BYTES',
   cacheBytes: 'BROKER_CACHE_BYTES',
   fsync: 'BROKER_FSYNC',
+  fsyncCommits: 'BROKER_FSYNC_COMMITS',
   minSessionTimeoutMs: 'BROKER_GROUP_MIN_SESSION_TIMEOUT_MS',
   maxSessionTimeoutMs: 'BROKER_GROUP_MAX_SESSION_TIMEOUT_MS',
   clusterId: 'BROKER_CLUSTER_ID',

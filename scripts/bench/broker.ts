@@ -179,7 +179,12 @@ function brokerCpuMs(wrapperPid: number): number {
 }
 
 async function main() {
-  const broker = await startTestBroker({ env: { LOG_LEVEL: 'warn' } });
+  const broker = await startTestBroker({
+    env: {
+      LOG_LEVEL: 'warn',
+      ...(env.BENCH_BROKER_FSYNC_COMMITS ? { BROKER_FSYNC_COMMITS: env.BENCH_BROKER_FSYNC_COMMITS } : {}),
+    },
+  });
   if (env.BENCH_ONLY_LATENCY) {
     console.log(JSON.stringify(await latencyRun(broker.brokers, 'bench-latency')));
     await broker.stop();

@@ -59,6 +59,32 @@ describe('durability', () => {
     expect(Number(res!.baseOffset)).toBe(got.filter((g) => g.partition === 0).length);
   });
 
+  it('committed offsets answered before a SIGKILL are there after the restart', async () => {
+    broker = await startTestBroker();
+    const kafka = kafkaClient(broker.brokers);
+    const topic = uniqueName('commit-crash');
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic, messages: [0, 1, 2].map((p) => ({ partition: p, value: `v${p}` })) });
+    await producer.disconnect();
+    const groups = [uniqueName('g'), uniqueName('g')];
+    const admin = kafka.admin();
+    await admin.connect();
+    for (const [i, groupId] of groups.entries()) {
+      await admin.setOffsets({ groupId, topic, partitions: [{ partition: 0, offset: String(i) }] });
+    }
+    await admin.disconnect();
+    await broker.kill();
+    broker = await broker.restart();
+    const admin2 = kafkaClient(broker.brokers).admin();
+    await admin2.connect();
+    for (const [i, groupId] of groups.entries()) {
+      const [t] = await admin2.fetchOffsets({ groupId, topics: [topic] });
+      expect(t!.partitions.find((p) => p.partition === 0)!.offset).toBe(String(i));
+    }
+    await admin2.disconnect();
+  }, 90_000);
+
   it('recovery truncates a torn tail, keeps every whole batch before it and logs the repair', async () => {
     broker = await startTestBroker();
     const topic = uniqueName('torn');

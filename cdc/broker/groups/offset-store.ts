@@ -19,8 +19,8 @@ interface OffsetLine {
 }
 
 /**
- * Committed group offsets: an append-only JSON-lines file, last line wins, fdatasync'ed
- * (group commit) before a commit is acknowledged. Compacted at start. A torn last line
+ * Committed group offsets: an append-only JSON-lines file, last line wins, written before a
+ * commit is acknowledged and fdatasync'ed by the next group-commit round. Compacted at start. A torn last line
  * (crash mid-write) is dropped; it was never acknowledged. Offsets are stored verbatim,
  * negative ones included (kafkajs commits -2 after OFFSET_OUT_OF_RANGE and reads it back).
  */
@@ -29,10 +29,17 @@ export class OffsetStore {
   private fd: number;
   private readonly file: string;
 
+  /**
+   * @param syncCommits wait for fdatasync before answering a commit. Off by default, as in
+   *   Kafka (which never fsyncs commits): the write is in the page cache before the answer, so a
+   *   process crash loses nothing, and the flush still follows at once; only a power loss in
+   *   that window could lose a commit, and a lost commit means a replay, never a skip.
+   */
   constructor(
     dir: string,
     private readonly flusher: Flusher,
-    log: Logger,
+    private readonly log: Logger,
+    private readonly syncCommits = false,
   ) {
     fs.mkdirSync(dir, { recursive: true });
     this.file = path.join(dir, 'offsets.jsonl');
@@ -99,7 +106,10 @@ export class OffsetStore {
     const text = Buffer.from(lines.map((l) => `${JSON.stringify(l)}\n`).join(''));
     fs.writeSync(this.fd, text);
     this.flusher.markDirty(this.fd);
-    return this.flusher.flush();
+    const flushed = this.flusher.flush();
+    if (this.syncCommits) return flushed;
+    flushed.catch((err) => this.log.error({ err: (err as Error).message }, 'offset commit fsync failed'));
+    return Promise.resolve();
   }
 
   /** Stores commits; resolves once they are durable. */

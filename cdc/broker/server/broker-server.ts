@@ -34,7 +34,12 @@ export class BrokerServer {
       fsync: config.fsync,
       log,
     });
-    const offsets = new OffsetStore(path.join(config.dataDir, 'groups'), topics.flusher, log);
+    const offsets = new OffsetStore(
+      path.join(config.dataDir, 'groups'),
+      topics.flusher,
+      log,
+      config.fsyncCommits,
+    );
     const groups = new GroupCoordinator({
       minSessionTimeoutMs: config.minSessionTimeoutMs,
       maxSessionTimeoutMs: config.maxSessionTimeoutMs,
