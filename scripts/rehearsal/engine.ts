@@ -82,6 +82,17 @@ const trafficFigures = (f: TrafficFigures): Record<string, number | string> => (
       .join(', ') || '-',
 });
 
+/** Says so when a window had nothing for the mismatch gate to judge, rather than passing it silently. */
+function servingNotes(f: TrafficFigures): string[] {
+  const notes = [...f.examples];
+  if (f.compared === 0 && f.requests > 0) {
+    notes.unshift(
+      'no comparisons were recorded in this window: the mismatch gate had nothing to judge (is the comparison engine attached to the proxy?)',
+    );
+  }
+  return notes;
+}
+
 /**
  * Walks one route through stages 0-6. Stops at the first failed gate; from stage 4 on, a
  * failure shifts the route back to legacy before anything else happens (the rollback is the
@@ -212,7 +223,7 @@ export async function rehearseRoute(
         const f = await ports.traffic(route, t.canary.stepDurationMs, t, (x) =>
           events.progress?.(route, 4, x),
         );
-        return { gates: servingGates(f, legacyP99, t), figures: trafficFigures(f), notes: f.examples };
+        return { gates: servingGates(f, legacyP99, t), figures: trafficFigures(f), notes: servingNotes(f) };
       });
       if (o.status === 'failed') return await rollback(o);
     }
@@ -220,7 +231,7 @@ export async function rehearseRoute(
     const s5 = await run(5, '100 %', async () => {
       await ports.shift(route, 100);
       const f = await ports.traffic(route, t.cutover.bakeMs, t, (x) => events.progress?.(route, 5, x));
-      return { gates: servingGates(f, legacyP99, t), figures: trafficFigures(f), notes: f.examples };
+      return { gates: servingGates(f, legacyP99, t), figures: trafficFigures(f), notes: servingNotes(f) };
     });
     if (s5.status === 'failed') return await rollback(s5);
 

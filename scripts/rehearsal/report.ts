@@ -54,8 +54,11 @@ export function reportMarkdown(r: RehearsalReport): string {
   for (const route of r.routes) {
     lines.push(`## Route \`${route.route}\`: ${route.outcome}`, '');
     if (route.failure) {
+      const where = stageTitle(route.failure.stage, route.failure.step);
       lines.push(
-        `Stopped at ${stageTitle(route.failure.stage, route.failure.step)}: gate **${route.failure.gate}** failed — ${route.failure.why}.`,
+        route.outcome === 'error'
+          ? `Could not complete ${where}: ${route.failure.why}.`
+          : `Stopped at ${where}: gate **${route.failure.gate}** failed — ${route.failure.why}.`,
       );
       if (route.rolledBackTo) lines.push(`Traffic was rolled back to ${route.rolledBackTo} automatically.`);
       lines.push('');
