@@ -179,7 +179,7 @@ export function createProxyHandler(deps: ProxyDeps): (req: IncomingMessage, res:
       const target = normaliseTarget(req.url ?? '');
       if (!target.ok) {
         stats.reject('bad-target');
-        replyError(res, 400, 'PROXY_ERR_BAD_PATH', target.reason);
+        replyError(res, 400, target.code, target.reason);
         return;
       }
       const h = upstreamRequestHeaders(req, config.userHeader, config.trustForwarded);

@@ -102,7 +102,7 @@ export function createAdminApp(deps: AdminDeps): express.Express {
     const q = req.query as Record<string, string | undefined>;
     const method = (q.method ?? 'GET').toUpperCase();
     const target = normaliseTarget(q.path ?? '/');
-    if (!target.ok) return next(new ProxyError('PROXY_ERR_BAD_PATH', target.reason, { status: 400 }));
+    if (!target.ok) return next(new ProxyError(target.code, target.reason, { status: 400 }));
     const table = deps.table();
     const route = matchRoute(table, method, target.path);
     if (!route)

@@ -9,7 +9,9 @@
  *     are resolved and `//` collapsed (RFC 3986 §5.2.4), so `/products/../admin` is `/admin`.
  * The query string is passed through untouched; it never takes part in routing.
  */
-export type NormaliseResult = { ok: true; path: string; query: string } | { ok: false; reason: string };
+export type NormaliseResult =
+  | { ok: true; path: string; query: string }
+  | { ok: false; code: 'PROXY_ERR_BAD_REQUEST_TARGET' | 'PROXY_ERR_BAD_PATH'; reason: string };
 
 const needsWork = /%|\\|\/\.|\/\//;
 const hex = /^[0-9A-Fa-f]{2}$/;
@@ -19,6 +21,7 @@ export function normaliseTarget(target: string): NormaliseResult {
   if (target.charCodeAt(0) !== 47 /* / */) {
     return {
       ok: false,
+      code: 'PROXY_ERR_BAD_REQUEST_TARGET',
       reason:
         'the request target must be a path starting with "/" (absolute-URI and authority forms are refused)',
     };
@@ -27,7 +30,8 @@ export function normaliseTarget(target: string): NormaliseResult {
   const rawPath = q === -1 ? target : target.slice(0, q);
   const query = q === -1 ? '' : target.slice(q);
   if (!needsWork.test(rawPath)) return { ok: true, path: rawPath, query };
-  if (rawPath.includes('\\')) return { ok: false, reason: 'a backslash in the path is refused' };
+  if (rawPath.includes('\\'))
+    return { ok: false, code: 'PROXY_ERR_BAD_PATH', reason: 'a backslash in the path is refused' };
   let decoded = '';
   for (let i = 0; i < rawPath.length; i++) {
     const ch = rawPath[i]!;
@@ -37,12 +41,24 @@ export function normaliseTarget(target: string): NormaliseResult {
     }
     const pair = rawPath.slice(i + 1, i + 3);
     if (!hex.test(pair))
-      return { ok: false, reason: `malformed percent-encoding at "${rawPath.slice(i, i + 3)}"` };
+      return {
+        ok: false,
+        code: 'PROXY_ERR_BAD_PATH',
+        reason: `malformed percent-encoding at "${rawPath.slice(i, i + 3)}"`,
+      };
     const code = Number.parseInt(pair, 16);
     if (code === 0x2f || code === 0x5c)
-      return { ok: false, reason: 'an encoded slash or backslash in the path is refused' };
+      return {
+        ok: false,
+        code: 'PROXY_ERR_BAD_PATH',
+        reason: 'an encoded slash or backslash in the path is refused',
+      };
     if (code === 0x25 && hex.test(rawPath.slice(i + 3, i + 5))) {
-      return { ok: false, reason: 'double percent-encoding in the path is refused' };
+      return {
+        ok: false,
+        code: 'PROXY_ERR_BAD_PATH',
+        reason: 'double percent-encoding in the path is refused',
+      };
     }
     const char = String.fromCharCode(code);
     decoded += unreserved.test(char) ? char : `%${pair.toUpperCase()}`;
