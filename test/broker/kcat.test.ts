@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../../cdc/broker/test-broker.ts';
-import { kafkaClient, uniqueName } from './support.ts';
+import { kafkaClient, uniqueName, until } from './support.ts';
 
 /** librdkafka 2.0.2 through Debian's kcat: the other client family the broker must serve. */
 const hasKcat = spawnSync('kcat', ['-V']).status === 0;
@@ -149,4 +149,76 @@ describe.skipIf(!hasKcat)('kcat (librdkafka 2.0.2)', () => {
       '1',
     ]);
   }, 120_000);
+
+  it('two -G members split the partitions; when one leaves the survivor gets them all', async () => {
+    const topic = uniqueName('kg2');
+    const group = uniqueName('g-k2');
+    const admin = kafkaClient(broker.brokers).admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 4 }] });
+    await admin.disconnect();
+    const member = () => {
+      const child = spawn('kcat', ['-b', broker.brokers[0]!, '-G', group, topic]);
+      const out = { text: '' };
+      child.stderr.on('data', (d) => {
+        out.text += d;
+      });
+      child.stdout.resume();
+      return { child, out };
+    };
+    const lastAssignment = (text: string) => {
+      const lines = text.split('\n').filter((l) => l.includes('assigned:'));
+      return (lines.at(-1)?.match(/\[\d+\]/g) ?? []).length;
+    };
+    const a = member();
+    try {
+      await until('first member owns 4', () => lastAssignment(a.out.text) === 4, 30_000);
+      const b = member();
+      try {
+        await until(
+          'split 2/2',
+          () => lastAssignment(a.out.text) === 2 && lastAssignment(b.out.text) === 2,
+          40_000,
+        );
+        expect(a.out.text).toContain('revoked');
+      } finally {
+        b.child.kill('SIGINT'); // kcat leaves the group on SIGINT
+      }
+      await until(
+        'survivor owns 4 again',
+        () => lastAssignment(a.out.text) === 4 && a.out.text.split('assigned:').length >= 4,
+        40_000,
+      );
+    } finally {
+      a.child.kill('SIGINT');
+    }
+  }, 120_000);
+
+  it('a kcat member cannot join a kafkajs group (INCONSISTENT_GROUP_PROTOCOL); the group keeps working', async () => {
+    const topic = uniqueName('kmix');
+    const groupId = uniqueName('g-mix');
+    const kafka = kafkaClient(broker.brokers);
+    const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 200 });
+    let joined = false;
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      joined = true;
+    });
+    const got: string[] = [];
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        got.push(message.value!.toString());
+      },
+    });
+    await until('kafkajs member joined', () => joined);
+    const res = await kcat(['-G', groupId, '-e', topic], undefined, 8000);
+    expect(res.stderr).toMatch(/inconsistent group protocol|INCONSISTENT_GROUP_PROTOCOL/i);
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic, messages: [{ value: 'still-works' }] });
+    await producer.disconnect();
+    await until('kafkajs member still consumes', () => got.includes('still-works'));
+    await consumer.disconnect();
+  }, 60_000);
 });
