@@ -53,6 +53,40 @@ describe('kafkajs produce/consume round trip', () => {
     ]);
   });
 
+  it('seek lands inside a stored batch: eachBatch gets the rest of it from the sought offset', async () => {
+    const kafka = kafkaClient(broker.brokers);
+    const topic = uniqueName('seek');
+    const producer = kafka.producer();
+    await producer.connect();
+    // One send = one stored batch holding offsets 0..9.
+    await producer.send({
+      topic,
+      messages: Array.from({ length: 10 }, (_, i) => ({ value: `m${i}`, partition: 0 })),
+    });
+    await producer.disconnect();
+    const consumer = kafka.consumer({ groupId: uniqueName('g'), maxWaitTimeInMs: 200 });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    const offsets: string[] = [];
+    await consumer.run({
+      eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
+        for (const m of batch.messages) {
+          if (batch.partition !== 0) continue;
+          offsets.push(m.offset);
+          resolveOffset(m.offset);
+        }
+        await heartbeat();
+      },
+    });
+    consumer.seek({ topic, partition: 0, offset: '6' });
+    const deadline = Date.now() + 10_000;
+    while (!offsets.includes('9') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    await consumer.disconnect();
+    // The seek may land before or after a first delivery; after it, 6..9 and nothing earlier.
+    const afterSeek = offsets.slice(offsets.lastIndexOf('6'));
+    expect(afterSeek).toEqual(['6', '7', '8', '9']);
+  });
+
   it('auto-creates produced topics with the default 3 partitions; admin lookups create nothing', async () => {
     const kafka = kafkaClient(broker.brokers);
     const admin = kafka.admin();
