@@ -236,9 +236,7 @@ export function createProxyHandler(deps: ProxyDeps): (req: IncomingMessage, res:
         Date.now(),
         startedHr,
       );
-      res.once('close', () => {
-        if (!res.writableFinished) state.attempt?.abort(new Error('client closed the connection'));
-      });
+      watchClient(req, state);
       if (!route) sendLegacy(state, table.legacy);
       else if (decision!.serve === 'legacy') sendLegacy(state, route.legacy);
       else sendNew(state);
@@ -250,4 +248,22 @@ export function createProxyHandler(deps: ProxyDeps): (req: IncomingMessage, res:
 }
 
 type Dispatcher_HttpMethod = 'GET';
+
+/**
+ * A client that goes away mid-response must not keep an upstream request (and its pooled
+ * connection) busy. One 'close' listener per client socket, not per request: the socket
+ * remembers the request it is serving now.
+ */
+const kCurrent = Symbol('strangler.current');
+type WatchedSocket = IncomingMessage['socket'] & { [kCurrent]?: RequestState };
+function watchClient(req: IncomingMessage, state: RequestState): void {
+  const socket = req.socket as WatchedSocket;
+  if (!(kCurrent in socket)) socket.once('close', onClientSocketClose);
+  socket[kCurrent] = state;
+}
+function onClientSocketClose(this: WatchedSocket): void {
+  const state = this[kCurrent];
+  this[kCurrent] = undefined;
+  if (state && !state.res.writableFinished) state.attempt?.abort(new Error('client closed the connection'));
+}
 function noop(): void {}

@@ -20,7 +20,6 @@ export class ForwardAttempt implements Dispatcher.DispatchHandler {
   #discard = false;
   #started = false;
   #finished = false;
-  readonly #onDrain = () => this.#resume?.();
 
   constructor(
     private readonly state: RequestState,
@@ -60,7 +59,8 @@ export class ForwardAttempt implements Dispatcher.DispatchHandler {
     const state = this.state;
     if (state.capture) state.teeResponse(chunk);
     const ok = state.res.write(chunk);
-    if (!ok) state.res.once('drain', this.#onDrain);
+    // bound only under backpressure: the common small response never allocates it
+    if (!ok) state.res.once('drain', () => this.#resume?.());
     return ok;
   }
 
