@@ -66,7 +66,7 @@ describe('golden frames', () => {
     raw.close();
   });
 
-  it('ApiVersions v2 (kafkajs) lists exactly the implemented APIs, each from 0', async () => {
+  it('ApiVersions v2 (kafkajs) lists exactly the implemented APIs and versions', async () => {
     const raw = await RawClient.connect(broker.port);
     const answer = await raw.send(Buffer.from('0000000d001200020000000000036b6a73', 'hex'));
     expect(answer.readInt32BE(0)).toBe(0);
@@ -77,23 +77,25 @@ describe('golden frames', () => {
       const at = 10 + i * 6;
       table.push([answer.readInt16BE(at), answer.readInt16BE(at + 2), answer.readInt16BE(at + 4)]);
     }
+    // Exactly the implemented versions. The old group versions exist for librdkafka's feature
+    // probes; Produce [3,3] / Fetch [4,4] / OffsetCommit [2,2] / OffsetFetch [1,3] overlap theirs.
     expect(table).toEqual([
       [0, 0, 3],
       [1, 0, 4],
-      [2, 0, 1],
-      [3, 0, 4],
-      [8, 0, 2],
-      [9, 0, 3],
+      [2, 1, 1],
+      [3, 4, 4],
+      [8, 2, 2],
+      [9, 1, 3],
       [10, 0, 1],
       [11, 0, 2],
       [12, 0, 1],
       [13, 0, 1],
       [14, 0, 1],
-      [15, 0, 1],
-      [16, 0, 1],
+      [15, 1, 1],
+      [16, 1, 1],
       [18, 0, 2],
-      [19, 0, 2],
-      [20, 0, 1],
+      [19, 2, 2],
+      [20, 1, 1],
     ]);
     expect(answer.readInt32BE(10 + count * 6)).toBe(0); // throttle_time_ms
     raw.close();
@@ -105,8 +107,8 @@ describe('requests the broker refuses', () => {
     const raw = await RawClient.connect(broker.port);
     const unknownKey = await raw.request(999, 0, 7, Buffer.alloc(0));
     expect([unknownKey.readInt32BE(0), unknownKey.readInt16BE(4)]).toEqual([7, 35]);
-    const oldHeartbeat = await raw.request(12, 0, 8, Buffer.alloc(0));
-    expect([oldHeartbeat.readInt32BE(0), oldHeartbeat.readInt16BE(4)]).toEqual([8, 35]);
+    const oldProduce = await raw.request(0, 2, 8, Buffer.alloc(0)); // legacy message sets: not implemented
+    expect([oldProduce.readInt32BE(0), oldProduce.readInt16BE(4)]).toEqual([8, 35]);
     const ok = await raw.request(18, 2, 9, Buffer.alloc(0));
     expect([ok.readInt32BE(0), ok.readInt16BE(4)]).toEqual([9, 0]);
     raw.close();
@@ -154,6 +156,14 @@ describe('requests the broker refuses', () => {
     expect(stale.readInt16BE(8)).toBe(22);
     const unknown = await hb(1, 'nobody', 2);
     expect(unknown.readInt16BE(8)).toBe(25);
+    // The v0 forms (kept for librdkafka's feature probes) answer without a throttle field.
+    const v0 = await raw.request(12, 0, 3, Buffer.concat([kString(groupId), int32(1), kString('nobody')]));
+    expect(v0.length).toBe(6);
+    expect(v0.readInt16BE(4)).toBe(25);
+    const coordinator = await raw.request(10, 0, 4, kString(groupId));
+    expect(coordinator.readInt16BE(4)).toBe(0); // error_code, then node_id 0, host, port
+    expect(coordinator.readInt32BE(6)).toBe(0);
+    expect(coordinator.readInt32BE(coordinator.length - 4)).toBe(broker.port);
     raw.close();
     await consumer.disconnect();
   });

@@ -110,6 +110,28 @@ describe.skipIf(!hasKcat)('kcat (librdkafka 2.0.2)', () => {
     ]);
     expect(consumed.code).toBe(0);
     expect(consumed.stdout.trim().split('\n')).toHaveLength(150);
+    // The stored batches are the compressed ones kcat sent (attributes codec bits 1, 2, 3).
+    const dir = path.join(broker.dataDir, 'topics', topic, '0');
+    const log = fs.readFileSync(path.join(dir, fs.readdirSync(dir).find((f) => f.endsWith('.log'))!));
+    const codecs = new Set<number>();
+    for (let at = 0; at < log.length; at += 12 + log.readInt32BE(at + 8))
+      codecs.add(log.readInt16BE(at + 21) & 7);
+    expect([...codecs].sort()).toEqual([1, 2, 3]);
+    // kafkajs decodes gzip natively (not snappy/lz4): it reads a kcat gzip batch too.
+    const gzTopic = uniqueName('kgz');
+    expect((await kcat(['-P', '-t', gzTopic, '-p', '0', '-z', 'gzip'], `${lines}\n`)).code).toBe(0);
+    const consumer = kafkaClient(broker.brokers).consumer({ groupId: uniqueName('g'), maxWaitTimeInMs: 200 });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [gzTopic], fromBeginning: true });
+    const gzipped: string[] = [];
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        gzipped.push(message.value!.toString());
+      },
+    });
+    await until('the gzip batch through kafkajs', () => gzipped.length >= 50);
+    await consumer.disconnect();
+    expect(gzipped.map((v) => Number(v.split(':')[0]))).toEqual(Array.from({ length: 50 }, (_, i) => i));
   });
 
   it('-P of a 1 MiB message and -C reads it back whole', async () => {

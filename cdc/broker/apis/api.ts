@@ -16,6 +16,12 @@ export interface ApiDefinition<Req = unknown, Res = unknown> {
   key: number;
   name: string;
   versions: Record<number, VersionCodec<Req, Res>>;
+  /**
+   * Advertise from this version although only `versions` are implemented: librdkafka 2.0.2
+   * compresses only when the Produce/Fetch ranges overlap its old-format probes (v2), while
+   * both clients then send the highest version, which is implemented. See docs/broker.md.
+   */
+  advertisedMin?: number;
   handle(req: Req, ctx: RequestContext): Res | typeof NO_RESPONSE | Promise<Res | typeof NO_RESPONSE>;
 }
 

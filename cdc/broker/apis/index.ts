@@ -39,13 +39,23 @@ export const apis: ReadonlyMap<number, ApiDefinition> = new Map(
 );
 
 /**
- * The advertised ranges. Each starts at 0: librdkafka 2.0.2 switches features (consumer
- * groups, record batches) on only when the range overlaps old versions, and both clients
- * then pick the highest version in common, which is the one implemented. A request for a
- * lower version still gets UNSUPPORTED_VERSION (see docs/broker.md).
+ * The ApiVersions answer: exactly the implemented versions of each API, which must be one
+ * contiguous range. librdkafka 2.0.2 enables features only when a range overlaps an old
+ * version (consumer groups: FindCoordinator/JoinGroup/SyncGroup/Heartbeat/LeaveGroup v0,
+ * OffsetCommit [1,2], OffsetFetch v1; record batches: Produce v3 and Fetch v4; LZ4:
+ * FindCoordinator v0), which is why those old versions are implemented too.
  */
 export function apiTable(): Array<{ key: number; min: number; max: number }> {
   return [...apis.values()]
-    .map((api) => ({ key: api.key, min: 0, max: Math.max(...Object.keys(api.versions).map(Number)) }))
+    .map((api) => {
+      const versions = Object.keys(api.versions)
+        .map(Number)
+        .sort((a, b) => a - b);
+      const min = versions[0]!;
+      const max = versions.at(-1)!;
+      if (max - min + 1 !== versions.length)
+        throw new Error(`${api.name}: implemented versions must be contiguous`);
+      return { key: api.key, min: api.advertisedMin ?? min, max };
+    })
     .sort((a, b) => a.key - b.key);
 }

@@ -13,6 +13,7 @@ export const fetch = defineApi({
   key: ApiKey.Fetch,
   name: 'Fetch',
   versions: { 4: v4 },
+  advertisedMin: 0,
   handle(req, ctx) {
     const first = collect(req, ctx.broker);
     if (first.bytes >= req.minBytes || first.hasError || req.maxWaitMs <= 0 || ctx.closed.aborted) {

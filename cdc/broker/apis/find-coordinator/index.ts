@@ -1,13 +1,14 @@
 import { ApiKey } from '../../protocol/api-keys.ts';
 import { ErrorCode } from '../../protocol/error-codes.ts';
 import { defineApi } from '../api.ts';
+import { v0 } from './v0.ts';
 import { v1 } from './v1.ts';
 
 /** This node coordinates every group (same id, host and port as in Metadata); no transactions. */
 export const findCoordinator = defineApi({
   key: ApiKey.FindCoordinator,
   name: 'FindCoordinator',
-  versions: { 1: v1 },
+  versions: { 0: v0, 1: v1 },
   handle(req, ctx) {
     const { nodeId, advertisedHost: host, advertisedPort: port } = ctx.broker;
     if (req.keyType !== 0) {

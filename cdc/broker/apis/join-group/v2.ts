@@ -1,5 +1,6 @@
 import type { JoinResult } from '../../groups/group.ts';
 import type { VersionCodec } from '../api.ts';
+import { encodeJoinBody } from './v0.ts';
 
 /**
  * JoinGroup v2
@@ -28,12 +29,6 @@ export const v2: VersionCodec<JoinGroupRequest, JoinResult> = {
     protocols: r.array((r) => ({ name: r.string(), metadata: Buffer.from(r.bytes()) })),
   }),
   encode(w, res) {
-    w.int32(0)
-      .int16(res.errorCode)
-      .int32(res.generationId)
-      .string(res.protocolName)
-      .string(res.leaderId)
-      .string(res.memberId)
-      .array(res.members, (w, m) => w.string(m.memberId).bytes(m.metadata));
+    encodeJoinBody(w.int32(0), res);
   },
 };

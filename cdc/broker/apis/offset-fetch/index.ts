@@ -1,12 +1,13 @@
 import { ApiKey } from '../../protocol/api-keys.ts';
 import { defineApi } from '../api.ts';
+import { v1, v2 } from './v1.ts';
 import { type OffsetFetchResponse, v3 } from './v3.ts';
 
 /** No commit (or unknown group) → offset -1, metadata '', no error, as Kafka answers. */
 export const offsetFetch = defineApi({
   key: ApiKey.OffsetFetch,
   name: 'OffsetFetch',
-  versions: { 3: v3 },
+  versions: { 1: v1, 2: v2, 3: v3 },
   handle(req, ctx) {
     const { offsets } = ctx.broker;
     if (req.topics === null) {

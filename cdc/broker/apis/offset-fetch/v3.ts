@@ -1,4 +1,5 @@
 import type { VersionCodec } from '../api.ts';
+import { v2 } from './v1.ts';
 
 /**
  * OffsetFetch v3
@@ -27,14 +28,6 @@ export const v3: VersionCodec<OffsetFetchRequest, OffsetFetchResponse> = {
     topics: r.nullableArray((r) => ({ name: r.string(), partitions: r.array((r) => r.int32()) })),
   }),
   encode(w, res) {
-    w.int32(0);
-    w.array(res.topics, (w, t) =>
-      w
-        .string(t.name)
-        .array(t.partitions, (w, p) =>
-          w.int32(p.index).int64(p.offset).string(p.metadata).int16(p.errorCode),
-        ),
-    );
-    w.int16(res.errorCode);
+    v2.encode(w.int32(0), res);
   },
 };

@@ -13,6 +13,7 @@ export const produce = defineApi({
   key: ApiKey.Produce,
   name: 'Produce',
   versions: { 3: v3 },
+  advertisedMin: 0,
   async handle(req, ctx) {
     const { broker } = ctx;
     if (req.acks !== 0 && req.acks !== 1 && req.acks !== -1) {
