@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startTestBroker } from '../../cdc/broker/test-broker.ts';
 import { repoRoot } from '../../lib/component-process.ts';
-import { int32, RawClient } from './support.ts';
+import { int32, kafkaClient, RawClient, uniqueName, until } from './support.ts';
 
 describe('broker configuration', () => {
   it('advertises the configured host and port in Metadata and FindCoordinator', async () => {
@@ -49,4 +49,40 @@ describe('broker configuration', () => {
     expect(res.stderr).toContain('BROKER_DEFAULT_PARTITIONS="0"');
     expect(res.stderr).toContain('BROKER_FSYNC="maybe"');
   });
+});
+
+describe('graceful shutdown', () => {
+  it('SIGTERM with a running group and a parked fetch exits 0 promptly and keeps the data', async () => {
+    const broker = await startTestBroker();
+    const kafka = kafkaClient(broker.brokers);
+    const topic = uniqueName('term');
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic, messages: [{ value: 'kept', partition: 0 }] });
+    await producer.disconnect();
+    const consumer = kafka.consumer({ groupId: uniqueName('g'), maxWaitTimeInMs: 10_000 });
+    let got = 0;
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({
+      eachMessage: async () => {
+        got++;
+      },
+    });
+    await until('consumed, next fetch parked', () => got === 1);
+    await new Promise((r) => setTimeout(r, 300));
+    const started = Date.now();
+    const code = await broker.process.stop('SIGTERM');
+    expect(code).toBe(0);
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(broker.process.output()).toContain('broker stopped');
+    await consumer.disconnect().catch(() => {});
+    const again = await broker.restart();
+    const admin = kafkaClient(again.brokers).admin();
+    await admin.connect();
+    const offsets = await admin.fetchTopicOffsets(topic);
+    await admin.disconnect();
+    await again.stop();
+    expect(offsets.find((o) => o.partition === 0)!.high).toBe('1');
+  }, 60_000);
 });

@@ -262,10 +262,19 @@ export class GroupCoordinator {
     this.maybeCompleteJoin(group);
   }
 
+  /** Stops timers and answers held joins/syncs (COORDINATOR_NOT_AVAILABLE: clients retry elsewhere/later). */
   shutdown(): void {
     for (const group of this.groups.values()) {
       clearTimeout(group.rebalanceTimer);
-      for (const m of group.members.values()) clearTimeout(m.sessionTimer);
+      for (const m of group.members.values()) {
+        clearTimeout(m.sessionTimer);
+        const join = m.joinReply;
+        const sync = m.syncReply;
+        m.joinReply = undefined;
+        m.syncReply = undefined;
+        join?.(joinError(ErrorCode.COORDINATOR_NOT_AVAILABLE, m.id));
+        sync?.({ errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, assignment: EMPTY });
+      }
     }
   }
 }

@@ -88,11 +88,11 @@ export class BrokerServer {
   /** Graceful stop: no new connections, answer what is in flight, sync and close the files. */
   async stop(timeoutMs = 5000): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.context?.groups.shutdown();
     await Promise.all([...this.connections].map((c) => c.shutdown(timeoutMs)));
     await closed;
     const ctx = this.context;
     if (!ctx) return;
-    ctx.groups.shutdown();
     await ctx.topics.flusher.flush();
     ctx.offsets.close();
     ctx.topics.close();
