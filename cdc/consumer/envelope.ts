@@ -1,0 +1,300 @@
+import { ConsumerError } from './errors.ts';
+import { type ConnectSchema, decodeStruct, decodeWithHints } from './logical-types.ts';
+import { parseLosslessJson } from './lossless-json.ts';
+import { positionFromSource, positionKey, type SourcePosition } from './source-position.ts';
+
+/** Debezium operation letters: create, update, delete, snapshot read, truncate. */
+export type Operation = 'c' | 'u' | 'd' | 'r' | 't';
+const operations = new Set<string>(['c', 'u', 'd', 'r', 't']);
+
+export type Row = Record<string, unknown>;
+
+/** A Kafka record as the runner hands it to the decoder. */
+export interface RawRecord {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: Buffer | string | null;
+  value: Buffer | string | null;
+}
+
+export interface ChangeEvent {
+  kind: 'change';
+  topic: string;
+  partition: number;
+  offset: string;
+  op: Operation;
+  key: Row | null;
+  before: Row | null;
+  after: Row | null;
+  /** The decoded `source` block (null for unwrapped rows without `add.fields`). */
+  source: Row | null;
+  position: SourcePosition | null;
+  /** positionKey(position): compare with `>` to know which of two events is newer. */
+  positionKey: string | null;
+  db: string | null;
+  table: string;
+  /** True when the record came through ExtractNewRecordState (no envelope). */
+  unwrapped: boolean;
+}
+
+/** A null value: after a delete (log compaction), or the delete itself in unwrap `tombstone` mode. */
+export interface Tombstone {
+  kind: 'tombstone';
+  topic: string;
+  partition: number;
+  offset: string;
+  key: Row | null;
+  table: string;
+}
+
+/** Schema changes, transaction markers, heartbeats: not data (checklist §14.7). */
+export interface Ignored {
+  kind: 'ignored';
+  topic: string;
+  partition: number;
+  offset: string;
+  reason: string;
+}
+
+export type DecodedRecord = ChangeEvent | Tombstone | Ignored;
+
+export interface DecodeOptions {
+  /** Column hints per table for messages without schemas (Decimal scale, time types). */
+  columnHints?: Record<string, Record<string, ConnectSchema>>;
+}
+
+function text(data: Buffer | string | null): string | null {
+  if (data === null) return null;
+  return typeof data === 'string' ? data : data.toString('utf8');
+}
+
+function parse(raw: RawRecord, which: 'key' | 'value', data: string): unknown {
+  try {
+    return parseLosslessJson(data);
+  } catch (err) {
+    throw new ConsumerError(
+      'CDC_ERR_EVENT_NOT_JSON',
+      `${which} of ${raw.topic}/${raw.partition}@${raw.offset} is not JSON: ${(err as Error).message}`,
+      {
+        cause: err,
+        context: { topic: raw.topic, partition: raw.partition, offset: raw.offset },
+      },
+    );
+  }
+}
+
+/** `{schema, payload}` (schemas.enable=true) or the bare payload. */
+function split(value: unknown): { schema: ConnectSchema | undefined; payload: unknown } {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const v = value as Record<string, unknown>;
+    const keys = Object.keys(v);
+    if (keys.length === 2 && 'schema' in v && 'payload' in v) {
+      return { schema: (v.schema ?? undefined) as ConnectSchema | undefined, payload: v.payload };
+    }
+  }
+  return { schema: undefined, payload: value };
+}
+
+function fieldSchema(schema: ConnectSchema | undefined, name: string): ConnectSchema | undefined {
+  return schema?.fields?.find((f) => f.field === name);
+}
+
+function tableOf(topic: string): string {
+  return topic.slice(topic.lastIndexOf('.') + 1);
+}
+
+function decodeKey(raw: RawRecord): Row | null {
+  const keyText = text(raw.key);
+  if (keyText === null || keyText === '' || keyText === 'null') return null;
+  const { schema, payload } = split(parse(raw, 'key', keyText));
+  if (payload === null) return null;
+  if (typeof payload !== 'object' || Array.isArray(payload)) return { value: payload };
+  return schema ? decodeStruct(schema, payload, 'key') : (payload as Row);
+}
+
+const nonDataSchemas = /(SchemaChangeValue|TransactionMetadataValue|common\.Heartbeat)$/;
+
+function nonDataReason(schema: ConnectSchema | undefined, payload: Row): string | null {
+  if (schema?.name && nonDataSchemas.test(schema.name)) return `non-data record ${schema.name}`;
+  if ('ddl' in payload && 'databaseName' in payload) return 'schema change';
+  if ((payload.status === 'BEGIN' || payload.status === 'END') && 'id' in payload)
+    return 'transaction marker';
+  const keys = Object.keys(payload);
+  if (keys.length === 1 && keys[0] === 'ts_ms') return 'heartbeat';
+  return null;
+}
+
+function isEnvelope(schema: ConnectSchema | undefined, payload: Row): boolean {
+  if (schema?.name?.endsWith('.Envelope')) return true;
+  return (
+    typeof payload.op === 'string' &&
+    operations.has(payload.op) &&
+    'source' in payload &&
+    ('before' in payload || 'after' in payload)
+  );
+}
+
+/**
+ * Turns one Kafka record into a change event. Accepts the Debezium envelope with or without
+ * JsonConverter schemas, the ExtractNewRecordState output (with `__deleted` / `__op` /
+ * `__source_*` fields), null values and null keys. Throws ConsumerError (not retriable) for a
+ * record that cannot be read: the runner dead-letters it.
+ */
+export function decodeRecord(raw: RawRecord, options: DecodeOptions = {}): DecodedRecord {
+  const at = { topic: raw.topic, partition: raw.partition, offset: raw.offset };
+  const valueText = text(raw.value);
+  if (valueText === null || valueText === '' || valueText === 'null') {
+    return { kind: 'tombstone', ...at, key: decodeKey(raw), table: tableOf(raw.topic) };
+  }
+  const { schema, payload } = split(parse(raw, 'value', valueText));
+  if (payload === null) return { kind: 'tombstone', ...at, key: decodeKey(raw), table: tableOf(raw.topic) };
+  if (typeof payload !== 'object' || Array.isArray(payload)) {
+    throw new ConsumerError(
+      'CDC_ERR_EVENT_SHAPE',
+      `value of ${raw.topic}/${raw.partition}@${raw.offset} is a JSON ${Array.isArray(payload) ? 'array' : typeof payload}, not an object`,
+      { context: at },
+    );
+  }
+  const body = payload as Row;
+  const skip = nonDataReason(schema, body);
+  if (skip) return { kind: 'ignored', ...at, reason: skip };
+  const key = decodeKey(raw);
+  return isEnvelope(schema, body)
+    ? fromEnvelope(raw, schema, body, key, options)
+    : fromUnwrapped(raw, schema, body, key, options);
+}
+
+function fromEnvelope(
+  raw: RawRecord,
+  schema: ConnectSchema | undefined,
+  body: Row,
+  key: Row | null,
+  options: DecodeOptions,
+): ChangeEvent {
+  const op = body.op;
+  if (typeof op !== 'string' || !operations.has(op)) {
+    throw new ConsumerError(
+      'CDC_ERR_EVENT_SHAPE',
+      `envelope of ${raw.topic}/${raw.partition}@${raw.offset} has unknown op ${JSON.stringify(op)}`,
+      {
+        context: { topic: raw.topic, offset: raw.offset },
+      },
+    );
+  }
+  const sourceSchema = fieldSchema(schema, 'source');
+  const source =
+    body.source === null || body.source === undefined
+      ? null
+      : sourceSchema
+        ? decodeStruct(sourceSchema, body.source, 'source')
+        : (body.source as Row);
+  const table = typeof source?.table === 'string' ? source.table : tableOf(raw.topic);
+  const image = (name: 'before' | 'after'): Row | null => {
+    const value = body[name];
+    if (value === null || value === undefined) return null;
+    const s = fieldSchema(schema, name);
+    if (s) return decodeStruct(s, value, name);
+    if (typeof value !== 'object' || Array.isArray(value)) {
+      throw new ConsumerError(
+        'CDC_ERR_EVENT_SHAPE',
+        `${name} of ${raw.topic}@${raw.offset} is not an object`,
+        { context: { topic: raw.topic, offset: raw.offset } },
+      );
+    }
+    return decodeWithHints(value as Row, options.columnHints?.[table]);
+  };
+  const before = image('before');
+  const after = image('after');
+  if ((op === 'c' || op === 'r' || op === 'u') && !after) {
+    throw new ConsumerError(
+      'CDC_ERR_EVENT_SHAPE',
+      `op ${op} at ${raw.topic}@${raw.offset} has no after image`,
+      { context: { topic: raw.topic, offset: raw.offset } },
+    );
+  }
+  if (op === 'd' && !before) {
+    throw new ConsumerError(
+      'CDC_ERR_EVENT_SHAPE',
+      `delete at ${raw.topic}@${raw.offset} has no before image`,
+      { context: { topic: raw.topic, offset: raw.offset } },
+    );
+  }
+  const position = positionFromSource(source);
+  return {
+    kind: 'change',
+    topic: raw.topic,
+    partition: raw.partition,
+    offset: raw.offset,
+    op: op as Operation,
+    key,
+    before,
+    after,
+    source,
+    position,
+    positionKey: position ? positionKey(position) : null,
+    db: typeof source?.db === 'string' ? source.db : null,
+    table,
+    unwrapped: false,
+  };
+}
+
+/** ExtractNewRecordState: the row itself, plus `__deleted` ("true"/"false") and `__<field>` extras. */
+function fromUnwrapped(
+  raw: RawRecord,
+  schema: ConnectSchema | undefined,
+  body: Row,
+  key: Row | null,
+  options: DecodeOptions,
+): ChangeEvent {
+  const extras: Row = {};
+  const columns: Row = {};
+  for (const [name, value] of Object.entries(body)) {
+    if (name.startsWith('__')) extras[name.slice(2)] = value;
+    else columns[name] = value;
+  }
+  const table = typeof extras.table === 'string' ? extras.table : tableOf(raw.topic);
+  const row = schema
+    ? decodeStruct(
+        { ...schema, fields: schema.fields?.filter((f) => !f.field.startsWith('__')) },
+        columns,
+        'row',
+      )
+    : decodeWithHints(columns, options.columnHints?.[table]);
+  const deleted = extras.deleted === 'true' || extras.deleted === true || extras.op === 'd';
+  const op: Operation = deleted
+    ? 'd'
+    : typeof extras.op === 'string' && operations.has(extras.op)
+      ? (extras.op as Operation)
+      : 'u';
+  const source: Row | null =
+    'source_file' in extras || 'source_ts_ms' in extras
+      ? {
+          file: extras.source_file,
+          pos: extras.source_pos,
+          row: extras.source_row,
+          snapshot: extras.source_snapshot,
+          gtid: extras.source_gtid ?? null,
+          ts_ms: extras.source_ts_ms,
+          db: extras.source_db ?? extras.db,
+          table,
+        }
+      : null;
+  const position = positionFromSource(source);
+  return {
+    kind: 'change',
+    topic: raw.topic,
+    partition: raw.partition,
+    offset: raw.offset,
+    op,
+    key,
+    before: deleted ? row : null,
+    after: deleted ? null : row,
+    source,
+    position,
+    positionKey: position ? positionKey(position) : null,
+    db: typeof extras.db === 'string' ? extras.db : null,
+    table,
+    unwrapped: true,
+  };
+}

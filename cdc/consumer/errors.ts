@@ -1,0 +1,32 @@
+import { ToolkitError } from '../../lib/errors.ts';
+
+/**
+ * Errors of the Debezium consumer library. Codes are stable (docs/consumer.md lists them);
+ * a retired code is never reused. `retriable` decides between retry and dead-letter.
+ */
+export const consumerErrorCodes = {
+  CDC_ERR_EVENT_NOT_JSON: 'the Kafka value (or key) is not valid JSON',
+  CDC_ERR_EVENT_SHAPE: 'the value is neither a Debezium envelope nor an unwrapped row',
+  CDC_ERR_LOGICAL_TYPE: 'a field value does not match its Debezium logical type',
+  CDC_ERR_HANDLER_REJECTED: 'the projection refused the event (non-retryable)',
+  CDC_ERR_STORE_UNAVAILABLE: 'the projection store failed with a transient error',
+  CDC_ERR_INVALID_OPTION: 'a consumer option is invalid',
+} as const;
+
+export type ConsumerErrorCode = keyof typeof consumerErrorCodes;
+
+export class ConsumerError extends ToolkitError {
+  declare readonly code: ConsumerErrorCode;
+  constructor(
+    code: ConsumerErrorCode,
+    message: string,
+    options: { retriable?: boolean; cause?: unknown; context?: Record<string, unknown> } = {},
+  ) {
+    super(code, message, options);
+  }
+}
+
+/** Thrown by a handler for an event it can never apply: the runner dead-letters it and goes on. */
+export function poisonEvent(message: string, context: Record<string, unknown> = {}): ConsumerError {
+  return new ConsumerError('CDC_ERR_HANDLER_REJECTED', message, { retriable: false, context });
+}
