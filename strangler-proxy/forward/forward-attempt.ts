@@ -50,7 +50,14 @@ export class ForwardAttempt implements Dispatcher.DispatchHandler {
     this.#started = true;
     const headers = clientResponseHeaders(rawHeaders, state.targetHeader, this.side);
     if (state.capture) state.responseHeaders = headers;
-    state.res.writeHead(statusCode, headers);
+    try {
+      state.res.writeHead(statusCode, headers);
+    } catch (err) {
+      // a header value node refuses to send: treat as a malformed upstream response
+      this.#started = false;
+      this.#abort?.(Object.assign(err as Error, { code: 'HPE_INVALID_HEADER_TOKEN' }));
+      return false;
+    }
     return true;
   }
 

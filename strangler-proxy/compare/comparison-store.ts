@@ -1,0 +1,159 @@
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { FieldDiff } from './diff.ts';
+
+/**
+ * Where comparison outcomes live, durable across proxy restarts:
+ * - `counters.json`: per-route counts, replaced atomically (write temp, rename) at most once
+ *   a second and on close;
+ * - `records.jsonl` + `records.1.jsonl`: the non-matching exchanges (mismatch, noise, lag,
+ *   error) with both answers and the diff, already redacted. Bounded: when the current file
+ *   holds half the cap it becomes `.1` (dropping the older one), so at most `maxRecords` are
+ *   kept and the newest are never lost.
+ */
+export type Outcome = 'match' | 'mismatch' | 'noise' | 'lag' | 'error' | 'shed';
+export const outcomes: Outcome[] = ['match', 'mismatch', 'noise', 'lag', 'error', 'shed'];
+
+export interface RecordedAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+export interface ComparisonRecord {
+  id: string;
+  at: string;
+  routeId: string;
+  outcome: Exclude<Outcome, 'match' | 'shed'>;
+  request: { method: string; path: string; headers: Record<string, string>; body?: unknown };
+  legacy?: RecordedAnswer;
+  new?: RecordedAnswer;
+  diffs: FieldDiff[];
+  noise: FieldDiff[];
+  note?: string;
+}
+
+export type RouteCounters = Record<Outcome, number>;
+
+const emptyCounters = (): RouteCounters => ({ match: 0, mismatch: 0, noise: 0, lag: 0, error: 0, shed: 0 });
+
+export class ComparisonStore {
+  readonly #dir: string;
+  readonly #half: number;
+  #counters = new Map<string, RouteCounters>();
+  #noise: Record<string, { samples: number; fields: Record<string, number> }> = {};
+  #out: WriteStream | undefined;
+  #lines = 0;
+  #dirty = false;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(options: { dir: string; maxRecords?: number }) {
+    this.#dir = options.dir;
+    this.#half = Math.max(1, Math.floor((options.maxRecords ?? 10_000) / 2));
+  }
+
+  async open(): Promise<this> {
+    await fs.mkdir(this.#dir, { recursive: true });
+    try {
+      const saved = JSON.parse(await fs.readFile(this.#file('counters.json'), 'utf8'));
+      for (const [route, c] of Object.entries(saved.routes ?? {})) this.#counters.set(route, { ...emptyCounters(), ...(c as RouteCounters) });
+      this.#noise = saved.noise ?? {};
+    } catch {
+      // first start: nothing counted yet
+    }
+    this.#lines = await countLines(this.#file('records.jsonl'));
+    this.#out = createWriteStream(this.#file('records.jsonl'), { flags: 'a' });
+    this.#timer = setInterval(() => void this.#saveCounters(), 1000);
+    this.#timer.unref();
+    return this;
+  }
+
+  #file(name: string): string {
+    return path.join(this.#dir, name);
+  }
+
+  count(routeId: string, outcome: Outcome): void {
+    let c = this.#counters.get(routeId);
+    if (!c) this.#counters.set(routeId, (c = emptyCounters()));
+    c[outcome]++;
+    this.#dirty = true;
+  }
+
+  counters(): Record<string, RouteCounters> {
+    return Object.fromEntries([...this.#counters].map(([k, v]) => [k, { ...v }]));
+  }
+
+  /** Noise model state is saved with the counters, so a restart keeps what was learnt. */
+  setNoiseState(state: typeof this.#noise): void {
+    this.#noise = state;
+    this.#dirty = true;
+  }
+
+  noiseState(): typeof this.#noise {
+    return this.#noise;
+  }
+
+  record(entry: Omit<ComparisonRecord, 'id' | 'at'>): ComparisonRecord {
+    const full: ComparisonRecord = { id: randomUUID(), at: new Date().toISOString(), ...entry };
+    if (this.#lines >= this.#half) this.#rotate();
+    this.#out?.write(`${JSON.stringify(full)}\n`);
+    this.#lines++;
+    return full;
+  }
+
+  #rotate(): void {
+    const old = this.#out;
+    old?.end();
+    // Renaming an open-for-append file is safe on POSIX: pending writes land in the renamed file.
+    void fs.rename(this.#file('records.jsonl'), this.#file('records.1.jsonl')).catch(() => {});
+    this.#out = createWriteStream(this.#file('records.jsonl'), { flags: 'w' });
+    this.#lines = 0;
+  }
+
+  /** Records, newest last; optionally for one route. */
+  async records(routeId?: string): Promise<ComparisonRecord[]> {
+    const out: ComparisonRecord[] = [];
+    for (const name of ['records.1.jsonl', 'records.jsonl']) {
+      const text = await fs.readFile(this.#file(name), 'utf8').catch(() => '');
+      for (const line of text.split('\n')) {
+        if (!line) continue;
+        try {
+          const r = JSON.parse(line) as ComparisonRecord;
+          if (!routeId || r.routeId === routeId) out.push(r);
+        } catch {
+          // a torn last line after a crash: skip it, the rest is intact
+        }
+      }
+    }
+    return out;
+  }
+
+  async #saveCounters(): Promise<void> {
+    if (!this.#dirty) return;
+    this.#dirty = false;
+    const tmp = this.#file(`counters.json.${process.pid}.tmp`);
+    await fs.writeFile(tmp, JSON.stringify({ routes: this.counters(), noise: this.#noise }));
+    await fs.rename(tmp, this.#file('counters.json'));
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.#saveCounters();
+    const out = this.#out;
+    this.#out = undefined;
+    if (out) {
+      out.end();
+      await once(out, 'close');
+    }
+  }
+}
+
+async function countLines(file: string): Promise<number> {
+  const text = await fs.readFile(file, 'utf8').catch(() => '');
+  let n = 0;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+}
