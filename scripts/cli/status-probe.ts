@@ -2,6 +2,7 @@ import { isListening } from '../../lib/net.ts';
 import { ProxyAdmin, readAdminToken } from '../rehearsal/live/proxy-admin.ts';
 import { proxyMetrics } from '../rehearsal/live/proxy-counters.ts';
 import type { Endpoints } from '../up/endpoints.ts';
+import { fetchJson } from './fetch-text.ts';
 import { parsePrometheus, type Sample, sumOf } from './prometheus-text.ts';
 
 export interface ComponentStatus {
@@ -34,13 +35,7 @@ export interface SystemStatus {
 
 async function getJson(url: string): Promise<{ status: number; body: unknown } | undefined> {
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
-    const text = await res.text();
-    try {
-      return { status: res.status, body: JSON.parse(text) };
-    } catch {
-      return { status: res.status, body: text };
-    }
+    return await fetchJson(url, 3000);
   } catch {
     return undefined;
   }

@@ -1,4 +1,5 @@
 import { ToolkitError } from '../../lib/errors.ts';
+import { fetchText } from '../cli/fetch-text.ts';
 
 /** What the virtual users need to know about the shop before they start. */
 export interface ShopFacts {
@@ -14,9 +15,9 @@ async function getJson(
   baseUrl: string,
   path: string,
 ): Promise<{ status: number; body: { items?: { id: number; category: string }[] } | undefined }> {
-  let res: Response;
+  let res: { status: number; text: string };
   try {
-    res = await fetch(new URL(path, baseUrl), { signal: AbortSignal.timeout(10_000) });
+    res = await fetchText(new URL(path, baseUrl).toString());
   } catch (err) {
     throw new LoadError(
       'LOAD_ERR_TARGET_UNREACHABLE',
@@ -27,7 +28,7 @@ async function getJson(
       },
     );
   }
-  const text = await res.text();
+  const text = res.text;
   try {
     return { status: res.status, body: text ? JSON.parse(text) : undefined };
   } catch {

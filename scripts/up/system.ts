@@ -1,16 +1,20 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { type ComponentProcess, repoRoot, startComponent } from '../../lib/component-process.ts';
 import { envValue } from '../../lib/config.ts';
 import { isListening } from '../../lib/net.ts';
 import { portOwner } from '../../lib/port-owner.ts';
+import { fetchText } from '../cli/fetch-text.ts';
 import { checkBinlogSettings, redactUrl } from '../db/binlog-check.ts';
 import { resolveServerUrl } from '../db/database-url.ts';
 import { dataRoot } from '../db/private-mariadb.ts';
 import { type ComponentSpec, components, portOf } from './components.ts';
 import { type Endpoints, endpointsFor } from './endpoints.ts';
 import { routesFileFor } from './routes-file.ts';
+
+const execFileAsync = promisify(execFile);
 
 export interface RunningSystem {
   /** The environment every component got (MYSQL_URL, KAFKA_BROKERS, ports, routes file). */
@@ -34,9 +38,8 @@ export interface StartOptions {
 
 async function healthy(url: string): Promise<boolean> {
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
-    await res.body?.cancel();
-    return res.ok;
+    const res = await fetchText(url, { timeoutMs: 2000 });
+    return res.status >= 200 && res.status < 300;
   } catch {
     return false;
   }
@@ -59,11 +62,29 @@ async function runSeed(env: NodeJS.ProcessEnv, scale: number, echo?: NodeJS.Writ
   if (code !== 0) throw new Error(`seeding the shop failed (exit ${code}): ${errors.slice(-2000)}`);
 }
 
+/** True when the process named by portOwner() ("pid 123 (node)") was started with `script`. */
+async function runsScript(owner: string | undefined, script: string): Promise<boolean> {
+  const pid = /pid (\d+)/.exec(owner ?? '')?.[1];
+  if (!pid) return false;
+  try {
+    const { stdout } = await execFileAsync('ps', ['-o', 'args=', '-p', pid]);
+    return stdout.includes(script);
+  } catch {
+    return false;
+  }
+}
+
 /** Reuses a healthy component already on its port; refuses, naming the holder, when the port is busy otherwise. */
 async function reusable(spec: ComponentSpec): Promise<boolean> {
   if (!(await isListening(spec.port))) return false;
   const owner = await portOwner(spec.port);
-  if (!spec.healthPath) return true; // the broker: a listener on its port is taken as the broker
+  if (!spec.healthPath) {
+    // The broker speaks Kafka, not HTTP: reuse it when the port holder runs our entry point.
+    if (await runsScript(owner, spec.script)) return true;
+    throw new Error(
+      `port ${spec.port} for ${spec.name} is held by ${owner ?? 'another process'}, which is not ${spec.script}; stop it, set ${spec.name === 'broker' ? 'BROKER_PORT' : 'another port'}, or point KAFKA_BROKERS at a real Kafka`,
+    );
+  }
   const health = `http://127.0.0.1:${spec.port}${spec.healthPath}`;
   if (await healthy(health)) return true;
   throw new Error(

@@ -1,4 +1,5 @@
 import { envValue } from '../../../lib/config.ts';
+import { fetchJson, fetchText } from '../../cli/fetch-text.ts';
 import { lagOf } from '../../cli/status-probe.ts';
 import { resolveServerUrl } from '../../db/database-url.ts';
 import type { ShopFacts } from '../../load/shop-facts.ts';
@@ -22,8 +23,7 @@ export interface LivePorts extends RehearsalPorts {
 
 async function serviceLag(upstream: string): Promise<number | null> {
   try {
-    const res = await fetch(`${upstream}/health`, { signal: AbortSignal.timeout(3000) });
-    return lagOf(await res.json()) ?? null;
+    return lagOf((await fetchJson(`${upstream}/health`, 3000)).body) ?? null;
   } catch {
     return null;
   }
@@ -35,8 +35,7 @@ async function sendAll(base: string, targets: string[], concurrency = 4): Promis
     while (next < targets.length) {
       const target = targets[next++]!;
       try {
-        const res = await fetch(`${base}${target}`, { signal: AbortSignal.timeout(10_000) });
-        await res.body?.cancel();
+        await fetchText(`${base}${target}`);
       } catch {
         // counted by the proxy as an error; the gates read its counters
       }

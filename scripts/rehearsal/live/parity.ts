@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
+import { fetchText } from '../../cli/fetch-text.ts';
 import { LatencySamples, roundMs } from '../../load/latency.ts';
 import type { ParityFigures } from '../figures.ts';
 
@@ -11,8 +12,8 @@ interface Answer {
 async function get(base: string, target: string): Promise<Answer> {
   const started = performance.now();
   try {
-    const res = await fetch(`${base}${target}`, { signal: AbortSignal.timeout(10_000) });
-    const text = await res.text();
+    const res = await fetchText(`${base}${target}`);
+    const text = res.text;
     let body: unknown = text;
     try {
       body = JSON.parse(text);

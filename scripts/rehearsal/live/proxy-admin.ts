@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import { ToolkitError } from '../../../lib/errors.ts';
 import { type FlagState, stateOf, type UnleashFeature } from '../../../strangler-proxy/flags/flag-mapping.ts';
-
+import { fetchText } from '../../cli/fetch-text.ts';
 import { type RouteFile, type RouteSpec, routesOf } from './route-paths.ts';
 
 export class AdminApiError extends ToolkitError {}
@@ -48,16 +48,15 @@ export class ProxyAdmin {
   ) {}
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    let res: Response;
+    let res: { status: number; text: string };
     try {
-      res = await fetch(`${this.baseUrl}${path}`, {
+      res = await fetchText(`${this.baseUrl}${path}`, {
         method,
         headers: {
           authorization: `Bearer ${this.token}`,
           ...(body ? { 'content-type': 'application/json' } : {}),
         },
         body: body ? JSON.stringify(body) : undefined,
-        signal: AbortSignal.timeout(10_000),
       });
     } catch (err) {
       throw new AdminApiError(
@@ -69,8 +68,8 @@ export class ProxyAdmin {
         },
       );
     }
-    const text = await res.text();
-    if (!res.ok) {
+    const text = res.text;
+    if (res.status < 200 || res.status > 299) {
       let message = text.slice(0, 300);
       try {
         message = JSON.parse(text).error?.message ?? message;
