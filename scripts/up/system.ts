@@ -131,7 +131,7 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
           name: spec.name,
           script: spec.script,
           args: spec.args,
-          env,
+          env: { ...env, ...spec.env },
           ...(spec.healthPath
             ? { readyUrl: `http://127.0.0.1:${spec.port}${spec.healthPath}` }
             : { readyLine: spec.readyLine }),
