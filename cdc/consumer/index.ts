@@ -1,0 +1,22 @@
+export { type DeadLetter, defaultDlqTopic } from './dead-letter.ts';
+export { decodeDecimalBytes, scaleDecimal } from './decimal.ts';
+export {
+  type ChangeEvent,
+  type DecodedRecord,
+  type DecodeOptions,
+  decodeRecord,
+  type RawRecord,
+  type Row,
+} from './envelope.ts';
+export { ConsumerError, consumerErrorCodes, poisonEvent } from './errors.ts';
+export { type ConnectSchema, hint, logicalNames } from './logical-types.ts';
+export { parseLosslessJson } from './lossless-json.ts';
+export { eventPosition, newestPerKey, positionColumnType, upsertNewer } from './newer-wins.ts';
+export { createOffsetsTable, dropOffsetsTable, offsetsTable } from './offset-store.ts';
+export {
+  type PartitionProgress,
+  type Projection,
+  ProjectionRunner,
+  type RunnerOptions,
+} from './projection-runner.ts';
+export { positionFromSource, positionKey, positionLabel, type SourcePosition } from './source-position.ts';

@@ -1,0 +1,343 @@
+import { EventEmitter } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  type Admin,
+  type Consumer,
+  type EachBatchPayload,
+  Kafka,
+  type KafkaMessage,
+  logLevel,
+  type Producer,
+} from 'kafkajs';
+import type { Knex } from 'knex';
+import { createLogger, type Logger } from '../../lib/log.ts';
+import { type DeadLetter, defaultDlqTopic, sendDeadLetters } from './dead-letter.ts';
+import { type ChangeEvent, type DecodeOptions, decodeRecord, type RawRecord } from './envelope.ts';
+import { ConsumerError } from './errors.ts';
+import { loadOffsets, offsetKey, type StoredOffset, saveOffsets } from './offset-store.ts';
+import { backoffMs, classify } from './retry-policy.ts';
+import { positionLabel } from './source-position.ts';
+
+/** A read model fed by change events: which topics, and how a batch of events changes the store. */
+export interface Projection {
+  name: string;
+  topics: string[];
+  decode?: DecodeOptions;
+  /** Null-value records: `ignore` after full envelopes (the `d` came first), `delete` for unwrap's tombstone mode. */
+  tombstones?: 'ignore' | 'delete';
+  /** Applies events in order inside the store transaction; throw poisonEvent() for an event that can never apply. */
+  handle?(event: ChangeEvent, trx: Knex.Transaction): Promise<void>;
+  /** Same, for a whole batch (multi-row upserts); used instead of `handle` when given. */
+  handleBatch?(events: ChangeEvent[], trx: Knex.Transaction): Promise<void>;
+}
+
+export interface RunnerOptions {
+  brokers: string[];
+  groupId: string;
+  clientId?: string;
+  knex: Knex;
+  projection: Projection;
+  dlqTopic?: (topic: string) => string;
+  retry?: { baseMs?: number; capMs?: number; maxUnknownAttempts?: number };
+  log?: Logger;
+  /** Create missing source and dead-letter topics (one partition) before subscribing. */
+  createTopics?: boolean;
+}
+
+export interface PartitionProgress extends StoredOffset {
+  highWatermark: bigint | null;
+  appliedAtMs: number | null;
+}
+
+interface Item {
+  raw: RawRecord & { headers?: KafkaMessage['headers'] };
+  event?: ChangeEvent;
+  error?: unknown;
+}
+
+class Stopping extends Error {}
+
+/**
+ * Runs one projection over a kafkajs consumer group. Each fetched batch is applied in ONE
+ * store transaction together with the consumed offsets (table cdc_offsets); on assignment the
+ * consumer seeks to the stored offsets, so the store — not Kafka's group offsets — decides
+ * where to resume. Undecodable records and events a handler rejects go to the dead-letter
+ * topic and the stream goes on; transient store errors are retried with capped backoff.
+ */
+export class ProjectionRunner extends EventEmitter {
+  readonly progress = new Map<string, PartitionProgress>();
+  readonly counters = { applied: 0, ignored: 0, deadLettered: 0, retries: 0, batches: 0 };
+  private readonly kafka: Kafka;
+  private readonly consumer: Consumer;
+  private readonly producer: Producer;
+  private readonly admin: Admin;
+  private readonly log: Logger;
+  private readonly dlqTopic: (topic: string) => string;
+  private stopping = false;
+  private lastError: string | null = null;
+  private readonly lettered = new Set<string>();
+
+  constructor(private readonly options: RunnerOptions) {
+    super();
+    if (options.projection.topics.length === 0) {
+      throw new ConsumerError(
+        'CDC_ERR_INVALID_OPTION',
+        `projection ${options.projection.name} names no topics`,
+      );
+    }
+    if (!options.projection.handle && !options.projection.handleBatch) {
+      throw new ConsumerError(
+        'CDC_ERR_INVALID_OPTION',
+        `projection ${options.projection.name} needs handle or handleBatch`,
+      );
+    }
+    this.log = options.log ?? createLogger(`projection:${options.projection.name}`);
+    this.dlqTopic = options.dlqTopic ?? defaultDlqTopic;
+    this.kafka = new Kafka({
+      clientId: options.clientId ?? `projection-${options.projection.name}`,
+      brokers: options.brokers,
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5000 },
+    });
+    this.consumer = this.kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1000,
+      maxWaitTimeInMs: 100,
+    });
+    this.producer = this.kafka.producer({ allowAutoTopicCreation: true });
+    this.admin = this.kafka.admin();
+  }
+
+  async start(): Promise<void> {
+    const stored = await loadOffsets(this.options.knex, this.options.groupId);
+    for (const [key, offset] of stored)
+      this.progress.set(key, { ...offset, highWatermark: null, appliedAtMs: null });
+    await Promise.all([this.admin.connect(), this.producer.connect()]);
+    if (this.options.createTopics ?? true) {
+      const topics = this.options.projection.topics.flatMap((t) => [t, this.dlqTopic(t)]);
+      const existing = new Set(await this.admin.listTopics());
+      const missing = topics.filter((t) => !existing.has(t));
+      if (missing.length > 0)
+        await this.admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions: 1 })) });
+    }
+    await this.consumer.connect();
+    this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
+      this.seekToStored(e.payload.memberAssignment).catch((err) =>
+        this.log.error({ err }, 'seek to stored offsets failed'),
+      );
+    });
+    this.consumer.on(this.consumer.events.CRASH, (e) => {
+      this.lastError = String(e.payload.error?.message ?? e.payload.error);
+      this.log.error({ err: e.payload.error }, 'consumer crashed; kafkajs restarts it');
+    });
+    await this.consumer.subscribe({ topics: this.options.projection.topics, fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: true,
+      autoCommitInterval: 1000,
+      eachBatchAutoResolve: false,
+      eachBatch: (payload) => this.onBatch(payload),
+    });
+  }
+
+  /** Graceful: the batch in flight finishes (its transaction commits), then Kafka offsets are committed. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.consumer.disconnect().catch(() => undefined);
+    await Promise.all([this.producer.disconnect(), this.admin.disconnect()]).catch(() => undefined);
+  }
+
+  /** The newest source position applied on any partition: what the store reflects. */
+  storePosition(): { label: string; key: string; sourceTsMs: number | null } | null {
+    let best: PartitionProgress | undefined;
+    for (const p of this.progress.values())
+      if (p.positionKey && (!best || p.positionKey > best.positionKey)) best = p;
+    return best ? { label: best.positionLabel, key: best.positionKey, sourceTsMs: best.sourceTsMs } : null;
+  }
+
+  /** Per partition: offsets behind the log end, and the source time of the newest applied event. */
+  async lag(): Promise<{
+    topics: Record<string, unknown>[];
+    eventsBehind: number;
+    lagMs: number;
+    lastError: string | null;
+  }> {
+    const topics: Record<string, unknown>[] = [];
+    let eventsBehind = 0;
+    let oldestUnappliedTs = 0;
+    for (const topic of this.options.projection.topics) {
+      const ends = await this.admin.fetchTopicOffsets(topic);
+      for (const end of ends) {
+        const p = this.progress.get(offsetKey(topic, end.partition));
+        const next = p?.nextOffset ?? BigInt(end.low);
+        const behind = Number(BigInt(end.high) - next);
+        eventsBehind += Math.max(0, behind);
+        if (behind > 0) oldestUnappliedTs = Math.max(oldestUnappliedTs, Date.now() - (p?.sourceTsMs ?? 0));
+        topics.push({
+          topic,
+          partition: end.partition,
+          nextOffset: next.toString(),
+          highWatermark: end.high,
+          eventsBehind: Math.max(0, behind),
+          sourcePosition: p?.positionLabel || null,
+          sourceTsMs: p?.sourceTsMs ?? null,
+        });
+      }
+    }
+    return {
+      topics,
+      eventsBehind,
+      lagMs: eventsBehind > 0 ? oldestUnappliedTs : 0,
+      lastError: this.lastError,
+    };
+  }
+
+  private async seekToStored(assignment: Record<string, number[]>): Promise<void> {
+    for (const [topic, partitions] of Object.entries(assignment)) {
+      const ends = partitions.some((p) => !this.progress.has(offsetKey(topic, p)))
+        ? await this.admin.fetchTopicOffsets(topic)
+        : [];
+      for (const partition of partitions) {
+        const stored = this.progress.get(offsetKey(topic, partition));
+        const offset = stored
+          ? stored.nextOffset.toString()
+          : (ends.find((e) => e.partition === partition)?.low ?? '0');
+        this.consumer.seek({ topic, partition, offset });
+      }
+    }
+  }
+
+  private async onBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    const key = offsetKey(batch.topic, batch.partition);
+    const from = this.progress.get(key)?.nextOffset ?? -1n;
+    // Offsets already in the store were applied (Kafka re-delivered them after a crash or a seek).
+    const messages = batch.messages.filter((m) => BigInt(m.offset) >= from);
+    if (messages.length === 0 || this.stopping) {
+      if (messages.length === 0 && batch.messages.length > 0) payload.resolveOffset(batch.lastOffset());
+      return;
+    }
+    const items = messages.map((m) => this.decode(batch.topic, batch.partition, m));
+    try {
+      const outcome = await this.withRetry(payload, () => this.commit(batch.topic, batch.partition, items));
+      if (outcome !== 'ok') {
+        // Some event is poison: apply one at a time so only that event is dead-lettered.
+        for (const item of items) {
+          const single = await this.withRetry(payload, () =>
+            this.commit(batch.topic, batch.partition, [item]),
+          );
+          if (single !== 'ok')
+            await this.withRetry(payload, () =>
+              this.commit(batch.topic, batch.partition, [{ raw: item.raw, error: single }]),
+            );
+        }
+      }
+    } catch (err) {
+      if (err instanceof Stopping) return;
+      throw err;
+    }
+    const progress = this.progress.get(key);
+    if (progress) progress.highWatermark = BigInt(batch.highWatermark);
+    payload.resolveOffset(messages[messages.length - 1]!.offset);
+    this.counters.batches++;
+    await payload.commitOffsetsIfNecessary().catch(() => undefined);
+    this.emit('batch', { topic: batch.topic, partition: batch.partition, count: messages.length });
+  }
+
+  private decode(topic: string, partition: number, m: KafkaMessage): Item {
+    const raw = { topic, partition, offset: m.offset, key: m.key, value: m.value, headers: m.headers };
+    try {
+      const decoded = decodeRecord(raw, this.options.projection.decode);
+      if (decoded.kind === 'change') return { raw, event: decoded };
+      if (decoded.kind === 'tombstone' && this.options.projection.tombstones === 'delete') {
+        return {
+          raw,
+          event: {
+            ...decoded,
+            kind: 'change',
+            op: 'd',
+            before: decoded.key,
+            after: null,
+            source: null,
+            position: null,
+            positionKey: null,
+            db: null,
+            unwrapped: true,
+          },
+        };
+      }
+      return { raw };
+    } catch (err) {
+      return { raw, error: err };
+    }
+  }
+
+  /** Dead letters first (at-least-once into the DLQ), then events and offsets in one transaction. */
+  private async commit(topic: string, partition: number, items: Item[]): Promise<void> {
+    const letters: DeadLetter[] = items
+      .filter((i) => i.error)
+      .map((i) => ({ record: i.raw, error: i.error, projection: this.options.projection.name }));
+    // A retried or split batch must not dead-letter the same record twice.
+    const fresh = letters.filter((l) => !this.lettered.has(`${topic}:${partition}:${l.record.offset}`));
+    await sendDeadLetters(this.producer, fresh, this.dlqTopic);
+    for (const l of fresh) this.lettered.add(`${topic}:${partition}:${l.record.offset}`);
+    const events = items.flatMap((i) => (i.event ? [i.event] : []));
+    const key = offsetKey(topic, partition);
+    const previous = this.progress.get(key);
+    const next: StoredOffset = {
+      topic,
+      partition,
+      nextOffset: BigInt(items[items.length - 1]!.raw.offset) + 1n,
+      positionKey: previous?.positionKey ?? '',
+      positionLabel: previous?.positionLabel ?? '',
+      sourceTsMs: previous?.sourceTsMs ?? null,
+    };
+    for (const e of events) {
+      if (e.positionKey && e.position && e.positionKey >= next.positionKey) {
+        next.positionKey = e.positionKey;
+        next.positionLabel = positionLabel(e.position);
+        next.sourceTsMs = e.position.tsMs;
+      }
+    }
+    const projection = this.options.projection;
+    await this.options.knex.transaction(async (trx) => {
+      if (events.length > 0) {
+        if (projection.handleBatch) await projection.handleBatch(events, trx);
+        else for (const e of events) await projection.handle!(e, trx);
+      }
+      await saveOffsets(trx, this.options.groupId, [next]);
+    });
+    for (const l of letters) this.lettered.delete(`${topic}:${partition}:${l.record.offset}`);
+    this.progress.set(key, {
+      ...next,
+      highWatermark: previous?.highWatermark ?? null,
+      appliedAtMs: Date.now(),
+    });
+    this.counters.applied += events.length;
+    this.counters.ignored += items.length - events.length - letters.length;
+    this.counters.deadLettered += letters.length;
+    if (letters.length > 0)
+      this.log.warn({ topic, partition, offsets: letters.map((l) => l.record.offset) }, 'dead-lettered');
+  }
+
+  /** 'ok', or the poison error; transient failures are retried until they pass or the runner stops. */
+  private async withRetry(payload: EachBatchPayload, fn: () => Promise<void>): Promise<'ok' | unknown> {
+    const { baseMs = 100, capMs = 5000, maxUnknownAttempts = 5 } = this.options.retry ?? {};
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await fn();
+        return 'ok';
+      } catch (err) {
+        const verdict = classify(err);
+        if (verdict === 'poison' || (verdict === 'unknown' && attempt + 1 >= maxUnknownAttempts)) return err;
+        if (this.stopping || !payload.isRunning()) throw new Stopping();
+        this.counters.retries++;
+        this.lastError = String((err as Error)?.message ?? err);
+        const wait = backoffMs(attempt, baseMs, capMs);
+        this.log.warn({ err, attempt, wait }, 'apply failed; retrying');
+        await sleep(wait);
+        await payload.heartbeat().catch(() => undefined);
+      }
+    }
+  }
+}

@@ -1,0 +1,298 @@
+import { randomBytes } from 'node:crypto';
+import { Kafka, logLevel, type Producer } from 'kafkajs';
+import knexFactory, { type Knex } from 'knex';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestBroker, type TestBroker } from '../../cdc/broker/test-broker.ts';
+import {
+  type ChangeEvent,
+  createOffsetsTable,
+  eventPosition,
+  type Projection,
+  ProjectionRunner,
+  poisonEvent,
+  positionColumnType,
+  upsertNewer,
+} from '../../cdc/consumer/index.ts';
+import { waitFor } from '../../lib/net.ts';
+
+/** Polls until `check` holds. */
+const until = (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000) =>
+  waitFor(
+    what,
+    async () => {
+      if (!(await check())) throw new Error('not yet');
+    },
+    { timeoutMs, intervalMs: 50 },
+  );
+
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+
+/**
+ * The projection runtime against the real broker (separate process) and real MariaDB:
+ * batch apply with offsets in one transaction, duplicates and late events ignored, poison
+ * records dead-lettered with error headers while the stream goes on, restart from stored offsets.
+ */
+let broker: TestBroker;
+let db: TestDatabase;
+let knex: Knex;
+let producer: Producer;
+let kafka: Kafka;
+
+const priceSchema = {
+  type: 'bytes',
+  name: 'org.apache.kafka.connect.data.Decimal',
+  parameters: { scale: '2' },
+};
+
+function envelope(
+  op: 'c' | 'u' | 'd' | 'r',
+  row: Record<string, unknown>,
+  pos: number,
+  extra: Record<string, unknown> = {},
+) {
+  return JSON.stringify({
+    before: op === 'd' ? row : null,
+    after: op === 'd' ? null : row,
+    source: {
+      version: '3.4.0.Final',
+      connector: 'mariadb',
+      name: 'legacy',
+      ts_ms: Date.now(),
+      snapshot: op === 'r' ? 'true' : 'false',
+      db: 'shop',
+      table: 'items',
+      server_id: 1,
+      gtid: null,
+      file: 'mariadb-bin.000001',
+      pos,
+      row: 0,
+      ...extra,
+    },
+    op,
+    ts_ms: Date.now(),
+  });
+}
+
+/** 12.30 → base64 two's complement of 1230. */
+function price(cents: number): string {
+  let hex = cents.toString(16);
+  if (hex.length % 2) hex = `0${hex}`;
+  let bytes = Buffer.from(hex, 'hex');
+  if (bytes[0]! & 0x80) bytes = Buffer.concat([Buffer.from([0]), bytes]);
+  return bytes.toString('base64');
+}
+
+function itemsProjection(topic: string, seen: ChangeEvent[] = []): Projection {
+  return {
+    name: 'items',
+    topics: [topic],
+    decode: { columnHints: { items: { price: priceSchema } } },
+    async handleBatch(events, trx) {
+      seen.push(...events);
+      for (const e of events)
+        if (e.after?.name === 'reject-me') throw poisonEvent(`item ${e.after.id} is refused`);
+      await upsertNewer(
+        trx,
+        'items',
+        events.map((e) => {
+          const row = (e.after ?? e.before)!;
+          return {
+            id: row.id,
+            name: row.name,
+            price: row.price,
+            deleted: e.op === 'd' ? 1 : 0,
+            src_pos: eventPosition(e),
+          };
+        }),
+        { keyColumns: ['id'], positionColumn: 'src_pos' },
+      );
+    },
+  };
+}
+
+async function rows() {
+  return knex('items').orderBy('id').select('id', 'name', 'price', 'deleted');
+}
+
+beforeAll(async () => {
+  [broker, db] = await Promise.all([startTestBroker(), createTestDatabase('consumer')]);
+  knex = knexFactory({
+    client: 'mysql2',
+    connection: { uri: db.url, timezone: 'Z', supportBigNumbers: true, bigNumberStrings: true } as never,
+    pool: { min: 0, max: 4 },
+  });
+  await createOffsetsTable(knex);
+  await knex.schema.createTable('items', (t) => {
+    t.integer('id').primary();
+    t.string('name', 100);
+    t.decimal('price', 10, 2);
+    t.boolean('deleted').notNullable().defaultTo(false);
+    t.specificType('src_pos', positionColumnType);
+  });
+  kafka = new Kafka({ brokers: broker.brokers, logLevel: logLevel.NOTHING });
+  producer = kafka.producer();
+  await producer.connect();
+});
+
+afterAll(async () => {
+  await producer?.disconnect();
+  await knex?.destroy();
+  await db?.drop();
+  await broker?.stop();
+});
+
+describe('ProjectionRunner', () => {
+  it('applies batches, ignores re-delivered and older events, dead-letters poison and goes on, resumes from stored offsets', async () => {
+    const topic = `legacy.shop.items_${randomBytes(3).toString('hex')}`;
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({
+      topics: [
+        { topic, numPartitions: 1 },
+        { topic: `${topic}.dlq`, numPartitions: 1 },
+      ],
+    });
+    const send = (values: (string | null)[], keys?: string[]) =>
+      producer.send({
+        topic,
+        acks: -1,
+        messages: values.map((value, i) => ({ key: keys?.[i] ?? null, value })),
+      });
+
+    await send([
+      envelope('r', { id: 1, name: 'mug', price: price(1230) }, 100),
+      envelope('r', { id: 2, name: 'cup', price: price(99) }, 100),
+      envelope('c', { id: 3, name: 'pot', price: price(100000) }, 200),
+      envelope('u', { id: 1, name: 'mug v2', price: price(1299) }, 300),
+    ]);
+    const runner = new ProjectionRunner({
+      brokers: broker.brokers,
+      groupId: `g-${topic}`,
+      knex,
+      projection: itemsProjection(topic),
+      retry: { baseMs: 20, capMs: 200 },
+    });
+    await runner.start();
+    await until('converged', async () => (await rows()).length === 3 && (await rows())[0].name === 'mug v2');
+    expect(await rows()).toEqual([
+      { id: 1, name: 'mug v2', price: '12.99', deleted: 0 },
+      { id: 2, name: 'cup', price: '0.99', deleted: 0 },
+      { id: 3, name: 'pot', price: '1000.00', deleted: 0 },
+    ]);
+
+    // A connector re-send (same positions) and a late event (older position) change nothing;
+    // a poison record and a refused event are dead-lettered; the next good event still lands.
+    await send([
+      envelope('u', { id: 1, name: 'mug', price: price(1230) }, 100),
+      envelope('c', { id: 3, name: 'pot', price: price(100000) }, 200),
+      envelope('u', { id: 2, name: 'stale cup', price: price(1) }, 150),
+      '{"before": nul',
+      envelope('c', { id: 4, name: 'reject-me', price: price(1) }, 400),
+      envelope('d', { id: 2, name: 'cup', price: price(99) }, 500),
+      envelope('c', { id: 5, name: 'bowl', price: price(500) }, 600),
+    ]);
+    await until('converged', async () => (await rows()).some((r) => r.id === 5));
+    expect(await rows()).toEqual([
+      { id: 1, name: 'mug v2', price: '12.99', deleted: 0 },
+      { id: 2, name: 'cup', price: '0.99', deleted: 1 },
+      { id: 3, name: 'pot', price: '1000.00', deleted: 0 },
+      { id: 5, name: 'bowl', price: '5.00', deleted: 0 },
+    ]);
+    expect(runner.counters.deadLettered).toBe(2);
+    expect(runner.storePosition()).toMatchObject({ label: 'mariadb-bin.000001:600' });
+
+    const dlq: { value: string; headers: Record<string, string> }[] = [];
+    const reader = kafka.consumer({ groupId: `dlq-${topic}` });
+    await reader.connect();
+    await reader.subscribe({ topic: `${topic}.dlq`, fromBeginning: true });
+    await reader.run({
+      eachMessage: async ({ message }) => {
+        dlq.push({
+          value: String(message.value),
+          headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])),
+        });
+      },
+    });
+    await until('converged', () => dlq.length === 2);
+    await reader.disconnect();
+    expect(dlq[0]).toMatchObject({
+      value: '{"before": nul',
+      headers: {
+        'strangler.errors.code': 'CDC_ERR_EVENT_NOT_JSON',
+        '__connect.errors.topic': topic,
+        '__connect.errors.offset': '7',
+      },
+    });
+    expect(dlq[1]!.headers).toMatchObject({
+      'strangler.errors.code': 'CDC_ERR_HANDLER_REJECTED',
+      '__connect.errors.exception.message': 'item 4 is refused',
+    });
+    const stored = await knex('cdc_offsets').where({ topic }).first();
+    expect(String(stored.next_offset)).toBe('11');
+    await runner.stop();
+
+    // Kafka's group offsets are deleted (as if lost): the store's offsets still decide, so a
+    // new runner re-reads nothing that was applied.
+    await admin.deleteGroups([`g-${topic}`]).catch(() => undefined);
+    const seen: ChangeEvent[] = [];
+    const again = new ProjectionRunner({
+      brokers: broker.brokers,
+      groupId: `g-${topic}`,
+      knex,
+      projection: itemsProjection(topic, seen),
+    });
+    await again.start();
+    await send([envelope('u', { id: 5, name: 'bowl v2', price: price(550) }, 700)]);
+    await until('converged', async () => (await rows()).find((r) => r.id === 5)?.name === 'bowl v2');
+    expect(seen.map((e) => e.offset)).toEqual(['11']);
+    const lag = await again.lag();
+    expect(lag.eventsBehind).toBe(0);
+    await again.stop();
+    await admin.disconnect();
+  });
+
+  it('retries a transient store failure and applies once the store is back', async () => {
+    const topic = `legacy.shop.items_${randomBytes(3).toString('hex')}`;
+    let failures = 2;
+    const base = itemsProjection(topic);
+    const flaky: Projection = {
+      ...base,
+      async handleBatch(events, trx) {
+        if (failures-- > 0)
+          throw Object.assign(new Error('Deadlock found when trying to get lock'), {
+            code: 'ER_LOCK_DEADLOCK',
+            errno: 1213,
+          });
+        await base.handleBatch!(events, trx);
+      },
+    };
+    const runner = new ProjectionRunner({
+      brokers: broker.brokers,
+      groupId: `g-${topic}`,
+      knex,
+      projection: flaky,
+      retry: { baseMs: 10, capMs: 50 },
+    });
+    await runner.start();
+    await producer.send({
+      topic,
+      messages: [{ value: envelope('c', { id: 10, name: 'retry', price: price(1) }, 900) }],
+    });
+    await until('converged', async () => (await rows()).some((r) => r.id === 10));
+    expect(runner.counters.retries).toBe(2);
+    expect(runner.counters.deadLettered).toBe(0);
+    await runner.stop();
+  });
+
+  it('refuses a projection without topics', () => {
+    expect(
+      () =>
+        new ProjectionRunner({
+          brokers: ['127.0.0.1:1'],
+          groupId: 'g',
+          knex,
+          projection: { name: 'x', topics: [], handle: async () => {} },
+        }),
+    ).toThrow(expect.objectContaining({ code: 'CDC_ERR_INVALID_OPTION' }));
+  });
+});
