@@ -35,6 +35,23 @@ const shape = {
   connectTimeoutMs: ms(2000),
   captureMaxBytes: bytes(1024 * 1024),
   shadowConcurrency: z.coerce.number().int().min(1).default(16),
+  compareQueue: z.coerce.number().int().min(0).default(256),
+  compareNoiseSampleRate: z.coerce.number().min(0).max(1).default(0.1),
+  compareNoiseWarmup: z.coerce.number().int().min(0).default(20),
+  compareLagWaitMs: z.coerce.number().int().min(0).default(5000),
+  compareMaxRecords: z.coerce.number().int().min(2).default(10_000),
+  compareRedactFields: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((f) => f.trim())
+        .filter(Boolean),
+    ),
+  legacyMysqlUrl: z.string().optional(),
+  captureFile: z.string().optional(),
+  captureSampleRate: z.coerce.number().min(0).max(1).default(1),
   breakerErrorPercent: z.coerce.number().min(1).max(100).default(50),
   breakerVolume: z.coerce.number().int().min(1).default(5),
   breakerResetMs: ms(5000),
@@ -73,6 +90,15 @@ const env = {
   connectTimeoutMs: 'PROXY_CONNECT_TIMEOUT_MS',
   captureMaxBytes: 'PROXY_CAPTURE_MAX_BYTES',
   shadowConcurrency: 'PROXY_SHADOW_CONCURRENCY',
+  compareQueue: 'PROXY_COMPARE_QUEUE',
+  compareNoiseSampleRate: 'PROXY_COMPARE_NOISE_SAMPLE_RATE',
+  compareNoiseWarmup: 'PROXY_COMPARE_NOISE_WARMUP',
+  compareLagWaitMs: 'PROXY_COMPARE_LAG_WAIT_MS',
+  compareMaxRecords: 'PROXY_COMPARE_MAX_RECORDS',
+  compareRedactFields: 'PROXY_COMPARE_REDACT_FIELDS',
+  legacyMysqlUrl: 'MYSQL_URL',
+  captureFile: 'PROXY_CAPTURE_FILE',
+  captureSampleRate: 'PROXY_CAPTURE_SAMPLE_RATE',
   breakerErrorPercent: 'PROXY_BREAKER_ERROR_PERCENT',
   breakerVolume: 'PROXY_BREAKER_VOLUME',
   breakerResetMs: 'PROXY_BREAKER_RESET_MS',

@@ -6,6 +6,7 @@ import { createLogger } from '../lib/log.ts';
 import { createAdminApp } from './admin/admin-app.ts';
 import { resolveAdminToken } from './admin/admin-token.ts';
 import { Breakers } from './breakers.ts';
+import { createCompareHook } from './compare/create-compare-hook.ts';
 import { loadProxyConfig, type ProxyConfig } from './config.ts';
 import { FlagDecider } from './flags/decider.ts';
 import type { FlagStore } from './flags/flag-store.ts';
@@ -17,7 +18,6 @@ import { createProxyHandler } from './proxy-handler.ts';
 import { createPublicServer } from './public-server.ts';
 import { loadRouteTableFile, type RouteTable } from './routes/route-table.ts';
 import { RouteWatcher } from './routes/route-watcher.ts';
-import { BackgroundShadowHook } from './shadow/background-shadow.ts';
 import type { ShadowHook } from './shadow-hook.ts';
 
 const log = createLogger('strangler-proxy');
@@ -67,6 +67,8 @@ async function main(): Promise<void> {
       config.unleashEnvironment,
     );
   let decider: FlagDecider | undefined;
+  const registry = createRegistry(stats, () => breakers.entries());
+  let compare: Awaited<ReturnType<typeof createCompareHook>> | undefined;
 
   const admin = http.createServer(
     createAdminApp({
@@ -81,7 +83,8 @@ async function main(): Promise<void> {
       decider: () => decider,
       stats,
       breakers,
-      registry: createRegistry(stats, () => breakers.entries()),
+      registry,
+      compareStore: () => compare?.store,
       log,
     }),
   );
@@ -101,16 +104,25 @@ async function main(): Promise<void> {
     log.warn('flags not fetched yet: every route serves legacy until they are');
 
   // The shadow hook: the ONE place the comparison engine plugs in (strangler-proxy/compare/).
-  const hook: ShadowHook = new BackgroundShadowHook(
-    pools,
-    stats,
-    {
+  compare = await createCompareHook({
+    settings: {
+      dataDir: config.dataDir,
       concurrency: config.shadowConcurrency,
-      timeoutMs: 10_000,
-      shadowMethods: (id) => table.routes.find((r) => r.id === id)?.shadowMethods,
+      queueLimit: config.compareQueue,
+      noiseSampleRate: config.compareNoiseSampleRate,
+      noiseWarmup: config.compareNoiseWarmup,
+      lagWaitMs: config.compareLagWaitMs,
+      maxRecords: config.compareMaxRecords,
+      legacyMysqlUrl: config.legacyMysqlUrl,
+      captureFile: config.captureFile,
+      captureSampleRate: config.captureSampleRate,
+      redactFields: config.compareRedactFields,
     },
+    table: () => table,
+    registry,
     log,
-  );
+  });
+  const hook: ShadowHook = compare.hook;
 
   const handler = createProxyHandler({
     config,

@@ -2,6 +2,8 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../lib/log.ts';
 import type { Breakers } from '../breakers.ts';
+import type { ComparisonStore } from '../compare/comparison-store.ts';
+import { reportFromStore } from '../compare/report.ts';
 import { ProxyError } from '../errors.ts';
 import type { FlagDecider } from '../flags/decider.ts';
 import { applyShift } from '../flags/flag-mapping.ts';
@@ -29,6 +31,8 @@ export interface AdminDeps {
   stats: ProxyStats;
   breakers: Breakers;
   registry: Registry;
+  /** The comparison store (undefined until the engine is up). */
+  compareStore: () => ComparisonStore | undefined;
   log: Logger;
 }
 
@@ -172,6 +176,27 @@ export function createAdminApp(deps: AdminDeps): express.Express {
     } catch (err) {
       next(err);
     }
+  });
+
+  // The comparison report (the same data `strangler compare report` renders) and the raw
+  // non-matching records, newest last, optionally for one route.
+  const compareStore = (res: Response) => {
+    const store = deps.compareStore();
+    if (!store)
+      res
+        .status(503)
+        .json({ error: { code: 'PROXY_ERR_COMPARE_NOT_READY', message: 'comparison engine starting' } });
+    return store;
+  };
+  admin.get('/compare/report', async (_req, res, next) => {
+    const store = compareStore(res);
+    if (store) await reportFromStore(store).then((r) => res.json(r), next);
+  });
+  admin.get('/compare/records', async (req, res, next) => {
+    const store = compareStore(res);
+    const route = typeof req.query.route === 'string' ? req.query.route : undefined;
+    const limit = Math.min(Number(req.query.limit ?? 100) || 100, 1000);
+    if (store) await store.records(route).then((r) => res.json({ records: r.slice(-limit) }), next);
   });
 
   app.use(admin);

@@ -37,6 +37,7 @@ export interface ComparisonRecord {
 }
 
 export type RouteCounters = Record<Outcome, number>;
+export type NoiseState = Record<string, { samples: number; fields: Record<string, number> }>;
 
 const emptyCounters = (): RouteCounters => ({ match: 0, mismatch: 0, noise: 0, lag: 0, error: 0, shed: 0 });
 
@@ -44,7 +45,7 @@ export class ComparisonStore {
   readonly #dir: string;
   readonly #half: number;
   #counters = new Map<string, RouteCounters>();
-  #noise: Record<string, { samples: number; fields: Record<string, number> }> = {};
+  #noise: NoiseState = {};
   #out: WriteStream | undefined;
   #lines = 0;
   #dirty = false;
@@ -59,7 +60,8 @@ export class ComparisonStore {
     await fs.mkdir(this.#dir, { recursive: true });
     try {
       const saved = JSON.parse(await fs.readFile(this.#file('counters.json'), 'utf8'));
-      for (const [route, c] of Object.entries(saved.routes ?? {})) this.#counters.set(route, { ...emptyCounters(), ...(c as RouteCounters) });
+      for (const [route, c] of Object.entries(saved.routes ?? {}))
+        this.#counters.set(route, { ...emptyCounters(), ...(c as RouteCounters) });
       this.#noise = saved.noise ?? {};
     } catch {
       // first start: nothing counted yet
@@ -76,8 +78,8 @@ export class ComparisonStore {
   }
 
   count(routeId: string, outcome: Outcome): void {
-    let c = this.#counters.get(routeId);
-    if (!c) this.#counters.set(routeId, (c = emptyCounters()));
+    const c = this.#counters.get(routeId) ?? emptyCounters();
+    this.#counters.set(routeId, c);
     c[outcome]++;
     this.#dirty = true;
   }
@@ -87,12 +89,12 @@ export class ComparisonStore {
   }
 
   /** Noise model state is saved with the counters, so a restart keeps what was learnt. */
-  setNoiseState(state: typeof this.#noise): void {
+  setNoiseState(state: NoiseState): void {
     this.#noise = state;
     this.#dirty = true;
   }
 
-  noiseState(): typeof this.#noise {
+  noiseState(): NoiseState {
     return this.#noise;
   }
 

@@ -21,13 +21,17 @@ export class NoiseModel {
   /** Learns from the differences between two legacy answers to the same request. */
   learn(routeId: string, legacyVsLegacy: FieldDiff[]): void {
     this.#samples.set(routeId, (this.#samples.get(routeId) ?? 0) + 1);
-    let fields = this.#fields.get(routeId);
-    if (!fields) this.#fields.set(routeId, (fields = new Map()));
+    const fields = this.#fields.get(routeId) ?? new Map<string, number>();
+    this.#fields.set(routeId, fields);
     for (const d of legacyVsLegacy) fields.set(d.field, (fields.get(d.field) ?? 0) + 1);
   }
 
   /** Splits legacy-vs-new differences into real ones and those on noisy fields. */
-  split(routeId: string, diffs: FieldDiff[], alsoNoisy: FieldDiff[] = []): { real: FieldDiff[]; noise: FieldDiff[] } {
+  split(
+    routeId: string,
+    diffs: FieldDiff[],
+    alsoNoisy: FieldDiff[] = [],
+  ): { real: FieldDiff[]; noise: FieldDiff[] } {
     const fields = this.#fields.get(routeId);
     const local = new Set(alsoNoisy.map((d) => d.field));
     const real: FieldDiff[] = [];

@@ -15,7 +15,10 @@ export const defaultRedaction: RedactionRules = {
 
 export const REDACTED = '[redacted]';
 
-export function redactHeaders(headers: Record<string, string | undefined>, rules: RedactionRules): Record<string, string> {
+export function redactHeaders(
+  headers: Record<string, string | undefined>,
+  rules: RedactionRules,
+): Record<string, string> {
   const names = new Set(rules.headers.map((h) => h.toLowerCase()));
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
@@ -45,7 +48,11 @@ export function redactPath(path: string, rules: RedactionRules): string {
 }
 
 /** A body as kept in a record: JSON redacted and parsed, text as text, binary as base64. */
-export function redactBody(body: Buffer | undefined, contentType: string | undefined, rules: RedactionRules): unknown {
+export function redactBody(
+  body: Buffer | undefined,
+  contentType: string | undefined,
+  rules: RedactionRules,
+): unknown {
   if (!body || body.length === 0) return undefined;
   const text = body.toString('utf8');
   if (contentType && /\bjson\b/i.test(contentType)) {

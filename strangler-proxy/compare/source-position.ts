@@ -18,7 +18,8 @@ export const sourceTsHeader = 'x-strangler-source-ts';
 export function parsePosition(text: string | undefined): Position | undefined {
   if (!text) return undefined;
   const binlog = /^[^:]*?(\d+):(\d+)(?::(\d+))?$/.exec(text.trim());
-  if (binlog) return { kind: 'binlog', file: Number(binlog[1]), pos: Number(binlog[2]), row: Number(binlog[3] ?? 0) };
+  if (binlog)
+    return { kind: 'binlog', file: Number(binlog[1]), pos: Number(binlog[2]), row: Number(binlog[3] ?? 0) };
   const parts = text.split(',').map((p) => /^(\d+)-(\d+)-(\d+)$/.exec(p.trim()));
   if (parts.length > 0 && parts.every(Boolean)) {
     return { kind: 'gtid', domains: new Map(parts.map((m) => [Number(m![1]), Number(m![3])])) };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { compareRulesSchema } from '../compare/rules.ts';
 
 /**
  * The route table (strangler.routes.json). A route is a named group of method + path
@@ -59,9 +60,23 @@ const route = z
         captureRequestBodyMethods: z.array(z.enum(httpMethods)).default([]),
         maxBodyBytes: z.number().int().min(0).optional(),
         shadowMethods: z.array(z.enum(httpMethods)).default(['GET', 'HEAD']),
+        /** How legacy and new answers are compared (strangler-proxy/compare/rules.ts). */
+        rules: compareRulesSchema.default(compareRulesSchema.parse({})),
+        /** After cutover (mode new), legacy is still shadowed and compared for this long. */
+        bakePeriodMs: z
+          .number()
+          .int()
+          .min(0)
+          .default(15 * 60_000),
       })
       .strict()
-      .default({ enabled: true, captureRequestBodyMethods: [], shadowMethods: ['GET', 'HEAD'] }),
+      .default({
+        enabled: true,
+        captureRequestBodyMethods: [],
+        shadowMethods: ['GET', 'HEAD'],
+        rules: compareRulesSchema.parse({}),
+        bakePeriodMs: 15 * 60_000,
+      }),
   })
   .strict();
 

@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { type CompiledRules, compileRules } from '../compare/rules.ts';
 import { ProxyError } from '../errors.ts';
 import { compilePattern } from './path-pattern.ts';
 import {
@@ -26,6 +27,8 @@ export interface Route {
   readonly captureRequestMethods: ReadonlySet<string>;
   readonly captureMaxBytes: number;
   readonly shadowMethods: ReadonlySet<string>;
+  readonly compareRules: CompiledRules;
+  readonly bakePeriodMs: number;
 }
 
 export interface RouteTable {
@@ -69,6 +72,8 @@ export function buildRouteTable(raw: unknown, captureMaxBytes: number, source = 
       captureRequestMethods: new Set(spec.compare.captureRequestBodyMethods),
       captureMaxBytes: spec.compare.maxBodyBytes ?? captureMaxBytes,
       shadowMethods: new Set(spec.compare.shadowMethods),
+      compareRules: compileRules(spec.compare.rules),
+      bakePeriodMs: spec.compare.bakePeriodMs,
     };
   });
   const origins = new Set([file.legacy, ...routes.flatMap((r) => [r.legacy, r.upstreamNew])]);

@@ -1,0 +1,101 @@
+import path from 'node:path';
+import type { Registry } from 'prom-client';
+import type { Logger } from '../../lib/log.ts';
+import type { RouteTable } from '../routes/route-table.ts';
+import { CaptureWriter } from './capture.ts';
+import { CompareEngine, type EngineRoute } from './compare-engine.ts';
+import { ComparisonStore } from './comparison-store.ts';
+import { registerCompareMetrics } from './metrics.ts';
+import { NoiseModel } from './noise.ts';
+import { defaultRedaction, type RedactionRules } from './redact.ts';
+import { createSender } from './send.ts';
+import { LegacyPositionSource } from './source-position.ts';
+
+export interface CompareHookSettings {
+  dataDir: string;
+  concurrency: number;
+  queueLimit: number;
+  noiseSampleRate: number;
+  noiseWarmup: number;
+  lagWaitMs: number;
+  maxRecords: number;
+  /** The legacy database's server, for its binlog position (lag classification). */
+  legacyMysqlUrl?: string;
+  captureFile?: string;
+  captureSampleRate: number;
+  redactFields: string[];
+}
+
+/**
+ * Builds the comparison engine the proxy plugs in as its shadow hook: the store under
+ * `<dataDir>/compare`, metrics on the proxy's registry, rules and bake periods read from
+ * the live route table (so a hot reload changes them too).
+ */
+export async function createCompareHook(options: {
+  settings: CompareHookSettings;
+  table: () => RouteTable;
+  registry: Registry;
+  log: Logger;
+}) {
+  const { settings } = options;
+  const store = await new ComparisonStore({
+    dir: path.join(settings.dataDir, 'compare'),
+    maxRecords: settings.maxRecords,
+  }).open();
+  registerCompareMetrics(options.registry, store);
+  const noise = new NoiseModel({ sampleRate: settings.noiseSampleRate, warmup: settings.noiseWarmup });
+  noise.restore(store.noiseState());
+  const positions = settings.legacyMysqlUrl ? new LegacyPositionSource(settings.legacyMysqlUrl) : undefined;
+  const capture = settings.captureFile
+    ? await new CaptureWriter({ file: settings.captureFile, sampleRate: settings.captureSampleRate }).open()
+    : undefined;
+  const redaction: RedactionRules = {
+    ...defaultRedaction,
+    fields: [...defaultRedaction.fields, ...settings.redactFields],
+  };
+  const send = createSender();
+
+  // When each route was first seen in mode `new`: its bake period runs from there.
+  const newSince = new Map<string, number>();
+  const engine = new CompareEngine({
+    routes: (routeId): EngineRoute | undefined => {
+      const route = options.table().routes.find((r) => r.id === routeId);
+      if (!route) return undefined;
+      return {
+        rules: route.compareRules,
+        legacy: route.legacy,
+        new: route.upstreamNew,
+        methods: route.shadowMethods,
+        bakeUntil: (newSince.get(routeId) ?? Date.now()) + route.bakePeriodMs,
+      };
+    },
+    send,
+    store,
+    noise,
+    redaction,
+    legacyPosition: positions ? () => positions.current() : undefined,
+    capture,
+    concurrency: settings.concurrency,
+    queueLimit: settings.queueLimit,
+    lagWaitMs: settings.lagWaitMs,
+    log: options.log,
+  });
+
+  const hook = {
+    modes: engine.modes,
+    onExchange(exchange: Parameters<CompareEngine['onExchange']>[0]) {
+      if (exchange.mode === 'new') {
+        if (!newSince.has(exchange.routeId)) newSince.set(exchange.routeId, Date.now());
+      } else newSince.delete(exchange.routeId);
+      engine.onExchange(exchange);
+    },
+    async close() {
+      await engine.close();
+      await store.close();
+      await capture?.close();
+      await positions?.close();
+      await send.close();
+    },
+  };
+  return { hook, engine, store, noise };
+}
