@@ -42,6 +42,14 @@ export const createTopics = defineApi({
             `single-node broker: replication factor must be 1 (or -1), got ${t.replicationFactor}`,
           );
         }
+        if (t.configs.length > 0) {
+          // Topic configs (retention, cleanup.policy=compact, ...) have no effect here: the log
+          // keeps everything. Accepted so that tools creating topics with configs still work.
+          ctx.broker.log.warn(
+            { topic: t.name, ignoredConfigs: t.configs.map((c) => `${c.name}=${c.value}`) },
+            'topic configs are not supported by the embedded broker; ignored',
+          );
+        }
         if (!req.validateOnly) topics.create(t.name, partitions);
         return { name: t.name, errorCode: 0, errorMessage: null };
       }),

@@ -9,7 +9,13 @@ import type { VersionCodec } from '../api.ts';
  *   response: throttle_time_ms int32, topics [name string, error_code int16, error_message nullable string]
  */
 export interface CreateTopicsRequest {
-  topics: Array<{ name: string; numPartitions: number; replicationFactor: number; assignments: number }>;
+  topics: Array<{
+    name: string;
+    numPartitions: number;
+    replicationFactor: number;
+    assignments: number;
+    configs: Array<{ name: string; value: string | null }>;
+  }>;
   validateOnly: boolean;
 }
 export interface CreateTopicsResponse {
@@ -23,8 +29,8 @@ export const v2: VersionCodec<CreateTopicsRequest, CreateTopicsResponse> = {
       const numPartitions = r.int32();
       const replicationFactor = r.int16();
       const assignments = r.array((r) => ({ index: r.int32(), brokers: r.array((r) => r.int32()) })).length;
-      r.array((r) => ({ name: r.string(), value: r.nullableString() }));
-      return { name, numPartitions, replicationFactor, assignments };
+      const configs = r.array((r) => ({ name: r.string(), value: r.nullableString() }));
+      return { name, numPartitions, replicationFactor, assignments, configs };
     });
     r.int32();
     return { topics, validateOnly: r.bool() };
