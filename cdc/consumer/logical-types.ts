@@ -112,6 +112,8 @@ function decodeLogical(field: string, schema: ConnectSchema, value: unknown): un
       const scale = Number(schema.parameters?.scale ?? 'NaN');
       if (!Number.isInteger(scale))
         fail(field, schema, value, 'Decimal schema has no integer scale parameter');
+      // decimal.handling.mode=string sends the digits; base64 never contains a '.'.
+      if (typeof value === 'string' && /^-?\d+\.\d+$/.test(value)) return value;
       if (typeof value === 'string') {
         try {
           return decodeDecimalBytes(value, scale);

@@ -1,0 +1,4 @@
+import { serviceMain } from '../service-kit/run-service.ts';
+import { catalogService } from './config.ts';
+
+serviceMain(catalogService);

@@ -1,0 +1,135 @@
+import type { Server } from 'node:http';
+import { Command } from 'commander';
+import type { Router } from 'express';
+import type { Knex } from 'knex';
+import type { z } from 'zod';
+import { defaultDlqTopic, type Projection, ProjectionRunner } from '../../cdc/consumer/index.ts';
+import { exitOnConfigError, loadConfig } from '../../lib/config.ts';
+import { createLogger } from '../../lib/log.ts';
+import { resolveServerUrl } from '../../scripts/db/database-url.ts';
+import { createServiceApp } from './http-app.ts';
+import { type ServiceConfig, serviceConfigShape, serviceEnvNames } from './service-config.ts';
+import { emptyStore, migrate, openStore, type ServiceMigration } from './store.ts';
+
+export interface ServiceDefinition {
+  name: 'catalog' | 'orders';
+  envPrefix: 'CATALOG' | 'ORDERS';
+  defaults: { port: number; database: string };
+  migrations: readonly ServiceMigration[];
+  /** Read-model tables, emptied by `rebuild`. */
+  tables: string[];
+  projection(config: ServiceConfig): Projection;
+  routes(knex: Knex): Router;
+}
+
+export interface RunningService {
+  url: string;
+  runner: ProjectionRunner;
+  knex: Knex;
+  close(): Promise<void>;
+}
+
+export function loadServiceConfig(
+  def: ServiceDefinition,
+  overrides: Partial<ServiceConfig> = {},
+): ServiceConfig {
+  const shape = serviceConfigShape({ ...def.defaults, name: def.name });
+  return loadConfig(def.name, shape, serviceEnvNames(def.envPrefix), overrides) as Readonly<
+    z.infer<z.ZodObject<typeof shape>>
+  >;
+}
+
+/** Opens the store, migrates, optionally empties it (rebuild), starts the projection and the HTTP server. */
+export async function startService(
+  def: ServiceDefinition,
+  config: ServiceConfig,
+  options: { rebuild?: boolean } = {},
+): Promise<RunningService> {
+  const log = createLogger(def.name);
+  const server = await resolveServerUrl();
+  const knex = await openStore(server.url, config.database, config.poolMax);
+  await migrate(knex, def.name, def.migrations);
+  if (options.rebuild) {
+    await emptyStore(knex, def.tables);
+    log.info({ tables: def.tables }, 'store emptied; replaying the topics from the beginning');
+  }
+  const runner = new ProjectionRunner({
+    brokers: config.brokers,
+    groupId: config.groupId,
+    knex,
+    projection: def.projection(config),
+    dlqTopic: config.dlqSuffix === '.dlq' ? defaultDlqTopic : (topic) => `${topic}${config.dlqSuffix}`,
+    log: createLogger(`${def.name}:projection`),
+  });
+  // The HTTP side starts first: a service answers from its store even while Kafka is away.
+  const app = createServiceApp({ name: def.name, knex, runner, routes: def.routes(knex), log });
+  const http: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(config.port, config.host, () => resolve(s));
+    s.once('error', reject);
+  });
+  const address = http.address();
+  const url = `http://${config.host}:${typeof address === 'object' && address ? address.port : config.port}`;
+  const startRunner = async () => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await runner.start();
+        return;
+      } catch (err) {
+        log.warn({ err, attempt }, 'projection could not start (Kafka unavailable?); retrying');
+        await new Promise((r) => setTimeout(r, Math.min(5000, 200 * 2 ** attempt)));
+      }
+    }
+  };
+  void startRunner();
+  return {
+    url,
+    runner,
+    knex,
+    async close() {
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+      await runner.stop();
+      await knex.destroy();
+    },
+  };
+}
+
+/** CLI: `start` (default) serves and projects; `rebuild` empties the store first and replays. */
+export function serviceMain(def: ServiceDefinition): void {
+  const log = createLogger(def.name);
+  const program = new Command(def.name).description(`extracted ${def.name} service`);
+  const run = async (rebuild: boolean) => {
+    let config: ServiceConfig;
+    try {
+      config = loadServiceConfig(def);
+    } catch (err) {
+      exitOnConfigError(err);
+    }
+    const service = await startService(def, config, { rebuild });
+    log.info(
+      { url: service.url, database: config.database, groupId: config.groupId },
+      `${def.name} service ready on ${service.url}`,
+    );
+    let stopping = false;
+    const stop = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal }, 'stopping: finishing the batch in flight');
+      await service.close();
+      process.exit(0);
+    };
+    process.on('SIGTERM', () => void stop('SIGTERM'));
+    process.on('SIGINT', () => void stop('SIGINT'));
+  };
+  program
+    .command('start', { isDefault: true })
+    .description('serve the read model and keep projecting')
+    .action(() => run(false));
+  program
+    .command('rebuild')
+    .description('empty the store, then replay every topic from its start and serve')
+    .action(() => run(true));
+  program.parseAsync().catch((err) => {
+    log.fatal({ err }, `${def.name} failed to start: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  });
+}
