@@ -36,10 +36,10 @@ function recordBatch(value: Buffer): Buffer {
   return batch;
 }
 
-function produceBody(topic: string, batch: Buffer): Buffer {
+function produceBody(topic: string, batch: Buffer, acks = -1): Buffer {
   return Buffer.concat([
     int16(-1), // transactional id null
-    int16(-1), // acks
+    int16(acks),
     int32(30_000),
     int32(1),
     kString(topic),
@@ -130,6 +130,8 @@ describe('requests the broker refuses', () => {
     const accepted = await raw.request(0, 3, 2, produceBody(topic, good));
     expect(accepted.readInt16BE(errorAt)).toBe(0);
     expect(accepted.readBigInt64BE(errorAt + 2)).toBe(0n); // the good batch got offset 0
+    const badAcks = await raw.request(0, 3, 3, produceBody(topic, recordBatch(Buffer.from('x')), 2));
+    expect(badAcks.readInt16BE(errorAt)).toBe(21); // INVALID_REQUIRED_ACKS, nothing stored
     const offsets = await admin.fetchTopicOffsets(topic);
     expect(offsets[0]!.high).toBe('1');
     await admin.disconnect();

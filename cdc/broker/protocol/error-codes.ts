@@ -13,6 +13,7 @@ export const ErrorCode = {
   INVALID_TOPIC_EXCEPTION: 17,
   ILLEGAL_GENERATION: 22,
   INCONSISTENT_GROUP_PROTOCOL: 23,
+  INVALID_REQUIRED_ACKS: 21,
   INVALID_GROUP_ID: 24,
   UNKNOWN_MEMBER_ID: 25,
   INVALID_SESSION_TIMEOUT: 26,
@@ -58,6 +59,7 @@ export const errorCodes: ReadonlyArray<{
     retriable: false,
     message: 'topic name not [a-zA-Z0-9._-]{1,249}',
   },
+  { code: 21, name: 'INVALID_REQUIRED_ACKS', retriable: false, message: 'acks must be -1, 0 or 1' },
   { code: 22, name: 'ILLEGAL_GENERATION', retriable: false, message: 'stale group generation' },
   {
     code: 23,

@@ -17,7 +17,7 @@ export const produce = defineApi({
   async handle(req, ctx) {
     const { broker } = ctx;
     if (req.acks !== 0 && req.acks !== 1 && req.acks !== -1) {
-      return errorAll(req.topics, ErrorCode.INVALID_REQUEST);
+      return errorAll(req.topics, ErrorCode.INVALID_REQUIRED_ACKS);
     }
     if (req.transactionalId !== null) return errorAll(req.topics, ErrorCode.UNSUPPORTED_VERSION);
     let appended = false;
