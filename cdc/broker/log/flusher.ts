@@ -52,6 +52,9 @@ export class Flusher {
   }
 }
 
+/** EBADF: the file was closed meanwhile (topic deleted), and `forget` synced it before closing. */
 function datasync(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+  return new Promise((resolve, reject) =>
+    fs.fdatasync(fd, (err) => (err && err.code !== 'EBADF' ? reject(err) : resolve())),
+  );
 }
