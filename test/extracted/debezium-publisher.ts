@@ -1,0 +1,224 @@
+import type { Producer } from 'kafkajs';
+import type { Knex } from 'knex';
+
+/**
+ * Writes shop rows to Kafka as a Debezium 3.4 MariaDB connector with JsonConverter
+ * (schemas.enable=true, decimal.handling.mode=precise) would: envelope, key struct, source
+ * block, logical types. Used to test the services on the documented format independently of
+ * this project's connector (which the e2e suite uses).
+ */
+type Kind = 'int32' | 'int64' | 'string' | 'decimal' | 'datetime' | 'timestamp' | 'enum' | 'text';
+const shopColumns: Record<string, [string, Kind][]> = {
+  users: [
+    ['id', 'int64'],
+    ['email', 'string'],
+    ['name', 'string'],
+    ['created_at', 'datetime'],
+  ],
+  products: [
+    ['id', 'int64'],
+    ['sku', 'string'],
+    ['name', 'string'],
+    ['description', 'string'],
+    ['price', 'decimal'],
+    ['category', 'string'],
+    ['attributes', 'string'],
+    ['created_at', 'datetime'],
+    ['updated_at', 'timestamp'],
+  ],
+  inventory: [
+    ['product_id', 'int64'],
+    ['stock', 'int32'],
+    ['updated_at', 'timestamp'],
+  ],
+  orders: [
+    ['id', 'int64'],
+    ['user_id', 'int64'],
+    ['status', 'enum'],
+    ['total', 'decimal'],
+    ['currency', 'string'],
+    ['created_at', 'datetime'],
+    ['updated_at', 'timestamp'],
+  ],
+  order_items: [
+    ['order_id', 'int64'],
+    ['line_no', 'int32'],
+    ['product_id', 'int64'],
+    ['quantity', 'int32'],
+    ['unit_price', 'decimal'],
+  ],
+  payments: [
+    ['id', 'int64'],
+    ['order_id', 'int64'],
+    ['amount', 'decimal'],
+    ['method', 'enum'],
+    ['status', 'enum'],
+    ['created_at', 'datetime'],
+  ],
+};
+const keyColumns: Record<string, string[]> = {
+  inventory: ['product_id'],
+  order_items: ['order_id', 'line_no'],
+};
+
+function fieldSchema(name: string, kind: Kind) {
+  const base = { optional: name !== 'id', field: name };
+  switch (kind) {
+    case 'decimal':
+      return {
+        type: 'bytes',
+        ...base,
+        name: 'org.apache.kafka.connect.data.Decimal',
+        version: 1,
+        parameters: { scale: '2' },
+      };
+    case 'datetime':
+      return { type: 'int64', ...base, name: 'io.debezium.time.Timestamp', version: 1 };
+    case 'timestamp':
+      return { type: 'string', ...base, name: 'io.debezium.time.ZonedTimestamp', version: 1 };
+    case 'enum':
+      return {
+        type: 'string',
+        ...base,
+        name: 'io.debezium.data.Enum',
+        version: 1,
+        parameters: { allowed: 'x' },
+      };
+    default:
+      return { type: kind === 'text' ? 'string' : kind, ...base };
+  }
+}
+
+function decimalBytes(text: string): string {
+  let unscaled = BigInt(text.replace('.', ''));
+  const negative = unscaled < 0n;
+  if (negative) unscaled = -unscaled;
+  let hex = unscaled.toString(16);
+  if (hex.length % 2) hex = `0${hex}`;
+  let bytes = Buffer.from(hex, 'hex');
+  if (bytes[0]! & 0x80) bytes = Buffer.concat([Buffer.from([0]), bytes]);
+  if (negative) throw new Error('negative money is not in the shop');
+  return bytes.toString('base64');
+}
+
+function encode(kind: Kind, value: unknown): unknown {
+  if (value === null || value === undefined) return null;
+  switch (kind) {
+    case 'decimal':
+      return decimalBytes(String(value));
+    case 'datetime':
+      return (value as Date).getTime();
+    case 'timestamp':
+      return (value as Date).toISOString();
+    case 'int32':
+    case 'int64':
+      return Number(value);
+    default:
+      return typeof value === 'object' ? JSON.stringify(value) : String(value);
+  }
+}
+
+export interface Position {
+  file: string;
+  pos: number;
+  row?: number;
+  snapshot?: boolean;
+}
+
+export function debeziumMessage(
+  prefix: string,
+  db: string,
+  table: string,
+  op: 'c' | 'u' | 'd' | 'r',
+  row: Record<string, unknown>,
+  position: Position,
+) {
+  const columns = shopColumns[table]!;
+  const valueSchema = {
+    type: 'struct',
+    optional: true,
+    name: `${prefix}.${db}.${table}.Value`,
+    fields: columns.map(([n, k]) => fieldSchema(n, k)),
+  };
+  const image = Object.fromEntries(columns.map(([n, k]) => [n, encode(k, row[n])]));
+  const keys = keyColumns[table] ?? ['id'];
+  const key = {
+    schema: {
+      type: 'struct',
+      optional: false,
+      name: `${prefix}.${db}.${table}.Key`,
+      fields: keys.map((k) => ({ type: 'int64', optional: false, field: k })),
+    },
+    payload: Object.fromEntries(keys.map((k) => [k, Number(row[k])])),
+  };
+  const value = {
+    schema: {
+      type: 'struct',
+      optional: false,
+      name: `${prefix}.${db}.${table}.Envelope`,
+      version: 2,
+      fields: [
+        { ...valueSchema, field: 'before' },
+        { ...valueSchema, field: 'after' },
+        {
+          type: 'struct',
+          optional: false,
+          name: 'io.debezium.connector.mariadb.Source',
+          field: 'source',
+          fields: [],
+        },
+        { type: 'string', optional: false, field: 'op' },
+      ],
+    },
+    payload: {
+      before: op === 'd' ? image : null,
+      after: op === 'd' ? null : image,
+      source: {
+        version: '3.4.0.Final',
+        connector: 'mariadb',
+        name: prefix,
+        ts_ms: Date.now(),
+        snapshot: position.snapshot ? 'true' : 'false',
+        db,
+        sequence: null,
+        table,
+        server_id: position.snapshot ? 0 : 1,
+        gtid: null,
+        file: position.file,
+        pos: position.pos,
+        row: position.row ?? 0,
+        thread: null,
+        query: null,
+      },
+      transaction: null,
+      op,
+      ts_ms: Date.now(),
+    },
+  };
+  return { key: JSON.stringify(key), value: JSON.stringify(value) };
+}
+
+/** Publishes every row of the shop tables as snapshot reads at `position`. */
+export async function publishSnapshot(
+  producer: Producer,
+  knex: Knex,
+  prefix: string,
+  db: string,
+  position: Position,
+): Promise<number> {
+  let count = 0;
+  for (const table of Object.keys(shopColumns)) {
+    const rows = await knex(table).select();
+    for (let i = 0; i < rows.length; i += 500) {
+      await producer.send({
+        topic: `${prefix}.${db}.${table}`,
+        acks: -1,
+        messages: rows
+          .slice(i, i + 500)
+          .map((row) => debeziumMessage(prefix, db, table, 'r', row, { ...position, snapshot: true })),
+      });
+    }
+    count += rows.length;
+  }
+  return count;
+}
