@@ -4,6 +4,8 @@ import { BrokerError } from '../errors.ts';
 import { FrameDecoder } from './frame-decoder.ts';
 import { dispatch, type Outcome } from './request-dispatcher.ts';
 
+const WRITE_BUFFER_LIMIT = 64 * 1024 * 1024;
+
 interface Slot {
   outcome?: Outcome;
 }
@@ -30,6 +32,11 @@ export class Connection {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => broker.log.debug({ peer: this.peer, err: err.message }, 'socket error'));
+    // A client that sends requests but does not read answers must not grow our memory
+    // without bound: stop reading from it until the kernel takes the queued answers.
+    socket.on('drain', () => {
+      if (!this.closing) socket.resume();
+    });
     socket.on('close', () => {
       this.abort.abort();
       this.drained?.();
@@ -79,6 +86,7 @@ export class Connection {
       for (const b of body) this.socket.write(b);
     }
     this.socket.uncork();
+    if (this.socket.writableLength > WRITE_BUFFER_LIMIT) this.socket.pause();
     if (this.queue.length === 0) this.drained?.();
   }
 
