@@ -81,6 +81,7 @@ beforeAll(async () => {
       stats,
       breakers,
       registry: createRegistry(stats, () => breakers.entries()),
+      compareStore: () => undefined,
       log,
     }),
   );
@@ -107,7 +108,10 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   decider?.destroy();
-  for (const s of servers) s.closeAllConnections(), s.close();
+  for (const s of servers) {
+    s.closeAllConnections();
+    s.close();
+  }
   await pools?.close();
   await Promise.allSettled([legacy?.stop(), next?.stop()]);
   if (dir) await fs.rm(dir, { recursive: true, force: true });
