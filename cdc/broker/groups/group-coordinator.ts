@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../../lib/log.ts';
 import { ErrorCode } from '../protocol/error-codes.ts';
 import { Group, type JoinResult, type Member, type SyncResult } from './group.ts';
+import { maybeCompleteJoin, prepareRebalance, type RebalanceHooks } from './rebalance.ts';
 
 export interface CoordinatorOptions {
   minSessionTimeoutMs: number;
@@ -37,8 +38,11 @@ const joinError = (errorCode: number, memberId: string): JoinResult => ({
  */
 export class GroupCoordinator {
   private readonly groups = new Map<string, Group>();
+  private readonly hooks: RebalanceHooks;
 
-  constructor(private readonly options: CoordinatorOptions) {}
+  constructor(private readonly options: CoordinatorOptions) {
+    this.hooks = { log: options.log, touch: (m) => this.touch(m) };
+  }
 
   get(groupId: string): Group | undefined {
     return this.groups.get(groupId);
@@ -96,8 +100,8 @@ export class GroupCoordinator {
       m.joinReply?.(joinError(ErrorCode.UNKNOWN_MEMBER_ID, m.id));
       m.joinReply = resolve;
       clearTimeout(m.sessionTimer); // a held join does not expire
-      if (g.state !== 'PreparingRebalance') this.prepareRebalance(g);
-      this.maybeCompleteJoin(g);
+      if (g.state !== 'PreparingRebalance') prepareRebalance(g, this.hooks);
+      maybeCompleteJoin(g, this.hooks);
     });
   }
 
@@ -166,72 +170,6 @@ export class GroupCoordinator {
     return 0;
   }
 
-  private prepareRebalance(group: Group): void {
-    if (group.state === 'CompletingRebalance') {
-      for (const m of group.members.values()) {
-        const reply = m.syncReply;
-        m.syncReply = undefined;
-        reply?.({ errorCode: ErrorCode.REBALANCE_IN_PROGRESS, assignment: EMPTY });
-      }
-    }
-    group.state = 'PreparingRebalance';
-    clearTimeout(group.rebalanceTimer);
-    const timeout = Math.max(0, ...[...group.members.values()].map((m) => m.rebalanceTimeoutMs || 0));
-    group.rebalanceTimer = setTimeout(() => this.completeJoin(group), timeout);
-    this.options.log.info({ group: group.id, members: group.members.size }, 'rebalance started');
-  }
-
-  private maybeCompleteJoin(group: Group): void {
-    if (group.state !== 'PreparingRebalance') return;
-    if ([...group.members.values()].every((m) => m.joinReply)) this.completeJoin(group);
-  }
-
-  /** Ends the join phase: drops members that did not rejoin, bumps the generation, answers held joins. */
-  private completeJoin(group: Group): void {
-    clearTimeout(group.rebalanceTimer);
-    group.rebalanceTimer = undefined;
-    if (group.state !== 'PreparingRebalance') return;
-    for (const m of [...group.members.values()]) {
-      if (!m.joinReply) {
-        this.options.log.info({ group: group.id, member: m.id }, 'member did not rejoin in time; removed');
-        clearTimeout(m.sessionTimer);
-        group.members.delete(m.id);
-      }
-    }
-    if (group.leaderId && !group.members.has(group.leaderId)) group.leaderId = null;
-    if (group.members.size === 0) {
-      group.state = 'Empty';
-      group.generation++;
-      return;
-    }
-    group.generation++;
-    group.protocolName = group.electProtocol();
-    const members = [...group.members.values()];
-    group.leaderId ??= members[0]!.id;
-    group.state = 'CompletingRebalance';
-    this.options.log.info(
-      { group: group.id, generation: group.generation, members: members.length },
-      'join phase complete',
-    );
-    const list = members.map((m) => ({
-      memberId: m.id,
-      metadata: m.protocols.find((p) => p.name === group.protocolName)?.metadata ?? EMPTY,
-    }));
-    for (const m of members) {
-      const reply = m.joinReply!;
-      m.joinReply = undefined;
-      this.touch(m);
-      reply({
-        errorCode: 0,
-        generationId: group.generation,
-        protocolName: group.protocolName ?? '',
-        leaderId: group.leaderId,
-        memberId: m.id,
-        members: m.id === group.leaderId ? list : [],
-      });
-    }
-  }
-
   /** Any request from a member restarts its session timer. */
   private touch(member: Member): void {
     clearTimeout(member.sessionTimer);
@@ -258,8 +196,8 @@ export class GroupCoordinator {
       group.generation++;
       return;
     }
-    if (group.state !== 'PreparingRebalance') this.prepareRebalance(group);
-    this.maybeCompleteJoin(group);
+    if (group.state !== 'PreparingRebalance') prepareRebalance(group, this.hooks);
+    maybeCompleteJoin(group, this.hooks);
   }
 
   /** Stops timers and answers held joins/syncs (COORDINATOR_NOT_AVAILABLE: clients retry elsewhere/later). */
