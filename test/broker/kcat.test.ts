@@ -134,6 +134,40 @@ describe.skipIf(!hasKcat)('kcat (librdkafka 2.0.2)', () => {
     expect(gzipped.map((v) => Number(v.split(':')[0]))).toEqual(Array.from({ length: 50 }, (_, i) => i));
   });
 
+  it('-C -o end sees a new produce at once; killing kcat while its fetch is parked is harmless', async () => {
+    const topic = uniqueName('kend');
+    await kcat(['-P', '-t', topic, '-p', '0'], 'old\n');
+    const child = spawn('kcat', [
+      '-b',
+      broker.brokers[0]!,
+      '-u', // unbuffered: stdout is a pipe here
+      '-C',
+      '-t',
+      topic,
+      '-p',
+      '0',
+      '-o',
+      'end',
+      '-f',
+      '%s\n',
+    ]);
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    await new Promise((r) => setTimeout(r, 1500)); // connected and parked at the end
+    const producer = kafkaClient(broker.brokers).producer();
+    await producer.connect();
+    await producer.send({ topic, messages: [{ value: 'new', partition: 0 }] });
+    await producer.disconnect();
+    await until('kcat printed the new message', () => out.includes('new'), 5000);
+    child.kill('SIGKILL'); // while its next fetch is parked
+    await new Promise((r) => setTimeout(r, 700)); // the parked fetch's timer fires on a dead socket
+    expect(out).toBe('new\n');
+    expect(broker.process.output()).not.toContain('request handler failed');
+    expect(broker.process.child.exitCode).toBeNull();
+  });
+
   it('-P of a 1 MiB message and -C reads it back whole', async () => {
     const topic = uniqueName('kbig');
     const file = path.join(os.tmpdir(), `${topic}.bin`);

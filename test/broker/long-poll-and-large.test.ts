@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../../cdc/broker/test-broker.ts';
-import { kafkaClient, uniqueName, until } from './support.ts';
+import { int32, kafkaClient, kString, RawClient, uniqueName, until } from './support.ts';
 
 let broker: TestBroker;
 beforeAll(async () => {
@@ -49,6 +49,39 @@ describe('long-poll fetch', () => {
     const median = [...lags].sort((a, b) => a - b)[2]!;
     expect(median).toBeLessThan(20);
     expect(Math.max(...lags)).toBeLessThan(1000); // never waited for max_wait (5 s)
+  });
+
+  it('one produce wakes 50 fetches parked on the same partition', async () => {
+    const topic = uniqueName('wake50');
+    const admin = kafkaClient(broker.brokers).admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }] });
+    await admin.disconnect();
+    // Fetch v4 at offset 0 (the high watermark of the empty partition), max wait 10 s.
+    const body = Buffer.concat([
+      int32(-1),
+      int32(10_000),
+      int32(1),
+      int32(1 << 20),
+      Buffer.from([1]),
+      int32(1),
+      kString(topic),
+      int32(1),
+      int32(0),
+      Buffer.alloc(8),
+      int32(1 << 20),
+    ]);
+    const clients = await Promise.all(Array.from({ length: 50 }, () => RawClient.connect(broker.port)));
+    const answers = clients.map((c, i) => c.request(1, 4, i, body).then(() => performance.now()));
+    await new Promise((r) => setTimeout(r, 300)); // all parked
+    const producer = kafkaClient(broker.brokers).producer();
+    await producer.connect();
+    const t0 = performance.now();
+    await producer.send({ topic, messages: [{ value: 'wake' }] });
+    const times = await Promise.all(answers);
+    await producer.disconnect();
+    for (const c of clients) c.close();
+    expect(Math.max(...times) - t0).toBeLessThan(1000); // woken by the produce, not the 10 s timer
   });
 
   it('an idle fetch is answered at max wait without errors', async () => {
