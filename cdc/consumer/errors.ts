@@ -9,7 +9,6 @@ export const consumerErrorCodes = {
   CDC_ERR_EVENT_SHAPE: 'the value is neither a Debezium envelope nor an unwrapped row',
   CDC_ERR_LOGICAL_TYPE: 'a field value does not match its Debezium logical type',
   CDC_ERR_HANDLER_REJECTED: 'the projection refused the event (non-retryable)',
-  CDC_ERR_STORE_UNAVAILABLE: 'the projection store failed with a transient error',
   CDC_ERR_INVALID_OPTION: 'a consumer option is invalid',
 } as const;
 

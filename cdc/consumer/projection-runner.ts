@@ -42,6 +42,8 @@ export interface RunnerOptions {
   log?: Logger;
   /** Create missing source and dead-letter topics (one partition) before subscribing. */
   createTopics?: boolean;
+  /** Fetch long-poll wait; the broker answers as soon as data arrives, so this bounds idle polling only. */
+  maxWaitTimeMs?: number;
 }
 
 export interface PartitionProgress extends StoredOffset {
@@ -103,7 +105,7 @@ export class ProjectionRunner extends EventEmitter {
       groupId: options.groupId,
       sessionTimeout: 10_000,
       heartbeatInterval: 1000,
-      maxWaitTimeInMs: 100,
+      maxWaitTimeInMs: options.maxWaitTimeMs ?? 100,
     });
     this.producer = this.kafka.producer({ allowAutoTopicCreation: true });
     this.admin = this.kafka.admin();

@@ -1,0 +1,337 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Kafka, logLevel } from 'kafkajs';
+import type { Knex } from 'knex';
+import { startTestBroker } from '../../cdc/broker/test-broker.ts';
+import { eventPosition, type Projection, ProjectionRunner, upsertNewer } from '../../cdc/consumer/index.ts';
+import { loadCatalogConfig } from '../../extracted/catalog/config.ts';
+import { catalogMigrations } from '../../extracted/catalog/data-access/migrations.ts';
+import { catalogProjection } from '../../extracted/catalog/entry-points/catalog-projection.ts';
+import { migrate, openStore } from '../../extracted/service-kit/store.ts';
+import { createShopKnex, ensureDatabase } from '../../legacy-monolith/db/connection.ts';
+import { migrateLatest } from '../../legacy-monolith/migrations/index.ts';
+import { seedShop } from '../../legacy-monolith/seed/seed-shop.ts';
+import { repoRoot, startComponent } from '../../lib/component-process.ts';
+import { freePort } from '../../lib/net.ts';
+import { debeziumMessage } from '../../test/extracted/debezium-publisher.ts';
+import { resolveServerUrl } from '../db/database-url.ts';
+import { publishBenchmark } from './report.ts';
+
+/**
+ * `npm run bench:extracted`.
+ * 1. Apply rate: one projection (the catalog's) applying pre-produced Debezium events (with
+ *    JsonConverter schemas) from the embedded broker into MariaDB, batch mode (multi-row upsert
+ *    per batch, one transaction with the offsets), against the same runner applying event by
+ *    event (one row per statement) as the reference.
+ * 2. End-to-end lag at a steady write rate: commits into shop.inventory → row visible in the
+ *    catalog service's store (the catalog runs as its own process); the time from commit to
+ *    first visibility is read by polling the store every few ms.
+ */
+const env = process.env;
+const EVENTS = Number(env.BENCH_EVENTS ?? 50_000);
+const BASELINE_EVENTS = Number(env.BENCH_BASELINE_EVENTS ?? 5_000);
+const RATE = Number(env.BENCH_RATE ?? 1000);
+const SECONDS = Number(env.BENCH_SECONDS ?? 10);
+const DISTINCT = 5_000;
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+
+function productRow(i: number) {
+  const id = (i % DISTINCT) + 1;
+  return {
+    id,
+    sku: `SKU-${id}`,
+    name: `Product ${id} v${i}`,
+    description: 'benchmark product',
+    price: `${(i % 9000) + 1}.${String(i % 100).padStart(2, '0')}`,
+    category: `cat-${id % 12}`,
+    attributes: JSON.stringify({ colour: 'red', size: i % 5 }),
+    created_at: new Date(1_700_000_000_000 + id),
+    updated_at: new Date(1_700_000_000_000 + i),
+  };
+}
+
+async function applyRate(
+  kafka: Kafka,
+  brokers: string[],
+  serverUrl: string,
+  count: number,
+  mode: 'batch' | 'per-event',
+): Promise<number> {
+  const prefix = `b${randomBytes(3).toString('hex')}`;
+  const database = `bench_${prefix}`;
+  const knex = await openStore(serverUrl, database, 10);
+  await migrate(knex, 'catalog', catalogMigrations);
+  const topic = `${prefix}.shop.products`;
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({
+    topics: [
+      { topic, numPartitions: 1 },
+      { topic: `${prefix}.shop.inventory`, numPartitions: 1 },
+    ],
+  });
+  await admin.disconnect();
+  const producer = kafka.producer();
+  await producer.connect();
+  for (let i = 0; i < count; i += 1000) {
+    const messages = [];
+    for (let j = i; j < Math.min(count, i + 1000); j++) {
+      messages.push(
+        debeziumMessage(prefix, 'shop', 'products', j < DISTINCT ? 'c' : 'u', productRow(j), {
+          file: 'mariadb-bin.000001',
+          pos: 1000 + j,
+        }),
+      );
+    }
+    await producer.send({ topic, acks: -1, messages });
+  }
+  await producer.disconnect();
+  const config = loadCatalogConfig({ topicPrefix: prefix, sourceDatabase: 'shop' });
+  const batch = catalogProjection(config);
+  const projection: Projection =
+    mode === 'batch'
+      ? batch
+      : {
+          ...batch,
+          handleBatch: undefined,
+          handle: (event, trx) => batch.handleBatch!([event], trx),
+        };
+  const runner = new ProjectionRunner({ brokers, groupId: `bench-${prefix}`, knex, projection });
+  const started = performance.now();
+  await runner.start();
+  while (runner.counters.applied < count) await new Promise((r) => setTimeout(r, 20));
+  const seconds = (performance.now() - started) / 1000;
+  await runner.stop();
+  const rows = await knex('catalog_products').count({ n: '*' });
+  if (Number(rows[0]?.n) !== Math.min(count, DISTINCT))
+    throw new Error(`expected ${Math.min(count, DISTINCT)} rows, found ${rows[0]?.n}`);
+  await knex.raw(`DROP DATABASE \`${database}\``);
+  await knex.destroy();
+  return count / seconds;
+}
+
+interface LagResult {
+  mode: string;
+  samples: number;
+  p50: number;
+  p99: number;
+  max: number;
+  achievedRate: number;
+}
+
+/** Steady commits into shop.inventory; visibility in the catalog's store polled every 5 ms. */
+async function endToEnd(kafka: Kafka, brokers: string[], serverUrl: string): Promise<LagResult> {
+  const prefix = `e${randomBytes(3).toString('hex')}`;
+  const shopDb = `bench_${prefix}_shop`;
+  const catalogDb = `bench_${prefix}_cat`;
+  await ensureDatabase(serverUrl, shopDb);
+  const shop = createShopKnex(serverUrl, shopDb, { min: 0, max: 20 });
+  await migrateLatest(shop);
+  await seedShop(shop, { products: 200, users: 5, orders: 0, seed: 1 });
+  const connectorScript = 'cdc/connector/main.ts';
+  const useConnector = existsSync(path.join(repoRoot, connectorScript)) && env.BENCH_E2E_PUBLISHER !== '1';
+  const procs = [];
+  const producer = kafka.producer();
+  await producer.connect();
+  if (useConnector) {
+    const port = await freePort();
+    procs.push(
+      await startComponent({
+        name: 'connector',
+        script: connectorScript,
+        env: {
+          MYSQL_URL: serverUrl,
+          SHOP_DB: shopDb,
+          KAFKA_BROKERS: brokers.join(','),
+          CDC_TOPIC_PREFIX: prefix,
+          CONNECTOR_PORT: String(port),
+          LOG_LEVEL: 'warn',
+          CONNECTOR_SERVER_ID: String(5000 + Math.floor(Math.random() * 1000)),
+          CONNECTOR_OFFSETS_DIR: path.join(repoRoot, '.data', `bench-${prefix}`),
+        },
+        readyUrl: `http://127.0.0.1:${port}/health`,
+        readyTimeoutMs: 60_000,
+      }),
+    );
+  } else {
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({
+      topics: ['products', 'inventory'].map((t) => ({ topic: `${prefix}.${shopDb}.${t}`, numPartitions: 1 })),
+    });
+    await admin.disconnect();
+    for (const table of ['products', 'inventory']) {
+      const rows = await shop(table).select();
+      await producer.send({
+        topic: `${prefix}.${shopDb}.${table}`,
+        messages: rows.map((r) =>
+          debeziumMessage(prefix, shopDb, table, 'r', r, {
+            file: 'mariadb-bin.000001',
+            pos: 4,
+            snapshot: true,
+          }),
+        ),
+      });
+    }
+  }
+  const catalogPort = await freePort();
+  procs.push(
+    await startComponent({
+      name: 'catalog',
+      script: 'extracted/catalog/main.ts',
+      env: {
+        MYSQL_URL: serverUrl,
+        SHOP_DB: shopDb,
+        CATALOG_DB: catalogDb,
+        KAFKA_BROKERS: brokers.join(','),
+        CDC_TOPIC_PREFIX: prefix,
+        CATALOG_PORT: String(catalogPort),
+        LOG_LEVEL: 'warn',
+      },
+      readyUrl: `http://127.0.0.1:${catalogPort}/health`,
+      readyTimeoutMs: 60_000,
+    }),
+  );
+  const store = createShopKnex(serverUrl, catalogDb, { min: 1, max: 2 });
+  // Wait for the snapshot: 200 products visible.
+  for (;;) {
+    const ok =
+      (await store.schema.hasTable('catalog_products')) &&
+      Number((await store('catalog_products').where('product_exists', 1).count({ n: '*' }))[0]?.n) === 200;
+    if (ok) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const total = RATE * SECONDS;
+  const committedAt = new Array<number>(total).fill(0);
+  const visibleAt = new Array<number>(total).fill(0);
+  const productOf = (seq: number) => (seq % 200) + 1;
+  const base = 10_000_000;
+  let seen = 0;
+  let polling = true;
+  const poller = (async () => {
+    const latest = new Map<number, number>();
+    let nextUnseen = 0;
+    while (polling) {
+      const rows = await store('catalog_products').select('id', 'stock');
+      const now = performance.now();
+      for (const r of rows) latest.set(Number(r.id), Number(r.stock ?? 0));
+      for (let s = nextUnseen; s < total; s++) {
+        if (committedAt[s] === 0) break;
+        if (visibleAt[s] === 0 && (latest.get(productOf(s)) ?? 0) >= base + s) {
+          visibleAt[s] = now;
+          seen++;
+        }
+      }
+      while (nextUnseen < total && visibleAt[nextUnseen] !== 0) nextUnseen++;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  })();
+  const started = performance.now();
+  const inFlight = new Set<Promise<void>>();
+  for (let seq = 0; seq < total; seq++) {
+    const due = started + (seq * 1000) / RATE;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    const p = (async () => {
+      const stock = base + seq;
+      await shop('inventory')
+        .where({ product_id: productOf(seq) })
+        .update({ stock });
+      committedAt[seq] = performance.now();
+      if (!useConnector) {
+        const row = { product_id: productOf(seq), stock, updated_at: new Date() };
+        await producer.send({
+          topic: `${prefix}.${shopDb}.inventory`,
+          messages: [
+            debeziumMessage(prefix, shopDb, 'inventory', 'u', row, {
+              file: 'mariadb-bin.000002',
+              pos: 1000 + seq,
+            }),
+          ],
+        });
+      }
+    })();
+    inFlight.add(p);
+    p.finally(() => inFlight.delete(p));
+  }
+  await Promise.all(inFlight);
+  const achievedRate = total / ((performance.now() - started) / 1000);
+  const deadline = performance.now() + 30_000;
+  while (seen < total && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  polling = false;
+  await poller;
+  const lags = committedAt
+    .map((c, i) => (visibleAt[i] ? visibleAt[i]! - c : Number.POSITIVE_INFINITY))
+    .sort((a, b) => a - b);
+  for (const p of procs.reverse()) await p.stop('SIGTERM');
+  await producer.disconnect();
+  await store.destroy();
+  await shop.raw(`DROP DATABASE \`${catalogDb}\``);
+  await shop.raw(`DROP DATABASE \`${shopDb}\``);
+  await shop.destroy();
+  return {
+    mode: useConnector
+      ? 'monolith DB commit → cdc/connector → broker → catalog store'
+      : 'DB commit, then the bench publishes the Debezium event itself (no connector in this checkout) → broker → catalog store',
+    samples: lags.filter(Number.isFinite).length,
+    p50: percentile(lags, 50),
+    p99: percentile(lags, 99),
+    max: lags[lags.length - 1]!,
+    achievedRate,
+  };
+}
+
+async function main() {
+  const server = await resolveServerUrl();
+  const broker = await startTestBroker();
+  const kafka = new Kafka({ brokers: broker.brokers, logLevel: logLevel.NOTHING });
+  try {
+    const batchRate = await applyRate(kafka, broker.brokers, server.url, EVENTS, 'batch');
+    const perEventRate = await applyRate(kafka, broker.brokers, server.url, BASELINE_EVENTS, 'per-event');
+    const lag = await endToEnd(kafka, broker.brokers, server.url);
+    const r = (n: number) => Math.round(n * 10) / 10;
+    const summary = {
+      apply_events_per_s: Math.round(batchRate),
+      apply_per_event_reference_events_per_s: Math.round(perEventRate),
+      apply_ratio_vs_per_event: r(batchRate / perEventRate),
+      p50_ms_end_to_end_at_1k: r(lag.p50),
+      p99_ms_end_to_end_at_1k: r(lag.p99),
+      max_ms_end_to_end_at_1k: r(lag.max),
+      end_to_end_writes_per_s: Math.round(lag.achievedRate),
+      end_to_end_samples: lag.samples,
+      end_to_end_mode: lag.mode,
+    };
+    const markdown = [
+      'One projection (catalog: shop.products → catalog_products) on the embedded broker and the private MariaDB; the machine is shared with other work, so figures are noisy.',
+      '',
+      '| measure | value | bar |',
+      '|---|---|---|',
+      `| events applied/s, batch mode (${EVENTS} events, ${DISTINCT} rows, one transaction per fetched batch) | ${summary.apply_events_per_s} | ≥ 5000 |`,
+      `| events applied/s, reference: same runner, one statement per event (${BASELINE_EVENTS} events) | ${summary.apply_per_event_reference_events_per_s} | — |`,
+      `| batch / per-event | ${summary.apply_ratio_vs_per_event}× | — |`,
+      `| end-to-end p50 / p99 / max at ${RATE} writes/s for ${SECONDS} s (${lag.samples} samples, achieved ${summary.end_to_end_writes_per_s}/s) | ${summary.p50_ms_end_to_end_at_1k} / ${summary.p99_ms_end_to_end_at_1k} / ${summary.max_ms_end_to_end_at_1k} ms | p99 ≤ 500 ms |`,
+      '',
+      `End-to-end path: ${lag.mode}. Visibility is read by polling the service's store every 5 ms (adds up to ~5 ms).`,
+    ].join('\n');
+    await publishBenchmark({
+      id: 'extracted',
+      title: 'Extracted services: projection apply rate and end-to-end lag',
+      command: 'npm run bench:extracted',
+      markdown,
+      summary,
+    });
+  } finally {
+    await broker.stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
