@@ -196,3 +196,55 @@ describe('broker restart under a running consumer', () => {
     expect(got.filter((v) => v === 'd').length).toBe(got.filter((v) => v === 'e').length);
   }, 90_000);
 });
+
+describe('group churn', () => {
+  it('members joining and leaving in quick succession: every message is consumed, the broker stays healthy', async () => {
+    const kafka = kafkaClient(broker.brokers);
+    const topic = uniqueName('churn');
+    const groupId = uniqueName('g');
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 4 }] });
+    const producer = kafka.producer();
+    await producer.connect();
+    const seen = new Set<string>();
+    const member = async () => {
+      const c = kafka.consumer({
+        groupId,
+        maxWaitTimeInMs: 200,
+        sessionTimeout: 10_000,
+        heartbeatInterval: 200,
+      });
+      await c.connect();
+      await c.subscribe({ topics: [topic], fromBeginning: true });
+      await c.run({
+        eachMessage: async ({ message }) => {
+          seen.add(message.value!.toString());
+        },
+      });
+      return c;
+    };
+    let n = 0;
+    const produce = async () => {
+      await producer.send({ topic, messages: Array.from({ length: 8 }, () => ({ value: `m${n++}` })) });
+    };
+    const survivor = await member();
+    for (let round = 0; round < 4; round++) {
+      await produce();
+      const [a, b] = await Promise.all([member(), member()]);
+      await produce();
+      await new Promise((r) => setTimeout(r, 300 + round * 100));
+      await Promise.all([a.disconnect(), b.disconnect()]);
+    }
+    await produce();
+    await until('the survivor has consumed everything', () => seen.size === n, 45_000);
+    const described = await admin.describeGroups([groupId]);
+    expect(described.groups[0]!.members).toHaveLength(1);
+    expect(described.groups[0]!.state).toBe('Stable');
+    await survivor.disconnect();
+    await producer.disconnect();
+    await admin.disconnect();
+    expect(seen.size).toBe(n);
+    expect(broker.process.output()).not.toContain('request handler failed');
+  }, 120_000);
+});
