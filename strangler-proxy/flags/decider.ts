@@ -52,9 +52,11 @@ export class FlagDecider {
       skipInstanceCountWarning: true,
     });
     // Background polling never throws into the request path; failures keep the last flags.
-    this.unleash.on(UnleashEvents.Error, (err: Error) =>
-      options.log.warn({ err: err.message }, 'unleash: flag poll failed'),
-    );
+    this.unleash.on(UnleashEvents.Error, (err: Error) => {
+      // no backup file yet on a first start is expected, not a failure
+      if (err.message.includes('ENOENT') && err.message.includes('unleash-backup')) return;
+      options.log.warn({ err: err.message }, 'unleash: flag poll failed; keeping the last flags');
+    });
     this.unleash.on(UnleashEvents.Warn, (msg: string) => options.log.debug({ msg }, 'unleash warning'));
     const markReady = () => {
       this.#ready = true;
