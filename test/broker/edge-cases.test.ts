@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../../cdc/broker/test-broker.ts';
 import { repoRoot } from '../../lib/component-process.ts';
-import { int16, int32, kafkaClient, kString, RawClient, uniqueName, until } from './support.ts';
+import { int32, kafkaClient, kString, RawClient, uniqueName, until } from './support.ts';
 
 let broker: TestBroker;
 beforeAll(async () => {
