@@ -175,9 +175,39 @@ describe('extracted services on documented Debezium events', () => {
     expect(health.projection.counters.deadLettered).toBe(1);
   });
 
-  it('converges after SIGKILL and restart, and keeps answering with the monolith stopped', async () => {
+  it('converges after SIGKILL mid-batch and restart, and keeps answering with the monolith stopped', async () => {
     await call(monolith.base, 'PATCH', '/products/7', { name: 'After the crash' });
-    await publishRow('products', { id: 7 });
+    // A long burst: 40 intermediate versions of every product, then the real row last.
+    const topic = `${prefix}.${monolith.db.name}.products`;
+    const products = await monolith.knex('products').select();
+    const burst = [];
+    for (let v = 0; v < 40; v++) {
+      for (const p of products)
+        burst.push(
+          debeziumMessage(
+            prefix,
+            monolith.db.name,
+            'products',
+            'u',
+            { ...p, name: `draft ${v}` },
+            { file, pos: (pos += 10) },
+          ),
+        );
+    }
+    for (const p of products)
+      burst.push(debeziumMessage(prefix, monolith.db.name, 'products', 'u', p, { file, pos: (pos += 10) }));
+    const health = async () =>
+      (await getJson(catalog.base, '/health')).body as {
+        projection: { eventsBehind: number; counters: { applied: number } };
+      };
+    const appliedBefore = (await health()).projection.counters.applied;
+    for (let i = 0; i < burst.length; i += 200)
+      await producer.send({ topic, acks: -1, messages: burst.slice(i, i + 200) });
+    await until(
+      'part of the burst applied',
+      async () => (await health()).projection.counters.applied > appliedBefore,
+      30_000,
+    );
     await catalog.proc.stop('SIGKILL');
     catalog = await startService('catalog', catalog.env, { port: catalog.port });
     const paths = await allPaths();
