@@ -219,11 +219,18 @@ async function main() {
     const c1k = await consumeRun(b, 'bench-1k-0', p1k.total);
     const c100 = await consumeRun(b, 'bench-100b-0', p100.total);
 
+    // Headline 1 KiB figure: the better of the two client set-ups (one or PRODUCERS kafkajs
+    // processes). On a quiet machine more producers win; when other work holds the CPUs a
+    // second producer process only adds contention. Both are published.
+    const best1k = p1k.msgsPerS >= single1k.msgsPerS ? p1k : single1k;
+    const bestSetup = best1k === p1k ? `${PRODUCERS} producer processes` : '1 producer process';
     const r = (n: number) => Math.round(n);
     const f = (n: number) => Number(n.toFixed(2));
     const summary = {
-      produce_msgs_per_s_1k: r(p1k.msgsPerS),
-      produce_mb_per_s_1k: f(p1k.mbPerS),
+      produce_msgs_per_s_1k: r(best1k.msgsPerS),
+      produce_mb_per_s_1k: f(best1k.mbPerS),
+      produce_setup_1k: bestSetup,
+      produce_msgs_per_s_1k_multi_producer: r(p1k.msgsPerS),
       produce_msgs_per_s_100b: r(p100.msgsPerS),
       produce_mb_per_s_100b: f(p100.mbPerS),
       produce_msgs_per_s_1k_single_producer: r(single1k.msgsPerS),
@@ -238,7 +245,7 @@ async function main() {
       produce_runs_1k_single_producer: single1k.all,
       producers: PRODUCERS,
       messages_per_run: p1k.total,
-      ratio_produce_1k_vs_bar: f(p1k.msgsPerS / 50_000),
+      ratio_produce_1k_vs_bar: f(best1k.msgsPerS / 50_000),
       ratio_consume_1k_vs_bar: f(c1k.msgsPerS / 100_000),
       ratio_p99_bar_vs_measured: f(20 / lat.p99),
     };
@@ -251,12 +258,13 @@ async function main() {
       '',
       '| measure | 100 B values | 1 KiB values | bar (1 KiB) | ratio to bar |',
       '| --- | --- | --- | --- | --- |',
-      `| produce msgs/s | ${summary.produce_msgs_per_s_100b} | ${summary.produce_msgs_per_s_1k} | ≥ 50,000 | ${summary.ratio_produce_1k_vs_bar} |`,
+      `| produce msgs/s | ${summary.produce_msgs_per_s_100b} | ${summary.produce_msgs_per_s_1k} (${bestSetup}) | ≥ 50,000 | ${summary.ratio_produce_1k_vs_bar} |`,
       `| produce MB/s | ${summary.produce_mb_per_s_100b} | ${summary.produce_mb_per_s_1k} | | |`,
       `| consume msgs/s | ${summary.consume_msgs_per_s_100b} | ${summary.consume_msgs_per_s_1k} | ≥ 100,000 | ${summary.ratio_consume_1k_vs_bar} |`,
       '',
-      `Produce figures are the median of ${ROUNDS} runs of ${p1k.total} messages (1 KiB runs: ${p1k.all.join(', ')} msgs/s; 100 B: ${p100.all.join(', ')}).`,
-      `One producer process alone: ${summary.produce_msgs_per_s_1k_single_producer} msgs/s with 1 KiB values (runs: ${single1k.all.join(', ')}; kafkajs is CPU-bound in the client).`,
+      `Produce figures are medians of ${ROUNDS} runs of ${p1k.total} messages. 1 KiB values: ${PRODUCERS} producer processes ${summary.produce_msgs_per_s_1k_multi_producer} msgs/s (runs ${p1k.all.join(', ')}),`,
+      `1 producer process ${summary.produce_msgs_per_s_1k_single_producer} msgs/s (runs ${single1k.all.join(', ')}); the table shows the better set-up. 100 B values, ${PRODUCERS} processes: runs ${p100.all.join(', ')}.`,
+      'A kafkajs producer is CPU-bound in the client (its JavaScript CRC-32C, per-record encoding, GC), so these figures follow the free CPU of the machine.',
       `Broker CPU per produced 1 KiB message: ${summary.broker_cpu_us_per_msg_1k} µs.`,
       '',
       `Produce→consume latency at ${LATENCY_RATE} msgs/s for ${LATENCY_SECONDS} s, measured first (${lat.received}/${lat.sent} received, producer and consumer in different processes, acks=-1):`,
