@@ -168,3 +168,56 @@ describe('edge cases', () => {
     await admin.disconnect();
   });
 });
+
+describe('offsets', () => {
+  it('round-trips commit metadata and negative offsets verbatim; ListOffsets finds offsets by timestamp', async () => {
+    const kafka = kafkaClient(broker.brokers);
+    const topic = uniqueName('meta');
+    const groupId = uniqueName('g');
+    const producer = kafka.producer();
+    await producer.connect();
+    const t0 = Date.now();
+    await producer.send({
+      topic,
+      messages: [{ value: 'old', partition: 0, timestamp: String(t0 - 60_000) }],
+    });
+    await producer.send({ topic, messages: [{ value: 'new', partition: 0, timestamp: String(t0) }] });
+    await producer.disconnect();
+
+    // A raw OffsetCommit v2 (standalone: generation -1, no member) with metadata, and -2.
+    const raw = await RawClient.connect(broker.port);
+    const commit = Buffer.concat([
+      kString(groupId),
+      int32(-1),
+      kString(''),
+      Buffer.from('ffffffffffffffff', 'hex'),
+      int32(1),
+      kString(topic),
+      int32(2),
+      int32(0),
+      Buffer.from('0000000000000001', 'hex'),
+      kString('cursor=abc'),
+      int32(1),
+      Buffer.from('fffffffffffffffe', 'hex'),
+      kString(''),
+    ]);
+    const committed = await raw.request(8, 2, 1, commit);
+    const errorAt = 4 + 4 + 2 + Buffer.byteLength(topic) + 4 + 4;
+    expect(committed.readInt16BE(errorAt)).toBe(0);
+    raw.close();
+
+    const admin = kafka.admin();
+    await admin.connect();
+    const [t] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    const byPartition = Object.fromEntries(t!.partitions.map((p) => [p.partition, p]));
+    expect(byPartition[0]).toMatchObject({ offset: '1', metadata: 'cursor=abc' });
+    expect(byPartition[1]!.offset).toBe('-2');
+    expect(byPartition[2]!.offset).toBe('-1'); // never committed
+
+    const [byTime] = await admin.fetchTopicOffsetsByTimestamp(topic, t0 - 1000);
+    expect(byTime).toMatchObject({ partition: 0, offset: '1' });
+    const [beforeAll] = await admin.fetchTopicOffsetsByTimestamp(topic, t0 - 120_000);
+    expect(beforeAll!.offset).toBe('0');
+    await admin.disconnect();
+  });
+});
