@@ -78,6 +78,7 @@ export class ProjectionRunner extends EventEmitter {
   private stopping = false;
   private lastError: string | null = null;
   private readonly lettered = new Set<string>();
+  private readonly sought = new Set<string>();
 
   constructor(private readonly options: RunnerOptions) {
     super();
@@ -125,6 +126,7 @@ export class ProjectionRunner extends EventEmitter {
     }
     await this.consumer.connect();
     this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
+      this.sought.clear();
       this.seekToStored(e.payload.memberAssignment).catch((err) =>
         this.log.error({ err }, 'seek to stored offsets failed'),
       );
@@ -205,6 +207,7 @@ export class ProjectionRunner extends EventEmitter {
           ? stored.nextOffset.toString()
           : (ends.find((e) => e.partition === partition)?.low ?? '0');
         this.consumer.seek({ topic, partition, offset });
+        this.sought.add(offsetKey(topic, partition));
       }
     }
   }
@@ -212,6 +215,9 @@ export class ProjectionRunner extends EventEmitter {
   private async onBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
     const key = offsetKey(batch.topic, batch.partition);
+    // Not positioned on the store's offset yet (the seek is in flight): leave the batch
+    // unresolved, kafkajs fetches again from the sought offset.
+    if (!this.sought.has(key) || payload.isStale()) return;
     const from = this.progress.get(key)?.nextOffset ?? -1n;
     // Offsets already in the store were applied (Kafka re-delivered them after a crash or a seek).
     const messages = batch.messages.filter((m) => BigInt(m.offset) >= from);
