@@ -5,7 +5,6 @@ import { fileURLToPath } from 'node:url';
 import { waitForHttp } from './net.ts';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const tsxCli = path.join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 
 export interface ComponentProcess {
   readonly name: string;
@@ -39,7 +38,9 @@ export interface StartOptions {
 export async function startComponent(options: StartOptions): Promise<ComponentProcess> {
   const child = spawn(
     process.execPath,
-    [tsxCli, path.join(repoRoot, options.script), ...(options.args ?? [])],
+    // tsx as a loader in this very process (not the tsx CLI, which forks a second node):
+    // a signal, SIGKILL included, then reaches the component itself.
+    ['--import', 'tsx', path.join(repoRoot, options.script), ...(options.args ?? [])],
     {
       cwd: repoRoot,
       env: { ...process.env, ...options.env },
