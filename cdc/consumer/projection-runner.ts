@@ -107,9 +107,26 @@ export class ProjectionRunner extends EventEmitter {
       sessionTimeout: 10_000,
       heartbeatInterval: 1000,
       maxWaitTimeInMs: options.maxWaitTimeMs ?? 100,
+      // A background loop never gives up: after any crash kafkajs rejoins and we seek again.
+      retry: {
+        retries: 10,
+        initialRetryTime: 200,
+        maxRetryTime: 5000,
+        restartOnFailure: async () => !this.stopping,
+      },
     });
     this.producer = this.kafka.producer({ allowAutoTopicCreation: true });
     this.admin = this.kafka.admin();
+    this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
+      this.sought.clear();
+      this.seekToStored(e.payload.memberAssignment).catch((err) =>
+        this.log.error({ err }, 'seek to stored offsets failed'),
+      );
+    });
+    this.consumer.on(this.consumer.events.CRASH, (e) => {
+      this.lastError = String(e.payload.error?.message ?? e.payload.error);
+      this.log.error({ err: e.payload.error }, 'consumer crashed; restarting it');
+    });
   }
 
   async start(): Promise<void> {
@@ -125,16 +142,6 @@ export class ProjectionRunner extends EventEmitter {
         await this.admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions: 1 })) });
     }
     await this.consumer.connect();
-    this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
-      this.sought.clear();
-      this.seekToStored(e.payload.memberAssignment).catch((err) =>
-        this.log.error({ err }, 'seek to stored offsets failed'),
-      );
-    });
-    this.consumer.on(this.consumer.events.CRASH, (e) => {
-      this.lastError = String(e.payload.error?.message ?? e.payload.error);
-      this.log.error({ err: e.payload.error }, 'consumer crashed; kafkajs restarts it');
-    });
     await this.consumer.subscribe({ topics: this.options.projection.topics, fromBeginning: true });
     await this.consumer.run({
       autoCommit: true,
