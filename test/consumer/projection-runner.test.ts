@@ -284,6 +284,31 @@ describe('ProjectionRunner', () => {
     await runner.stop();
   });
 
+  it('waits out a real store failure (read table renamed away) and applies once it is back', async () => {
+    const topic = `legacy.shop.items_${randomBytes(3).toString('hex')}`;
+    const runner = new ProjectionRunner({
+      brokers: broker.brokers,
+      groupId: `g-${topic}`,
+      knex,
+      projection: itemsProjection(topic),
+      retry: { baseMs: 20, capMs: 100 },
+    });
+    await runner.start();
+    await knex.schema.renameTable('items', 'items_away');
+    try {
+      await producer.send({
+        topic,
+        messages: [{ value: envelope('c', { id: 20, name: 'outage', price: price(1) }, 950) }],
+      });
+      await until('retrying against the missing table', () => runner.counters.retries >= 3);
+    } finally {
+      await knex.schema.renameTable('items_away', 'items');
+    }
+    await until('applied after the store came back', async () => (await rows()).some((r) => r.id === 20));
+    expect(runner.counters.deadLettered).toBe(0);
+    await runner.stop();
+  });
+
   it('refuses a projection without topics', () => {
     expect(
       () =>
