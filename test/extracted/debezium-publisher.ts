@@ -132,6 +132,7 @@ export function debeziumMessage(
   op: 'c' | 'u' | 'd' | 'r',
   row: Record<string, unknown>,
   position: Position,
+  options: { schemas?: boolean } = {},
 ) {
   const columns = shopColumns[table]!;
   const valueSchema = {
@@ -195,6 +196,9 @@ export function debeziumMessage(
       ts_ms: Date.now(),
     },
   };
+  // schemas.enable=false: the bare payloads; consumers need the column types from elsewhere.
+  if (options.schemas === false)
+    return { key: JSON.stringify(key.payload), value: JSON.stringify(value.payload) };
   return { key: JSON.stringify(key), value: JSON.stringify(value) };
 }
 
@@ -205,6 +209,7 @@ export async function publishSnapshot(
   prefix: string,
   db: string,
   position: Position,
+  options: { schemas?: boolean } = {},
 ): Promise<number> {
   let count = 0;
   for (const table of Object.keys(shopColumns)) {
@@ -215,7 +220,9 @@ export async function publishSnapshot(
         acks: -1,
         messages: rows
           .slice(i, i + 500)
-          .map((row) => debeziumMessage(prefix, db, table, 'r', row, { ...position, snapshot: true })),
+          .map((row) =>
+            debeziumMessage(prefix, db, table, 'r', row, { ...position, snapshot: true }, options),
+          ),
       });
     }
     count += rows.length;
