@@ -29,14 +29,18 @@ let orders: ServiceUnderTest;
 const prefix = `t${randomBytes(3).toString('hex')}`;
 let env: Record<string, string>;
 let pos = 1000;
+/** Binlog positions for the events this test writes, always increasing. */
+const nextPos = (step: number) => {
+  pos += step;
+  return pos;
+};
 const file = 'mariadb-bin.000001';
 
 async function publishRow(
   table: string,
   where: Record<string, unknown>,
   op: 'c' | 'u' = 'u',
-  at = (pos +=
-    100),
+  at = nextPos(100),
 ) {
   const rows = await monolith.knex(table).where(where).select();
   await producer.send({
@@ -190,12 +194,12 @@ describe('extracted services on documented Debezium events', () => {
             'products',
             'u',
             { ...p, name: `draft ${v}` },
-            { file, pos: (pos += 10) },
+            { file, pos: nextPos(10) },
           ),
         );
     }
     for (const p of products)
-      burst.push(debeziumMessage(prefix, monolith.db.name, 'products', 'u', p, { file, pos: (pos += 10) }));
+      burst.push(debeziumMessage(prefix, monolith.db.name, 'products', 'u', p, { file, pos: nextPos(10) }));
     const health = async () =>
       (await getJson(catalog.base, '/health')).body as {
         projection: { eventsBehind: number; counters: { applied: number } };

@@ -90,7 +90,10 @@ export async function converge(
   try {
     await until(
       'service answers equal to the monolith',
-      async () => (last = await sameAnswers(monolith, service, paths)).length === 0,
+      async () => {
+        last = await sameAnswers(monolith, service, paths);
+        return last.length === 0;
+      },
       timeoutMs,
     );
   } catch (err) {
