@@ -349,7 +349,14 @@ export class ProjectionRunner extends EventEmitter {
         this.counters.retries++;
         this.lastError = String((err as Error)?.message ?? err);
         const wait = backoffMs(attempt, baseMs, capMs);
-        this.log.warn({ err, attempt, wait }, 'apply failed; retrying');
+        // First failure in full; repeats as one line each (an outage can last minutes).
+        const code = (err as { code?: unknown })?.code;
+        if (attempt === 0) this.log.warn({ err, wait }, 'apply failed; retrying');
+        else
+          this.log.warn(
+            { code, message: this.lastError.slice(0, 200), attempt, wait },
+            'apply still failing; retrying',
+          );
         await sleep(wait);
         await payload.heartbeat().catch(() => undefined);
       }
