@@ -1,6 +1,6 @@
 import { isListening } from '../../lib/net.ts';
 import { ProxyAdmin, readAdminToken } from '../rehearsal/live/proxy-admin.ts';
-import { proxyMetrics } from '../rehearsal/live/proxy-counters.ts';
+import { compareCounts, proxyMetrics } from '../rehearsal/live/proxy-counters.ts';
 import type { Endpoints } from '../up/endpoints.ts';
 import { fetchJson } from './fetch-text.ts';
 import { parsePrometheus, type Sample, sumOf } from './prometheus-text.ts';
@@ -100,8 +100,8 @@ export async function collectStatus(e: Endpoints): Promise<SystemStatus> {
         percent: f.stored.mode === 'legacy' ? 0 : f.stored.percent,
         applied: f.seenByProxy === null ? f.stored.mode === 'legacy' : f.seenByProxy.mode === f.stored.mode,
         requests: sumOf(samples, proxyMetrics.requests, { route: f.route }),
-        compared: sumOf(samples, proxyMetrics.compared, { route: f.route }),
-        mismatches: sumOf(samples, proxyMetrics.mismatches, { route: f.route }),
+        compared: compareCounts(samples, f.route).compared,
+        mismatches: compareCounts(samples, f.route).mismatches,
         fallbacks: sumOf(samples, proxyMetrics.fallbacks, { route: f.route }),
       }));
     } catch (err) {

@@ -1,4 +1,4 @@
-import { parsePrometheus, sumOf } from '../../cli/prometheus-text.ts';
+import { parsePrometheus, type Sample, sumOf } from '../../cli/prometheus-text.ts';
 import type { ProxyAdmin } from './proxy-admin.ts';
 import type { RouteCounters } from './traffic.ts';
 
@@ -9,18 +9,29 @@ import type { RouteCounters } from './traffic.ts';
 export const proxyMetrics = {
   requests: 'strangler_proxy_requests_total',
   fallbacks: 'strangler_proxy_fallbacks_total',
-  compared: 'strangler_compare_comparisons_total',
-  mismatches: 'strangler_compare_mismatches_total',
-  noise: 'strangler_compare_noise_total',
+  /** strangler_compare_total{route,outcome}: match, mismatch, noise, lag, error, shed. */
+  compare: 'strangler_compare_total',
   shadowFailed: 'strangler_proxy_shadow_requests_total',
 };
+
+/**
+ * Compared = answers actually diffed (match, mismatch, noise, lag). Noise and lag (a read
+ * model briefly behind, re-checked equal) are excluded from mismatches; errors and shed
+ * exchanges were never compared.
+ */
+export function compareCounts(samples: Sample[], route: string) {
+  const n = (outcome: string) => sumOf(samples, proxyMetrics.compare, { route, outcome });
+  return {
+    compared: n('match') + n('mismatch') + n('noise') + n('lag'),
+    mismatches: n('mismatch'),
+    noise: n('noise') + n('lag'),
+  };
+}
 
 export async function routeCounters(admin: ProxyAdmin, route: string): Promise<RouteCounters> {
   const samples = parsePrometheus(await admin.metrics());
   return {
-    compared: sumOf(samples, proxyMetrics.compared, { route }),
-    mismatches: sumOf(samples, proxyMetrics.mismatches, { route }),
-    noise: sumOf(samples, proxyMetrics.noise, { route }),
+    ...compareCounts(samples, route),
     fallbacks: sumOf(samples, proxyMetrics.fallbacks, { route }),
     examples: [],
   };

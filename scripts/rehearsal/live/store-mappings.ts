@@ -13,6 +13,7 @@ export interface StoreMapping {
 }
 
 export const storeMappings: Record<string, StoreMapping> = {
+  // extracted/catalog/data-access/migrations.ts: one row per product, stock folded in
   products: {
     databaseEnv: 'CATALOG_DB',
     defaultDatabase: 'catalog',
@@ -20,13 +21,18 @@ export const storeMappings: Record<string, StoreMapping> = {
       sameShape(
         'products',
         'products',
-        'products',
+        'catalog_products',
         ['id'],
         ['sku', 'name', 'description', 'price', 'category', 'attributes', 'created_at', 'updated_at'],
+        { where: 'product_exists = 1' },
       ),
-      sameShape('inventory', 'inventory', 'inventory', ['product_id'], ['stock', 'updated_at']),
+      sameShape('inventory', 'inventory', 'catalog_products', ['product_id'], ['stock'], {
+        key: ['id'],
+        where: 'stock IS NOT NULL',
+      }),
     ],
   },
+  // extracted/orders/data-access/migrations.ts: soft-deleted rows are not part of the model
   orders: {
     databaseEnv: 'ORDERS_DB',
     defaultDatabase: 'orders_read',
@@ -34,23 +40,32 @@ export const storeMappings: Record<string, StoreMapping> = {
       sameShape(
         'orders',
         'orders',
-        'orders',
+        'ord_orders',
         ['id'],
         ['user_id', 'status', 'total', 'currency', 'created_at', 'updated_at'],
+        {
+          where: 'deleted = 0',
+        },
       ),
       sameShape(
         'order_items',
         'order_items',
-        'order_items',
+        'ord_items',
         ['order_id', 'line_no'],
         ['product_id', 'quantity', 'unit_price'],
+        {
+          where: 'deleted = 0',
+        },
       ),
       sameShape(
         'payments',
         'payments',
-        'payments',
+        'ord_payments',
         ['id'],
         ['order_id', 'amount', 'method', 'status', 'created_at'],
+        {
+          where: 'deleted = 0',
+        },
       ),
     ],
   },

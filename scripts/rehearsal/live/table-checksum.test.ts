@@ -22,9 +22,10 @@ describe('table checksums', () => {
     await seedShop(k, { products: 60, users: 10, orders: 40, seed: 3 });
     await k.destroy();
     const s = service();
-    for (const t of ['products', 'inventory']) {
-      await s.raw(`CREATE TABLE \`${t}\` AS SELECT * FROM \`${legacyDb.name}\`.\`${t}\``);
-    }
+    // the catalog's shape: one row per product with stock folded in (extracted/catalog migrations)
+    await s.raw(
+      `CREATE TABLE catalog_products AS SELECT p.*, 1 AS product_exists, i.stock FROM \`${legacyDb.name}\`.products p JOIN \`${legacyDb.name}\`.inventory i ON i.product_id = p.id`,
+    );
     await s.destroy();
   });
   afterAll(async () => {
@@ -44,11 +45,11 @@ describe('table checksums', () => {
         extra: 0,
         different: 0,
       });
-      await s('products').where({ id: 7 }).update({ price: '1.23' });
-      await s('products').where({ id: 8 }).update({ description: null });
-      await s('products').where({ id: 9 }).delete();
+      await s('catalog_products').where({ id: 7 }).update({ price: '1.23' });
+      await s('catalog_products').where({ id: 8 }).update({ description: null });
+      await s('catalog_products').where({ id: 9 }).delete();
       await s.raw(
-        "INSERT INTO products SELECT 999, 'X-1', name, description, price, category, attributes, created_at, updated_at FROM products WHERE id = 10",
+        "INSERT INTO catalog_products (id, sku, name, description, price, category, attributes, created_at, updated_at, product_exists, stock) SELECT 999, 'X-1', name, description, price, category, attributes, created_at, updated_at, 1, stock FROM catalog_products WHERE id = 10",
       );
       const r = await compareTable(l, s, cmp);
       expect(r).toMatchObject({ legacyRows: 60, serviceRows: 60, missing: 1, extra: 1, different: 2 });
@@ -79,7 +80,7 @@ describe('table checksums', () => {
 
   it('waits for a lagging store to settle, then reports the last comparison', async () => {
     const s = service();
-    await s('products').where({ id: 7 }).delete();
+    await s('catalog_products').where({ id: 7 }).delete();
     await s.destroy();
     const started = Date.now();
     const r = await measureBackfill({

@@ -25,16 +25,28 @@ export function sameShape(
   serviceTable: string,
   key: string[],
   columns: (string | { legacy: string; service: string })[],
+  /** The service's spelling where it differs: its key columns and a filter (soft-deleted rows). */
+  service: { key?: string[]; where?: string } = {},
 ): TableComparison {
-  const side = (table: string, pick: (c: (typeof columns)[number]) => string) => {
+  const side = (
+    table: string,
+    pick: (c: (typeof columns)[number]) => string,
+    key: string[],
+    where?: string,
+  ) => {
     const exprs = columns.map((c) => `COALESCE(CAST(${pick(c)} AS CHAR), '\\\\N')`).join(', ');
     const k = key.length === 1 ? `CAST(${q(key[0]!)} AS CHAR)` : `CONCAT_WS(':', ${key.map(q).join(', ')})`;
-    return `SELECT ${k} AS k, MD5(CONCAT_WS('|', ${exprs})) AS h FROM ${q(table)}`;
+    return `SELECT ${k} AS k, MD5(CONCAT_WS('|', ${exprs})) AS h FROM ${q(table)}${where ? ` WHERE ${where}` : ''}`;
   };
   return {
     name,
-    legacySql: side(legacyTable, (c) => (typeof c === 'string' ? q(c) : c.legacy)),
-    serviceSql: side(serviceTable, (c) => (typeof c === 'string' ? q(c) : c.service)),
+    legacySql: side(legacyTable, (c) => (typeof c === 'string' ? q(c) : c.legacy), key),
+    serviceSql: side(
+      serviceTable,
+      (c) => (typeof c === 'string' ? q(c) : c.service),
+      service.key ?? key,
+      service.where,
+    ),
   };
 }
 
