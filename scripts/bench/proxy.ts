@@ -226,6 +226,16 @@ async function main(): Promise<void> {
       row('strangler proxy (canary 50 %)', px),
       '',
       `Bar: proxy ≥ 0.6 × nginx req/s (${rpsRatio.toFixed(2)}: ${rpsRatio >= 0.6 ? 'met' : 'NOT met'}), p99 ≤ 2 × nginx p99 (${p99Ratio.toFixed(2)}: ${p99Ratio <= 2 ? 'met' : 'NOT met'}).`,
+      '',
+      'Every round (req/s, p99 ms), to show the spread the shared machine causes:',
+      '',
+      '| round | direct | nginx | proxy | proxy/nginx req/s | proxy/nginx p99 |',
+      '| ---: | ---: | ---: | ---: | ---: | ---: |',
+      ...results.proxy.map((p, i) => {
+        const d = results.direct[i]!;
+        const n = results.nginx[i]!;
+        return `| ${i + 1} | ${d.rps.toFixed(0)}, ${d.p99ms} | ${n.rps.toFixed(0)}, ${n.p99ms} | ${p.rps.toFixed(0)}, ${p.p99ms} | ${(p.rps / n.rps).toFixed(2)} | ${(p.p99ms / n.p99ms).toFixed(2)} |`;
+      }),
     ].join('\n');
     console.error(markdown);
     await publishBenchmark({
