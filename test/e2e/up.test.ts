@@ -33,7 +33,14 @@ function npmStart(env: NodeJS.ProcessEnv): Up {
   return {
     output: () => out,
     exited: new Promise((r) => child.on('exit', (code) => r(code))),
-    signal: (s) => process.kill(-child.pid!, s),
+    signal: (s) => {
+      // The group is gone once every process in it has exited (after the Ctrl-C test).
+      try {
+        process.kill(-child.pid!, s);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+      }
+    },
   };
 }
 

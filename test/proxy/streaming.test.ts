@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { Readable } from 'node:stream';
@@ -41,15 +40,8 @@ beforeAll(async () => {
     flags: { 'strangler.uploads': { mode: 'new', percent: 100 } },
     env: { PROXY_MAX_BODY_BYTES: String(300 * 1024 * 1024) },
   });
-  // tsx runs the proxy in a child of the process startComponent spawned: measure that one
-  const wrapper = proxy.proc.child.pid!;
-  serverPid =
-    Number(
-      execFileSync('pgrep', ['-P', String(wrapper)])
-        .toString()
-        .trim()
-        .split('\n')[0],
-    ) || wrapper;
+  // startComponent runs tsx as a loader inside the proxy's own process: measure that pid.
+  serverPid = proxy.proc.child.pid!;
 });
 afterAll(async () => {
   await Promise.allSettled([proxy?.stop(), legacy?.stop(), next?.stop()]);
