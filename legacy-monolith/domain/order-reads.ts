@@ -64,6 +64,19 @@ async function loadOrders(db: Db, orderRows: Record<string, unknown>[]): Promise
   const paymentRows = await db('payments')
     .whereIn('order_id', ids)
     .select('id', 'order_id', 'amount', 'method', 'status', 'created_at');
+  return shapeOrders(orderRows, itemRows, paymentRows);
+}
+
+/**
+ * The shop contract's Order from its rows: order rows in the wanted order, item rows (with
+ * product_name and line_total) and payment rows for those orders. Shared with the orders
+ * read model, which must answer exactly as the monolith does.
+ */
+export function shapeOrders(
+  orderRows: Record<string, unknown>[],
+  itemRows: Record<string, unknown>[],
+  paymentRows: Record<string, unknown>[],
+): Order[] {
   const items = new Map<number, OrderItem[]>();
   for (const row of itemRows) {
     const list = items.get(Number(row.order_id)) ?? [];
@@ -82,8 +95,8 @@ async function loadOrders(db: Db, orderRows: Record<string, unknown>[]): Promise
     payments.set(Number(row.order_id), {
       id: Number(row.id),
       amount: money(row.amount),
-      method: row.method,
-      status: row.status,
+      method: row.method as Payment['method'],
+      status: row.status as Payment['status'],
       createdAt: isoTime(row.created_at),
     });
   }
