@@ -73,7 +73,8 @@ function productsWithStock(db: Knex | Knex.Transaction) {
   return db('products as p').leftJoin('inventory as i', 'i.product_id', 'p.id');
 }
 
-function toProduct(row: Record<string, unknown>): Product {
+/** The contract's Product JSON from a products row with stock (also the catalog read model's). */
+export function toProduct(row: Record<string, unknown>): Product {
   return {
     id: Number(row.id),
     sku: String(row.sku),

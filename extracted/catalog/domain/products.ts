@@ -1,24 +1,7 @@
 import type { Knex } from 'knex';
-import type { Product, ProductQuery } from '../../../legacy-monolith/domain/products.ts';
-import { isoTime, jsonValue, money } from '../../../legacy-monolith/domain/rows.ts';
+import { type Product, type ProductQuery, toProduct } from '../../../legacy-monolith/domain/products.ts';
 import { notFound } from '../../../legacy-monolith/errors.ts';
 import { findProductPage, findProductRow } from '../data-access/product-store.ts';
-
-/** The contract's Product JSON from a read-model row (same conversions as the monolith). */
-function toProduct(row: Record<string, unknown>): Product {
-  return {
-    id: Number(row.id),
-    sku: String(row.sku),
-    name: String(row.name),
-    description: row.description === null ? null : String(row.description),
-    price: money(row.price),
-    category: String(row.category),
-    attributes: jsonValue(row.attributes),
-    stock: Number(row.stock ?? 0),
-    createdAt: isoTime(row.created_at),
-    updatedAt: isoTime(row.updated_at),
-  };
-}
 
 export async function listProducts(knex: Knex, query: ProductQuery) {
   const { rows, total } = await findProductPage(knex, query);
