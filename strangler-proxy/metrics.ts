@@ -35,9 +35,6 @@ export class ProxyStats {
   readonly #records = new Map<string, RouteTargetStats>();
   readonly fallbacks = new Map<string, number>();
   readonly rejected = new Map<string, number>();
-  shadowSent = 0;
-  shadowDropped = 0;
-  shadowFailed = 0;
 
   /** Cache the record on the caller side where possible; this lookup is the slow path. */
   recordFor(route: string, target: string): RouteTargetStats {
@@ -78,7 +75,6 @@ export class ProxyStats {
         return { route, reason, count: n };
       }),
       rejected: Object.fromEntries(this.rejected),
-      shadow: { sent: this.shadowSent, dropped: this.shadowDropped, failed: this.shadowFailed },
     };
   }
 }
@@ -170,13 +166,6 @@ export function createRegistry(stats: ProxyStats, breakers: () => [string, Break
           value: state === 'closed' ? 0 : state === 'half-open' ? 1 : 2,
         })),
     ),
-  );
-  add(
-    metric('strangler_proxy_shadow_requests_total', 'Background shadow copies by outcome', 'counter', () => [
-      { labels: { outcome: 'sent' }, value: stats.shadowSent },
-      { labels: { outcome: 'dropped' }, value: stats.shadowDropped },
-      { labels: { outcome: 'failed' }, value: stats.shadowFailed },
-    ]),
   );
   return registry;
 }

@@ -9,7 +9,7 @@ describe('parsePrometheus', () => {
       'strangler_proxy_requests_total{route="products",target="new",status="200"} 12',
       'strangler_proxy_requests_total{route="products",target="legacy",status="200"} 30',
       'strangler_proxy_requests_total{route="orders",target="legacy",status="500"} 2',
-      'strangler_proxy_shadow_requests_total{outcome="sent"} 4',
+      'strangler_compare_total{route="products",outcome="match"} 4',
       'weird_label{path="a \\"quoted\\" \\\\ value"} 1.5',
     ].join('\n');
     const samples = parsePrometheus(text);

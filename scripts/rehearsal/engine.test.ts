@@ -140,6 +140,24 @@ describe('rehearseRoute', () => {
     expect(r.failure?.why).toContain('2 missing, 0 extra, 1 with a different checksum');
   });
 
+  it('stops at the shadow stage when the comparison engine could not compare the copies', async () => {
+    const { ports, shifts } = scriptedPorts(() => healthy(), {
+      shadow: async () => ({
+        requests: 200,
+        compared: 190,
+        mismatches: 0,
+        noise: 0,
+        shadowErrors: 10,
+        examples: [],
+      }),
+    });
+    const r = await rehearseRoute('products', ports, t);
+    expect(r.outcome).toBe('stopped');
+    expect(shifts).toEqual(['legacy', 'shadow', 'legacy']);
+    expect(r.failure).toMatchObject({ stage: 3, gate: 'shadow error rate' });
+    expect(r.failure?.why).toContain('10 of 200 shadow requests could not be compared');
+  });
+
   it('does not pass a canary step on too little traffic', async () => {
     const { ports } = scriptedPorts((step) => (step === 5 ? healthy({ requests: 3 }) : healthy()));
     const r = await rehearseRoute('products', ports, t);

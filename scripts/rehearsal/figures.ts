@@ -54,7 +54,7 @@ export interface ShadowFigures {
   compared: number;
   mismatches: number;
   noise: number;
-  /** Shadow copies that failed on the new side (5xx, timeouts). */
+  /** Exchanges the comparison engine could not compare (outcome `error`): the new side did not answer, or a body was over the cap. */
   shadowErrors: number;
   examples: string[];
 }

@@ -119,7 +119,7 @@ export function shadowGates(f: ShadowFigures, t: Thresholds): GateResult[] {
       ratio(f.shadowErrors, f.requests),
       t.gates.maxErrorRate,
       'rate',
-      `the new service failed ${f.shadowErrors} of ${f.requests} shadow copies`,
+      `${f.shadowErrors} of ${f.requests} shadow requests could not be compared (the new service did not answer, or a body was over the comparison cap)`,
     ),
   ];
 }

@@ -11,7 +11,7 @@ import { RehearsalError } from '../thresholds.ts';
 import { measureBackfill } from './backfill.ts';
 import { measureParity } from './parity.ts';
 import { ProxyAdmin, readAdminToken } from './proxy-admin.ts';
-import { routeCounters, shadowFailures } from './proxy-counters.ts';
+import { compareCountsOf, routeCounters } from './proxy-counters.ts';
 import { type RouteSpec, routeMatcher, routeTargets } from './route-paths.ts';
 import { storeMappings } from './store-mappings.ts';
 import { measureTraffic } from './traffic.ts';
@@ -112,17 +112,17 @@ export async function livePorts(
         t.shadow.requests,
         seed + 100,
       );
-      const [before, failedBefore] = [await routeCounters(admin, id), await shadowFailures(admin)];
+      const before = await compareCountsOf(admin, id);
       await sendAll(e.proxy, targets);
       await new Promise((r) => setTimeout(r, 1000));
-      const [after, failedAfter] = [await routeCounters(admin, id), await shadowFailures(admin)];
+      const after = await compareCountsOf(admin, id);
       return {
         requests: targets.length,
         compared: after.compared - before.compared,
         mismatches: after.mismatches - before.mismatches,
         noise: after.noise - before.noise,
-        shadowErrors: failedAfter - failedBefore,
-        examples: after.examples,
+        shadowErrors: after.errors - before.errors,
+        examples: [],
       };
     },
     traffic: async (id, durationMs, t, onProgress) =>

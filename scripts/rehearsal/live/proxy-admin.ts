@@ -23,7 +23,6 @@ export interface ProxyStatsView {
     meanLatencyMs: number;
   }[];
   fallbacks: { route: string; reason: string; count: number }[];
-  shadow: { sent: number; dropped: number; failed: number };
 }
 
 /** Reads the admin bearer token: PROXY_ADMIN_TOKEN, else the file the proxy generated. */
