@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { ToolkitError } from '../lib/errors.ts';
 import { shiftCommand } from '../strangler-proxy/cli/shift.ts';
+import { registerCompare } from './cli/compare.ts';
 import { registerLoad } from './cli/load.ts';
 import { registerRehearse } from './cli/rehearse.ts';
 import { registerStatus } from './cli/status.ts';
@@ -18,6 +19,7 @@ const program = new Command('strangler')
 
 registerStatus(program);
 program.addCommand(shiftCommand());
+registerCompare(program);
 registerLoad(program);
 registerRehearse(program);
 

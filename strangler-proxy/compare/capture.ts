@@ -1,8 +1,9 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { ToolkitError } from '../../lib/errors.ts';
 import type { Exchange } from '../shadow-hook.ts';
-import { headerObject, type RedactionRules, redactHeaders, redactPath } from './redact.ts';
+import { headerObject, type RedactionRules, redactHeaders, redactJson, redactPath } from './redact.ts';
 
 /**
  * Traffic capture for offline replay: a sample of compared requests, redacted, one JSON
@@ -33,12 +34,13 @@ export class CaptureWriter {
   offer(exchange: Exchange, redaction: RedactionRules): void {
     if (!this.#out || Math.random() >= this.options.sampleRate) return;
     if (this.options.maxRequests !== undefined && this.#written >= this.options.maxRequests) return;
+    const headers = headerObject(exchange.request.headers);
     const entry: CapturedRequest = {
       routeId: exchange.routeId,
       method: exchange.request.method,
       path: redactPath(exchange.request.path, redaction),
-      headers: redactHeaders(headerObject(exchange.request.headers), redaction),
-      bodyBase64: exchange.request.body?.toString('base64'),
+      headers: redactHeaders(headers, redaction),
+      bodyBase64: capturedBody(exchange.request.body, headers['content-type'], redaction),
       at: new Date(exchange.startedAt).toISOString(),
     };
     this.#out.write(`${JSON.stringify(entry)}\n`);
@@ -52,8 +54,25 @@ export class CaptureWriter {
   }
 }
 
-export class CaptureFileError extends Error {
-  readonly code = 'PROXY_ERR_CAPTURE_FILE';
+/** A JSON body is kept with its redacted fields replaced (a replay sends that); others as sent. */
+function capturedBody(body: Buffer | undefined, contentType: string | undefined, redaction: RedactionRules) {
+  if (!body || body.length === 0) return undefined;
+  if (contentType && /\bjson\b/i.test(contentType)) {
+    try {
+      return Buffer.from(JSON.stringify(redactJson(JSON.parse(body.toString('utf8')), redaction))).toString(
+        'base64',
+      );
+    } catch {
+      // not valid JSON after all: kept as sent
+    }
+  }
+  return body.toString('base64');
+}
+
+export class CaptureFileError extends ToolkitError {
+  constructor(message: string) {
+    super('PROXY_ERR_CAPTURE_FILE', message);
+  }
 }
 
 /** Reads a capture file; a malformed line is an error naming the line. */

@@ -1,5 +1,6 @@
+import { ToolkitError } from '../../lib/errors.ts';
 import { type Answer, diffAnswers, type FieldDiff } from './diff.ts';
-import { type CompareRulesInput, compileRules } from './rules.ts';
+import { type CompareRulesInput, type CompiledRules, compileRules } from './rules.ts';
 import { createSender } from './send.ts';
 
 /**
@@ -16,6 +17,9 @@ export interface EndpointRequest {
   body?: Buffer | string;
   /** Groups results in the report (e.g. the proxy route id). */
   routeId?: string;
+  /** Per-request origins (a replay spans routes with their own upstreams); else the options'. */
+  legacyUrl?: string;
+  candidateUrl?: string;
 }
 
 export interface EndpointResult {
@@ -42,8 +46,9 @@ export interface CompareEndpointsReport {
 }
 
 export interface CompareEndpointsOptions {
-  legacyUrl: string;
-  candidateUrl: string;
+  /** Origins of the two sides, e.g. http://127.0.0.1:3000; a request may name its own. */
+  legacyUrl?: string;
+  candidateUrl?: string;
   requests: (EndpointRequest | string)[];
   rules?: CompareRulesInput | ((req: EndpointRequest) => CompareRulesInput | undefined);
   /** Ask legacy twice per request; fields that differ between the two are noise. Default true. */
@@ -53,15 +58,27 @@ export interface CompareEndpointsOptions {
   onResult?: (result: EndpointResult) => void;
 }
 
+export class CompareEndpointsError extends ToolkitError {}
+
 export async function compareEndpoints(options: CompareEndpointsOptions): Promise<CompareEndpointsReport> {
-  const send = createSender({ timeoutMs: options.timeoutMs });
   const requests = options.requests.map((r) => (typeof r === 'string' ? { path: r } : r));
+  const unaddressed = requests.find(
+    (r) => !(r.legacyUrl ?? options.legacyUrl) || !(r.candidateUrl ?? options.candidateUrl),
+  );
+  if (unaddressed) {
+    throw new CompareEndpointsError(
+      'PROXY_ERR_COMPARE_NO_ORIGIN',
+      `compareEndpoints: no legacy or candidate URL for ${unaddressed.method ?? 'GET'} ${unaddressed.path}; pass legacyUrl and candidateUrl (e.g. http://127.0.0.1:3000)`,
+    );
+  }
+  const send = createSender({ timeoutMs: options.timeoutMs });
+  const rulesFor = rulesCache(options.rules);
   const results: EndpointResult[] = new Array(requests.length);
   let next = 0;
   const worker = async () => {
     while (next < requests.length) {
       const i = next++;
-      results[i] = await compareOne(requests[i]!, options, send);
+      results[i] = await compareOne(requests[i]!, options, send, rulesFor);
       options.onResult?.(results[i]!);
     }
   };
@@ -73,30 +90,46 @@ export async function compareEndpoints(options: CompareEndpointsOptions): Promis
   return summarise(results);
 }
 
+/** Rules compile once per distinct rules object, not once per request. */
+function rulesCache(rules: CompareEndpointsOptions['rules']): (req: EndpointRequest) => CompiledRules {
+  const compiled = new WeakMap<object, CompiledRules>();
+  const plain = compileRules();
+  return (req) => {
+    const input = typeof rules === 'function' ? rules(req) : rules;
+    if (!input) return plain;
+    let c = compiled.get(input);
+    if (!c) {
+      c = compileRules(input);
+      compiled.set(input, c);
+    }
+    return c;
+  };
+}
+
 async function compareOne(
   req: EndpointRequest,
   options: CompareEndpointsOptions,
   send: ReturnType<typeof createSender>,
+  rulesFor: (req: EndpointRequest) => CompiledRules,
 ): Promise<EndpointResult> {
+  const legacyUrl = (req.legacyUrl ?? options.legacyUrl)!;
+  const candidateUrl = (req.candidateUrl ?? options.candidateUrl)!;
   const method = (req.method ?? 'GET').toUpperCase();
   const headers = Object.entries(req.headers ?? {}).flat();
   const body = typeof req.body === 'string' ? Buffer.from(req.body) : req.body;
   const sendReq = { method, path: req.path, headers, body };
-  const rules = compileRules(typeof options.rules === 'function' ? options.rules(req) : options.rules);
+  const rules = rulesFor(req);
   const base = { request: { method, path: req.path, routeId: req.routeId } };
   let legacy: Answer;
   let candidate: Answer;
   try {
-    [legacy, candidate] = await Promise.all([
-      send(options.legacyUrl, sendReq),
-      send(options.candidateUrl, sendReq),
-    ]);
+    [legacy, candidate] = await Promise.all([send(legacyUrl, sendReq), send(candidateUrl, sendReq)]);
   } catch (err) {
     return { ...base, outcome: 'error', diffs: [], noise: [], error: (err as Error).message };
   }
   let noisy = new Set<string>();
   if (options.noiseCheck ?? true) {
-    const again = await send(options.legacyUrl, sendReq).catch(() => undefined);
+    const again = await send(legacyUrl, sendReq).catch(() => undefined);
     if (again) noisy = new Set(diffAnswers(rules, legacy, again).map((d) => d.field));
   }
   const all = diffAnswers(rules, legacy, candidate);

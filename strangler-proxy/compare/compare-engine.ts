@@ -4,7 +4,14 @@ import type { CaptureWriter } from './capture.ts';
 import type { ComparisonStore, Outcome, RecordedAnswer } from './comparison-store.ts';
 import { type Answer, diffAnswers, type FieldDiff } from './diff.ts';
 import type { NoiseModel } from './noise.ts';
-import { headerObject, type RedactionRules, redactBody, redactHeaders, redactPath } from './redact.ts';
+import {
+  headerObject,
+  type RedactionRules,
+  redactBody,
+  redactDiffs,
+  redactHeaders,
+  redactPath,
+} from './redact.ts';
 import type { CompiledRules } from './rules.ts';
 import { comparePositions, type Position, parsePosition, positionHeader } from './source-position.ts';
 
@@ -157,6 +164,8 @@ export class CompareEngine implements ShadowHook {
       if (again) {
         localNoise = diffAnswers(route.rules, legacy, again);
         this.options.noise.learn(exchange.routeId, localNoise);
+        // saved with the counters (at most a second later), so a crash keeps what was learnt
+        this.options.store.setNoiseState(this.options.noise.snapshot());
       }
     }
 
@@ -237,8 +246,8 @@ export class CompareEngine implements ShadowHook {
       },
       legacy: detail.legacy && recorded(detail.legacy, redaction),
       new: detail.candidate && recorded(detail.candidate, redaction),
-      diffs: detail.diffs,
-      noise: detail.noise,
+      diffs: redactDiffs(detail.diffs, redaction),
+      noise: redactDiffs(detail.noise, redaction),
       note:
         detail.note ?? (route.bakeUntil && exchange.mode === 'new' ? 'bake-period legacy shadow' : undefined),
     });

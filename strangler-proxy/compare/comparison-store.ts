@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, openSync, renameSync, type WriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { ToolkitError } from '../../lib/errors.ts';
 import type { FieldDiff } from './diff.ts';
 
 /**
@@ -41,7 +42,15 @@ export type NoiseState = Record<string, { samples: number; fields: Record<string
 
 const emptyCounters = (): RouteCounters => ({ match: 0, mismatch: 0, noise: 0, lag: 0, error: 0, shed: 0 });
 
-export class ComparisonStore {
+export class ComparisonStoreError extends ToolkitError {}
+
+/** What a report needs from a store: the live one in the proxy, or a read-only view of its files. */
+export interface ComparisonSource {
+  counters(): Record<string, RouteCounters>;
+  records(routeId?: string): Promise<ComparisonRecord[]>;
+}
+
+export class ComparisonStore implements ComparisonSource {
   readonly #dir: string;
   readonly #half: number;
   #counters = new Map<string, RouteCounters>();
@@ -50,6 +59,7 @@ export class ComparisonStore {
   #lines = 0;
   #dirty = false;
   #timer: NodeJS.Timeout | undefined;
+  #saving: Promise<void> = Promise.resolve();
 
   constructor(options: { dir: string; maxRecords?: number }) {
     this.#dir = options.dir;
@@ -58,6 +68,32 @@ export class ComparisonStore {
 
   async open(): Promise<this> {
     await fs.mkdir(this.#dir, { recursive: true });
+    await this.#load();
+    this.#lines = await countLines(this.#file('records.jsonl'));
+    this.#out = this.#openRecords('a');
+    this.#timer = setInterval(() => void this.#saveCounters(), 1000);
+    this.#timer.unref();
+    return this;
+  }
+
+  /**
+   * The files of a store another process owns (a running proxy's `<data>/compare`), for
+   * reports: counters and records as last written, nothing opened for writing.
+   */
+  static async readOnly(dir: string): Promise<ComparisonSource> {
+    const stat = await fs.stat(dir).catch(() => undefined);
+    if (!stat?.isDirectory()) {
+      throw new ComparisonStoreError(
+        'PROXY_ERR_COMPARE_STORE_MISSING',
+        `no comparison store at ${dir}: expected the proxy's <STRANGLER_DATA_DIR>/compare folder (counters.json, records.jsonl)`,
+      );
+    }
+    const store = new ComparisonStore({ dir });
+    await store.#load();
+    return store;
+  }
+
+  async #load(): Promise<void> {
     try {
       const saved = JSON.parse(await fs.readFile(this.#file('counters.json'), 'utf8'));
       for (const [route, c] of Object.entries(saved.routes ?? {}))
@@ -66,11 +102,13 @@ export class ComparisonStore {
     } catch {
       // first start: nothing counted yet
     }
-    this.#lines = await countLines(this.#file('records.jsonl'));
-    this.#out = createWriteStream(this.#file('records.jsonl'), { flags: 'a' });
-    this.#timer = setInterval(() => void this.#saveCounters(), 1000);
-    this.#timer.unref();
-    return this;
+  }
+
+  // Opened synchronously so a rotation is ordered: rename, then open the fresh file. With an
+  // asynchronous open the new file could be created (and truncated) before the rename ran.
+  #openRecords(flags: 'a' | 'w'): WriteStream {
+    const fd = openSync(this.#file('records.jsonl'), flags);
+    return createWriteStream('', { fd, autoClose: true });
   }
 
   #file(name: string): string {
@@ -107,11 +145,12 @@ export class ComparisonStore {
   }
 
   #rotate(): void {
-    const old = this.#out;
-    old?.end();
-    // Renaming an open-for-append file is safe on POSIX: pending writes land in the renamed file.
-    void fs.rename(this.#file('records.jsonl'), this.#file('records.1.jsonl')).catch(() => {});
-    this.#out = createWriteStream(this.#file('records.jsonl'), { flags: 'w' });
+    // Renaming a file open for append is safe on POSIX: the old stream's pending writes
+    // land in the renamed file through its descriptor. Rotation happens once per
+    // maxRecords/2 records, so the synchronous rename and open cost nothing that matters.
+    renameSync(this.#file('records.jsonl'), this.#file('records.1.jsonl'));
+    this.#out?.end();
+    this.#out = this.#openRecords('w');
     this.#lines = 0;
   }
 
@@ -133,12 +172,16 @@ export class ComparisonStore {
     return out;
   }
 
-  async #saveCounters(): Promise<void> {
-    if (!this.#dirty) return;
-    this.#dirty = false;
-    const tmp = this.#file(`counters.json.${process.pid}.tmp`);
-    await fs.writeFile(tmp, JSON.stringify({ routes: this.counters(), noise: this.#noise }));
-    await fs.rename(tmp, this.#file('counters.json'));
+  // Saves are chained: the timer's save and close()'s final save never share the temp file.
+  #saveCounters(): Promise<void> {
+    this.#saving = this.#saving.then(async () => {
+      if (!this.#dirty || !this.#out) return;
+      this.#dirty = false;
+      const tmp = this.#file(`counters.json.${process.pid}.tmp`);
+      await fs.writeFile(tmp, JSON.stringify({ routes: this.counters(), noise: this.#noise }));
+      await fs.rename(tmp, this.#file('counters.json'));
+    });
+    return this.#saving.catch(() => {});
   }
 
   async close(): Promise<void> {

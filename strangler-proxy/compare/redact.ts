@@ -39,6 +39,32 @@ export function redactJson(value: unknown, rules: RedactionRules): unknown {
   return walk(value);
 }
 
+/**
+ * Diffs carry both sides' values: a differing `$.user.token` would otherwise put the token on
+ * disk. A diff whose path names a redacted field (or header) loses its values; any other
+ * value is redacted inside (an object that contains a redacted key).
+ */
+export function redactDiffs<T extends { path: string; legacy?: unknown; new?: unknown }>(
+  diffs: T[],
+  rules: RedactionRules,
+): T[] {
+  const fields = new Set(rules.fields);
+  const headers = new Set(rules.headers.map((h) => h.toLowerCase()));
+  return diffs.map((d) => {
+    const header = d.path.startsWith('header:') ? d.path.slice(7).toLowerCase() : undefined;
+    const keys = d.path.match(/(?<=\.)[A-Za-z_$][\w$-]*|(?<=\[')[^']*(?='\])/g) ?? [];
+    const secret = header ? headers.has(header) : keys.some((k) => fields.has(k));
+    if (secret) {
+      return {
+        ...d,
+        ...('legacy' in d ? { legacy: REDACTED } : {}),
+        ...('new' in d ? { new: REDACTED } : {}),
+      };
+    }
+    return { ...d, legacy: redactJson(d.legacy, rules), new: redactJson(d.new, rules) };
+  });
+}
+
 export function redactPath(path: string, rules: RedactionRules): string {
   const q = path.indexOf('?');
   if (q < 0) return path;

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { EndpointResult } from './compare-endpoints.ts';
-import type { ComparisonRecord, ComparisonStore, RouteCounters } from './comparison-store.ts';
+import type { ComparisonRecord, ComparisonSource, RouteCounters } from './comparison-store.ts';
 import type { FieldDiff } from './diff.ts';
 
 /**
@@ -62,7 +62,7 @@ function routeReport(
 }
 
 export async function reportFromStore(
-  store: ComparisonStore,
+  store: ComparisonSource,
   source = 'proxy shadow comparisons',
 ): Promise<CompareReport> {
   const counters = store.counters();

@@ -1,0 +1,166 @@
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import mysql from 'mysql2/promise';
+import { positionHeader, sourceTsHeader } from '../source-position.ts';
+
+/**
+ * A small real upstream for the comparison tests and benchmark, run as its own process, once
+ * as `legacy` and once as `new`:
+ *   tsx strangler-proxy/compare/testing/compare-upstream.ts <port> <legacy|new>
+ * with COMPARE_FIXTURE_MYSQL_URL set for the /stock paths. What each path answers:
+ *   /same/:id        the same JSON on both sides
+ *   /diff/:id        price 10 on legacy, 12 on new
+ *   /noisy/:id       same data plus a fresh timestamp and a random request id on every answer
+ *   /list            items and tags; new answers them in reverse order
+ *   /account/:id     a body with an `ssn` and a `token`; balance 100 on legacy, 101 on new
+ *   /slow/…          as /same, but new answers after 300 ms
+ *   /bench/:id       a ~2 KiB JSON body, the same on both sides
+ *   /stock/:id       the row's qty from the database. New plays a CDC-fed service: it reports
+ *                    the binlog position its answer reflects; POST /__hold freezes it (answers
+ *                    from a snapshot at the position of the hold), POST /__release lets it
+ *                    catch up. /stock-wrong/:id is the same, except new adds 1 once caught up.
+ *   PUT /stock/:id   {"qty": n} writes the row (legacy only: the system of record)
+ *   any other path   {path}
+ */
+const port = Number(process.argv[2] ?? 0);
+const role = process.argv[3] === 'new' ? 'new' : 'legacy';
+const isNew = role === 'new';
+const mysqlUrl = process.env.COMPARE_FIXTURE_MYSQL_URL;
+const pool = mysqlUrl ? mysql.createPool({ uri: mysqlUrl, connectionLimit: 4 }) : undefined;
+
+let held: { position: string; ts: number; rows: Map<number, number> } | undefined;
+
+async function masterPosition(): Promise<string> {
+  const [rows] = await pool!.query<mysql.RowDataPacket[]>('SHOW MASTER STATUS');
+  return `${rows[0]!.File}:${rows[0]!.Position}`;
+}
+
+async function stockRows(): Promise<Map<number, number>> {
+  const [rows] = await pool!.query<mysql.RowDataPacket[]>('SELECT id, qty FROM stock');
+  return new Map(rows.map((r) => [Number(r.id), Number(r.qty)]));
+}
+
+function benchBody(id: string): object {
+  return {
+    id: Number(id) || 0,
+    sku: `SKU-${id}`,
+    name: 'A product with a reasonably long name for a realistic body',
+    price: '19.90',
+    currency: 'EUR',
+    stock: 42,
+    tags: ['garden', 'tools', 'outdoor', 'steel'],
+    attributes: Array.from({ length: 12 }, (_, i) => ({
+      key: `attribute-${i}`,
+      value: `value number ${i} of this product`,
+      unit: i % 2 ? 'cm' : 'kg',
+    })),
+    description: 'x'.repeat(600),
+  };
+}
+
+const send = (
+  res: http.ServerResponse,
+  status: number,
+  body: unknown,
+  headers: http.OutgoingHttpHeaders = {},
+) => {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(text);
+};
+
+async function handle(req: http.IncomingMessage, res: http.ServerResponse, body: string): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://fixture');
+  const parts = url.pathname.split('/').filter(Boolean);
+  const [head, id = '0'] = parts;
+  if (req.method === 'POST' && head === '__hold') {
+    held = { position: await masterPosition(), ts: Date.now(), rows: await stockRows() };
+    return send(res, 200, { held: held.position });
+  }
+  if (req.method === 'POST' && head === '__release') {
+    held = undefined;
+    return send(res, 200, { released: true });
+  }
+  if (head === 'stock' || head === 'stock-wrong') {
+    if (req.method === 'PUT') {
+      const { qty } = JSON.parse(body) as { qty: number };
+      await pool!.query('INSERT INTO stock (id, qty) VALUES (?, ?) ON DUPLICATE KEY UPDATE qty = ?', [
+        Number(id),
+        qty,
+        qty,
+      ]);
+      return send(res, 200, { id: Number(id), qty });
+    }
+    if (!isNew) {
+      const rows = await stockRows();
+      return send(res, 200, { id: Number(id), qty: rows.get(Number(id)) ?? null });
+    }
+    // As the extracted services do: the position is read before the data, so it never
+    // claims more than the answer reflects.
+    const position = held?.position ?? (await masterPosition());
+    const ts = held?.ts ?? Date.now();
+    const rows = held?.rows ?? (await stockRows());
+    let qty = rows.get(Number(id)) ?? null;
+    if (head === 'stock-wrong' && !held && qty !== null) qty += 1;
+    return send(
+      res,
+      200,
+      { id: Number(id), qty },
+      { [positionHeader]: position, [sourceTsHeader]: String(ts) },
+    );
+  }
+  switch (head) {
+    case 'same':
+      return send(res, 200, { id: Number(id), name: `item ${id}`, price: '10.00' });
+    case 'diff':
+      return send(res, 200, { id: Number(id), name: `item ${id}`, price: isNew ? 12 : 10 });
+    case 'noisy':
+      return send(res, 200, {
+        id: Number(id),
+        name: `item ${id}`,
+        generatedAt: new Date(Date.now() + Math.floor(Math.random() * 1e6)).toISOString(),
+        requestId: randomUUID(),
+      });
+    case 'list': {
+      const items = [{ id: 1 }, { id: 2 }, { id: 3 }].map((i) => ({ ...i, name: `item ${i.id}` }));
+      const tags = ['red', 'green', 'blue'];
+      return send(res, 200, { items: isNew ? items.reverse() : items, tags: isNew ? tags.reverse() : tags });
+    }
+    case 'account':
+      return send(res, 200, {
+        id: Number(id),
+        ssn: '078-05-1120',
+        token: `tok-${role}-secret`,
+        balance: isNew ? 101 : 100,
+      });
+    case 'slow':
+      if (isNew) await new Promise((r) => setTimeout(r, 300));
+      return send(res, 200, { path: url.pathname });
+    case 'bench':
+      return send(res, 200, benchBody(id));
+    default:
+      return send(res, 200, { path: url.pathname });
+  }
+}
+
+const server = http.createServer((req, res) => {
+  let body = '';
+  req.setEncoding('utf8');
+  req.on('data', (c: string) => {
+    body += c;
+  });
+  req.on('end', () => {
+    handle(req, res, body).catch((err: Error) => {
+      if (!res.headersSent) send(res, 500, { error: err.message });
+      else res.destroy();
+    });
+  });
+});
+server.keepAliveTimeout = 60_000;
+server.listen(port, '127.0.0.1', () => {
+  console.log(`compare-upstream ${role} ready on ${(server.address() as { port: number }).port}`);
+});
