@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { type ComponentProcess, startComponent } from '../../lib/component-process.ts';
-import { freePort } from '../../lib/net.ts';
+import { freePort, waitFor } from '../../lib/net.ts';
 import { type FlagState, featureFor } from '../flags/flag-mapping.ts';
 import type { RouteTableInput } from '../routes/route-schema.ts';
 
@@ -60,6 +60,8 @@ export interface TestProxy {
   flagsFile: string;
   proc: ComponentProcess;
   admin(pathname: string, init?: RequestInit): Promise<Response>;
+  /** Moves a route through the admin API (`to`: a percentage or a mode) and returns what it stored. */
+  shift(route: string, to: string): Promise<FlagState & { route: string }>;
   setFlag(flag: string, state: FlagState): Promise<void>;
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
@@ -101,6 +103,15 @@ export async function startProxy(options: {
   });
   const token = configured ?? (await fs.readFile(path.join(dir, 'proxy-admin.token'), 'utf8')).trim();
   const adminUrl = `http://127.0.0.1:${adminPort}`;
+  const admin = (pathname: string, init: RequestInit = {}) =>
+    fetch(adminUrl + pathname, {
+      ...init,
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        ...(init.headers ?? {}),
+      },
+    });
   return {
     url: `http://127.0.0.1:${port}`,
     port,
@@ -110,15 +121,17 @@ export async function startProxy(options: {
     routesFile,
     flagsFile,
     proc,
-    admin: (pathname, init = {}) =>
-      fetch(adminUrl + pathname, {
-        ...init,
-        headers: {
-          authorization: `Bearer ${token}`,
-          'content-type': 'application/json',
-          ...(init.headers ?? {}),
-        },
-      }),
+    admin,
+    async shift(route, to) {
+      const res = await admin(`/flags/${encodeURIComponent(route)}`, {
+        method: 'POST',
+        body: JSON.stringify({ to }),
+      });
+      const text = await res.text();
+      if (res.status !== 200)
+        throw new Error(`shift ${route} → ${to}: admin API answered ${res.status}: ${text}`);
+      return JSON.parse(text);
+    },
     async setFlag(flag, state) {
       flags[flag] = state;
       await writeFlags(flags);
@@ -128,4 +141,73 @@ export async function startProxy(options: {
       await fs.rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+export interface ProxyRig {
+  legacy: TestUpstream;
+  /** The new service's upstream. */
+  next: TestUpstream;
+  proxy: TestProxy;
+  /** Stops the proxy and both upstreams, whatever state each is in. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The usual proxy test setup: a legacy and a new upstream process, and a proxy in front of
+ * them whose route table is built from their URLs. Whatever started is stopped again when a
+ * later start fails, so a failed setup leaves no process behind.
+ */
+export async function startProxyRig(
+  options: Omit<Parameters<typeof startProxy>[0], 'routes'> & {
+    routes: (upstreams: { legacy: TestUpstream; next: TestUpstream }) => RouteTableInput;
+  },
+): Promise<ProxyRig> {
+  const { legacy, next } = await startUpstreams();
+  const stopAll = async (proxy?: TestProxy) => {
+    await Promise.allSettled([proxy?.stop(), legacy.stop(), next.stop()]);
+  };
+  let proxy: TestProxy;
+  try {
+    proxy = await startProxy({ ...options, routes: options.routes({ legacy, next }) });
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+  return { legacy, next, proxy, stop: () => stopAll(proxy) };
+}
+
+/** A legacy and a new upstream process; if one fails to start, the other is stopped again. */
+export async function startUpstreams(): Promise<{ legacy: TestUpstream; next: TestUpstream }> {
+  const started = await Promise.allSettled([startUpstream('legacy'), startUpstream('new')]);
+  const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) {
+    await Promise.allSettled(started.map((s) => (s.status === 'fulfilled' ? s.value.stop() : undefined)));
+    throw failed.reason;
+  }
+  const [legacy, next] = started.map((s) => (s as PromiseFulfilledResult<TestUpstream>).value);
+  return { legacy: legacy!, next: next! };
+}
+
+/**
+ * Polls `baseUrl + path` until the side named by the target header is `side` (a flag change
+ * reaching the proxy); returns how long that took.
+ */
+export async function untilServedBy(
+  baseUrl: string,
+  side: string,
+  path: string,
+  { headers = {}, timeoutMs = 5000 }: { headers?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<number> {
+  const started = Date.now();
+  await waitFor(
+    `${path} served by ${side}`,
+    async () => {
+      const res = await fetch(baseUrl + path, { headers });
+      await res.text();
+      const target = res.headers.get('x-strangler-target');
+      if (target !== side) throw new Error(`still served by ${target}`);
+    },
+    { timeoutMs, intervalMs: 20 },
+  );
+  return Date.now() - started;
 }

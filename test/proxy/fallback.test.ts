@@ -1,23 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  startProxy,
-  startUpstream,
-  type TestProxy,
-  type TestUpstream,
-} from '../../strangler-proxy/testing/harness.ts';
+import { type ProxyRig, startProxyRig } from '../../strangler-proxy/testing/harness.ts';
 
 /**
  * Fallback and breaking against a real new service that answers 500, is slow, or is killed.
  * Route `orders` is in mode new for everyone; GET is idempotent, POST is not.
  */
-let legacy: TestUpstream;
-let next: TestUpstream;
-let proxy: TestProxy;
+let rig: ProxyRig;
 
 beforeAll(async () => {
-  [legacy, next] = await Promise.all([startUpstream('legacy'), startUpstream('new')]);
-  proxy = await startProxy({
-    routes: {
+  rig = await startProxyRig({
+    routes: ({ legacy, next }) => ({
       legacy: legacy.url,
       routes: [
         {
@@ -28,20 +20,18 @@ beforeAll(async () => {
           timeouts: { headersMs: 500, bodyMs: 2000 },
         },
       ],
-    },
+    }),
     flags: { 'strangler.orders': { mode: 'new', percent: 100 } },
     env: { PROXY_BREAKER_VOLUME: '8', PROXY_BREAKER_RESET_MS: '1500', PROXY_BREAKER_ERROR_PERCENT: '50' },
   });
   // flags are fetched before the public port opens, but make sure new really serves
-  const res = await fetch(`${proxy.url}/orders/1`);
+  const res = await fetch(`${rig.proxy.url}/orders/1`);
   expect(res.headers.get('x-strangler-target')).toBe('new');
 });
-afterAll(async () => {
-  await Promise.allSettled([proxy?.stop(), legacy?.stop(), next?.stop()]);
-});
+afterAll(() => rig?.stop());
 
 async function call(method: string, path: string, body?: string, headers: Record<string, string> = {}) {
-  const res = await fetch(proxy.url + path, { method, body, headers });
+  const res = await fetch(rig.proxy.url + path, { method, body, headers });
   const text = await res.text();
   return {
     status: res.status,
@@ -51,7 +41,7 @@ async function call(method: string, path: string, body?: string, headers: Record
 }
 
 async function stats() {
-  return (await (await proxy.admin('/stats')).json()) as {
+  return (await (await rig.proxy.admin('/stats')).json()) as {
     fallbacks: { route: string; reason: string; count: number }[];
     breakers: Record<string, string>;
   };
@@ -82,7 +72,7 @@ describe('fallback to legacy', () => {
   it('a slow new service: GET falls back after the route timeout, POST gets 504', async () => {
     const before = await fallbacks('timeout');
     const started = Date.now();
-    await next.control({ delayMs: 1500 });
+    await rig.next.control({ delayMs: 1500 });
     try {
       const r = await call('GET', '/orders/3');
       expect(r).toMatchObject({ status: 200, target: 'legacy', json: { upstream: 'legacy' } });
@@ -92,34 +82,34 @@ describe('fallback to legacy', () => {
       expect(p.status).toBe(504);
       expect(p.json).toMatchObject({ error: { code: 'PROXY_ERR_UPSTREAM_TIMEOUT' } });
     } finally {
-      await next.control({});
+      await rig.next.control({});
     }
   });
 
   it('a breaker opens after repeated 500s, sends traffic to legacy, and closes after a half-open probe', async () => {
-    await next.control({ status: 500 });
+    await rig.next.control({ status: 500 });
     for (let i = 0; i < 6; i++) {
       const r = await call('GET', `/orders/${i}`);
       expect(r.target).toBe('legacy');
     }
-    expect((await stats()).breakers[next.url]).toBe('open');
-    const seenBefore = (await next.requests()).length;
+    expect((await stats()).breakers[rig.next.url]).toBe('open');
+    const seenBefore = (await rig.next.requests()).length;
     for (let i = 0; i < 5; i++) expect((await call('GET', '/orders/9')).target).toBe('legacy');
-    expect((await next.requests()).length).toBe(seenBefore); // open: new is not even tried
+    expect((await rig.next.requests()).length).toBe(seenBefore); // open: new is not even tried
     expect(await fallbacks('breaker-open')).toBeGreaterThanOrEqual(5);
     // new recovers; after the reset timeout one probe goes through and closes the breaker
-    await next.control({});
+    await rig.next.control({});
     await new Promise((r) => setTimeout(r, 1700));
-    expect((await stats()).breakers[next.url]).toBe('half-open');
+    expect((await stats()).breakers[rig.next.url]).toBe('half-open');
     expect((await call('GET', '/orders/10')).target).toBe('new');
-    expect((await stats()).breakers[next.url]).toBe('closed');
-    const metrics = await (await proxy.admin('/metrics')).text();
+    expect((await stats()).breakers[rig.next.url]).toBe('closed');
+    const metrics = await (await rig.proxy.admin('/metrics')).text();
     expect(metrics).toMatch(/strangler_proxy_breaker_state\{upstream="http:\/\/127\.0\.0\.1:\d+"\} 0/);
     expect(metrics).toMatch(/strangler_proxy_fallbacks_total\{route="orders",reason="breaker-open"\} \d+/);
   });
 
   it('a killed new service: GET and POST (never received) both fall back; the body reaches legacy intact', async () => {
-    await next.kill();
+    await rig.next.kill();
     const g = await call('GET', '/orders/4');
     expect(g).toMatchObject({ status: 200, target: 'legacy' });
     const body = JSON.stringify({ userId: 1, items: [{ productId: 2, quantity: 3 }] });
@@ -130,6 +120,6 @@ describe('fallback to legacy', () => {
       json: { upstream: 'legacy', bodyBytes: body.length },
     });
     expect(await fallbacks('refused')).toBeGreaterThanOrEqual(1);
-    expect(proxy.proc.child.exitCode).toBeNull();
+    expect(rig.proxy.proc.child.exitCode).toBeNull();
   });
 });

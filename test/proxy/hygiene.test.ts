@@ -1,40 +1,30 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  startProxy,
-  startUpstream,
-  type TestProxy,
-  type TestUpstream,
-} from '../../strangler-proxy/testing/harness.ts';
+import { type ProxyRig, startProxyRig } from '../../strangler-proxy/testing/harness.ts';
 
 /** Header hygiene, SSRF and path tricks, and bad input, against real processes. */
-let legacy: TestUpstream;
-let next: TestUpstream;
-let proxy: TestProxy;
+let rig: ProxyRig;
 
 beforeAll(async () => {
-  [legacy, next] = await Promise.all([startUpstream('legacy'), startUpstream('new')]);
-  proxy = await startProxy({
-    routes: {
+  rig = await startProxyRig({
+    routes: ({ legacy, next }) => ({
       legacy: legacy.url,
       routes: [
         { id: 'products', methods: ['GET', 'POST'], paths: ['/products', '/products/:id'], new: next.url },
       ],
-    },
+    }),
     flags: { 'strangler.products': { mode: 'new', percent: 100 } },
     env: { PROXY_MAX_BODY_BYTES: '1000', PROXY_MAX_HEADER_BYTES: '4096', PROXY_TARGET_HEADER: 'x-served-by' },
   });
 });
-afterAll(async () => {
-  await Promise.allSettled([proxy?.stop(), legacy?.stop(), next?.stop()]);
-});
+afterAll(() => rig?.stop());
 
 type Echo = { upstream: string; url: string; headers: Record<string, string>; bodyBytes: number };
 
 /** Sends bytes as they are (no client-side normalisation) and returns the raw response. */
 function raw(request: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect(proxy.port, '127.0.0.1');
+    const socket = net.connect(rig.proxy.port, '127.0.0.1');
     let out = '';
     socket.on('data', (c) => {
       out += c.toString('latin1');
@@ -63,7 +53,7 @@ describe('header hygiene', () => {
     for (const h of ['x-secret-hop', 'keep-alive', 'proxy-authorization', 'te', 'upgrade'])
       expect(echo.headers[h]).toBeUndefined();
     expect(echo.headers['x-kept']).toBe('yes');
-    expect(echo.headers.host).toBe(next.url.slice('http://'.length)); // the upstream's own host
+    expect(echo.headers.host).toBe(rig.next.url.slice('http://'.length)); // the upstream's own host
     // upstream sent Connection: keep-alive, x-private-hop + X-Private-Hop + Keep-Alive
     const head = response.slice(0, response.indexOf('\r\n\r\n')).toLowerCase();
     expect(head).not.toContain('x-private-hop');
@@ -73,25 +63,25 @@ describe('header hygiene', () => {
   });
 
   it('sets X-Forwarded-* and Forwarded, ignoring spoofed values from an untrusted client', async () => {
-    const res = await fetch(`${proxy.url}/products/2`, {
+    const res = await fetch(`${rig.proxy.url}/products/2`, {
       headers: { 'x-forwarded-for': '6.6.6.6', forwarded: 'for=6.6.6.6', 'x-forwarded-host': 'evil.example' },
     });
     const echo = (await res.json()) as Echo;
     expect(echo.headers['x-forwarded-for']).toBe('127.0.0.1');
     expect(echo.headers['x-forwarded-proto']).toBe('http');
-    expect(echo.headers['x-forwarded-host']).toBe(`127.0.0.1:${proxy.port}`);
-    expect(echo.headers.forwarded).toBe(`for=127.0.0.1;host="127.0.0.1:${proxy.port}";proto=http`);
+    expect(echo.headers['x-forwarded-host']).toBe(`127.0.0.1:${rig.proxy.port}`);
+    expect(echo.headers.forwarded).toBe(`for=127.0.0.1;host="127.0.0.1:${rig.proxy.port}";proto=http`);
   });
 
   it('propagates a valid traceparent with a new span id, and starts one when absent or malformed', async () => {
     const incoming = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
     const a = (await (
-      await fetch(`${proxy.url}/products/3`, { headers: { traceparent: incoming } })
+      await fetch(`${rig.proxy.url}/products/3`, { headers: { traceparent: incoming } })
     ).json()) as Echo;
     expect(a.headers.traceparent).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$/);
     expect(a.headers.traceparent).not.toBe(incoming);
     for (const headers of [{}, { traceparent: 'garbage' }] as Record<string, string>[]) {
-      const b = (await (await fetch(`${proxy.url}/products/3`, { headers })).json()) as Echo;
+      const b = (await (await fetch(`${rig.proxy.url}/products/3`, { headers })).json()) as Echo;
       expect(b.headers.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
     }
   });
@@ -121,7 +111,7 @@ describe('SSRF and path tricks never reach another host or another route', () =>
   it('ignores the Host header for routing: it always lands on a configured upstream', async () => {
     const response = await raw('GET /admin HTTP/1.1\r\nHost: 169.254.169.254\r\nConnection: close\r\n\r\n');
     expect(bodyOf(response)).toMatchObject({ upstream: 'legacy', url: '/admin' });
-    expect(bodyOf(response).headers.host).toBe(legacy.url.slice('http://'.length));
+    expect(bodyOf(response).headers.host).toBe(rig.legacy.url.slice('http://'.length));
   });
 
   it('resolves dot segments before routing, so /products/../admin is /admin on legacy', async () => {
@@ -159,7 +149,7 @@ describe('SSRF and path tricks never reach another host or another route', () =>
 /** Neither upstream ever saw a request carrying `marker` (also not as a background shadow). */
 async function expectNeverForwarded(marker: string): Promise<void> {
   await new Promise((r) => setTimeout(r, 200));
-  const all = [...(await legacy.requests()), ...(await next.requests())];
+  const all = [...(await rig.legacy.requests()), ...(await rig.next.requests())];
   expect(all.filter((q) => q.url.includes(marker))).toEqual([]);
 }
 
@@ -179,7 +169,7 @@ describe('bad input', () => {
   });
 
   it('answers bodies over the limit with 413, declared or chunked', async () => {
-    const declared = await fetch(`${proxy.url}/products`, { method: 'POST', body: 'x'.repeat(2000) });
+    const declared = await fetch(`${rig.proxy.url}/products`, { method: 'POST', body: 'x'.repeat(2000) });
     expect(declared.status).toBe(413);
     expect(((await declared.json()) as { error: { code: string } }).error.code).toBe(
       'PROXY_ERR_BODY_TOO_LARGE',
@@ -189,15 +179,15 @@ describe('bad input', () => {
       `POST /products HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${chunks}0\r\n\r\n`,
     );
     expect(statusOf(chunked)).toBe(413);
-    const small = await fetch(`${proxy.url}/products`, { method: 'POST', body: 'z'.repeat(900) });
+    const small = await fetch(`${rig.proxy.url}/products`, { method: 'POST', body: 'z'.repeat(900) });
     expect(((await small.json()) as Echo).bodyBytes).toBe(900);
   });
 
   it('is still up and serving after all of it', async () => {
-    expect(proxy.proc.child.exitCode).toBeNull();
-    const res = await fetch(`${proxy.url}/products/1`);
+    expect(rig.proxy.proc.child.exitCode).toBeNull();
+    const res = await fetch(`${rig.proxy.url}/products/1`);
     expect(res.status).toBe(200);
-    const stats = (await (await proxy.admin('/stats')).json()) as { rejected: Record<string, number> };
+    const stats = (await (await rig.proxy.admin('/stats')).json()) as { rejected: Record<string, number> };
     expect(stats.rejected['bad-target']).toBeGreaterThan(0);
     expect(stats.rejected['headers-too-large']).toBeGreaterThan(0);
   });

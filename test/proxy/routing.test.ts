@@ -1,20 +1,13 @@
 import { Pool } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  startProxy,
-  startUpstream,
-  type TestProxy,
-  type TestUpstream,
-} from '../../strangler-proxy/testing/harness.ts';
+import { waitFor } from '../../lib/net.ts';
+import { type ProxyRig, startProxyRig, untilServedBy } from '../../strangler-proxy/testing/harness.ts';
 
-let legacy: TestUpstream;
-let next: TestUpstream;
-let proxy: TestProxy;
+let rig: ProxyRig;
 
 beforeAll(async () => {
-  [legacy, next] = await Promise.all([startUpstream('legacy'), startUpstream('new')]);
-  proxy = await startProxy({
-    routes: {
+  rig = await startProxyRig({
+    routes: ({ legacy, next }) => ({
       legacy: legacy.url,
       routes: [
         {
@@ -26,46 +19,27 @@ beforeAll(async () => {
         },
         { id: 'orders', methods: ['GET'], paths: ['/orders/:id', '/users/:id/orders'], new: next.url },
       ],
-    },
+    }),
     flags: { 'strangler.products': { mode: 'legacy', percent: 0 } },
   });
 });
-afterAll(async () => {
-  await Promise.allSettled([proxy?.stop(), legacy?.stop(), next?.stop()]);
-});
+afterAll(() => rig?.stop());
 
 async function get(path: string, headers: Record<string, string> = {}) {
-  const res = await fetch(proxy.url + path, { headers });
+  const res = await fetch(rig.proxy.url + path, { headers });
   const body = (await res.json()) as { upstream: string; url: string; headers: Record<string, string> };
   return { status: res.status, target: res.headers.get('x-strangler-target'), body };
 }
 
-async function shift(route: string, to: string) {
-  const res = await proxy.admin(`/flags/${route}`, { method: 'POST', body: JSON.stringify({ to }) });
-  expect(res.status).toBe(200);
-  return res.json();
-}
-
-/** Polls until the proxy serves `path` from `side`; returns how long it took. */
-async function untilServedBy(
-  side: string,
-  path: string,
-  headers: Record<string, string> = {},
-): Promise<number> {
-  const started = Date.now();
-  for (;;) {
-    const r = await get(path, headers);
-    if (r.target === side) return Date.now() - started;
-    if (Date.now() - started > 5000) throw new Error(`still served by ${r.target} after 5 s`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const shift = (route: string, to: string) => rig.proxy.shift(route, to);
+const servedBy = (side: string, path: string, headers: Record<string, string> = {}) =>
+  untilServedBy(rig.proxy.url, side, path, { headers });
 
 describe('routing by mode', () => {
   it('sends unmatched paths and methods to legacy untouched', async () => {
     const a = await get('/health?x=1');
     expect(a).toMatchObject({ target: 'legacy', body: { upstream: 'legacy', url: '/health?x=1' } });
-    const res = await fetch(`${proxy.url}/products`, { method: 'POST', body: '{}' });
+    const res = await fetch(`${rig.proxy.url}/products`, { method: 'POST', body: '{}' });
     expect(res.headers.get('x-strangler-target')).toBe('legacy');
     expect(((await res.json()) as { upstream: string }).upstream).toBe('legacy');
   });
@@ -81,7 +55,7 @@ describe('routing by mode', () => {
 
   it('new mode serves from new, and the change lands within 2 s', async () => {
     await shift('products', 'new');
-    const took = await untilServedBy('new', '/products/7', { 'x-user-id': 'u1' });
+    const took = await servedBy('new', '/products/7', { 'x-user-id': 'u1' });
     expect(took).toBeLessThan(2000);
     const r = await get('/products?page=2', { 'x-user-id': 'anyone' });
     expect(r.body).toMatchObject({ upstream: 'new', url: '/products?page=2' });
@@ -89,30 +63,36 @@ describe('routing by mode', () => {
 
   it('shadow mode: legacy serves and new gets a background copy', async () => {
     await shift('products', 'shadow');
-    await untilServedBy('legacy', '/products/8');
+    await servedBy('legacy', '/products/8');
     const marker = `/products/8?shadow=${Date.now()}`;
     const r = await get(marker, { 'x-user-id': 'shadow-user' });
     expect(r).toMatchObject({ target: 'legacy', body: { upstream: 'legacy' } });
-    let copy: { url: string; headers: Record<string, string> } | undefined;
-    for (let i = 0; i < 50 && !copy; i++) {
-      copy = (await next.requests()).find((q) => q.url === marker);
-      if (!copy) await new Promise((r) => setTimeout(r, 50));
-    }
-    expect(copy?.headers['x-strangler-shadow']).toBe('1');
+    const copy = await waitFor(
+      'the background copy on new',
+      async () => {
+        const found = (await rig.next.requests()).find((q) => q.url === marker);
+        if (!found) throw new Error('not seen yet');
+        return found;
+      },
+      { timeoutMs: 2500 },
+    );
+    expect(copy.headers['x-strangler-shadow']).toBe('1');
   });
 
   it('canary is sticky per user, and 10k users at 25 % land 25 % ± 2 % on new', async () => {
     await shift('products', '25');
-    const started = Date.now();
-    for (;;) {
-      const def = (await (await proxy.admin('/flags')).json()) as {
-        flags: { seenByProxy: { strategies: { parameters: { rollout: string } }[] } }[];
-      };
-      if (def.flags[0]?.seenByProxy?.strategies[0]?.parameters.rollout === '25') break;
-      if (Date.now() - started > 3000) throw new Error('proxy never saw the 25 % rollout');
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    const pool = new Pool(proxy.url, { connections: 16 });
+    await waitFor(
+      'the proxy to see the 25 % rollout',
+      async () => {
+        const def = (await (await rig.proxy.admin('/flags')).json()) as {
+          flags: { seenByProxy: { strategies: { parameters: { rollout: string } }[] } }[];
+        };
+        const rollout = def.flags[0]?.seenByProxy?.strategies[0]?.parameters.rollout;
+        if (rollout !== '25') throw new Error(`it sees rollout ${rollout}`);
+      },
+      { timeoutMs: 3000 },
+    );
+    const pool = new Pool(rig.proxy.url, { connections: 16 });
     const sideOf = async (user: string) => {
       const res = await pool.request({ method: 'HEAD', path: '/products/1', headers: { 'x-user-id': user } });
       await res.body.dump();
@@ -150,23 +130,23 @@ describe('routing by mode', () => {
 
   it('back to legacy for everyone', async () => {
     await shift('products', 'legacy');
-    await untilServedBy('legacy', '/products/1', { 'x-user-id': 'user-1' });
+    await servedBy('legacy', '/products/1', { 'x-user-id': 'user-1' });
     const r = await get('/products/1', { 'x-user-id': 'user-2' });
     expect(r.target).toBe('legacy');
   });
 
   it('admin decision endpoint explains a sample request', async () => {
     await shift('products', 'new');
-    await untilServedBy('new', '/products/1');
-    const res = await proxy.admin('/decision?method=GET&path=/products/../products/5&userId=u9');
+    await servedBy('new', '/products/1');
+    const res = await rig.proxy.admin('/decision?method=GET&path=/products/../products/5&userId=u9');
     expect(await res.json()).toMatchObject({
       route: 'products',
       path: '/products/5',
       mode: 'new',
       serve: 'new',
-      upstream: next.url,
+      upstream: rig.next.url,
     });
-    const none = await proxy.admin('/decision?method=GET&path=/admin');
-    expect(await none.json()).toMatchObject({ route: null, serve: 'legacy', upstream: legacy.url });
+    const none = await rig.proxy.admin('/decision?method=GET&path=/admin');
+    expect(await none.json()).toMatchObject({ route: null, serve: 'legacy', upstream: rig.legacy.url });
   });
 });

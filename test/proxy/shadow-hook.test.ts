@@ -16,7 +16,7 @@ import { createProxyHandler } from '../../strangler-proxy/proxy-handler.ts';
 import { buildRouteTable, type RouteTable } from '../../strangler-proxy/routes/route-table.ts';
 import { RouteWatcher } from '../../strangler-proxy/routes/route-watcher.ts';
 import type { Exchange, ShadowHook } from '../../strangler-proxy/shadow-hook.ts';
-import { startUpstream, type TestUpstream } from '../../strangler-proxy/testing/harness.ts';
+import { startUpstreams, type TestUpstream, untilServedBy } from '../../strangler-proxy/testing/harness.ts';
 
 /**
  * The shadow hook contract, seen from a hook: the proxy's real handler and flag path are
@@ -36,7 +36,7 @@ let url: string;
 const seen: Exchange[] = [];
 
 beforeAll(async () => {
-  [legacy, next] = await Promise.all([startUpstream('legacy'), startUpstream('new')]);
+  ({ legacy, next } = await startUpstreams());
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'proxy-hook-'));
   const config = loadProxyConfig({ dataDir: dir, adminToken: token });
   const log = createLogger('proxy-hook-test');
@@ -177,13 +177,7 @@ describe('shadow hook contract', () => {
     await (await fetch(`${url}/p`)).text();
     await (await fetch(`${url}/elsewhere`)).text();
     await flags.set('strangler.served', { mode: 'legacy', percent: 0 });
-    const until = Date.now() + 3000;
-    for (;;) {
-      const res = await fetch(`${url}/n/4`);
-      await res.text();
-      if (res.headers.get('x-strangler-target') === 'legacy') break;
-      if (Date.now() > until) throw new Error('flag change not seen');
-    }
+    await untilServedBy(url, 'legacy', '/n/4', { timeoutMs: 3000 });
     const after = seen.length;
     await (await fetch(`${url}/n/5`)).text();
     expect(seen.length).toBe(after);

@@ -3,12 +3,7 @@ import fs from 'node:fs';
 import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  startProxy,
-  startUpstream,
-  type TestProxy,
-  type TestUpstream,
-} from '../../strangler-proxy/testing/harness.ts';
+import { type ProxyRig, startProxyRig } from '../../strangler-proxy/testing/harness.ts';
 
 /**
  * 50 MB through the proxy both ways, with the proxy's resident memory sampled all along.
@@ -17,15 +12,12 @@ import {
  * a buffered body could not stay under it in either.
  */
 const MB = 1024 * 1024;
-let legacy: TestUpstream;
-let next: TestUpstream;
-let proxy: TestProxy;
+let rig: ProxyRig;
 let serverPid: number;
 
 beforeAll(async () => {
-  [legacy, next] = await Promise.all([startUpstream('legacy'), startUpstream('new')]);
-  proxy = await startProxy({
-    routes: {
+  rig = await startProxyRig({
+    routes: ({ legacy, next }) => ({
       legacy: legacy.url,
       routes: [
         {
@@ -36,16 +28,14 @@ beforeAll(async () => {
           timeouts: { headersMs: 30_000, bodyMs: 30_000 },
         },
       ],
-    },
+    }),
     flags: { 'strangler.uploads': { mode: 'new', percent: 100 } },
     env: { PROXY_MAX_BODY_BYTES: String(300 * 1024 * 1024) },
   });
   // startComponent runs tsx as a loader inside the proxy's own process: measure that pid.
-  serverPid = proxy.proc.child.pid!;
+  serverPid = rig.proxy.proc.child.pid!;
 });
-afterAll(async () => {
-  await Promise.allSettled([proxy?.stop(), legacy?.stop(), next?.stop()]);
-});
+afterAll(() => rig?.stop());
 
 function rssBytes(pid: number): number {
   const kb = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
@@ -83,7 +73,7 @@ function generated(bytes: number, hash: ReturnType<typeof createHash>): Readable
 
 describe('streamed bodies', () => {
   it('warms up (first transfer grows the heap and the pools once)', async () => {
-    const res = await request(`${proxy.url}/uploads`, {
+    const res = await request(`${rig.proxy.url}/uploads`, {
       method: 'POST',
       body: generated(50 * MB, createHash('sha256')),
     });
@@ -99,7 +89,7 @@ describe('streamed bodies', () => {
       const size = mb * MB;
       const hash = createHash('sha256');
       const { result, base, peak } = await sampledPeak(async () => {
-        const res = await request(`${proxy.url}/uploads`, {
+        const res = await request(`${rig.proxy.url}/uploads`, {
           method: 'POST',
           body: generated(size, hash),
           headers: { 'content-type': 'application/octet-stream' },
@@ -124,7 +114,7 @@ describe('streamed bodies', () => {
 
   it('streams a 50 MB download to the client without buffering it', async () => {
     const { result, base, peak } = await sampledPeak(async () => {
-      const res = await request(`${proxy.url}/__big?bytes=${50 * MB}`);
+      const res = await request(`${rig.proxy.url}/__big?bytes=${50 * MB}`);
       let bytes = 0;
       for await (const chunk of res.body) bytes += (chunk as Buffer).length;
       return { status: res.statusCode, bytes, target: res.headers['x-strangler-target'] };
