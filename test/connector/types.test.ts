@@ -1,0 +1,752 @@
+import type mysql from 'mysql2/promise';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestBroker, type TestBroker } from '../../cdc/broker/test-broker.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import {
+  Collector,
+  type ConnectorRun,
+  connect,
+  connectorEnv,
+  envelope,
+  hasConnector,
+  type Json,
+  type JsonObject,
+  keysInSchemaOrder,
+  type Message,
+  masterStatus,
+  parse,
+  randomPrefix,
+  startConnector,
+  waitStreaming,
+} from './support.ts';
+
+/**
+ * Every type of the reference's mapping (§7), compared field by field — payload, value schema,
+ * key, source block — with values worked out by hand from debezium-mysql-events.md. Two
+ * connectors read the same database: P with the defaults (decimal precise, bigint long, binary
+ * bytes, schemas on), S with decimal string, bigint precise, binary base64 and schema-less keys.
+ */
+
+type Mode = 'default' | 'alt';
+interface Col {
+  name: string;
+  ddl: string;
+  /** Expected schema entry (without `field`), per mode. */
+  schema: (mode: Mode) => JsonObject;
+  /** SQL literal per row (R1 full values, R2 NULLs/defaults, R3 other edges). */
+  sql: [string, string, string];
+  /** Expected payload value per row, per mode. */
+  value: (row: 0 | 1 | 2, mode: Mode) => Json;
+}
+
+const named = (type: string, name: string, optional = true, parameters?: Record<string, string>) => ({
+  type,
+  optional,
+  name,
+  version: 1,
+  ...(parameters ? { parameters } : {}),
+});
+const plain = (type: string, optional = true) => ({ type, optional });
+const same =
+  (...v: [Json, Json, Json]) =>
+  (row: 0 | 1 | 2) =>
+    v[row]!;
+const utc = (...a: [number, number, number, number?, number?, number?, number?]) =>
+  Date.UTC(a[0], a[1] - 1, a[2], a[3] ?? 0, a[4] ?? 0, a[5] ?? 0, a[6] ?? 0);
+const DAY = 86_400_000;
+
+const decimalSchema = (p: number, s: number) =>
+  named('bytes', 'org.apache.kafka.connect.data.Decimal', true, {
+    scale: String(s),
+    'connect.decimal.precision': String(p),
+  });
+
+const columns: Col[] = [
+  {
+    name: 'id',
+    ddl: 'INT NOT NULL PRIMARY KEY',
+    schema: () => plain('int32', false),
+    sql: ['?', '?', '?'],
+    value: () => 0, // filled per row
+  },
+  {
+    name: 'c_tinyint',
+    ddl: 'TINYINT NULL',
+    schema: () => plain('int16'),
+    sql: ['-128', 'NULL', '127'],
+    value: same(-128, null, 127),
+  },
+  {
+    name: 'c_tinyint_u',
+    ddl: 'TINYINT UNSIGNED NULL',
+    schema: () => plain('int16'),
+    sql: ['255', 'NULL', '0'],
+    value: same(255, null, 0),
+  },
+  {
+    name: 'c_smallint',
+    ddl: 'SMALLINT NULL',
+    schema: () => plain('int16'),
+    sql: ['-32768', 'NULL', '32767'],
+    value: same(-32768, null, 32767),
+  },
+  {
+    name: 'c_smallint_u',
+    ddl: 'SMALLINT UNSIGNED NULL',
+    schema: () => plain('int32'),
+    sql: ['65535', 'NULL', '1'],
+    value: same(65535, null, 1),
+  },
+  {
+    name: 'c_mediumint',
+    ddl: 'MEDIUMINT NULL',
+    schema: () => plain('int32'),
+    sql: ['-8388608', 'NULL', '8388607'],
+    value: same(-8388608, null, 8388607),
+  },
+  {
+    name: 'c_mediumint_u',
+    ddl: 'MEDIUMINT UNSIGNED NULL',
+    schema: () => plain('int32'),
+    sql: ['16777215', 'NULL', '0'],
+    value: same(16777215, null, 0),
+  },
+  {
+    name: 'c_int',
+    ddl: 'INT NULL',
+    schema: () => plain('int32'),
+    sql: ['-2147483648', 'NULL', '2147483647'],
+    value: same(-2147483648, null, 2147483647),
+  },
+  {
+    name: 'c_int_u',
+    ddl: 'INT UNSIGNED NULL',
+    schema: () => plain('int64'),
+    sql: ['4294967295', 'NULL', '1'],
+    value: same(4294967295, null, 1),
+  },
+  {
+    name: 'c_bigint',
+    ddl: 'BIGINT NULL',
+    schema: () => plain('int64'),
+    sql: ['-9223372036854775808', 'NULL', '9223372036854775807'],
+    value: same(-9223372036854775808n, null, 9223372036854775807n),
+  },
+  {
+    name: 'c_bigint_u',
+    ddl: 'BIGINT UNSIGNED NULL',
+    // long (default): int64, values above 2^63-1 wrap negative; precise: Decimal(20,0).
+    schema: (m) => (m === 'default' ? plain('int64') : decimalSchema(20, 0)),
+    sql: ['18446744073709551615', 'NULL', '9223372036854775808'],
+    value: (row, m) =>
+      m === 'default'
+        ? [-1, null, -9223372036854775808n][row]!
+        : // 0x00 FF×8 and 0x00 80 00×7: minimal two's complement needs the leading zero byte.
+          ['AP//////////', null, 'AIAAAAAAAAAA'][row]!,
+  },
+  {
+    name: 'c_float',
+    ddl: 'FLOAT NULL',
+    schema: () => plain('float'),
+    sql: ['1.5', 'NULL', '-0.25'],
+    value: same(1.5, null, -0.25),
+  },
+  {
+    name: 'c_double',
+    ddl: 'DOUBLE NULL',
+    schema: () => plain('double'),
+    sql: ['2.718281828459', 'NULL', '-1e-10'],
+    value: same(2.718281828459, null, -1e-10),
+  },
+  {
+    name: 'c_dec',
+    ddl: 'DECIMAL(10,2) NULL',
+    schema: (m) => (m === 'default' ? decimalSchema(10, 2) : plain('string')),
+    sql: ['19.99', 'NULL', '-0.01'],
+    // §6: 1999 = 07 CF → "B88="; -1 = FF → "/w==".
+    value: (row, m) => (m === 'default' ? ['B88=', null, '/w=='] : ['19.99', null, '-0.01'])[row]!,
+  },
+  {
+    name: 'c_dec_big',
+    ddl: 'DECIMAL(12,2) NULL',
+    schema: (m) => (m === 'default' ? decimalSchema(12, 2) : plain('string')),
+    sql: ['12345678.90', 'NULL', '0'],
+    // 1234567890 = 49 96 02 D2 → "SZYC0g=="; 0.00 = 00 → "AA=="; string mode keeps the scale.
+    value: (row, m) => (m === 'default' ? ['SZYC0g==', null, 'AA=='] : ['12345678.90', null, '0.00'])[row]!,
+  },
+  {
+    name: 'c_dt0',
+    ddl: 'DATETIME NULL',
+    schema: () => named('int64', 'io.debezium.time.Timestamp'),
+    sql: ["'2018-06-20 06:37:03'", 'NULL', "'1999-12-31 23:59:59'"],
+    value: same(1529476623000, null, utc(1999, 12, 31, 23, 59, 59)),
+  },
+  {
+    name: 'c_dt3',
+    ddl: 'DATETIME(3) NULL',
+    schema: () => named('int64', 'io.debezium.time.Timestamp'),
+    sql: ["'2024-01-15 10:30:00.123'", 'NULL', "'2024-01-15 10:30:00.000'"],
+    value: same(utc(2024, 1, 15, 10, 30, 0, 123), null, utc(2024, 1, 15, 10, 30)),
+  },
+  {
+    name: 'c_dt6',
+    ddl: 'DATETIME(6) NULL',
+    schema: () => named('int64', 'io.debezium.time.MicroTimestamp'),
+    sql: ["'2024-01-15 10:30:00.123456'", 'NULL', "'2000-02-29 12:00:00.000001'"],
+    value: same(utc(2024, 1, 15, 10, 30) * 1000 + 123456, null, utc(2000, 2, 29, 12) * 1000 + 1),
+  },
+  {
+    name: 'c_ts',
+    ddl: 'TIMESTAMP NULL',
+    schema: () => named('string', 'io.debezium.time.ZonedTimestamp'),
+    sql: ["'2024-06-03 10:20:00'", 'NULL', "'2024-06-03 10:20:05'"],
+    value: same('2024-06-03T10:20:00Z', null, '2024-06-03T10:20:05Z'),
+  },
+  {
+    name: 'c_ts3',
+    ddl: 'TIMESTAMP(3) NULL',
+    schema: () => named('string', 'io.debezium.time.ZonedTimestamp'),
+    sql: ["'2024-06-03 10:20:00.5'", 'NULL', "'2024-06-03 10:20:00.000'"],
+    // fsp n > 0: the fraction is padded to exactly n digits, zero fraction included.
+    value: same('2024-06-03T10:20:00.500Z', null, '2024-06-03T10:20:00.000Z'),
+  },
+  {
+    name: 'c_date',
+    ddl: 'DATE NULL',
+    schema: () => named('int32', 'io.debezium.time.Date'),
+    sql: ["'2024-06-03'", 'NULL', "'1969-12-31'"],
+    value: same(utc(2024, 6, 3) / DAY, null, -1),
+  },
+  {
+    name: 'c_time',
+    ddl: 'TIME NULL',
+    schema: () => named('int64', 'io.debezium.time.MicroTime'),
+    sql: ["'10:15:30'", 'NULL', "'00:00:00'"],
+    value: same((10 * 3600 + 15 * 60 + 30) * 1_000_000, null, 0),
+  },
+  {
+    name: 'c_time6',
+    ddl: 'TIME(6) NULL',
+    schema: () => named('int64', 'io.debezium.time.MicroTime'),
+    sql: ["'23:59:59.999999'", 'NULL', "'00:00:00.000001'"],
+    value: same(86_399_999_999, null, 1),
+  },
+  {
+    name: 'c_year',
+    ddl: 'YEAR NULL',
+    schema: () => named('int32', 'io.debezium.time.Year'),
+    sql: ['2024', 'NULL', '1901'],
+    value: same(2024, null, 1901),
+  },
+  {
+    name: 'c_json',
+    ddl: 'JSON NULL',
+    // §12: MariaDB's JSON is LONGTEXT (+ CHECK json_valid): a plain string, no io.debezium.data.Json,
+    // and the text exactly as stored (MariaDB keeps JSON as text, no binary re-rendering).
+    schema: () => plain('string'),
+    sql: [`'{"a": 1, "b": [true, null]}'`, 'NULL', "'[]'"],
+    value: same('{"a": 1, "b": [true, null]}', null, '[]'),
+  },
+  {
+    name: 'c_enum',
+    ddl: "ENUM('small','medium','large') NULL",
+    schema: () => named('string', 'io.debezium.data.Enum', true, { allowed: 'small,medium,large' }),
+    sql: ["'medium'", 'NULL', "'large'"],
+    value: same('medium', null, 'large'),
+  },
+  {
+    name: 'c_set',
+    ddl: "SET('red','green','blue') NULL",
+    schema: () => named('string', 'io.debezium.data.EnumSet', true, { allowed: 'red,green,blue' }),
+    sql: ["'blue,red'", 'NULL', "''"],
+    value: same('red,blue', null, ''),
+  },
+  {
+    name: 'c_bit1',
+    ddl: 'BIT(1) NULL',
+    schema: () => plain('boolean'),
+    sql: ["b'1'", 'NULL', "b'0'"],
+    value: same(true, null, false),
+  },
+  {
+    name: 'c_bit10',
+    ddl: 'BIT(10) NULL',
+    schema: () => named('bytes', 'io.debezium.data.Bits', true, { length: '10' }),
+    // Debezium's Bits bytes are little-endian, sized to ceil(n/8) bytes (Debezium MySQL docs;
+    // the reference gives only the type): 513 = 0x0201 → 01 02 → "AQI="; 3 → 03 00 → "AwA=".
+    sql: ["b'1000000001'", 'NULL', "b'0000000011'"],
+    value: same('AQI=', null, 'AwA='),
+  },
+  {
+    name: 'c_blob',
+    ddl: 'BLOB NULL',
+    schema: (m) => (m === 'default' ? plain('bytes') : plain('string')),
+    sql: ['0xDEADBEEF', 'NULL', "''"],
+    // bytes: base64 in JSON; binary.handling.mode=base64: the same text under a string schema.
+    value: same('3q2+7w==', null, ''),
+  },
+  {
+    name: 'c_varbinary',
+    ddl: 'VARBINARY(16) NULL',
+    schema: (m) => (m === 'default' ? plain('bytes') : plain('string')),
+    sql: ['0x00FF10', 'NULL', '0x00'],
+    value: same('AP8Q', null, 'AA=='),
+  },
+  {
+    name: 'c_char',
+    ddl: 'CHAR(5) NULL',
+    schema: () => plain('string'),
+    sql: ["'ab'", 'NULL', "''"],
+    value: same('ab', null, ''),
+  },
+  {
+    name: 'c_text',
+    ddl: 'TEXT NULL',
+    schema: () => plain('string'),
+    sql: ["'héllo 👋 wörld 🎉 — 中文'", 'NULL', "''"],
+    value: same('héllo 👋 wörld 🎉 — 中文', null, ''),
+  },
+  {
+    name: 'c_varchar',
+    ddl: "VARCHAR(100) NOT NULL DEFAULT 'n/a'",
+    schema: () => ({ type: 'string', optional: false, default: 'n/a' }),
+    sql: ["'given'", 'DEFAULT', "'x'"],
+    value: same('given', 'n/a', 'x'),
+  },
+  {
+    name: 'c_qty',
+    ddl: 'INT NOT NULL DEFAULT 7',
+    schema: () => ({ type: 'int32', optional: false, default: 7 }),
+    sql: ['3', 'DEFAULT', '0'],
+    value: same(3, 7, 0),
+  },
+  {
+    name: 'c_note',
+    ddl: "VARCHAR(20) NULL DEFAULT 'none'",
+    schema: () => ({ type: 'string', optional: true, default: 'none' }),
+    // §5: a real NULL in a nullable column with a non-null DDL default arrives as the default.
+    sql: ["'note'", 'NULL', 'DEFAULT'],
+    value: same('note', 'none', 'none'),
+  },
+];
+
+const rowSql = (id: number, row: 0 | 1 | 2) =>
+  `(${columns.map((c) => (c.name === 'id' ? String(id) : c.sql[row])).join(', ')})`;
+const expectedRow = (id: number, row: 0 | 1 | 2, mode: Mode): JsonObject =>
+  Object.fromEntries(columns.map((c) => [c.name, c.name === 'id' ? id : c.value(row, mode)]));
+const expectedFields = (mode: Mode) => columns.map((c) => ({ ...c.schema(mode), field: c.name }));
+
+let db: TestDatabase;
+let broker: TestBroker;
+let conn: mysql.Connection;
+let collector: Collector;
+let p: ConnectorRun;
+let s: ConnectorRun;
+const P = randomPrefix('tp');
+const S = randomPrefix('ts');
+let before: { file: string; pos: number };
+let afterSnapshot: { file: string; pos: number };
+const startedAt = Date.now();
+
+/** Binlog files compare by their numeric suffix, then position. */
+const binlogOrder = (a: { file: string; pos: number }, b: { file: string; pos: number }) => {
+  const n = (f: string) => Number(/(\d+)$/.exec(f)?.[1] ?? -1);
+  return n(a.file) - n(b.file) || a.pos - b.pos;
+};
+
+const sourceSchema = {
+  type: 'struct',
+  fields: [
+    { type: 'string', optional: false, field: 'version' },
+    { type: 'string', optional: false, field: 'connector' },
+    { type: 'string', optional: false, field: 'name' },
+    { type: 'int64', optional: false, field: 'ts_ms' },
+    {
+      type: 'string',
+      optional: true,
+      name: 'io.debezium.data.Enum',
+      version: 1,
+      parameters: {
+        allowed: 'true,first,first_in_data_collection,last_in_data_collection,last,false,incremental',
+      },
+      default: 'false',
+      field: 'snapshot',
+    },
+    { type: 'string', optional: false, field: 'db' },
+    { type: 'string', optional: true, field: 'sequence' },
+    { type: 'int64', optional: true, field: 'ts_us' },
+    { type: 'int64', optional: true, field: 'ts_ns' },
+    { type: 'string', optional: true, field: 'table' },
+    { type: 'int64', optional: false, field: 'server_id' },
+    { type: 'string', optional: true, field: 'gtid' },
+    { type: 'string', optional: false, field: 'file' },
+    { type: 'int64', optional: false, field: 'pos' },
+    { type: 'int32', optional: false, field: 'row' },
+    { type: 'int64', optional: true, field: 'thread' },
+    { type: 'string', optional: true, field: 'query' },
+  ],
+  optional: false,
+  name: 'io.debezium.connector.mariadb.Source',
+  version: 1,
+  field: 'source',
+};
+
+const envelopeSchema = (prefix: string, table: string, valueFields: JsonObject[]) => {
+  const value = (field: string) => ({
+    type: 'struct',
+    fields: valueFields,
+    optional: true,
+    name: `${prefix}.${db.name}.${table}.Value`,
+    field,
+  });
+  return {
+    type: 'struct',
+    fields: [
+      value('before'),
+      value('after'),
+      sourceSchema,
+      {
+        type: 'struct',
+        fields: [
+          { type: 'string', optional: false, field: 'id' },
+          { type: 'int64', optional: false, field: 'total_order' },
+          { type: 'int64', optional: false, field: 'data_collection_order' },
+        ],
+        optional: true,
+        name: 'event.block',
+        version: 1,
+        field: 'transaction',
+      },
+      { type: 'string', optional: false, field: 'op' },
+      { type: 'int64', optional: true, field: 'ts_ms' },
+      { type: 'int64', optional: true, field: 'ts_us' },
+      { type: 'int64', optional: true, field: 'ts_ns' },
+    ],
+    optional: false,
+    name: `${prefix}.${db.name}.${table}.Envelope`,
+    version: 2,
+  };
+};
+
+const keyText = (prefix: string, table: string, id: number) =>
+  `{"schema":{"type":"struct","fields":[{"type":"int32","optional":false,"field":"id"}],"optional":false,"name":"${prefix}.${db.name}.${table}.Key"},"payload":{"id":${id}}}`;
+
+const topic = (prefix: string, table: string) => `${prefix}.${db.name}.${table}`;
+const idOf = (m: Message, keySchemas = true) => {
+  const k = parse(m.key!) as JsonObject;
+  return Number((keySchemas ? (k.payload as JsonObject) : k).id);
+};
+
+/** The writes streamed after the snapshot, with what the server says about each. */
+interface Write {
+  gtid: string;
+  before: { file: string; pos: number };
+  after: { file: string; pos: number };
+  atMs: number;
+}
+const writes: Record<'insert' | 'multi' | 'update' | 'delete', Write> = {} as never;
+let thread = 0;
+
+async function write(kind: keyof typeof writes, sql: string) {
+  const beforeWrite = await masterStatus(conn);
+  await conn.query(sql);
+  const [rows] = await conn.query<mysql.RowDataPacket[]>('SELECT @@last_gtid AS g');
+  writes[kind] = {
+    gtid: String(rows[0]!.g),
+    before: beforeWrite,
+    after: await masterStatus(conn),
+    atMs: Date.now(),
+  };
+}
+
+describe.skipIf(!hasConnector)('connector: every type of the reference mapping', () => {
+  beforeAll(async () => {
+    [db, broker] = await Promise.all([createTestDatabase('cdctypes'), startTestBroker()]);
+    conn = await connect(db.url);
+    await conn.query(
+      `CREATE TABLE a_types (${columns.map((c) => `\`${c.name}\` ${c.ddl}`).join(', ')}) CHARACTER SET utf8mb4`,
+    );
+    await conn.query('CREATE TABLE b_tail (id INT NOT NULL PRIMARY KEY, v VARCHAR(10) NULL)');
+    await conn.query(`INSERT INTO a_types VALUES ${rowSql(1, 0)}, ${rowSql(2, 1)}, ${rowSql(3, 2)}`);
+    await conn.query("INSERT INTO b_tail VALUES (1, 'x'), (2, 'y')");
+    collector = await Collector.start(broker, [topic(P, 'a_types'), topic(P, 'b_tail'), topic(S, 'a_types')]);
+    before = await masterStatus(conn);
+    const [envP, envS] = await Promise.all([
+      connectorEnv({ db, broker, prefix: P }),
+      connectorEnv({
+        db,
+        broker,
+        prefix: S,
+        extra: {
+          CDC_TABLE_INCLUDE_LIST: `${db.name}.a_types`,
+          CDC_DECIMAL_HANDLING_MODE: 'string',
+          CDC_BIGINT_UNSIGNED_HANDLING_MODE: 'precise',
+          CDC_BINARY_HANDLING_MODE: 'base64',
+          CDC_KEY_CONVERTER_SCHEMAS_ENABLE: 'false',
+        },
+      }),
+    ]);
+    [p, s] = await Promise.all([startConnector(envP), startConnector(envS)]);
+    await Promise.all([waitStreaming(p), waitStreaming(s)]);
+    afterSnapshot = await masterStatus(conn);
+    await collector.until('the snapshot of both connectors', () => {
+      return collector.on(topic(P, 'a_types')).length >= 3 &&
+        collector.on(topic(P, 'b_tail')).length >= 2 &&
+        collector.on(topic(S, 'a_types')).length >= 3
+        ? true
+        : undefined;
+    });
+    const [ids] = await conn.query<mysql.RowDataPacket[]>('SELECT CONNECTION_ID() AS t');
+    thread = Number(ids[0]!.t);
+    await write('insert', `INSERT INTO a_types VALUES ${rowSql(11, 0)}`);
+    await write('multi', `INSERT INTO a_types VALUES ${rowSql(12, 1)}, ${rowSql(13, 2)}`);
+    await write('update', "UPDATE a_types SET c_dec = 1.99, c_text = 'updated ✓' WHERE id = 11");
+    await write('delete', 'DELETE FROM a_types WHERE id = 11');
+    await collector.until(
+      'the streamed events of P (c, c, c, u, d, tombstone)',
+      () => collector.on(topic(P, 'a_types')).length >= 9 || undefined,
+    );
+    await collector.until(
+      'the streamed events of S',
+      () => collector.on(topic(S, 'a_types')).length >= 9 || undefined,
+    );
+  });
+
+  afterAll(async () => {
+    await collector?.stop();
+    await Promise.all([p?.stop(), s?.stop()]);
+    await conn?.end();
+    await broker?.stop();
+    await db?.drop();
+  });
+
+  const snapshotEvents = (prefix: string, table: string) =>
+    collector.on(topic(prefix, table)).filter((m) => m.value !== null && envelope(m).payload.op === 'r');
+
+  it('snapshot: op r with every value as documented, and the exact key', () => {
+    const events = snapshotEvents(P, 'a_types');
+    expect(events.map((m) => idOf(m)).sort()).toEqual([1, 2, 3]);
+    for (const m of events) {
+      const id = idOf(m);
+      expect(m.key).toBe(keyText(P, 'a_types', id));
+      const { payload } = envelope(m);
+      expect(Object.keys(payload)).toEqual([
+        'before',
+        'after',
+        'source',
+        'transaction',
+        'op',
+        'ts_ms',
+        'ts_us',
+        'ts_ns',
+      ]);
+      expect(payload.before).toBeNull();
+      expect(payload.transaction).toBeNull();
+      const expected = expectedRow(id, (id - 1) as 0 | 1 | 2, 'default');
+      const after = payload.after as JsonObject;
+      for (const c of columns)
+        expect({ column: c.name, value: after[c.name] }).toEqual({ column: c.name, value: expected[c.name] });
+      expect(Object.keys(after)).toEqual(columns.map((c) => c.name));
+    }
+  });
+
+  it('snapshot: source block (server_id 0, no gtid/thread, one file/pos) and the markers in table order', () => {
+    const a = snapshotEvents(P, 'a_types');
+    const b = snapshotEvents(P, 'b_tail');
+    const all = [...a, ...b];
+    const positions = new Set(
+      all.map((m) => {
+        const src = envelope(m).payload.source as JsonObject;
+        return `${src.file}:${src.pos}`;
+      }),
+    );
+    expect(positions.size).toBe(1);
+    const first = envelope(a[0]!).payload.source as JsonObject;
+    const at = { file: String(first.file), pos: Number(first.pos) };
+    expect(at.file).toMatch(/^binlog\.\d{6}$/);
+    expect(binlogOrder(at, before)).toBeGreaterThanOrEqual(0);
+    expect(binlogOrder(at, afterSnapshot)).toBeLessThanOrEqual(0);
+    for (const m of all) {
+      const src = envelope(m).payload.source as JsonObject;
+      const table = m.topic.endsWith('.a_types') ? 'a_types' : 'b_tail';
+      expect(Object.keys(src)).toEqual(sourceSchema.fields.map((f) => f.field));
+      expect(src).toMatchObject({
+        version: '3.4.0.Final',
+        connector: 'mariadb',
+        name: P,
+        db: db.name,
+        sequence: null,
+        table,
+        server_id: 0,
+        gtid: null,
+        file: at.file,
+        pos: at.pos,
+        row: 0,
+        thread: null,
+        query: null,
+      });
+      expect(typeof src.ts_ms).toBe('number');
+      expect(Number(src.ts_ms)).toBeGreaterThan(startedAt - 5000);
+      expect(Math.floor(Number(src.ts_us) / 1000)).toBe(src.ts_ms);
+      expect(BigInt(src.ts_ns as number | bigint)).toBe(BigInt(src.ts_us as number) * 1000n);
+    }
+    // §3.1: a_types (3 rows) then b_tail (2 rows), sorted by table id.
+    const markers = Object.fromEntries(
+      all.map((m) => [
+        `${m.topic.endsWith('.a_types') ? 'a' : 'b'}${idOf(m)}`,
+        (envelope(m).payload.source as JsonObject).snapshot,
+      ]),
+    );
+    expect(markers).toEqual({
+      a1: 'first',
+      a2: 'true',
+      a3: 'last_in_data_collection',
+      b1: 'first_in_data_collection',
+      b2: 'last',
+    });
+  });
+
+  it('value schema: envelope, Value struct field by field, Source, transaction block (JsonConverter key order)', () => {
+    const m = snapshotEvents(P, 'a_types')[0]!;
+    const { schema } = envelope(m);
+    const expected = envelopeSchema(P, 'a_types', expectedFields('default'));
+    const valueFields = ((schema.fields as JsonObject[])[1]!.fields ?? []) as JsonObject[];
+    expect(valueFields.map((f) => f.field)).toEqual(columns.map((c) => c.name));
+    for (const [i, f] of expectedFields('default').entries()) {
+      expect(valueFields[i]).toEqual(f);
+      expect(JSON.stringify(valueFields[i])).toBe(JSON.stringify(f));
+    }
+    expect(schema).toEqual(expected);
+    // Byte-exact: the same object in the same key order prints the same compact JSON.
+    expect(JSON.stringify(schema)).toBe(JSON.stringify(expected));
+    const walk = (o: JsonObject) => {
+      expect(keysInSchemaOrder(o)).toBe(true);
+      for (const f of (o.fields as JsonObject[] | undefined) ?? []) walk(f);
+    };
+    walk(schema);
+  });
+
+  it('streaming: insert → c with the documented values and a full source block (server_id 1, gtid 0-1-N, thread)', () => {
+    const events = collector.on(topic(P, 'a_types')).filter((m) => m.key !== null && idOf(m) === 11);
+    expect(events.map((m) => (m.value === null ? 'tombstone' : envelope(m).payload.op))).toEqual([
+      'c',
+      'u',
+      'd',
+      'tombstone',
+    ]);
+    for (const m of events) expect(m.key).toBe(keyText(P, 'a_types', 11));
+    const c = envelope(events[0]!);
+    expect(c.schema).toEqual(envelopeSchema(P, 'a_types', expectedFields('default')));
+    expect(c.payload.before).toBeNull();
+    expect(c.payload.after).toEqual(expectedRow(11, 0, 'default'));
+    expect(Object.keys(c.payload.after as JsonObject)).toEqual(columns.map((x) => x.name));
+    expect(c.payload.transaction).toBeNull();
+    checkStreamSource(c.payload.source as JsonObject, writes.insert, 0);
+    expect(Number(c.payload.ts_ms)).toBeGreaterThanOrEqual(Number((c.payload.source as JsonObject).ts_ms));
+    expect(Number(c.payload.ts_ms)).toBeLessThanOrEqual(Date.now());
+    expect(Math.floor(Number(c.payload.ts_us) / 1000)).toBe(c.payload.ts_ms);
+    expect(BigInt(c.payload.ts_ns as bigint) / 1_000_000n).toBe(BigInt(c.payload.ts_ms as number));
+  });
+
+  it('streaming: a two-row INSERT → two c events sharing gtid and pos, row 0 and 1; NULLs and defaults', () => {
+    const byId = (id: number) =>
+      collector.on(topic(P, 'a_types')).filter((m) => m.key !== null && m.value !== null && idOf(m) === id);
+    const [e12] = byId(12).filter((m) => envelope(m).payload.op === 'c');
+    const [e13] = byId(13).filter((m) => envelope(m).payload.op === 'c');
+    expect(envelope(e12!).payload.after).toEqual(expectedRow(12, 1, 'default'));
+    expect(envelope(e13!).payload.after).toEqual(expectedRow(13, 2, 'default'));
+    checkStreamSource(envelope(e12!).payload.source as JsonObject, writes.multi, 0);
+    checkStreamSource(envelope(e13!).payload.source as JsonObject, writes.multi, 1);
+    expect((envelope(e12!).payload.source as JsonObject).pos).toBe(
+      (envelope(e13!).payload.source as JsonObject).pos,
+    );
+  });
+
+  it('streaming: update → u with both images; delete → d then a Kafka-null tombstone under the same key', () => {
+    const events = collector.on(topic(P, 'a_types')).filter((m) => m.key !== null && idOf(m) === 11);
+    const u = envelope(events[1]!).payload;
+    const updated = { ...expectedRow(11, 0, 'default'), c_dec: 'AMc=', c_text: 'updated ✓' };
+    expect(u.before).toEqual(expectedRow(11, 0, 'default'));
+    expect(u.after).toEqual(updated);
+    checkStreamSource(u.source as JsonObject, writes.update, 0);
+    const d = envelope(events[2]!).payload;
+    expect(d.before).toEqual(updated);
+    expect(d.after).toBeNull();
+    checkStreamSource(d.source as JsonObject, writes.delete, 0);
+    expect(events[3]!.value).toBeNull();
+    expect(events[3]!.partition).toBe(events[2]!.partition);
+  });
+
+  it('decimal.handling.mode=string, bigint.unsigned precise, binary base64, key without schema, table.include.list', () => {
+    const events = collector.on(topic(S, 'a_types'));
+    expect(collector.messages.some((m) => m.topic === topic(S, 'b_tail'))).toBe(false);
+    const snapshot = events.filter((m) => m.value !== null && envelope(m).payload.op === 'r');
+    expect(snapshot.map((m) => idOf(m, false)).sort()).toEqual([1, 2, 3]);
+    for (const m of snapshot) {
+      const id = idOf(m, false);
+      expect(m.key).toBe(`{"id":${id}}`);
+      const { payload, schema } = envelope(m);
+      expect(payload.after).toEqual(expectedRow(id, (id - 1) as 0 | 1 | 2, 'alt'));
+      expect(JSON.stringify(schema)).toBe(
+        JSON.stringify(envelopeSchema(S, 'a_types', expectedFields('alt'))),
+      );
+      // Single table: first … last.
+      expect((payload.source as JsonObject).snapshot).toBe(id === 1 ? 'first' : id === 3 ? 'last' : 'true');
+    }
+    const streamed = events
+      .filter((m) => m.value !== null && idOf(m, false) === 11)
+      .map((m) => envelope(m).payload);
+    expect(streamed.map((x) => x.op)).toEqual(['c', 'u', 'd']);
+    expect(streamed[0]!.after).toEqual(expectedRow(11, 0, 'alt'));
+    expect((streamed[1]!.after as JsonObject).c_dec).toBe('1.99');
+  });
+
+  it('/status: streaming, mariadb, snapshot completed, a position at or after the last write', async () => {
+    const st = await p.status();
+    expect(st).toMatchObject({ state: 'streaming', connector: 'mariadb' });
+    expect(st.snapshot).toMatchObject({ running: false, completed: true, rowsDone: 5, rowsTotal: 5 });
+    expect(st.eventsTotal).toBeGreaterThanOrEqual(10);
+    expect(st.position.file).toMatch(/^binlog\.\d{6}$/);
+    expect(binlogOrder(st.position, writes.delete.before)).toBeGreaterThan(0);
+    expect(st.position.gtid ?? '').toMatch(/^0-1-\d+$/);
+    expect(typeof st.lagMs).toBe('number');
+    expect(st.lastEventTsMs).toBeGreaterThan(startedAt - 5000);
+  });
+
+  it('records carry the Debezium context headers (§1, 3.2.1+)', () => {
+    const m = collector.on(topic(P, 'a_types'))[0]!;
+    expect(m.headers['__debezium.context.connectorLogicalName']).toBe(P);
+    expect(m.headers['__debezium.context.taskId']).toBe('0');
+    expect(m.headers['__debezium.context.connectorName']).toBeTruthy();
+  });
+});
+
+function checkStreamSource(src: JsonObject, w: Write, row: number) {
+  expect(Object.keys(src)).toEqual(sourceSchema.fields.map((f) => f.field));
+  expect(src).toMatchObject({
+    version: '3.4.0.Final',
+    connector: 'mariadb',
+    name: P,
+    snapshot: 'false',
+    db: db.name,
+    sequence: null,
+    table: 'a_types',
+    server_id: 1,
+    gtid: w.gtid,
+    row,
+    thread,
+    query: null,
+  });
+  expect(w.gtid).toMatch(/^0-1-\d+$/);
+  // MariaDB: second resolution (§12); ts_us/ts_ns the same instant.
+  const ts = Number(src.ts_ms);
+  expect(ts % 1000).toBe(0);
+  expect(ts).toBeGreaterThanOrEqual(Math.floor((w.atMs - 2000) / 1000) * 1000);
+  expect(ts).toBeLessThanOrEqual(w.atMs);
+  expect(src.ts_us).toBe(ts * 1000);
+  expect(BigInt(src.ts_ns as bigint)).toBe(BigInt(ts) * 1_000_000n);
+  // The rows event starts between the master position before and after the write.
+  const at = { file: String(src.file), pos: Number(src.pos) };
+  expect(binlogOrder(at, w.before)).toBeGreaterThanOrEqual(0);
+  expect(binlogOrder(at, w.after)).toBeLessThan(0);
+}
