@@ -27,6 +27,9 @@ describe('routeMatcher', () => {
     ['GET', '/users/3', undefined],
     ['GET', '/orders/7/pay', undefined],
     ['GET', '/productsX', undefined],
+    // the proxy's normalisation: dot segments resolved, encoded slashes refused
+    ['GET', '/products/../orders/7', 'orders'],
+    ['GET', '/products%2F1', undefined],
   ])('%s %s → %s', (method, target, expected) => {
     expect(match(method, target)).toBe(expected);
   });

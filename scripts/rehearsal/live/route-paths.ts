@@ -1,4 +1,6 @@
 import { SeededRandom } from '../../../legacy-monolith/seed/random.ts';
+import { normaliseTarget } from '../../../strangler-proxy/routes/path-normalise.ts';
+import { compilePattern } from '../../../strangler-proxy/routes/path-pattern.ts';
 import type { ShopFacts } from '../../load/shop-facts.ts';
 
 /** The parts of the proxy's route table the rehearsal needs. */
@@ -27,27 +29,20 @@ export function routesOf(raw: RouteFile): RouteSpec[] {
   }));
 }
 
-/** `/users/:id/orders` → a regex over the path part of a request target. */
-function patternRegex(pattern: string): RegExp {
-  const body = pattern
-    .split('/')
-    .map((seg) =>
-      seg.startsWith(':') ? '[^/]+' : seg === '*' ? '.*' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
-    )
-    .join('/');
-  return new RegExp(`^${body}/?$`);
-}
-
-/** Tells which route (if any) a request belongs to, as the proxy would match it. */
+/**
+ * Tells which route (if any) a request belongs to, with the proxy's own target normalisation
+ * and pattern compiler, so the rehearsal counts exactly the requests the proxy routes.
+ */
 export function routeMatcher(routes: RouteSpec[]): (method: string, target: string) => string | undefined {
   const compiled = routes.map((r) => ({
     id: r.id,
     methods: new Set(r.methods),
-    res: r.paths.map(patternRegex),
+    res: r.paths.map(compilePattern),
   }));
   return (method, target) => {
-    const path = target.split('?')[0]!;
-    return compiled.find((c) => c.methods.has(method) && c.res.some((re) => re.test(path)))?.id;
+    const n = normaliseTarget(target);
+    if (!n.ok) return undefined; // the proxy refuses such a target before routing
+    return compiled.find((c) => c.methods.has(method) && c.res.some((re) => re.test(n.path)))?.id;
   };
 }
 
