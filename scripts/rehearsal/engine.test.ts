@@ -158,6 +158,21 @@ describe('rehearseRoute', () => {
     expect(r.failure?.why).toContain('10 of 200 shadow requests could not be compared');
   });
 
+  it('counts noise and lag as compared but never as mismatches in the mismatch-rate gate', async () => {
+    const noisy = scriptedPorts((step) =>
+      step === 25 ? healthy({ compared: 100, mismatches: 0, noise: 60 }) : healthy(),
+    );
+    expect((await rehearseRoute('products', noisy.ports, t)).outcome).toBe('migrated');
+    const differing = scriptedPorts((step) =>
+      step === 25 ? healthy({ compared: 100, mismatches: 3, noise: 60 }) : healthy(),
+    );
+    const r = await rehearseRoute('products', differing.ports, t);
+    expect(r.failure).toMatchObject({ stage: 4, step: '25 %', gate: 'mismatch rate' });
+    expect(r.failure?.why).toBe(
+      '3 of 100 compared answers differed (noise and lag excluded: 60): 3.00 % is above the limit of 1.00 %',
+    );
+  });
+
   it('does not pass a canary step on too little traffic', async () => {
     const { ports } = scriptedPorts((step) => (step === 5 ? healthy({ requests: 3 }) : healthy()));
     const r = await rehearseRoute('products', ports, t);

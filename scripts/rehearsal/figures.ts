@@ -7,10 +7,10 @@ export interface TrafficFigures {
   errors: number;
   p50: number;
   p99: number;
-  /** Answers the proxy compared legacy vs new in the window, and how many differed (noise excluded). */
+  /** Answers the proxy compared legacy vs new in the window, and how many really differed (noise and lag excluded). */
   compared: number;
   mismatches: number;
-  /** Differences dismissed as noise by the comparison rules (timestamps, ordering ties...). */
+  /** Differences dismissed as noise by the comparison rules (timestamps, ordering ties...) or gone once the new side caught up (lag). */
   noise: number;
   /** Requests the new side failed and legacy served. */
   fallbacks: number;

@@ -45,6 +45,24 @@ export function p99Limit(legacyP99: number, t: Thresholds): number {
   return Math.round(Math.max(legacyP99 * t.gates.maxP99Ratio, legacyP99 + t.gates.p99SlackMs) * 10) / 10;
 }
 
+/**
+ * Real differences over answers compared. Noise (dismissed by the comparison rules) and lag
+ * (equal once the new side caught up) count as compared, never as mismatches.
+ */
+function mismatchGate(
+  f: { mismatches: number; compared: number; noise: number },
+  limit: number,
+  answers: string,
+): GateResult {
+  return gate(
+    'mismatch rate',
+    ratio(f.mismatches, f.compared),
+    limit,
+    'rate',
+    `${f.mismatches} of ${f.compared} ${answers} differed (noise and lag excluded: ${f.noise})`,
+  );
+}
+
 export function legacyGates(f: TrafficFigures, t: Thresholds): GateResult[] {
   return [
     gate(
@@ -107,13 +125,7 @@ export function shadowGates(f: ShadowFigures, t: Thresholds): GateResult[] {
       'too few shadow comparisons were made',
       true,
     ),
-    gate(
-      'mismatch rate',
-      ratio(f.mismatches, f.compared),
-      t.shadow.maxMismatchRate,
-      'rate',
-      `${f.mismatches} of ${f.compared} shadow answers differed (noise excluded: ${f.noise})`,
-    ),
+    mismatchGate(f, t.shadow.maxMismatchRate, 'shadow answers'),
     gate(
       'shadow error rate',
       ratio(f.shadowErrors, f.requests),
@@ -143,13 +155,7 @@ export function servingGates(f: TrafficFigures, legacyP99: number, t: Thresholds
       `${f.errors} of ${f.requests} route requests failed (5xx or no answer)`,
     ),
     gate('p99 latency', f.p99, p99Limit(legacyP99, t), 'ms', `route p99 against legacy's ${legacyP99} ms`),
-    gate(
-      'mismatch rate',
-      ratio(f.mismatches, f.compared),
-      t.gates.maxMismatchRate,
-      'rate',
-      `${f.mismatches} of ${f.compared} compared answers differed (noise excluded: ${f.noise})`,
-    ),
+    mismatchGate(f, t.gates.maxMismatchRate, 'compared answers'),
     gate(
       'fallback rate',
       ratio(f.fallbacks, f.requests),
