@@ -93,17 +93,20 @@ export async function collectStatus(e: Endpoints): Promise<SystemStatus> {
       const client = new ProxyAdmin(e.admin, await readAdminToken(e.adminTokenFile, e.adminToken));
       const [flags, metrics] = await Promise.all([client.flags(), client.metrics()]);
       const samples: Sample[] = parsePrometheus(metrics);
-      routes = flags.map((f) => ({
-        route: f.route,
-        flag: f.flag,
-        mode: f.stored.mode,
-        percent: f.stored.mode === 'legacy' ? 0 : f.stored.percent,
-        applied: f.seenByProxy === null ? f.stored.mode === 'legacy' : f.seenByProxy.mode === f.stored.mode,
-        requests: sumOf(samples, proxyMetrics.requests, { route: f.route }),
-        compared: compareCounts(samples, f.route).compared,
-        mismatches: compareCounts(samples, f.route).mismatches,
-        fallbacks: sumOf(samples, proxyMetrics.fallbacks, { route: f.route }),
-      }));
+      routes = flags.map((f) => {
+        const { compared, mismatches } = compareCounts(samples, f.route);
+        return {
+          route: f.route,
+          flag: f.flag,
+          mode: f.stored.mode,
+          percent: f.stored.mode === 'legacy' ? 0 : f.stored.percent,
+          applied: f.seenByProxy === null ? f.stored.mode === 'legacy' : f.seenByProxy.mode === f.stored.mode,
+          requests: sumOf(samples, proxyMetrics.requests, { route: f.route }),
+          compared,
+          mismatches,
+          fallbacks: sumOf(samples, proxyMetrics.fallbacks, { route: f.route }),
+        };
+      });
     } catch (err) {
       problems.push((err as Error).message);
     }
