@@ -155,8 +155,8 @@ const columns: Col[] = [
     name: 'c_double',
     ddl: 'DOUBLE NULL',
     schema: () => plain('double'),
-    sql: ['2.718281828459', 'NULL', '-1e-10'],
-    value: same(2.718281828459, null, -1e-10),
+    sql: ['1234.56789012345', 'NULL', '-1e-10'],
+    value: same(1234.56789012345, null, -1e-10),
   },
   {
     name: 'c_dec',

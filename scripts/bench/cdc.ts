@@ -1,0 +1,341 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Kafka, logLevel } from 'kafkajs';
+import mysqlCallback from 'mysql2';
+import mysql from 'mysql2/promise';
+import { startTestBroker } from '../../cdc/broker/test-broker.ts';
+import { type ComponentProcess, startComponent } from '../../lib/component-process.ts';
+import { freePort, waitFor } from '../../lib/net.ts';
+import { resolveServerUrl, withDatabase } from '../db/database-url.ts';
+import { publishBenchmark } from './report.ts';
+
+/**
+ * `npm run bench:cdc`: the connector (cdc/connector, its own process) between the private
+ * MariaDB and the embedded broker (its own process), with Debezium's defaults (JSON with
+ * schemas, tombstones, acks from the broker before offsets move).
+ *
+ * 1. Snapshot of a 1M-row shop-like `products` table: rows/s until every `r` event is in
+ *    Kafka; reference in the same run: a plain mysql2 streaming SELECT of the same table.
+ * 2. Sustained streaming: bulk UPDATEs (10k rows each) → events/s until all are in Kafka.
+ * 3. Commit → event-in-Kafka latency at 1k and 5k row changes/s: every 10 ms one UPDATE of
+ *    rate/100 rows stamps its tick in `stock`; a kafkajs consumer maps each event back to the
+ *    tick's commit time (when the client got the COMMIT's OK).
+ */
+const env = process.env;
+const ROWS = Number(env.BENCH_ROWS ?? 1_000_000);
+const STREAM_EVENTS = Number(env.BENCH_STREAM_EVENTS ?? 200_000);
+const LATENCY_SECONDS = Number(env.BENCH_LATENCY_SECONDS ?? 10);
+const PREFIX = 'bench';
+const TICK_MS = 10;
+
+const wallNow = () => performance.timeOrigin + performance.now();
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+const round = (n: number, digits = 0) => Number(n.toFixed(digits));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function loadProducts(conn: mysql.Connection) {
+  await conn.query(`CREATE TABLE products (
+    id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    sku VARCHAR(40) NOT NULL,
+    name VARCHAR(200) NOT NULL,
+    description TEXT NULL,
+    price DECIMAL(10,2) NOT NULL,
+    category VARCHAR(40) NOT NULL,
+    stock INT NOT NULL DEFAULT 0,
+    attributes JSON NULL,
+    created_at DATETIME(3) NOT NULL,
+    updated_at TIMESTAMP(3) NULL,
+    UNIQUE KEY uk_sku (sku)
+  ) CHARACTER SET utf8mb4`);
+  // Multi-row inserts generated server-side (MariaDB's SEQUENCE engine), 100k rows a statement.
+  const chunk = 100_000;
+  for (let from = 1; from <= ROWS; from += chunk) {
+    const to = Math.min(ROWS, from + chunk - 1);
+    await conn.query(`INSERT INTO products (id, sku, name, description, price, category, stock, attributes, created_at, updated_at)
+      SELECT seq, CONCAT('SKU-', seq), CONCAT('Product number ', seq),
+        CONCAT('A sturdy everyday item, batch ', seq MOD 97, ', made to last.'),
+        (seq MOD 10000) / 100 + 1, ELT(1 + seq MOD 5, 'kitchen', 'garden', 'toys', 'books', 'tools'),
+        seq MOD 500, CONCAT('{"color": "c', seq MOD 12, '", "weight": ', seq MOD 900, '}'),
+        '2024-01-01 00:00:00.000' + INTERVAL seq SECOND, '2024-06-01 00:00:00.000' + INTERVAL seq SECOND
+      FROM seq_${from}_to_${to}`);
+  }
+}
+
+async function selectRowsPerSecond(url: string): Promise<number> {
+  const conn = mysqlCallback.createConnection({ uri: url, supportBigNumbers: true, bigNumberStrings: true });
+  const started = wallNow();
+  let n = 0;
+  await new Promise<void>((resolve, reject) => {
+    conn
+      .query('SELECT * FROM products')
+      .stream({ highWaterMark: 2000 })
+      .on('data', () => n++)
+      .on('end', resolve)
+      .on('error', reject);
+  });
+  const seconds = (wallNow() - started) / 1000;
+  await new Promise((r) => conn.end(r));
+  return n / seconds;
+}
+
+interface Status {
+  state: string;
+  snapshot: { running: boolean; rowsDone: number; rowsTotal: number; completed: boolean };
+  eventsTotal: number;
+}
+
+async function main() {
+  const server = await resolveServerUrl();
+  const dbName = `bench_cdc_${process.pid}`;
+  const root = await mysql.createConnection(server.url);
+  await root.query(`DROP DATABASE IF EXISTS \`${dbName}\``);
+  await root.query(`CREATE DATABASE \`${dbName}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+  const dbUrl = withDatabase(server.url, dbName);
+  const conn = await mysql.createConnection({ uri: dbUrl, multipleStatements: true });
+  const broker = await startTestBroker();
+  const offsetsDir = await fs.mkdtemp(path.join(os.tmpdir(), 'bench-cdc-offsets-'));
+  let connector: ComponentProcess | undefined;
+  const kafka = new Kafka({ brokers: broker.brokers, logLevel: logLevel.NOTHING, clientId: 'bench-cdc' });
+  const admin = kafka.admin();
+  const topic = `${PREFIX}.${dbName}.products`;
+  try {
+    console.error(`loading ${ROWS} rows into ${dbName}.products …`);
+    const loadStart = wallNow();
+    await loadProducts(conn);
+    const loadSeconds = (wallNow() - loadStart) / 1000;
+    const selectRate = await selectRowsPerSecond(dbUrl);
+    console.error(
+      `loaded in ${loadSeconds.toFixed(1)} s; plain SELECT reads ${Math.round(selectRate)} rows/s`,
+    );
+
+    await admin.connect();
+    const inKafka = async () => {
+      try {
+        const offsets = await admin.fetchTopicOffsets(topic);
+        return offsets.reduce((sum, p) => sum + Number(p.high), 0);
+      } catch {
+        return 0;
+      }
+    };
+
+    // 1. Snapshot.
+    const port = await freePort();
+    const statusUrl = `http://127.0.0.1:${port}/status`;
+    const status = async () => (await (await fetch(statusUrl)).json()) as Status;
+    const spawnedAt = wallNow();
+    connector = await startComponent({
+      name: 'connector',
+      script: 'cdc/connector/main.ts',
+      env: {
+        MYSQL_URL: server.url,
+        SHOP_DB: dbName,
+        KAFKA_BROKERS: broker.brokers.join(','),
+        CONNECTOR_PORT: String(port),
+        CONNECTOR_SERVER_ID: String(1_000_000 + (process.pid % 1_000_000)),
+        CONNECTOR_OFFSETS_DIR: offsetsDir,
+        LOG_LEVEL: 'warn',
+        CDC_TOPIC_PREFIX: PREFIX,
+        CDC_TABLE_INCLUDE_LIST: `${dbName}.products`,
+      },
+      readyUrl: `http://127.0.0.1:${port}/health`,
+      readyTimeoutMs: 120_000,
+    });
+    const first = await status();
+    const firstAt = wallNow();
+    const rowsBefore = first.snapshot.rowsDone;
+    await waitFor(
+      'every snapshot row in Kafka',
+      async () => {
+        const n = await inKafka();
+        if (n < ROWS) throw new Error(`${n}/${ROWS}`);
+      },
+      { timeoutMs: 900_000, intervalMs: 100 },
+    );
+    const snapshotDoneAt = wallNow();
+    // Rows the connector had already read when it first answered are not in the measured window.
+    const snapshotRate = (ROWS - rowsBefore) / ((snapshotDoneAt - firstAt) / 1000);
+    const snapshotFromSpawn = ROWS / ((snapshotDoneAt - spawnedAt) / 1000);
+    await waitFor(
+      'streaming',
+      async () => {
+        const s = await status();
+        if (s.state !== 'streaming') throw new Error(s.state);
+      },
+      { timeoutMs: 60_000, intervalMs: 100 },
+    );
+    console.error(
+      `snapshot: ${Math.round(snapshotRate)} rows/s (${Math.round(snapshotFromSpawn)} from process spawn)`,
+    );
+
+    // 2. Sustained streaming.
+    const base = await inKafka();
+    const perStatement = 10_000;
+    const streamStart = wallNow();
+    for (let done = 0; done < STREAM_EVENTS; done += perStatement) {
+      const from = 1 + (done % ROWS);
+      await conn.query('UPDATE products SET stock = stock + 1 WHERE id BETWEEN ? AND ?', [
+        from,
+        from + perStatement - 1,
+      ]);
+    }
+    const writesDoneAt = wallNow();
+    await waitFor(
+      'every streamed event in Kafka',
+      async () => {
+        const n = (await inKafka()) - base;
+        if (n < STREAM_EVENTS) throw new Error(`${n}/${STREAM_EVENTS}`);
+      },
+      { timeoutMs: 600_000, intervalMs: 50 },
+    );
+    const streamDoneAt = wallNow();
+    const streamRate = STREAM_EVENTS / ((streamDoneAt - streamStart) / 1000);
+    const writeRate = STREAM_EVENTS / ((writesDoneAt - streamStart) / 1000);
+    console.error(
+      `streaming: ${Math.round(streamRate)} events/s (the database wrote ${Math.round(writeRate)} rows/s)`,
+    );
+
+    // 3. Latency.
+    const latency = async (rate: number) => {
+      const perTick = Math.round((rate * TICK_MS) / 1000);
+      const ticks = Math.round((LATENCY_SECONDS * 1000) / TICK_MS);
+      const tickBase = 1_000_000 + rate * 10; // stock values never used by the load or the earlier phases
+      const committed = new Map<number, number>();
+      const samples: number[] = [];
+      let received = 0;
+      const consumer = kafka.consumer({ groupId: `bench-cdc-${rate}-${Date.now()}`, maxWaitTimeInMs: 50 });
+      await consumer.connect();
+      await consumer.subscribe({ topics: [topic], fromBeginning: false });
+      let joined = false;
+      consumer.on(consumer.events.GROUP_JOIN, () => {
+        joined = true;
+      });
+      const pending = new Map<number, number[]>();
+      await consumer.run({
+        eachMessage: async ({ message }) => {
+          const now = wallNow();
+          if (!message.value) return;
+          const after = (
+            JSON.parse(message.value.toString('utf8')) as { payload: { after: { stock: number } | null } }
+          ).payload.after;
+          if (!after || after.stock < tickBase) return;
+          const tick = after.stock - tickBase;
+          received++;
+          const at = committed.get(tick);
+          if (at === undefined) pending.set(tick, [...(pending.get(tick) ?? []), now]);
+          else samples.push(Math.max(0, now - at));
+        },
+      });
+      await waitFor('consumer group join', async () => {
+        if (!joined) throw new Error('not joined');
+      });
+      await sleep(1000); // partitions assigned and positioned at the end
+      const conn2 = await mysql.createConnection(dbUrl);
+      const started = performance.now();
+      let offset = 0;
+      for (let t = 0; t < ticks; t++) {
+        const wait = started + t * TICK_MS - performance.now();
+        if (wait > 0) await sleep(wait);
+        const from = 1 + (offset % (ROWS - perTick));
+        offset += perTick;
+        await conn2.query('UPDATE products SET stock = ? WHERE id BETWEEN ? AND ?', [
+          tickBase + t,
+          from,
+          from + perTick - 1,
+        ]);
+        const at = wallNow();
+        committed.set(t, at);
+        for (const early of pending.get(t) ?? []) samples.push(Math.max(0, early - at));
+        pending.delete(t);
+      }
+      const achieved = (ticks * perTick) / ((performance.now() - started) / 1000);
+      await conn2.end();
+      await waitFor(
+        `all ${ticks * perTick} latency events`,
+        async () => {
+          if (received < ticks * perTick) throw new Error(`${received}/${ticks * perTick}`);
+        },
+        { timeoutMs: 120_000, intervalMs: 50 },
+      ).catch((err) => console.error(String(err)));
+      await consumer.disconnect();
+      const sorted = samples.sort((a, b) => a - b);
+      return {
+        rate,
+        achieved: round(achieved),
+        received,
+        expected: ticks * perTick,
+        p50: round(percentile(sorted, 50), 1),
+        p99: round(percentile(sorted, 99), 1),
+        max: round(sorted.at(-1) ?? Number.NaN, 1),
+      };
+    };
+    const at1k = await latency(1000);
+    console.error(`latency at 1k/s: p50 ${at1k.p50} ms, p99 ${at1k.p99} ms`);
+    const at5k = await latency(5000);
+    console.error(`latency at 5k/s: p50 ${at5k.p50} ms, p99 ${at5k.p99} ms`);
+
+    const summary = {
+      snapshot_rows_per_s: round(snapshotRate),
+      snapshot_rows_per_s_from_spawn: round(snapshotFromSpawn),
+      select_rows_per_s: round(selectRate),
+      snapshot_vs_select_ratio: round(snapshotRate / selectRate, 2),
+      stream_events_per_s: round(streamRate),
+      p50_ms_commit_to_kafka_at_1k: at1k.p50,
+      p99_ms_commit_to_kafka_at_1k: at1k.p99,
+      p50_ms_commit_to_kafka_at_5k: at5k.p50,
+      p99_ms_commit_to_kafka_at_5k: at5k.p99,
+      bar_snapshot_met: snapshotRate >= 50_000,
+      bar_stream_met: streamRate >= 10_000,
+      bar_latency_met: at1k.p99 <= 100,
+    };
+    const markdown = [
+      `\`products\` (BIGINT key, 10 columns incl. DECIMAL, JSON, DATETIME(3), TIMESTAMP(3)), ${ROWS} rows, loaded in`,
+      `${loadSeconds.toFixed(1)} s with server-side multi-row INSERT … SELECT. Connector, broker and MariaDB each in their own`,
+      'process on the same 2-core machine (shared with other work, so figures are noisy); JSON with schemas (Debezium defaults),',
+      'broker acks=-1 with fdatasync. No real Debezium runs here (no JVM): the references are the bars of issue 4 and, for the',
+      'snapshot, a plain mysql2 streaming `SELECT *` of the same table in the same run.',
+      '',
+      '| measure | result | reference | ratio |',
+      '| --- | --- | --- | --- |',
+      `| snapshot rows/s (until every \`r\` event is in Kafka) | ${round(snapshotRate)} | bar ≥ 50,000 | ${round(snapshotRate / 50_000, 2)} |`,
+      `| snapshot rows/s vs plain SELECT | ${round(snapshotRate)} | SELECT ${round(selectRate)} rows/s | ${round(snapshotRate / selectRate, 2)} |`,
+      `| streaming events/s (${STREAM_EVENTS} updates, 10k-row statements) | ${round(streamRate)} | bar ≥ 10,000 | ${round(streamRate / 10_000, 2)} |`,
+      `| commit → Kafka p99 at 1k changes/s | ${at1k.p99} ms | bar ≤ 100 ms | ${round(100 / at1k.p99, 2)} |`,
+      '',
+      `Snapshot from process spawn (tsx start included): ${round(snapshotFromSpawn)} rows/s. Streaming: the database wrote the`,
+      `updates at ${round(writeRate)} rows/s; events/s is measured from the first UPDATE to the last event acknowledged.`,
+      '',
+      '| latency run | achieved changes/s | events received | p50 ms | p99 ms | max ms |',
+      '| --- | --- | --- | --- | --- | --- |',
+      ...[at1k, at5k].map(
+        (r) =>
+          `| ${r.rate}/s for ${LATENCY_SECONDS} s | ${r.achieved} | ${r.received}/${r.expected} | ${r.p50} | ${r.p99} | ${r.max} |`,
+      ),
+      '',
+      'Latency = the consumer receiving the event − the writer getting the COMMIT OK (every 10 ms one UPDATE of rate/100 rows',
+      'stamps its tick in `stock`).',
+    ].join('\n');
+    await publishBenchmark({
+      id: 'cdc',
+      title: 'CDC connector (cdc/connector)',
+      command: 'npm run bench:cdc',
+      markdown,
+      summary,
+    });
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+    await connector?.stop('SIGTERM');
+    await broker.stop();
+    await conn.end().catch(() => undefined);
+    await root.query(`DROP DATABASE IF EXISTS \`${dbName}\``).catch(() => undefined);
+    await root.end().catch(() => undefined);
+    await fs.rm(offsetsDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
