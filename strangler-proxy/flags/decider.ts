@@ -1,4 +1,5 @@
 import { type Context, Unleash, UnleashEvents } from 'unleash-client';
+import { normalizedStrategyValue } from 'unleash-client/lib/strategy/util.js';
 import type { Logger } from '../../lib/log.ts';
 import type { Route } from '../routes/route-table.ts';
 import { type Mode, stateOf, type UnleashFeature } from './flag-mapping.ts';
@@ -26,11 +27,25 @@ const newDecision: Decision = Object.freeze({ mode: 'new', serve: 'new', shadow:
 const canaryDecision: Decision = Object.freeze({ mode: 'canary', serve: 'new', shadow: false });
 const shadowDecision: Decision = Object.freeze({ mode: 'shadow', serve: 'legacy', shadow: true });
 
+/**
+ * What one flag means for the request path, worked out once per flag change. `rollout` is set
+ * when the flag is exactly what the proxy writes (enabled, one flexibleRollout strategy with
+ * default stickiness, no constraints, segments, dependencies or impression data): then the
+ * per-request check is unleash-client's own murmur bucket (`normalizedStrategyValue`, the
+ * function its flexibleRollout strategy calls) against the rollout, without isEnabled's
+ * context copy, fallback closure, strategy loop and variant hash. Any other flag definition
+ * (hand-edited in the Unleash UI) goes through `unleash.isEnabled` unchanged.
+ */
+interface FlagPlan {
+  mode: Mode;
+  rollout: { groupId: string; percentage: number } | undefined;
+}
+
 export class FlagDecider {
   readonly unleash: Unleash;
   #ready = false;
-  /** The mode per flag, read from the flag definition; cleared whenever the flags change. */
-  readonly #modes = new Map<string, Mode>();
+  /** Per flag: its mode and rollout, read from the flag definition; cleared whenever the flags change. */
+  readonly #plans = new Map<string, FlagPlan>();
 
   constructor(options: {
     url: string;
@@ -63,7 +78,7 @@ export class FlagDecider {
     };
     this.unleash.on(UnleashEvents.Ready, markReady);
     this.unleash.on(UnleashEvents.Synchronized, markReady);
-    this.unleash.on(UnleashEvents.Changed, () => this.#modes.clear());
+    this.unleash.on(UnleashEvents.Changed, () => this.#plans.clear());
   }
 
   get ready(): boolean {
@@ -87,16 +102,27 @@ export class FlagDecider {
   /**
    * The mode is the same for every request of a flag (one variant, weight 1000: see
    * flag-mapping.ts), so it is read once per flag change from the definition; the sticky
-   * rollout itself is evaluated per request by unleash-client's isEnabled (flexibleRollout).
+   * rollout itself is evaluated per request (flexibleRollout's murmur bucket, see FlagPlan).
    */
   decide(route: Route, context: StickyContext): Decision {
     if (!this.#ready) return legacyDecision;
-    let mode = this.#modes.get(route.flag);
-    if (mode === undefined) {
-      mode = stateOf(this.unleash.getFeatureToggleDefinition(route.flag) as UnleashFeature | undefined).mode;
-      this.#modes.set(route.flag, mode);
+    let plan = this.#plans.get(route.flag);
+    if (plan === undefined) {
+      plan = planOf(this.unleash.getFeatureToggleDefinition(route.flag) as PlannedFeature | undefined);
+      this.#plans.set(route.flag, plan);
     }
-    if (mode === 'legacy' || !this.unleash.isEnabled(route.flag, context as Context)) return legacyDecision;
+    const mode = plan.mode;
+    if (mode === 'legacy') return legacyDecision;
+    let enabled: boolean;
+    const rollout = plan.rollout;
+    if (rollout) {
+      // flexibleRollout with stickiness default: userId, else sessionId, else a random bucket
+      const id = context.userId || context.sessionId || String(Math.round(Math.random() * 10000) + 1);
+      enabled = rollout.percentage > 0 && normalizedStrategyValue(id, rollout.groupId) <= rollout.percentage;
+      // keep the Unleash usage metrics (yes/no per flag) that isEnabled would have counted
+      this.unleash.count(route.flag, enabled);
+    } else enabled = this.unleash.isEnabled(route.flag, context as Context);
+    if (!enabled) return legacyDecision;
     switch (mode) {
       case 'shadow':
         return shadowDecision;
@@ -110,4 +136,29 @@ export class FlagDecider {
   destroy(): void {
     this.unleash.destroy();
   }
+}
+
+type PlannedFeature = UnleashFeature & {
+  dependencies?: unknown[];
+  strategies: (UnleashFeature['strategies'][number] & { segments?: unknown[] })[];
+};
+
+function planOf(feature: PlannedFeature | undefined): FlagPlan {
+  const mode = stateOf(feature).mode;
+  if (!feature || mode === 'legacy') return { mode, rollout: undefined };
+  const only = feature.strategies.length === 1 ? feature.strategies[0]! : undefined;
+  const p = only?.parameters;
+  const simple =
+    feature.enabled === true &&
+    !feature.impressionData &&
+    !feature.dependencies?.length &&
+    only?.name === 'flexibleRollout' &&
+    !only.constraints?.length &&
+    !only.segments?.length &&
+    (p?.stickiness === undefined || p.stickiness === 'default') &&
+    Number.isFinite(Number(p?.rollout));
+  return {
+    mode,
+    rollout: simple ? { groupId: p?.groupId || feature.name, percentage: Number(p?.rollout) } : undefined,
+  };
 }

@@ -20,6 +20,9 @@ export class ForwardAttempt implements Dispatcher.DispatchHandler {
   #discard = false;
   #started = false;
   #finished = false;
+  #ended = false;
+  /** Body bytes still to come by the upstream's Content-Length; -1 when it sent none. */
+  bodyBytes = -1;
 
   constructor(
     private readonly state: RequestState,
@@ -48,7 +51,7 @@ export class ForwardAttempt implements Dispatcher.DispatchHandler {
     }
     this.#resume = resume;
     this.#started = true;
-    const headers = clientResponseHeaders(rawHeaders, state.targetHeader, this.side);
+    const headers = clientResponseHeaders(rawHeaders, state.targetHeader, this.side, this);
     if (state.capture) state.responseHeaders = headers;
     try {
       state.res.writeHead(statusCode, headers);
@@ -65,6 +68,16 @@ export class ForwardAttempt implements Dispatcher.DispatchHandler {
     if (this.#discard) return true;
     const state = this.state;
     if (state.capture) state.teeResponse(chunk);
+    if (this.bodyBytes >= 0) {
+      this.bodyBytes -= chunk.length;
+      if (this.bodyBytes === 0) {
+        // the last bytes the upstream announced: one end(chunk) sends them and finishes the
+        // response in a single socket write (write + end costs a second pass and a tick)
+        this.#ended = true;
+        state.res.end(chunk);
+        return true;
+      }
+    }
     const ok = state.res.write(chunk);
     // bound only under backpressure: the common small response never allocates it
     if (!ok) state.res.once('drain', () => this.#resume?.());
@@ -77,7 +90,7 @@ export class ForwardAttempt implements Dispatcher.DispatchHandler {
       this.done({ kind: 'discarded-5xx', status: this.state.status });
       return;
     }
-    this.state.res.end();
+    if (!this.#ended) this.state.res.end();
     this.done({ kind: 'served', status: this.state.status });
   }
 

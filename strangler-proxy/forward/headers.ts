@@ -149,23 +149,38 @@ const responseDrop = new Set([
 
 /**
  * Upstream response headers (undici's raw Buffers) to a flat array for res.writeHead, minus
- * hop-by-hop ones, plus the header naming the side that served.
+ * hop-by-hop ones, plus the header naming the side that served. The body length the upstream
+ * announced (Content-Length, -1 when absent) is left in `sink.bodyBytes`: the forwarder ends
+ * the client response with the last chunk instead of a separate write and end.
  */
-export function clientResponseHeaders(raw: Buffer[], targetHeader: string, side: string): string[] {
+export function clientResponseHeaders(
+  raw: Buffer[],
+  targetHeader: string,
+  side: string,
+  sink?: { bodyBytes: number },
+): string[] {
   const out: string[] = [];
   let connectionTokens: string | undefined;
+  let bodyBytes = -1;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toString('latin1');
-    const lower = name.toLowerCase();
-    if (lower === 'connection') connectionTokens = raw[i + 1]!.toString('latin1').toLowerCase();
-    if (responseDrop.has(lower) || lower === targetHeader) continue;
-    out.push(name, raw[i + 1]!.toString('latin1'));
+    const value = raw[i + 1]!.toString('latin1');
+    // only names of a dropped or special header's length need lower-casing
+    const n = name.length;
+    if (n === 10 || n === 7 || n === 17 || n === 16 || n === 14 || n === targetHeader.length) {
+      const lower = name.toLowerCase();
+      if (lower === 'connection') connectionTokens = value.toLowerCase();
+      if (responseDrop.has(lower) || lower === targetHeader) continue;
+      if (lower === 'content-length') bodyBytes = bodyBytes === -1 ? Number(value) : Number.NaN;
+    }
+    out.push(name, value);
   }
   if (connectionTokens && connectionTokens !== 'keep-alive' && connectionTokens !== 'close') {
     const named = new Set(connectionTokens.split(',').map((t) => t.trim()));
     for (let i = out.length - 2; i >= 0; i -= 2) if (named.has(out[i]!.toLowerCase())) out.splice(i, 2);
   }
   out.push(targetHeader, side);
+  if (sink) sink.bodyBytes = Number.isSafeInteger(bodyBytes) && bodyBytes >= 0 ? bodyBytes : -1;
   return out;
 }
 
