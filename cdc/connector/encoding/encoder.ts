@@ -1,0 +1,163 @@
+import { type FieldCodec, fieldCodec } from './columns.ts';
+import { EncodingError } from './errors.ts';
+import {
+  microsText,
+  nanosText,
+  sourcePayloadWriter,
+  sourceSchemaBody,
+  transactionSchemaField,
+} from './source.ts';
+import type {
+  Encoded,
+  EncoderOptions,
+  RawRow,
+  RowOrigin,
+  SourceInfo,
+  TableDef,
+  TransactionInfo,
+} from './types.ts';
+
+export type ChangeOp = 'c' | 'u' | 'd' | 'r';
+
+export interface TableEncoder {
+  /** `<prefix>.<db>.<table>` */
+  topic: string;
+  /** Key columns in key order (empty: the Kafka key is null). */
+  keyColumns: string[];
+  /** The Kafka key of a row image: the key struct, or null for a table without a key. */
+  key(row: RawRow, origin: RowOrigin): Encoded;
+  /** The change event value (envelope) as JsonConverter text. */
+  change(
+    op: ChangeOp,
+    before: RawRow | null,
+    after: RawRow | null,
+    origin: RowOrigin,
+    source: SourceInfo,
+    transaction: TransactionInfo | null,
+    nowMs: number,
+  ): string;
+  /** The row image alone (the envelope's `after` payload): `{"id":1,...}`. */
+  rowPayload(row: RawRow, origin: RowOrigin): string;
+  /** Precomputed schema texts, for tests and tooling. */
+  schemas: { key: string | null; value: string; envelope: string };
+}
+
+/** Writes a struct payload from precomputed field codecs. */
+function structWriter(codecs: FieldCodec[]): (row: RawRow) => string {
+  const n = codecs.length;
+  const keys = codecs.map((c, i) => (i === 0 ? '{' : ',') + c.key);
+  const names = codecs.map((c) => c.name);
+  const converts = codecs.map((c) => c.convert);
+  const nulls = codecs.map((c) => c.nullText);
+  return (row) => {
+    if (n === 0) return '{}';
+    let s = '';
+    for (let i = 0; i < n; i++) {
+      const v = row[names[i]];
+      s += keys[i] + (v === null || v === undefined ? nulls[i] : converts[i](v));
+    }
+    return s + '}';
+  };
+}
+
+/**
+ * Builds the encoder of one table definition. Everything that does not depend on the row —
+ * topic, schema texts, per-column converters, the constant head of the source block — is
+ * computed here once; per event only the payload text is concatenated.
+ */
+export function createTableEncoder(table: TableDef, options: EncoderOptions): TableEncoder {
+  const base = `${options.topicPrefix}.${table.db}.${table.table}`;
+  const valueCodecs = table.columns.map((c) => fieldCodec(c, options));
+  const keyCodecs = table.keyColumns.map((name) => {
+    const col = table.columns.find((c) => c.name === name);
+    if (!col) {
+      throw new EncodingError(`key column ${name} is not a column of ${table.db}.${table.table}`, {
+        table: `${table.db}.${table.table}`,
+        column: name,
+      });
+    }
+    return fieldCodec(col, options);
+  });
+
+  const valueStruct = (field: string) =>
+    '{"type":"struct","fields":[' +
+    valueCodecs.map((c) => c.schema).join(',') +
+    `],"optional":true,"name":${JSON.stringify(`${base}.Value`)},"field":"${field}"}`;
+  const envelopeSchema =
+    '{"type":"struct","fields":[' +
+    [
+      valueStruct('before'),
+      valueStruct('after'),
+      sourceSchemaBody(options) + ',"field":"source"}',
+      transactionSchemaField,
+      '{"type":"string","optional":false,"field":"op"}',
+      '{"type":"int64","optional":true,"field":"ts_ms"}',
+      '{"type":"int64","optional":true,"field":"ts_us"}',
+      '{"type":"int64","optional":true,"field":"ts_ns"}',
+    ].join(',') +
+    `],"optional":false,"name":${JSON.stringify(`${base}.Envelope`)},"version":2}`;
+  const keySchema =
+    keyCodecs.length === 0
+      ? null
+      : '{"type":"struct","fields":[' +
+        keyCodecs.map((c) => c.schema).join(',') +
+        `],"optional":false,"name":${JSON.stringify(`${base}.Key`)}}`;
+  const valueSchemaOnly =
+    '{"type":"struct","fields":[' +
+    valueCodecs.map((c) => c.schema).join(',') +
+    `],"optional":true,"name":${JSON.stringify(`${base}.Value`)}}`;
+
+  const writeRow = structWriter(valueCodecs);
+  const writeKey = structWriter(keyCodecs);
+  const writeSource = sourcePayloadWriter(options);
+  const writeTx = (t: TransactionInfo | null) =>
+    t === null
+      ? 'null'
+      : '{"id":' +
+        JSON.stringify(t.id) +
+        ',"total_order":' +
+        t.totalOrder +
+        ',"data_collection_order":' +
+        t.dataCollectionOrder +
+        '}';
+  const valueHead = options.valueSchemasEnable ? '{"schema":' + envelopeSchema + ',"payload":' : '';
+  const valueTail = options.valueSchemasEnable ? '}' : '';
+  const keyHead = options.keySchemasEnable && keySchema ? '{"schema":' + keySchema + ',"payload":' : '';
+  const keyTail = options.keySchemasEnable && keySchema ? '}' : '';
+
+  return {
+    topic: base,
+    keyColumns: table.keyColumns.slice(),
+    schemas: { key: keySchema, value: valueSchemaOnly, envelope: envelopeSchema },
+    key(row) {
+      if (keyCodecs.length === 0) return null;
+      return keyHead + writeKey(row) + keyTail;
+    },
+    rowPayload(row) {
+      return writeRow(row);
+    },
+    change(op, before, after, _origin, source, transaction, nowMs) {
+      return (
+        valueHead +
+        '{"before":' +
+        (before === null ? 'null' : writeRow(before)) +
+        ',"after":' +
+        (after === null ? 'null' : writeRow(after)) +
+        ',"source":' +
+        writeSource(source) +
+        ',"transaction":' +
+        writeTx(transaction) +
+        ',"op":"' +
+        op +
+        '","ts_ms":' +
+        nowMs +
+        ',"ts_us":' +
+        microsText(nowMs) +
+        ',"ts_ns":' +
+        nanosText(nowMs) +
+        '}' +
+        valueTail
+      );
+    },
+  };
+}

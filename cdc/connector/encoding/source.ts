@@ -1,0 +1,104 @@
+import type { EncoderOptions, SourceInfo, TransactionInfo } from './types.ts';
+
+/**
+ * The `source` and `transaction` blocks shared by data and schema-change events, as
+ * JsonConverter text (field order of Debezium 3.4's BinlogSourceInfoStructMaker).
+ */
+
+const str = JSON.stringify;
+
+export const snapshotAllowed =
+  'true,first,first_in_data_collection,last_in_data_collection,last,false,incremental';
+
+/** `io.debezium.connector.<mysql|mariadb>.<suffix>` */
+export const connectorSchemaName = (o: Pick<EncoderOptions, 'connectorName'>, suffix: string) =>
+  `io.debezium.connector.${o.connectorName}.${suffix}`;
+
+/** The Source struct schema, without the trailing `"field"` (callers add it where it is a field). */
+export function sourceSchemaBody(o: Pick<EncoderOptions, 'connectorName'>): string {
+  const f = (type: string, optional: boolean, field: string) =>
+    `{"type":"${type}","optional":${optional},"field":"${field}"}`;
+  return (
+    '{"type":"struct","fields":[' +
+    [
+      f('string', false, 'version'),
+      f('string', false, 'connector'),
+      f('string', false, 'name'),
+      f('int64', false, 'ts_ms'),
+      `{"type":"string","optional":true,"name":"io.debezium.data.Enum","version":1,"parameters":{"allowed":"${snapshotAllowed}"},"default":"false","field":"snapshot"}`,
+      f('string', false, 'db'),
+      f('string', true, 'sequence'),
+      f('int64', true, 'ts_us'),
+      f('int64', true, 'ts_ns'),
+      f('string', true, 'table'),
+      f('int64', false, 'server_id'),
+      f('string', true, 'gtid'),
+      f('string', false, 'file'),
+      f('int64', false, 'pos'),
+      f('int32', false, 'row'),
+      f('int64', true, 'thread'),
+      f('string', true, 'query'),
+    ].join(',') +
+    `],"optional":false,"name":${str(connectorSchemaName(o, 'Source'))},"version":1`
+  );
+}
+
+export const transactionSchemaField =
+  '{"type":"struct","fields":[{"type":"string","optional":false,"field":"id"},' +
+  '{"type":"int64","optional":false,"field":"total_order"},' +
+  '{"type":"int64","optional":false,"field":"data_collection_order"}],' +
+  '"optional":true,"name":"event.block","version":1,"field":"transaction"}';
+
+/** ms → µs / ns as exact digits (ns exceeds 2^53). */
+export const microsText = (ms: number) => (ms === 0 ? '0' : String(ms * 1000));
+export const nanosText = (ms: number) => (ms === 0 ? '0' : `${ms}000000`);
+
+const nullable = (v: string | null | undefined) => (v === null || v === undefined ? 'null' : str(v));
+
+/** Precomputes the constant head of the source payload for one connector configuration. */
+export function sourcePayloadWriter(o: Pick<EncoderOptions, 'version' | 'connectorName' | 'topicPrefix'>) {
+  const head =
+    '{"version":' + str(o.version) + ',"connector":' + str(o.connectorName) + ',"name":' + str(o.topicPrefix);
+  return (s: SourceInfo): string =>
+    head +
+    ',"ts_ms":' +
+    s.tsMs +
+    ',"snapshot":"' +
+    s.snapshot +
+    '","db":' +
+    str(s.db) +
+    ',"sequence":null,"ts_us":' +
+    microsText(s.tsMs) +
+    ',"ts_ns":' +
+    nanosText(s.tsMs) +
+    ',"table":' +
+    nullable(s.table) +
+    ',"server_id":' +
+    s.serverId +
+    ',"gtid":' +
+    nullable(s.gtid) +
+    ',"file":' +
+    str(s.file) +
+    ',"pos":' +
+    s.pos +
+    ',"row":' +
+    s.row +
+    ',"thread":' +
+    (s.thread === null || s.thread === undefined ? 'null' : s.thread) +
+    ',"query":' +
+    nullable(s.query) +
+    '}';
+}
+
+export function transactionPayload(t: TransactionInfo | null): string {
+  if (t === null) return 'null';
+  return (
+    '{"id":' +
+    str(t.id) +
+    ',"total_order":' +
+    t.totalOrder +
+    ',"data_collection_order":' +
+    t.dataCollectionOrder +
+    '}'
+  );
+}
