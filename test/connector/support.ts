@@ -23,7 +23,7 @@ export const hasConnector = existsSync(path.join(repoRoot, connectorScript));
 export interface ConnectorStatus {
   state: 'starting' | 'snapshot' | 'streaming' | 'failed';
   connector: 'mariadb' | 'mysql';
-  position: { file: string; pos: number; gtid: string | null };
+  position: { file: string; pos: number; gtid?: string | null; gtids?: string | null };
   snapshot: {
     running: boolean;
     table: string | null;
