@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import mysql from 'mysql2/promise';
 import { positionHeader, sourceTsHeader } from '../source-position.ts';
+import { benchBody } from './bench-body.ts';
 
 /**
  * A small real upstream for the comparison tests and benchmark, run as its own process, once
@@ -15,7 +16,7 @@ import { positionHeader, sourceTsHeader } from '../source-position.ts';
  *   /diff-new/:id    as /diff
  *   /account/:id     a body with an `ssn` and a `token`; balance 100 on legacy, 101 on new
  *   /slow/…          as /same, but new answers after 300 ms
- *   /bench/:id       a ~2 KiB JSON body, the same on both sides
+ *   /bench/:id       a ~2 KiB JSON body, the same on both sides (also as /bench-off/:id)
  *   /stock/:id       the row's qty from the database. New plays a CDC-fed service: it reports
  *                    the binlog position its answer reflects; POST /__hold freezes it (answers
  *                    from a snapshot at the position of the hold), POST /__release lets it
@@ -41,24 +42,6 @@ async function stockRows(): Promise<Map<number, number>> {
   return new Map(rows.map((r) => [Number(r.id), Number(r.qty)]));
 }
 
-function benchBody(id: string): object {
-  return {
-    id: Number(id) || 0,
-    sku: `SKU-${id}`,
-    name: 'A product with a reasonably long name for a realistic body',
-    price: '19.90',
-    currency: 'EUR',
-    stock: 42,
-    tags: ['garden', 'tools', 'outdoor', 'steel'],
-    attributes: Array.from({ length: 12 }, (_, i) => ({
-      key: `attribute-${i}`,
-      value: `value number ${i} of this product`,
-      unit: i % 2 ? 'cm' : 'kg',
-    })),
-    description: 'x'.repeat(600),
-  };
-}
-
 const send = (
   res: http.ServerResponse,
   status: number,
@@ -79,7 +62,10 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, body:
   const parts = url.pathname.split('/').filter(Boolean);
   const [first, id = '0'] = parts;
   // Aliases, so one behaviour can sit behind two routes with different rules or modes.
-  const head = ({ 'list-raw': 'list', 'diff-new': 'diff' } as Record<string, string>)[first ?? ''] ?? first;
+  const head =
+    ({ 'list-raw': 'list', 'diff-new': 'diff', 'bench-off': 'bench' } as Record<string, string>)[
+      first ?? ''
+    ] ?? first;
   if (req.method === 'POST' && head === '__hold') {
     held = { position: await masterPosition(), ts: Date.now(), rows: await stockRows() };
     return send(res, 200, { held: held.position });

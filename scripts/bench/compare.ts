@@ -1,0 +1,315 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { type ComponentProcess, startComponent } from '../../lib/component-process.ts';
+import { freePort, waitForHttp } from '../../lib/net.ts';
+import { CompareEngine, type Send } from '../../strangler-proxy/compare/compare-engine.ts';
+import { ComparisonStore } from '../../strangler-proxy/compare/comparison-store.ts';
+import { type Answer, diffAnswers } from '../../strangler-proxy/compare/diff.ts';
+import { NoiseModel } from '../../strangler-proxy/compare/noise.ts';
+import { defaultRedaction } from '../../strangler-proxy/compare/redact.ts';
+import { compileRules } from '../../strangler-proxy/compare/rules.ts';
+import { createSender } from '../../strangler-proxy/compare/send.ts';
+import { benchBody } from '../../strangler-proxy/compare/testing/bench-body.ts';
+import { featureFor } from '../../strangler-proxy/flags/flag-mapping.ts';
+import type { Exchange } from '../../strangler-proxy/shadow-hook.ts';
+import { publishBenchmark } from './report.ts';
+
+/**
+ * npm run bench:compare — the comparison engine's cost, two ways (issue 6):
+ * 1. compared pairs/s on 2 KiB JSON bodies: the engine in this process (queue, the other
+ *    side's answer, noise sampling at the proxy's defaults, structural diff under rules, the
+ *    store with its records), the other side answering in-process so the engine is measured,
+ *    not HTTP; the same with the other side a real upstream process over HTTP; and the bare diff.
+ * 2. client latency through the real proxy process at a fixed request rate (autocannon -R,
+ *    its own process, latencies corrected for coordinated omission): two routes to the same
+ *    two upstreams (fixture processes answering the 2 KiB body), both in shadow mode, one
+ *    with comparisons on and one off. Rounds alternate; the median round by p99 counts.
+ * Bar: ≥ 5k compared pairs/s; client p99 with shadow on ≤ 1.2 × shadow off.
+ */
+const pairsTotal = Number(process.env.BENCH_PAIRS ?? 50_000);
+const rate = Number(process.env.BENCH_RATE ?? 400);
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+const connections = 8;
+const token = 'bench-token-0123456789';
+const run = promisify(execFile);
+
+const json = (value: unknown): Answer => ({
+  status: 200,
+  headers: { 'content-type': 'application/json; charset=utf-8' },
+  body: Buffer.from(JSON.stringify(value)),
+});
+
+// The rules a real route would carry: a set-valued array, decimals as strings, an ignored field.
+const rules = compileRules({
+  arrays: [{ path: '$.tags', mode: 'set' }],
+  decimalStringsAsNumbers: true,
+  ignore: ['$.attributes[*].unit'],
+});
+
+function exchange(i: number, body: Buffer): Exchange {
+  return {
+    routeId: 'bench',
+    mode: 'shadow',
+    servedBy: 'legacy',
+    other: 'new',
+    otherUpstream: 'http://new',
+    request: {
+      method: 'GET',
+      path: `/bench/${i}`,
+      headers: ['accept', 'application/json', 'x-user-id', `u${i}`],
+      body: undefined,
+      bodyTruncated: false,
+    },
+    response: {
+      status: 200,
+      headers: ['content-type', 'application/json; charset=utf-8'],
+      body,
+      truncated: false,
+    },
+    startedAt: Date.now(),
+    durationMs: 1,
+    fellBack: false,
+  };
+}
+
+/** Pairs/s through a CompareEngine whose sends go to `send`; 2 % of new answers differ. */
+async function enginePairsPerSecond(send: Send, total: number, dir: string): Promise<number> {
+  const store = await new ComparisonStore({ dir, maxRecords: 10_000 }).open();
+  const engine = new CompareEngine({
+    routes: () => ({ rules, legacy: 'http://legacy', new: 'http://new', methods: new Set(['GET']) }),
+    send,
+    store,
+    noise: new NoiseModel({ sampleRate: 0.1, warmup: 20 }),
+    redaction: defaultRedaction,
+    concurrency: 64,
+    queueLimit: 1_000_000,
+  });
+  const legacyBody = json(benchBody(1)).body;
+  const started = performance.now();
+  for (let i = 0; i < total; i += 1000) {
+    for (let j = i; j < Math.min(total, i + 1000); j++) engine.onExchange(exchange(j, legacyBody));
+    await engine.drain();
+  }
+  const elapsed = (performance.now() - started) / 1000;
+  const counters = store.counters().bench!;
+  await engine.close();
+  await store.close();
+  const compared = counters.match + counters.mismatch + counters.noise + counters.error;
+  if (compared !== total)
+    throw new Error(`engine compared ${compared} of ${total}: ${JSON.stringify(counters)}`);
+  return total / elapsed;
+}
+
+function inProcessSend(): Send {
+  const legacy = json(benchBody(1));
+  const same = json({ ...benchBody(1), tags: ['steel', 'outdoor', 'tools', 'garden'], price: '19.9' });
+  const differs = json({ ...benchBody(1), price: '21.00' });
+  let n = 0;
+  return async (origin) => (origin === 'http://legacy' ? legacy : n++ % 50 === 0 ? differs : same);
+}
+
+function diffPairsPerSecond(total: number): number {
+  const a = json(benchBody(1));
+  const b = json({ ...benchBody(1), tags: ['steel', 'outdoor', 'tools', 'garden'] });
+  const started = performance.now();
+  for (let i = 0; i < total; i++) diffAnswers(rules, a, b);
+  return total / ((performance.now() - started) / 1000);
+}
+
+interface Latency {
+  rps: number;
+  p50ms: number;
+  p99ms: number;
+  errors: number;
+}
+
+const autocannonBin = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
+
+async function load(url: string, durationS: number): Promise<Latency> {
+  const { stdout } = await run(
+    process.execPath,
+    [autocannonBin, '-c', String(connections), '-d', String(durationS), '-R', String(rate), '-j', url],
+    { maxBuffer: 16 << 20 },
+  );
+  const r = JSON.parse(stdout) as {
+    requests: { average: number };
+    latency: { p50: number; p99: number };
+    errors: number;
+    non2xx: number;
+  };
+  return { rps: r.requests.average, p50ms: r.latency.p50, p99ms: r.latency.p99, errors: r.errors + r.non2xx };
+}
+
+function median<T>(items: T[], key: (t: T) => number): T {
+  return [...items].sort((a, b) => key(a) - key(b))[Math.floor(items.length / 2)]!;
+}
+
+async function main(): Promise<void> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'bench-compare-'));
+  const children: ComponentProcess[] = [];
+  try {
+    const [legacyPort, newPort, proxyPort, adminPort] = await Promise.all([
+      freePort(),
+      freePort(),
+      freePort(),
+      freePort(),
+    ]);
+    for (const [port, role] of [
+      [legacyPort, 'legacy'],
+      [newPort, 'new'],
+    ] as const) {
+      children.push(
+        await startComponent({
+          name: role,
+          script: 'strangler-proxy/compare/testing/compare-upstream.ts',
+          args: [String(port), role],
+          readyLine: 'ready on',
+        }),
+      );
+    }
+    const legacyUrl = `http://127.0.0.1:${legacyPort}`;
+    const newUrl = `http://127.0.0.1:${newPort}`;
+
+    // 1. engine throughput
+    const diffRate = diffPairsPerSecond(20_000);
+    await enginePairsPerSecond(inProcessSend(), 5_000, path.join(dir, 'warm')); // JIT warm-up
+    const engineRate = await enginePairsPerSecond(inProcessSend(), pairsTotal, path.join(dir, 'engine'));
+    const http = createSender({ connections: 32 });
+    const httpSend: Send = (origin, req) => http(origin === 'http://legacy' ? legacyUrl : newUrl, req);
+    const httpRate = await enginePairsPerSecond(
+      httpSend,
+      Math.min(pairsTotal, 20_000),
+      path.join(dir, 'http'),
+    );
+    await http.close();
+    console.error(
+      `pairs/s: engine ${engineRate.toFixed(0)}, engine over HTTP ${httpRate.toFixed(0)}, bare diff ${diffRate.toFixed(0)}`,
+    );
+
+    // 2. client latency through the proxy, shadow on vs off
+    await fs.writeFile(
+      path.join(dir, 'routes.json'),
+      JSON.stringify({
+        legacy: legacyUrl,
+        routes: [
+          { id: 'on', methods: ['GET'], paths: ['/bench/:id'], new: newUrl },
+          {
+            id: 'off',
+            methods: ['GET'],
+            paths: ['/bench-off/:id'],
+            new: newUrl,
+            compare: { enabled: false },
+          },
+        ],
+      }),
+    );
+    await fs.writeFile(
+      path.join(dir, 'flags.json'),
+      JSON.stringify({
+        version: 2,
+        features: ['on', 'off'].map((id) => featureFor(`strangler.${id}`, { mode: 'shadow', percent: 100 })),
+      }),
+    );
+    children.push(
+      await startComponent({
+        name: 'proxy',
+        script: 'strangler-proxy/main.ts',
+        env: {
+          PROXY_PORT: String(proxyPort),
+          PROXY_ADMIN_PORT: String(adminPort),
+          PROXY_ROUTES_FILE: path.join(dir, 'routes.json'),
+          STRANGLER_DATA_DIR: dir,
+          PROXY_ADMIN_TOKEN: token,
+          LOG_LEVEL: 'warn',
+          NODE_OPTIONS: '--max-semi-space-size=64', // as npm run proxy
+        },
+        readyUrl: `http://127.0.0.1:${adminPort}/health`,
+      }),
+    );
+    const proxy = `http://127.0.0.1:${proxyPort}`;
+    await waitForHttp(`${proxy}/bench/1`);
+    const targets = { off: `${proxy}/bench-off/1`, on: `${proxy}/bench/1` };
+    for (const url of Object.values(targets)) await load(url, 3); // warm-up
+    const results: Record<keyof typeof targets, Latency[]> = { off: [], on: [] };
+    const loadBefore = os.loadavg()[0]!.toFixed(2);
+    for (let round = 0; round < rounds; round++) {
+      for (const name of ['off', 'on'] as const) {
+        const r = await load(targets[name], seconds);
+        results[name].push(r);
+        console.error(
+          `round ${round + 1} shadow ${name.padEnd(3)} ${r.rps.toFixed(0)} req/s  p50 ${r.p50ms} ms  p99 ${r.p99ms} ms  errors ${r.errors}`,
+        );
+      }
+    }
+    const report = (await (
+      await fetch(`http://127.0.0.1:${adminPort}/compare/report`, {
+        headers: { authorization: `Bearer ${token}` },
+      })
+    ).json()) as { routes: { routeId: string; counters: Record<string, number> }[] };
+    const onCounters = report.routes.find((r) => r.routeId === 'on')?.counters ?? {};
+    const off = median(results.off, (r) => r.p99ms);
+    const on = median(results.on, (r) => r.p99ms);
+    const p99Ratio = on.p99ms / off.p99ms;
+    const p50Ratio = on.p50ms / off.p50ms;
+    const loadAfter = os.loadavg()[0]!.toFixed(2);
+    const pairsMet = engineRate >= 5000;
+    const p99Met = p99Ratio <= 1.2;
+    const markdown = [
+      `**Compared pairs/s on 2 KiB JSON bodies** (rules: a set-valued array, decimal strings as numbers, one ignored field; noise sampling at the proxy defaults, 10 % after 20 warm-up; 2 % of pairs differ and are recorded to the store):`,
+      '',
+      '| what | pairs/s |',
+      '| --- | ---: |',
+      `| compare engine, in process (other side answers in-process; ${pairsTotal} pairs) | ${engineRate.toFixed(0)} |`,
+      `| compare engine, other side a real upstream process over HTTP (undici, 32 connections) | ${httpRate.toFixed(0)} |`,
+      `| structural diff alone (parse both bodies + diff) | ${diffRate.toFixed(0)} |`,
+      '',
+      `**Client latency through the proxy** at a fixed ${rate} req/s (autocannon -c ${connections} -R ${rate}, ${seconds} s rounds, ${rounds} alternating rounds, median round by p99; coordinated-omission corrected), 2 KiB JSON from fixture upstream processes, both routes in shadow mode; "on" compares every request in the background (new side called, legacy again for noise samples), "off" has \`compare.enabled: false\`. Comparisons done on route "on" during the run: ${JSON.stringify(onCounters)}.`,
+      `1-min load average before/after: ${loadBefore} / ${loadAfter} (the machine is shared with other helpers).`,
+      '',
+      '| shadow | req/s | p50 ms | p99 ms | errors |',
+      '| --- | ---: | ---: | ---: | ---: |',
+      `| off | ${off.rps.toFixed(0)} | ${off.p50ms} | ${off.p99ms} | ${off.errors} |`,
+      `| on | ${on.rps.toFixed(0)} | ${on.p50ms} | ${on.p99ms} | ${on.errors} |`,
+      '',
+      `Every round (p50 / p99 ms): off ${results.off.map((r) => `${r.p50ms}/${r.p99ms}`).join(', ')}; on ${results.on.map((r) => `${r.p50ms}/${r.p99ms}`).join(', ')}.`,
+      '',
+      `Bar: ≥ 5k compared pairs/s (${engineRate.toFixed(0)}: ${pairsMet ? 'met' : 'NOT met'}); client p99 shadow on ≤ 1.2 × off (${p99Ratio.toFixed(2)}: ${p99Met ? 'met' : 'NOT met'}).`,
+    ].join('\n');
+    console.error(markdown);
+    await publishBenchmark({
+      id: 'compare',
+      title: 'Comparison engine: pairs/s and client latency with shadow on vs off (issue 6)',
+      command: 'npm run bench:compare',
+      markdown,
+      summary: {
+        bench: 'compare',
+        pairs_per_s: Math.round(engineRate),
+        pairs_per_s_http: Math.round(httpRate),
+        diff_pairs_per_s: Math.round(diffRate),
+        rate,
+        p50_off_ms: off.p50ms,
+        p50_on_ms: on.p50ms,
+        p99_off_ms: off.p99ms,
+        p99_on_ms: on.p99ms,
+        p50_ratio_shadow_on_vs_off: Number(p50Ratio.toFixed(3)),
+        p99_ratio_shadow_on_vs_off: Number(p99Ratio.toFixed(3)),
+        compared_on_route: onCounters,
+        load_avg_before: Number(loadBefore),
+        bar_met: pairsMet && p99Met,
+      },
+    });
+  } finally {
+    await Promise.allSettled(children.map((c) => c.stop()));
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
