@@ -33,6 +33,8 @@ export interface FieldCodec {
   convert: (value: unknown) => string;
   /** What a null value prints: the default's text when the column has a DDL default, else null. */
   nullText: string;
+  /** What a present-but-undefined value prints (zongji's invalid ENUM); defaults to nullText. */
+  undefinedText?: string;
 }
 
 type Options = Pick<
@@ -90,6 +92,7 @@ interface Mapping {
   convert: (v: unknown) => string;
   /** Zero dates: what a NOT NULL column prints (the epoch). */
   epochText?: string;
+  undefinedText?: string;
 }
 
 const intSchema = (type: string): SchemaParts => ({ type });
@@ -173,8 +176,8 @@ function mapColumn(col: ColumnDef, o: Options): Mapping {
           version: 1,
           parameters: [['allowed', (col.enumValues ?? []).join(',')]],
         },
-        // An invalid value stored as index 0 reads as '' (zongji: undefined).
-        convert: (v) => (v === undefined ? '""' : str(asText(v))),
+        convert: (v) => str(asText(v)),
+        undefinedText: '""',
       };
     case 'set':
       return {
@@ -375,5 +378,6 @@ export function fieldCodec(col: ColumnDef, o: Options, optionalOverride?: boolea
     schema: fieldSchemaText(m.parts, optional, defaultText, col.name),
     convert,
     nullText,
+    undefinedText: m.undefinedText,
   };
 }

@@ -49,12 +49,16 @@ function structWriter(codecs: FieldCodec[]): (row: RawRow) => string {
   const names = codecs.map((c) => c.name);
   const converts = codecs.map((c) => c.convert);
   const nulls = codecs.map((c) => c.nullText);
+  // zongji reads an ENUM stored as index 0 (an invalid value, '' for mysql2) as undefined.
+  const undefs = codecs.map((c) => c.undefinedText ?? c.nullText);
   return (row) => {
     if (n === 0) return '{}';
     let s = '';
     for (let i = 0; i < n; i++) {
       const v = row[names[i]];
-      s += keys[i] + (v === null || v === undefined ? nulls[i] : converts[i](v));
+      s +=
+        keys[i] +
+        (v === null ? nulls[i] : v === undefined ? (names[i] in row ? undefs[i] : nulls[i]) : converts[i](v));
     }
     return s + '}';
   };

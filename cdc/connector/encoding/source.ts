@@ -68,9 +68,9 @@ export function sourcePayloadWriter(o: Pick<EncoderOptions, 'version' | 'connect
     '","db":' +
     str(s.db) +
     ',"sequence":null,"ts_us":' +
-    microsText(s.tsMs) +
+    (s.tsUs === undefined ? microsText(s.tsMs) : String(s.tsUs)) +
     ',"ts_ns":' +
-    nanosText(s.tsMs) +
+    (s.tsUs === undefined ? nanosText(s.tsMs) : s.tsUs === 0 ? '0' : `${s.tsUs}000`) +
     ',"table":' +
     nullable(s.table) +
     ',"server_id":' +

@@ -79,6 +79,8 @@ export type SnapshotMarker =
 
 export interface SourceInfo {
   tsMs: number;
+  /** µs-precision source time (MySQL 8 GTID original_commit_timestamp); ts_us/ts_ns derive from tsMs when absent. */
+  tsUs?: number;
   snapshot: SnapshotMarker;
   db: string;
   table: string | null;
