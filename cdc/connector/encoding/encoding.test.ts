@@ -54,7 +54,7 @@ const table = (columns: ColumnDef[], keyColumns: string[], name = 't'): TableDef
 });
 
 /** Encodes one value of a one-column table (schemas off) and returns its payload text. */
-function valueOf(c: ColumnDef, v: unknown, over: Partial<EncoderOptions> = {}): string {
+function encodedValue(c: ColumnDef, v: unknown, over: Partial<EncoderOptions> = {}): string {
   const enc = createTableEncoder(table([c], []), opts({ valueSchemasEnable: false, ...over }));
   const text = enc.rowPayload({ [c.name]: v }, 'snapshot');
   const prefix = `{${JSON.stringify(c.name)}:`;
@@ -127,19 +127,19 @@ describe('decimals (§6)', () => {
     expect(decimalPlain('129.00', 2)).toBe('129.00');
     expect(decimalPlain('-0.01', 2)).toBe('-0.01');
     const d = col('total', 'decimal', { length: 12, scale: 2, nullable: false });
-    expect(valueOf(d, '129.00', { decimalHandlingMode: 'string' })).toBe('"129.00"');
+    expect(encodedValue(d, '129.00', { decimalHandlingMode: 'string' })).toBe('"129.00"');
     expect(schemaOf(d, { decimalHandlingMode: 'string' })).toBe(
       '{"type":"string","optional":false,"field":"total"}',
     );
-    expect(valueOf(d, '129.00', { decimalHandlingMode: 'double' })).toBe('129.0');
-    expect(valueOf(d, '19.99', { decimalHandlingMode: 'double' })).toBe('19.99');
+    expect(encodedValue(d, '129.00', { decimalHandlingMode: 'double' })).toBe('129.0');
+    expect(encodedValue(d, '19.99', { decimalHandlingMode: 'double' })).toBe('19.99');
     expect(schemaOf(d, { decimalHandlingMode: 'double' })).toBe(
       '{"type":"double","optional":false,"field":"total"}',
     );
     expect(schemaOf(d)).toBe(
       '{"type":"bytes","optional":false,"name":"org.apache.kafka.connect.data.Decimal","version":1,"parameters":{"scale":"2","connect.decimal.precision":"12"},"field":"total"}',
     );
-    expect(valueOf(d, '19.99')).toBe('"B88="');
+    expect(encodedValue(d, '19.99')).toBe('"B88="');
   });
 });
 
@@ -169,28 +169,28 @@ describe('integers (§7)', () => {
   });
 
   it('writes int64 beyond 2^53 as exact digits', () => {
-    expect(valueOf(col('n', 'bigint'), '9223372036854775807')).toBe('9223372036854775807');
-    expect(valueOf(col('n', 'bigint'), '-9223372036854775808')).toBe('-9223372036854775808');
-    expect(valueOf(col('n', 'bigint'), 42)).toBe('42');
-    expect(valueOf(col('n', 'bigint'), '42')).toBe('42');
-    expect(valueOf(col('n', 'int', { unsigned: true }), 4294967295)).toBe('4294967295');
-    expect(valueOf(col('n', 'tinyint'), -128)).toBe('-128');
+    expect(encodedValue(col('n', 'bigint'), '9223372036854775807')).toBe('9223372036854775807');
+    expect(encodedValue(col('n', 'bigint'), '-9223372036854775808')).toBe('-9223372036854775808');
+    expect(encodedValue(col('n', 'bigint'), 42)).toBe('42');
+    expect(encodedValue(col('n', 'bigint'), '42')).toBe('42');
+    expect(encodedValue(col('n', 'int', { unsigned: true }), 4294967295)).toBe('4294967295');
+    expect(encodedValue(col('n', 'tinyint'), -128)).toBe('-128');
   });
 
   it('BIGINT UNSIGNED: long wraps above 2^63-1, precise is Decimal(20,0)', () => {
     const c = col('n', 'bigint', { unsigned: true });
-    expect(valueOf(c, '18446744073709551615')).toBe('-1');
-    expect(valueOf(c, '9223372036854775808')).toBe('-9223372036854775808');
-    expect(valueOf(c, '9223372036854775807')).toBe('9223372036854775807');
+    expect(encodedValue(c, '18446744073709551615')).toBe('-1');
+    expect(encodedValue(c, '9223372036854775808')).toBe('-9223372036854775808');
+    expect(encodedValue(c, '9223372036854775807')).toBe('9223372036854775807');
     expect(unsignedLongText(123)).toBe('123');
     expect(schemaOf(c, { bigintUnsignedHandlingMode: 'precise' })).toBe(
       '{"type":"bytes","optional":true,"name":"org.apache.kafka.connect.data.Decimal","version":1,"parameters":{"scale":"0","connect.decimal.precision":"20"},"field":"n"}',
     );
     // 2^64-1 = 0x00 FF×8 (a leading zero byte keeps it positive)
     expect(
-      bytesOf(JSON.parse(valueOf(c, '18446744073709551615', { bigintUnsignedHandlingMode: 'precise' }))),
+      bytesOf(JSON.parse(encodedValue(c, '18446744073709551615', { bigintUnsignedHandlingMode: 'precise' }))),
     ).toEqual([0, 255, 255, 255, 255, 255, 255, 255, 255]);
-    expect(valueOf(c, 5, { bigintUnsignedHandlingMode: 'precise' })).toBe('"BQ=="');
+    expect(encodedValue(c, 5, { bigintUnsignedHandlingMode: 'precise' })).toBe('"BQ=="');
   });
 });
 
@@ -216,11 +216,11 @@ describe('floating point', () => {
     expect(javaFloatText(16777216)).toBe('1.6777216E7');
     const f = col('f', 'float');
     expect(schemaOf(f)).toBe('{"type":"float","optional":true,"field":"f"}');
-    expect(valueOf(f, 3.1415927410125732)).toBe('3.1415927');
+    expect(encodedValue(f, 3.1415927410125732)).toBe('3.1415927');
     // FLOAT(M,D) maps to double (§12)
     const fd = col('f', 'float', { length: 10, scale: 3 });
     expect(schemaOf(fd)).toBe('{"type":"double","optional":true,"field":"f"}');
-    expect(valueOf(fd, 1234.5679931640625)).toBe('1234.5679931640625');
+    expect(encodedValue(fd, 1234.5679931640625)).toBe('1234.5679931640625');
     expect(schemaOf(col('d', 'double'))).toBe('{"type":"double","optional":true,"field":"d"}');
   });
 });
@@ -232,11 +232,11 @@ describe('temporal types (§7)', () => {
     expect(datetimeToMillis('1970-01-01 00:00:00')).toBe(0);
     expect(datetimeToMillis('1969-12-31 23:59:59')).toBe(-1000);
     const c = col('at', 'datetime', { fsp: 3 });
-    expect(valueOf(c, '2018-06-20 06:37:03.120')).toBe('1529476623120');
+    expect(encodedValue(c, '2018-06-20 06:37:03.120')).toBe('1529476623120');
     expect(schemaOf(c)).toBe(
       '{"type":"int64","optional":true,"name":"io.debezium.time.Timestamp","version":1,"field":"at"}',
     );
-    expect(valueOf(col('at', 'datetime', { fsp: 0 }), '2018-06-20 06:37:03')).toBe('1529476623000');
+    expect(encodedValue(col('at', 'datetime', { fsp: 0 }), '2018-06-20 06:37:03')).toBe('1529476623000');
   });
 
   it('DATETIME(4-6) → MicroTimestamp epoch µs, exact beyond 2^53', () => {
@@ -244,25 +244,27 @@ describe('temporal types (§7)', () => {
     expect(schemaOf(c)).toBe(
       '{"type":"int64","optional":true,"name":"io.debezium.time.MicroTimestamp","version":1,"field":"at"}',
     );
-    expect(valueOf(c, '2018-06-20 06:37:03.123456')).toBe('1529476623123456');
-    expect(valueOf(c, '1969-12-31 23:59:59.999999')).toBe('-1');
+    expect(encodedValue(c, '2018-06-20 06:37:03.123456')).toBe('1529476623123456');
+    expect(encodedValue(c, '1969-12-31 23:59:59.999999')).toBe('-1');
     // 9999-12-31 23:59:59.999999 = 253402300799 s → µs exceeds 2^53
     expect(datetimeToMicrosText('9999-12-31 23:59:59.999999')).toBe('253402300799999999');
     expect(datetimeToMicrosText('0001-01-01 00:00:00.000000')).toBe('-62135596800000000');
-    expect(valueOf(col('at', 'datetime', { fsp: 4 }), '2018-06-20 06:37:03.1234')).toBe('1529476623123400');
+    expect(encodedValue(col('at', 'datetime', { fsp: 4 }), '2018-06-20 06:37:03.1234')).toBe(
+      '1529476623123400',
+    );
   });
 
   it('TIMESTAMP → ZonedTimestamp in UTC, fraction padded to fsp', () => {
     expect(timestampToIso('2024-06-03 10:20:00')).toBe('2024-06-03T10:20:00Z');
     const c0 = col('ts', 'timestamp', { fsp: 0 });
-    expect(valueOf(c0, '2024-06-03 10:20:00')).toBe('"2024-06-03T10:20:00Z"');
+    expect(encodedValue(c0, '2024-06-03 10:20:00')).toBe('"2024-06-03T10:20:00Z"');
     expect(schemaOf(c0)).toBe(
       '{"type":"string","optional":true,"name":"io.debezium.time.ZonedTimestamp","version":1,"field":"ts"}',
     );
-    expect(valueOf(col('ts', 'timestamp', { fsp: 3 }), '2024-06-03 10:20:00.500')).toBe(
+    expect(encodedValue(col('ts', 'timestamp', { fsp: 3 }), '2024-06-03 10:20:00.500')).toBe(
       '"2024-06-03T10:20:00.500Z"',
     );
-    expect(valueOf(col('ts', 'timestamp', { fsp: 6 }), '2024-06-03 10:20:00.000001')).toBe(
+    expect(encodedValue(col('ts', 'timestamp', { fsp: 6 }), '2024-06-03 10:20:00.000001')).toBe(
       '"2024-06-03T10:20:00.000001Z"',
     );
   });
@@ -278,7 +280,7 @@ describe('temporal types (§7)', () => {
     expect(schemaOf(c)).toBe(
       '{"type":"int32","optional":true,"name":"io.debezium.time.Date","version":1,"field":"d"}',
     );
-    expect(valueOf(c, '2024-06-04')).toBe('19878');
+    expect(encodedValue(c, '2024-06-04')).toBe('19878');
   });
 
   it('TIME → MicroTime µs, negative and beyond 24h', () => {
@@ -291,7 +293,7 @@ describe('temporal types (§7)', () => {
     expect(schemaOf(c)).toBe(
       '{"type":"int64","optional":true,"name":"io.debezium.time.MicroTime","version":1,"field":"t"}',
     );
-    expect(valueOf(c, '-838:59:59.000000')).toBe('-3020399000000');
+    expect(encodedValue(c, '-838:59:59.000000')).toBe('-3020399000000');
   });
 
   it('YEAR → io.debezium.time.Year int32 (zongji reads YEAR 0000 as 1900)', () => {
@@ -299,20 +301,20 @@ describe('temporal types (§7)', () => {
     expect(schemaOf(c)).toBe(
       '{"type":"int32","optional":true,"name":"io.debezium.time.Year","version":1,"field":"y"}',
     );
-    expect(valueOf(c, 2024)).toBe('2024');
-    expect(valueOf(c, 1900)).toBe('0');
-    expect(valueOf(c, 0)).toBe('0');
+    expect(encodedValue(c, 2024)).toBe('2024');
+    expect(encodedValue(c, 1900)).toBe('0');
+    expect(encodedValue(c, 0)).toBe('0');
   });
 
   it('zero dates: null when nullable, epoch when NOT NULL', () => {
-    expect(valueOf(col('d', 'date'), '0000-00-00')).toBe('null');
-    expect(valueOf(col('d', 'date', { nullable: false }), '0000-00-00')).toBe('0');
-    expect(valueOf(col('d', 'datetime', { nullable: false }), '0000-00-00 00:00:00')).toBe('0');
-    expect(valueOf(col('d', 'datetime', { nullable: false, fsp: 6 }), '0000-00-00 00:00:00.000000')).toBe(
-      '0',
-    );
-    expect(valueOf(col('d', 'timestamp'), '0000-00-00 00:00:00')).toBe('null');
-    expect(valueOf(col('d', 'timestamp', { nullable: false }), '0000-00-00 00:00:00')).toBe(
+    expect(encodedValue(col('d', 'date'), '0000-00-00')).toBe('null');
+    expect(encodedValue(col('d', 'date', { nullable: false }), '0000-00-00')).toBe('0');
+    expect(encodedValue(col('d', 'datetime', { nullable: false }), '0000-00-00 00:00:00')).toBe('0');
+    expect(
+      encodedValue(col('d', 'datetime', { nullable: false, fsp: 6 }), '0000-00-00 00:00:00.000000'),
+    ).toBe('0');
+    expect(encodedValue(col('d', 'timestamp'), '0000-00-00 00:00:00')).toBe('null');
+    expect(encodedValue(col('d', 'timestamp', { nullable: false }), '0000-00-00 00:00:00')).toBe(
       '"1970-01-01T00:00:00Z"',
     );
   });
@@ -325,20 +327,20 @@ describe('temporal types (§7)', () => {
     expect(schemaOf(col('t', 'time', { fsp: 6 }), m)).toBe(
       '{"type":"int32","optional":true,"name":"org.apache.kafka.connect.data.Time","version":1,"field":"t"}',
     );
-    expect(valueOf(col('t', 'time', { fsp: 6 }), '12:34:56.789999', m)).toBe('45296789');
+    expect(encodedValue(col('t', 'time', { fsp: 6 }), '12:34:56.789999', m)).toBe('45296789');
     const dt = col('at', 'datetime', { fsp: 6 });
     expect(schemaOf(dt, m)).toBe(
       '{"type":"int64","optional":true,"name":"org.apache.kafka.connect.data.Timestamp","version":1,"field":"at"}',
     );
-    expect(valueOf(dt, '2018-06-20 06:37:03.123456', m)).toBe('1529476623123');
+    expect(encodedValue(dt, '2018-06-20 06:37:03.123456', m)).toBe('1529476623123');
     // TIMESTAMP stays a ZonedTimestamp
-    expect(valueOf(col('ts', 'timestamp'), '2024-06-03 10:20:00', m)).toBe('"2024-06-03T10:20:00Z"');
+    expect(encodedValue(col('ts', 'timestamp'), '2024-06-03 10:20:00', m)).toBe('"2024-06-03T10:20:00Z"');
   });
 });
 
 describe('strings, enums, sets, JSON, BIT, binary', () => {
   it('text with emoji and quotes is escaped JSON', () => {
-    expect(valueOf(col('s', 'varchar'), 'h😀 "q" \\ \n ✓')).toBe(JSON.stringify('h😀 "q" \\ \n ✓'));
+    expect(encodedValue(col('s', 'varchar'), 'h😀 "q" \\ \n ✓')).toBe(JSON.stringify('h😀 "q" \\ \n ✓'));
     expect(schemaOf(col('s', 'text'))).toBe('{"type":"string","optional":true,"field":"s"}');
   });
 
@@ -347,13 +349,13 @@ describe('strings, enums, sets, JSON, BIT, binary', () => {
     expect(schemaOf(e)).toBe(
       '{"type":"string","optional":true,"name":"io.debezium.data.Enum","version":1,"parameters":{"allowed":"pending,paid,shipped,cancelled"},"field":"status"}',
     );
-    expect(valueOf(e, 'paid')).toBe('"paid"');
+    expect(encodedValue(e, 'paid')).toBe('"paid"');
     const s = col('tags', 'set', { enumValues: ['a', 'b', 'c'] });
     expect(schemaOf(s)).toBe(
       '{"type":"string","optional":true,"name":"io.debezium.data.EnumSet","version":1,"parameters":{"allowed":"a,b,c"},"field":"tags"}',
     );
-    expect(valueOf(s, 'a,c')).toBe('"a,c"');
-    expect(valueOf(s, '')).toBe('""');
+    expect(encodedValue(s, 'a,c')).toBe('"a,c"');
+    expect(encodedValue(s, '')).toBe('""');
     expect(parseEnumValues("enum('a','it''s','x,y')")).toEqual(['a', "it's", 'x,y']);
   });
 
@@ -369,7 +371,7 @@ describe('strings, enums, sets, JSON, BIT, binary', () => {
     expect(schemaOf(col('meta', 'json'))).toBe(
       '{"type":"string","optional":true,"name":"io.debezium.data.Json","version":1,"field":"meta"}',
     );
-    expect(valueOf(col('meta', 'json'), '{"items":2,"coupon":null,"source":"app"}')).toBe(
+    expect(encodedValue(col('meta', 'json'), '{"items":2,"coupon":null,"source":"app"}')).toBe(
       '"{\\"items\\":2,\\"coupon\\":null,\\"source\\":\\"app\\"}"',
     );
     expect(schemaOf(col('meta', 'longtext'))).toBe('{"type":"string","optional":true,"field":"meta"}');
@@ -377,15 +379,15 @@ describe('strings, enums, sets, JSON, BIT, binary', () => {
 
   it('BIT(1) is boolean; BIT(n) is little-endian Bits padded to the width', () => {
     expect(schemaOf(col('b', 'bit', { length: 1 }))).toBe('{"type":"boolean","optional":true,"field":"b"}');
-    expect(valueOf(col('b', 'bit', { length: 1 }), Buffer.from([1]))).toBe('true');
-    expect(valueOf(col('b', 'bit', { length: 1 }), Buffer.from([0]))).toBe('false');
+    expect(encodedValue(col('b', 'bit', { length: 1 }), Buffer.from([1]))).toBe('true');
+    expect(encodedValue(col('b', 'bit', { length: 1 }), Buffer.from([0]))).toBe('false');
     const b10 = col('b', 'bit', { length: 10 });
     expect(schemaOf(b10)).toBe(
       '{"type":"bytes","optional":true,"name":"io.debezium.data.Bits","version":1,"parameters":{"length":"10"},"field":"b"}',
     );
     // b'1000000001' = 0x0201 big-endian from the server → 01 02
-    expect(bytesOf(JSON.parse(valueOf(b10, Buffer.from([0x02, 0x01]))))).toEqual([0x01, 0x02]);
-    expect(bytesOf(JSON.parse(valueOf(col('b', 'bit', { length: 16 }), Buffer.from([0x05]))))).toEqual([
+    expect(bytesOf(JSON.parse(encodedValue(b10, Buffer.from([0x02, 0x01]))))).toEqual([0x01, 0x02]);
+    expect(bytesOf(JSON.parse(encodedValue(col('b', 'bit', { length: 16 }), Buffer.from([0x05]))))).toEqual([
       0x05, 0x00,
     ]);
   });
@@ -394,16 +396,16 @@ describe('strings, enums, sets, JSON, BIT, binary', () => {
     const b = col('b', 'blob');
     const v = Buffer.from([0xde, 0xad, 0xbe, 0xef, 0xfb, 0xff]);
     expect(schemaOf(b)).toBe('{"type":"bytes","optional":true,"field":"b"}');
-    expect(valueOf(b, Buffer.from([0xde, 0xad, 0xbe, 0xef]))).toBe('"3q2+7w=="');
+    expect(encodedValue(b, Buffer.from([0xde, 0xad, 0xbe, 0xef]))).toBe('"3q2+7w=="');
     expect(schemaOf(b, { binaryHandlingMode: 'base64' })).toBe(
       '{"type":"string","optional":true,"field":"b"}',
     );
-    expect(valueOf(b, v, { binaryHandlingMode: 'base64' })).toBe('"3q2+7/v/"');
-    expect(valueOf(b, v, { binaryHandlingMode: 'base64-url-safe' })).toBe('"3q2-7_v_"');
-    expect(valueOf(b, Buffer.from([0xde, 0xad, 0xbe, 0xef]), { binaryHandlingMode: 'base64-url-safe' })).toBe(
-      '"3q2-7w=="',
-    );
-    expect(valueOf(b, v, { binaryHandlingMode: 'hex' })).toBe('"deadbeeffbff"');
+    expect(encodedValue(b, v, { binaryHandlingMode: 'base64' })).toBe('"3q2+7/v/"');
+    expect(encodedValue(b, v, { binaryHandlingMode: 'base64-url-safe' })).toBe('"3q2-7_v_"');
+    expect(
+      encodedValue(b, Buffer.from([0xde, 0xad, 0xbe, 0xef]), { binaryHandlingMode: 'base64-url-safe' }),
+    ).toBe('"3q2-7w=="');
+    expect(encodedValue(b, v, { binaryHandlingMode: 'hex' })).toBe('"deadbeeffbff"');
     for (const t of ['binary', 'varbinary', 'tinyblob', 'mediumblob', 'longblob']) {
       expect(schemaOf(col('b', t))).toBe('{"type":"bytes","optional":true,"field":"b"}');
     }
@@ -426,8 +428,8 @@ describe('defaults (§5)', () => {
     expect(schemaOf(c)).toBe(
       '{"type":"string","optional":true,"name":"io.debezium.data.Enum","version":1,"parameters":{"allowed":"pending,paid"},"default":"pending","field":"status"}',
     );
-    expect(valueOf(c, null)).toBe('"pending"');
-    expect(valueOf(c, 'paid')).toBe('"paid"');
+    expect(encodedValue(c, null)).toBe('"pending"');
+    expect(encodedValue(c, 'paid')).toBe('"paid"');
     expect(schemaOf(col('n', 'int', { defaultValue: '1' }))).toBe(
       '{"type":"int32","optional":true,"default":1,"field":"n"}',
     );
