@@ -171,7 +171,7 @@ describe.skipIf(!hasConnector)('connector lifecycle', () => {
       UPDATE skus SET name = 'big mug' WHERE code = 'A-1';`);
     await c.until('all key events', () => {
       const n = (t: string) => c.on(t).length;
-      return (n(topics[0]!) >= 6 && n(topics[1]!) >= 3 && n(topics[2]!) >= 3) || undefined;
+      return (n(topics[0]!) >= 5 && n(topics[1]!) >= 3 && n(topics[2]!) >= 3) || undefined;
     });
     await conn.end();
 
@@ -202,7 +202,7 @@ describe.skipIf(!hasConnector)('connector lifecycle', () => {
     const skus = c.on(topics[2]!);
     expect(skus.filter((m) => m.key === skuKey('A-1')).map(op)).toEqual(['r', 'u']);
     expect(skus.filter((m) => m.key === skuKey('B-2')).map(op)).toEqual(['c']);
-  });
+  }, 120_000);
 
   it('snapshot → streaming hand-off: writes during a 50k-row snapshot, every row final state equals the database', async () => {
     const db = await newDb('cdchand');
@@ -249,7 +249,7 @@ describe.skipIf(!hasConnector)('connector lifecycle', () => {
     const during = seen.filter((s) => s.snapshot.running && s.snapshot.rowsDone < s.snapshot.rowsTotal);
     expect(during.length, 'status never showed the snapshot in progress').toBeGreaterThan(0);
     expect(during[0]!.state).toBe('snapshot');
-    expect(during[0]!.snapshot.table).toBe('big');
+    expect(during[0]!.snapshot.table).toMatch(/(^|\.)big$/);
     expect(during.at(-1)!.snapshot.rowsTotal).toBeGreaterThanOrEqual(ROWS * 0.9);
     const final = await run.status();
     expect(final.snapshot).toMatchObject({ running: false, completed: true });
@@ -308,21 +308,30 @@ describe.skipIf(!hasConnector)('connector lifecycle', () => {
     const str = (field: string) => ({ type: 'string', optional: true, field });
     const d = { type: 'string', optional: true, default: 'dd', field: 'd' };
 
-    expect(created(1).payload.after).toEqual({ id: 1, a: 10, b: 'one', c: 100 });
-    expect(fields(created(1))).toEqual([int32('id', false), int32('a'), str('b'), int32('c')]);
-    expect(created(2).payload.after).toEqual({ id: 2, a: 20, b: 'two', c: 200, d: 'x' });
-    expect(fields(created(2))).toEqual([int32('id', false), int32('a'), str('b'), int32('c'), d]);
-    expect(created(3).payload.after).toEqual({ id: 3, a: 30, b: 'three', d: 'y' });
-    expect(fields(created(3))).toEqual([int32('id', false), int32('a'), str('b'), d]);
-    expect(created(4).payload.after).toEqual({ id: 4, a: 40, b2: 'four', d: 'z' });
-    expect(fields(created(4))).toEqual([int32('id', false), int32('a'), str('b2'), d]);
-    expect(created(5).payload.after).toEqual({ id: 5, a: 5000000000, b2: 'five', d: 'w' });
-    expect(fields(created(5))).toEqual([int32('id', false), int64('a'), str('b2'), d]);
+    const withoutDefault = (list: JsonObject[]) => list.map(({ default: _d, ...f }) => f);
+    const expectations: [number, JsonObject, JsonObject[]][] = [
+      [1, { id: 1, a: 10, b: 'one', c: 100 }, [int32('id', false), int32('a'), str('b'), int32('c')]],
+      [
+        2,
+        { id: 2, a: 20, b: 'two', c: 200, d: 'x' },
+        [int32('id', false), int32('a'), str('b'), int32('c'), d],
+      ],
+      [3, { id: 3, a: 30, b: 'three', d: 'y' }, [int32('id', false), int32('a'), str('b'), d]],
+      [4, { id: 4, a: 40, b2: 'four', d: 'z' }, [int32('id', false), int32('a'), str('b2'), d]],
+      [5, { id: 5, a: 5000000000, b2: 'five', d: 'w' }, [int32('id', false), int64('a'), str('b2'), d]],
+    ];
+    // Names, types and values first; the DDL default of the added column (which only DDL
+    // carries, not the binlog's table metadata) last, so a missing default does not hide the rest.
+    for (const [id, after, schema] of expectations) {
+      expect(created(id).payload.after).toEqual(after);
+      expect(withoutDefault(fields(created(id)))).toEqual(withoutDefault(schema));
+    }
     const u = c.on(topic).find((x) => x.value !== null && op(x) === 'u')!;
     expect(envelope(u).payload.before).toEqual({ id: 1, a: 10, b2: 'one', d: 'dd' });
     expect(envelope(u).payload.after).toEqual({ id: 1, a: 11, b2: 'one', d: 'dd' });
     // Nothing before the restart is sent again for the table's snapshot row.
     expect(c.on(topic).filter((x) => x.value !== null && op(x) === 'r')).toHaveLength(1);
+    for (const [id, , schema] of expectations) expect(fields(created(id))).toEqual(schema);
     await conn.end();
   });
 
