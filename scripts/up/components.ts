@@ -1,7 +1,3 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { repoRoot } from '../../lib/component-process.ts';
-
 /**
  * What `npm start` runs, in start order. Each component is its own process. Ports come from
  * the same env names the components read themselves, so one override moves both.
@@ -37,10 +33,7 @@ export function portOf(env: NodeJS.ProcessEnv, name: PortName): number {
   return Number(env[name] || defaultPorts[name]);
 }
 
-/**
- * The full list; a component whose entry point is not in this checkout yet is left out, so
- * `npm start` keeps working while the toolkit is assembled part by part.
- */
+/** The full list, in start order. */
 export function components(env: NodeJS.ProcessEnv): ComponentSpec[] {
   const port = (name: PortName) => portOf(env, name);
   const all: ComponentSpec[] = [];
@@ -92,5 +85,5 @@ export function components(env: NodeJS.ProcessEnv): ComponentSpec[] {
       describe: (p) => `strangler proxy    http://127.0.0.1:${p}/products   (send your traffic here)`,
     },
   );
-  return all.filter((c) => existsSync(path.join(repoRoot, c.script)));
+  return all;
 }

@@ -1,0 +1,27 @@
+import { ToolkitError } from '../../lib/errors.ts';
+
+/** Errors of the CDC connector; codes are stable and listed in docs/connector.md. */
+export const connectorErrorCodes = {
+  CONNECTOR_ERR_CONFIG_FILE: 'the CONNECTOR_CONFIG file cannot be read or is not a JSON object of properties',
+  CONNECTOR_ERR_SERVER:
+    'the MySQL server is not usable for change data capture (binlog settings, privileges)',
+  CONNECTOR_ERR_UNKNOWN_TABLE: 'an include list names a database or table that does not exist',
+  CONNECTOR_ERR_OFFSET_PURGED: 'the stored binlog position is no longer on the server',
+  CONNECTOR_ERR_OFFSETS_FILE: 'the offsets file is unreadable',
+  CONNECTOR_ERR_BINLOG: 'the binlog stream failed',
+  CONNECTOR_ERR_PRODUCE: 'Kafka did not accept the events',
+  CONNECTOR_ERR_SNAPSHOT: 'the snapshot failed',
+} as const;
+
+export type ConnectorErrorCode = keyof typeof connectorErrorCodes;
+
+export class ConnectorError extends ToolkitError {
+  declare readonly code: ConnectorErrorCode;
+  constructor(
+    code: ConnectorErrorCode,
+    message: string,
+    options: { retriable?: boolean; cause?: unknown; context?: Record<string, unknown> } = {},
+  ) {
+    super(code, message, options);
+  }
+}

@@ -1,0 +1,172 @@
+import { Kafka, logLevel as kafkaLogLevel, type Producer, type TopicMessages } from 'kafkajs';
+import type { Logger } from '../../lib/log.ts';
+import type { Encoded } from './encoding/types.ts';
+import type { BinlogPosition } from './offsets.ts';
+
+export interface OutMessage {
+  topic: string;
+  key: Encoded;
+  value: Encoded;
+}
+
+/** A queue entry: a message, or a resume point that becomes safe once everything before it is acknowledged. */
+type Entry =
+  | { message: OutMessage; checkpoint?: undefined }
+  | { message?: undefined; checkpoint: Checkpoint };
+
+export interface Checkpoint {
+  position: BinlogPosition;
+  snapshotCompleted: boolean;
+  /** Source time of the last event before this point (ms), for lag figures. */
+  sourceTsMs?: number;
+}
+
+/**
+ * Sends events to Kafka in the order they were read, one request in flight at a time (so a
+ * retried request can never overtake a later one), as large as the queue allows: while one
+ * request is on the wire the next batch fills up, so throughput grows with load while an
+ * isolated change goes out at once. Resume points travel in the same queue and are reported
+ * only when every message queued before them is acknowledged by Kafka (acks=all).
+ */
+export class Publisher {
+  private readonly producer: Producer;
+  private queue: Entry[] = [];
+  private queuedMessages = 0;
+  private inFlight = false;
+  private stopped = false;
+  private roomWaiters: (() => void)[] = [];
+  private drainWaiters: (() => void)[] = [];
+  /** Messages acknowledged since start. */
+  acknowledged = 0;
+  lastError: string | undefined;
+
+  constructor(
+    brokers: string[],
+    private readonly options: {
+      clientId: string;
+      maxBatch: number;
+      maxQueue: number;
+      log: Logger;
+      /** Kafka headers every record carries (Debezium's extended context headers). */
+      headers: Record<string, string>;
+      onCheckpoint: (c: Checkpoint) => void;
+      onAcked?: (messages: number) => void;
+    },
+  ) {
+    const kafka = new Kafka({
+      clientId: options.clientId,
+      brokers,
+      logLevel: kafkaLogLevel.NOTHING,
+      retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 5000 },
+    });
+    // One request in flight is what keeps per-partition order across retries without an idempotent producer.
+    this.producer = kafka.producer({
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: true,
+      idempotent: false,
+    });
+  }
+
+  async connect(): Promise<void> {
+    await this.producer.connect();
+  }
+
+  get size(): number {
+    return this.queuedMessages;
+  }
+
+  /** Queues messages (and optionally a resume point after them); sends start immediately. */
+  push(messages: OutMessage[], checkpoint?: Checkpoint): void {
+    for (const message of messages) this.queue.push({ message });
+    this.queuedMessages += messages.length;
+    if (checkpoint) this.queue.push({ checkpoint });
+    this.pump();
+  }
+
+  /** Resolves when the queue has room again: readers await it to apply back-pressure. */
+  async room(): Promise<void> {
+    if (this.queuedMessages < this.options.maxQueue || this.stopped) return;
+    await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
+  }
+
+  /** Resolves when everything queued so far is acknowledged. */
+  async drain(): Promise<void> {
+    if ((this.queue.length === 0 && !this.inFlight) || this.stopped) return;
+    await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  async close(): Promise<void> {
+    this.stopped = true;
+    this.wake();
+    await this.producer.disconnect().catch(() => undefined);
+  }
+
+  /** Failures are retried without end (the events stay queued, in order); they show on the status endpoint. */
+  private pump(): void {
+    if (this.inFlight || this.stopped || this.queue.length === 0) return;
+    this.inFlight = true;
+    const take = this.takeBatch();
+    void this.sendUntilAccepted(take.topicMessages, take.count).then((accepted) => {
+      this.inFlight = false;
+      // Stopped mid-send: nothing after this point may be reported as safe.
+      if (!accepted) return this.wake();
+      this.queuedMessages -= take.count;
+      this.acknowledged += take.count;
+      if (take.count > 0) this.options.onAcked?.(take.count);
+      if (take.checkpoint) this.options.onCheckpoint(take.checkpoint);
+      this.wake();
+      this.pump();
+    });
+  }
+
+  private takeBatch(): { topicMessages: TopicMessages[]; count: number; checkpoint?: Checkpoint } {
+    const byTopic = new Map<string, TopicMessages>();
+    let count = 0;
+    let checkpoint: Checkpoint | undefined;
+    let i = 0;
+    for (; i < this.queue.length && count < this.options.maxBatch; i++) {
+      const entry = this.queue[i] as Entry;
+      if (entry.checkpoint) {
+        checkpoint = entry.checkpoint;
+        continue;
+      }
+      const m = entry.message;
+      let t = byTopic.get(m.topic);
+      if (!t) {
+        t = { topic: m.topic, messages: [] };
+        byTopic.set(m.topic, t);
+      }
+      t.messages.push({ key: m.key, value: m.value, headers: this.options.headers });
+      count++;
+    }
+    // A resume point right after the batch belongs to it.
+    while (i < this.queue.length && this.queue[i]?.checkpoint) checkpoint = this.queue[i++]?.checkpoint;
+    this.queue = i === this.queue.length ? [] : this.queue.slice(i);
+    return { topicMessages: [...byTopic.values()], count, checkpoint };
+  }
+
+  private async sendUntilAccepted(topicMessages: TopicMessages[], count: number): Promise<boolean> {
+    if (count === 0) return true;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.producer.sendBatch({ topicMessages, acks: -1, timeout: 30_000 });
+        this.lastError = undefined;
+        return true;
+      } catch (err) {
+        if (this.stopped) return false;
+        this.lastError = (err as Error).message;
+        this.options.log.error({ err, attempt, messages: count }, 'Kafka did not accept a batch; retrying');
+        await new Promise((r) => setTimeout(r, Math.min(5000, 250 * attempt)));
+      }
+    }
+  }
+
+  private wake(): void {
+    if (this.queuedMessages < this.options.maxQueue || this.stopped) {
+      for (const w of this.roomWaiters.splice(0)) w();
+    }
+    if ((this.queue.length === 0 && !this.inFlight) || this.stopped) {
+      for (const w of this.drainWaiters.splice(0)) w();
+    }
+  }
+}

@@ -1,0 +1,99 @@
+import http from 'node:http';
+import type { BinlogPosition } from './offsets.ts';
+
+export type ConnectorState = 'starting' | 'snapshot' | 'streaming' | 'stopping' | 'failed';
+
+/**
+ * What the connector knows about itself, served on GET /status. Events/s is measured over a
+ * sliding window of acknowledged events; lag is how far behind the last event read is
+ * (now − its source time) while the reader is behind the server's binlog end, else 0.
+ */
+export class ConnectorStatus {
+  state: ConnectorState = 'starting';
+  connector: 'mariadb' | 'mysql' = 'mariadb';
+  /** Last position whose events Kafka acknowledged (what a restart resumes from). */
+  position: BinlogPosition | null = null;
+  /** Last event read from the binlog (it may still be in flight to Kafka). */
+  readPosition: BinlogPosition | null = null;
+  lastEventTsMs: number | null = null;
+  eventsTotal = 0;
+  snapshot = { running: false, table: null as string | null, rowsDone: 0, rowsTotal: 0, completed: false };
+  error: string | undefined;
+  private readonly window: { at: number; count: number }[] = [];
+
+  recordAcked(count: number, now = Date.now()): void {
+    this.eventsTotal += count;
+    const last = this.window[this.window.length - 1];
+    const second = Math.floor(now / 1000);
+    if (last && last.at === second) last.count += count;
+    else this.window.push({ at: second, count });
+    while (this.window.length > 0 && (this.window[0]?.at ?? 0) < second - 10) this.window.shift();
+  }
+
+  eventsPerSecond(now = Date.now()): number {
+    const second = Math.floor(now / 1000);
+    // Whole seconds only: the current one is still filling.
+    const counted = this.window.filter((w) => w.at < second && w.at >= second - 5);
+    return counted.reduce((n, w) => n + w.count, 0) / 5;
+  }
+
+  toJSON(serverEnd: BinlogPosition | null, queued: number, producerError: string | undefined) {
+    const behind =
+      serverEnd !== null &&
+      (this.readPosition === null || comparePositions(this.readPosition, serverEnd) < 0 || queued > 0);
+    return {
+      state: this.state,
+      connector: this.connector,
+      position: this.position,
+      readPosition: this.readPosition,
+      serverPosition: serverEnd,
+      snapshot: this.snapshot,
+      eventsTotal: this.eventsTotal,
+      eventsPerSecond: this.eventsPerSecond(),
+      queued,
+      lastEventTsMs: this.lastEventTsMs,
+      lagMs: behind && this.lastEventTsMs !== null ? Math.max(0, Date.now() - this.lastEventTsMs) : 0,
+      ...(this.error ? { error: this.error } : {}),
+      ...(producerError ? { producerError } : {}),
+    };
+  }
+}
+
+/** Orders binlog positions by file number, then offset. */
+export function comparePositions(a: BinlogPosition, b: BinlogPosition): number {
+  const fa = Number(a.file.slice(a.file.lastIndexOf('.') + 1));
+  const fb = Number(b.file.slice(b.file.lastIndexOf('.') + 1));
+  return fa !== fb ? fa - fb : a.pos - b.pos;
+}
+
+/** /health (200 unless failed) and /status (JSON) on the connector's port. */
+export function startStatusServer(
+  host: string,
+  port: number,
+  body: () => Promise<{ failed: boolean; status: unknown }>,
+): Promise<http.Server> {
+  const server = http.createServer((req, res) => {
+    const url = req.url ?? '/';
+    if (req.method !== 'GET' || (url !== '/health' && url !== '/status')) {
+      res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"GET /health or /status"}');
+      return;
+    }
+    body().then(
+      ({ failed, status }) => {
+        const payload = url === '/health' ? { status: failed ? 'failed' : 'ok' } : status;
+        res
+          .writeHead(failed ? 503 : 200, { 'content-type': 'application/json' })
+          .end(JSON.stringify(payload));
+      },
+      (err: Error) => {
+        res
+          .writeHead(500, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ error: err.message }));
+      },
+    );
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve(server));
+  });
+}
