@@ -101,10 +101,10 @@ export function upstreamRequestHeaders(
       if (connectionTokens.has(out[i]!)) out.splice(i, 2);
     }
   }
-  const client = req.socket.remoteAddress ?? 'unknown';
-  const proto = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
-  const node = client.includes(':') ? `"[${client}]"` : client;
-  const hop = `for=${node};host=${quoteIfNeeded(host)};proto=${proto}`;
+  const hopInfo = hopOf(req.socket as HopSocket, host);
+  const client = hopInfo.client;
+  const proto = hopInfo.proto;
+  const hop = hopInfo.hop;
   out.push('x-forwarded-for', trustForwarded && xff ? `${xff}, ${client}` : client);
   out.push('x-forwarded-host', trustForwarded && xfh ? xfh : host);
   out.push('x-forwarded-proto', trustForwarded && xfp ? xfp : proto);
@@ -112,6 +112,30 @@ export function upstreamRequestHeaders(
   const tp = nextTraceparent(traceparent);
   out.push('traceparent', tp);
   return { headers: out, traceparent: tp, userHeader: user, cookie, contentLength, chunked };
+}
+
+/**
+ * The client address, scheme and `Forwarded` element of a connection, kept on the socket:
+ * they are the same for every request on a keep-alive connection (unless Host changes).
+ */
+const kHop = Symbol('strangler.hop');
+interface Hop {
+  host: string;
+  client: string;
+  proto: string;
+  hop: string;
+}
+type HopSocket = IncomingMessage['socket'] & { encrypted?: boolean; [kHop]?: Hop };
+function hopOf(socket: HopSocket, host: string): Hop {
+  const cached = socket[kHop];
+  if (cached !== undefined && cached.host === host) return cached;
+  const client = socket.remoteAddress ?? 'unknown';
+  const proto = socket.encrypted ? 'https' : 'http';
+  const node = client.includes(':') ? `"[${client}]"` : client;
+  const hop: Hop = { host, client, proto, hop: `for=${node};host=${quoteIfNeeded(host)};proto=${proto}` };
+  // an address not known yet (socket already gone) is not worth remembering
+  if (socket.remoteAddress !== undefined) socket[kHop] = hop;
+  return hop;
 }
 
 function quoteIfNeeded(value: string): string {

@@ -1,0 +1,104 @@
+import { once } from 'node:events';
+import fs from 'node:fs/promises';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../lib/log.ts';
+import { buildRouteTable, type Route } from '../routes/route-table.ts';
+import { FlagDecider } from './decider.ts';
+import { featureFor, type UnleashFeature } from './flag-mapping.ts';
+
+/**
+ * The decider computes the flexibleRollout bucket itself for flags in the shape the proxy
+ * writes; it must land every user exactly where unleash-client's isEnabled would, and fall
+ * back to isEnabled for any other flag definition.
+ */
+const canary = featureFor('strangler.a', { mode: 'canary', percent: 37 });
+// a hand-edited flag: a constraint the fast path does not evaluate → isEnabled decides
+const constrained: UnleashFeature = {
+  ...featureFor('strangler.b', { mode: 'canary', percent: 60 }),
+  strategies: [
+    {
+      ...featureFor('strangler.b', { mode: 'canary', percent: 60 }).strategies[0]!,
+      constraints: [{ contextName: 'userId', operator: 'STR_STARTS_WITH', values: ['u1'] }],
+    },
+  ],
+};
+const shadow = featureFor('strangler.c', { mode: 'shadow', percent: 25 });
+
+let server: http.Server;
+let decider: FlagDecider;
+let dir: string;
+let routes: Route[];
+
+beforeAll(async () => {
+  server = http.createServer((req, res) => {
+    if (req.url?.startsWith('/api/client/features')) {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ version: 2, features: [canary, constrained, shadow] }));
+      return;
+    }
+    req.resume();
+    res.statusCode = 202;
+    res.end();
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as { port: number }).port;
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'decider-'));
+  decider = new FlagDecider({
+    url: `http://127.0.0.1:${port}/api/`,
+    refreshMs: 1000,
+    backupPath: dir,
+    environment: 'development',
+    log: createLogger('decider-test'),
+  });
+  expect(await decider.waitUntilReady(5000)).toBe(true);
+  const up = 'http://127.0.0.1:1';
+  routes = [
+    ...buildRouteTable(
+      {
+        legacy: up,
+        routes: ['a', 'b', 'c'].map((id) => ({ id, methods: ['GET'], paths: [`/${id}`], new: up })),
+      },
+      1024,
+    ).routes,
+  ];
+});
+
+afterAll(async () => {
+  decider?.destroy();
+  server?.close();
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+describe('FlagDecider', () => {
+  it('puts every user on the side unleash-client isEnabled picks (proxy-shaped and hand-edited flags)', () => {
+    const [a, b, c] = routes as [Route, Route, Route];
+    let onNew = 0;
+    for (let i = 0; i < 5000; i++) {
+      const ctx = i % 10 === 0 ? { sessionId: `s${i}` } : { userId: `u${i}`, sessionId: `s${i}` };
+      const da = decider.decide(a, ctx);
+      expect(da.serve === 'new').toBe(decider.unleash.isEnabled(a.flag, ctx));
+      if (da.serve === 'new') onNew++;
+      expect(decider.decide(b, ctx).serve === 'new').toBe(decider.unleash.isEnabled(b.flag, ctx));
+      const dc = decider.decide(c, ctx);
+      expect(dc.shadow).toBe(decider.unleash.isEnabled(c.flag, ctx));
+      expect(dc.serve).toBe('legacy');
+    }
+    expect(onNew / 5000).toBeGreaterThan(0.34);
+    expect(onNew / 5000).toBeLessThan(0.4);
+  });
+
+  it('still counts each decision in the Unleash usage metrics', () => {
+    const counts: boolean[] = [];
+    const listener = (name: string, enabled: boolean) => {
+      if (name === 'strangler.a') counts.push(enabled);
+    };
+    decider.unleash.on('count', listener);
+    decider.decide(routes[0]!, { userId: 'u-metrics' });
+    decider.unleash.off('count', listener);
+    expect(counts).toEqual([decider.unleash.isEnabled('strangler.a', { userId: 'u-metrics' })]);
+  });
+});
