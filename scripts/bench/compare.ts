@@ -6,14 +6,15 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { type ComponentProcess, startComponent } from '../../lib/component-process.ts';
 import { freePort, waitForHttp } from '../../lib/net.ts';
-import { CompareEngine, type Send } from '../../strangler-proxy/compare/compare-engine.ts';
+import { Comparator, type ComparisonExecutor, type Send } from '../../strangler-proxy/compare/comparator.ts';
+import { CompareEngine } from '../../strangler-proxy/compare/compare-engine.ts';
 import { ComparisonStore } from '../../strangler-proxy/compare/comparison-store.ts';
 import { type Answer, diffAnswers } from '../../strangler-proxy/compare/diff.ts';
 import { NoiseModel } from '../../strangler-proxy/compare/noise.ts';
 import { defaultRedaction } from '../../strangler-proxy/compare/redact.ts';
 import { compileRules } from '../../strangler-proxy/compare/rules.ts';
-import { createSender } from '../../strangler-proxy/compare/send.ts';
 import { benchBody } from '../../strangler-proxy/compare/testing/bench-body.ts';
+import { WorkerExecutor } from '../../strangler-proxy/compare/worker-executor.ts';
 import { featureFor } from '../../strangler-proxy/flags/flag-mapping.ts';
 import type { Exchange } from '../../strangler-proxy/shadow-hook.ts';
 import { publishBenchmark } from './report.ts';
@@ -51,13 +52,18 @@ const rules = compileRules({
   ignore: ['$.attributes[*].unit'],
 });
 
-function exchange(i: number, body: Buffer): Exchange {
+interface Origins {
+  legacy: string;
+  new: string;
+}
+
+function exchange(i: number, body: Buffer, origins: Origins): Exchange {
   return {
     routeId: 'bench',
     mode: 'shadow',
     servedBy: 'legacy',
     other: 'new',
-    otherUpstream: 'http://new',
+    otherUpstream: origins.new,
     request: {
       method: 'GET',
       path: `/bench/${i}`,
@@ -77,14 +83,20 @@ function exchange(i: number, body: Buffer): Exchange {
   };
 }
 
-/** Pairs/s through a CompareEngine whose sends go to `send`; 2 % of new answers differ. */
-async function enginePairsPerSecond(send: Send, total: number, dir: string): Promise<number> {
+const inProcess: Origins = { legacy: 'http://legacy', new: 'http://new' };
+
+/** Pairs/s through a CompareEngine running its comparisons on `executor`. */
+async function enginePairsPerSecond(
+  executor: ComparisonExecutor,
+  total: number,
+  dir: string,
+  origins: Origins,
+): Promise<number> {
   const store = await new ComparisonStore({ dir, maxRecords: 10_000 }).open();
   const engine = new CompareEngine({
-    routes: () => ({ rules, legacy: 'http://legacy', new: 'http://new', methods: new Set(['GET']) }),
-    send,
+    routes: () => ({ rules, legacy: origins.legacy, new: origins.new, methods: new Set(['GET']) }),
+    executor,
     store,
-    noise: new NoiseModel({ sampleRate: 0.1, warmup: 20 }),
     redaction: defaultRedaction,
     concurrency: 64,
     queueLimit: 1_000_000,
@@ -92,7 +104,7 @@ async function enginePairsPerSecond(send: Send, total: number, dir: string): Pro
   const legacyBody = json(benchBody(1)).body;
   const started = performance.now();
   for (let i = 0; i < total; i += 1000) {
-    for (let j = i; j < Math.min(total, i + 1000); j++) engine.onExchange(exchange(j, legacyBody));
+    for (let j = i; j < Math.min(total, i + 1000); j++) engine.onExchange(exchange(j, legacyBody, origins));
     await engine.drain();
   }
   const elapsed = (performance.now() - started) / 1000;
@@ -103,6 +115,11 @@ async function enginePairsPerSecond(send: Send, total: number, dir: string): Pro
   if (compared !== total)
     throw new Error(`engine compared ${compared} of ${total}: ${JSON.stringify(counters)}`);
   return total / elapsed;
+}
+
+/** The in-process comparator; the other side answers from memory and 2 % of new answers differ. */
+function inProcessComparator(): Comparator {
+  return new Comparator({ send: inProcessSend(), noise: new NoiseModel({ sampleRate: 0.1, warmup: 20 }) });
 }
 
 function inProcessSend(): Send {
@@ -176,17 +193,25 @@ async function main(): Promise<void> {
     const newUrl = `http://127.0.0.1:${newPort}`;
 
     // 1. engine throughput
+    await enginePairsPerSecond(inProcessComparator(), 5_000, path.join(dir, 'warm'), inProcess); // JIT warm-up
     const diffRate = diffPairsPerSecond(20_000);
-    await enginePairsPerSecond(inProcessSend(), 5_000, path.join(dir, 'warm')); // JIT warm-up
-    const engineRate = await enginePairsPerSecond(inProcessSend(), pairsTotal, path.join(dir, 'engine'));
-    const http = createSender({ connections: 32 });
-    const httpSend: Send = (origin, req) => http(origin === 'http://legacy' ? legacyUrl : newUrl, req);
+    const engineRate = await enginePairsPerSecond(
+      inProcessComparator(),
+      pairsTotal,
+      path.join(dir, 'engine'),
+      inProcess,
+    );
+    // as in the proxy: the comparisons in the worker thread, the other side over HTTP
+    const worker = new WorkerExecutor(() => ({ noiseSampleRate: 0.1, noiseWarmup: 20, noiseState: {} }));
     const httpRate = await enginePairsPerSecond(
-      httpSend,
+      worker,
       Math.min(pairsTotal, 20_000),
       path.join(dir, 'http'),
+      {
+        legacy: legacyUrl,
+        new: newUrl,
+      },
     );
-    await http.close();
     console.error(
       `pairs/s: engine ${engineRate.toFixed(0)}, engine over HTTP ${httpRate.toFixed(0)}, bare diff ${diffRate.toFixed(0)}`,
     );
@@ -265,7 +290,7 @@ async function main(): Promise<void> {
       '| what | pairs/s |',
       '| --- | ---: |',
       `| compare engine, in process (other side answers in-process; ${pairsTotal} pairs) | ${engineRate.toFixed(0)} |`,
-      `| compare engine, other side a real upstream process over HTTP (undici, 32 connections) | ${httpRate.toFixed(0)} |`,
+      `| compare engine as in the proxy: comparisons in the worker thread, both sides real upstream processes over HTTP | ${httpRate.toFixed(0)} |`,
       `| structural diff alone (parse both bodies + diff) | ${diffRate.toFixed(0)} |`,
       '',
       `**Client latency through the proxy** at a fixed ${rate} req/s (autocannon -c ${connections} -R ${rate}, ${seconds} s rounds, ${rounds} alternating rounds, median round by p99; coordinated-omission corrected), 2 KiB JSON from fixture upstream processes, both routes in shadow mode; "on" compares every request in the background (new side called, legacy again for noise samples), "off" has \`compare.enabled: false\`. Comparisons done on route "on" during the run: ${JSON.stringify(onCounters)}.`,

@@ -1,9 +1,9 @@
 import type { Logger } from '../../lib/log.ts';
 import type { Exchange, ShadowHook } from '../shadow-hook.ts';
 import type { CaptureWriter } from './capture.ts';
+import type { ComparisonExecutor, ComparisonResult } from './comparator.ts';
 import type { ComparisonStore, Outcome, RecordedAnswer } from './comparison-store.ts';
-import { type Answer, diffAnswers, type FieldDiff } from './diff.ts';
-import type { NoiseModel } from './noise.ts';
+import type { Answer, FieldDiff } from './diff.ts';
 import {
   headerObject,
   type RedactionRules,
@@ -13,14 +13,14 @@ import {
   redactPath,
 } from './redact.ts';
 import type { CompiledRules } from './rules.ts';
-import { comparePositions, type Position, parsePosition, positionHeader } from './source-position.ts';
 
 /**
  * The comparison engine as the proxy's shadow hook. The client never waits for it:
  * `onExchange` only queues. A bounded number of comparisons run at once; beyond a bounded
- * queue an exchange is shed and counted. Each comparison calls the side that did not serve,
- * sometimes legacy a second time (noise), diffs under the route's rules, re-checks a
- * mismatch once a lagging new side has caught up (lag), and records the outcome.
+ * queue an exchange is shed and counted. Each comparison runs in an executor (the
+ * Comparator: other side, noise, diff, lag re-check), in the proxy a worker thread so that
+ * none of that work shares the event loop serving clients; the outcome is counted and a
+ * non-matching one recorded, redacted, here.
  */
 export interface EngineRoute {
   rules: CompiledRules;
@@ -32,28 +32,14 @@ export interface EngineRoute {
   bakeUntil?: number;
 }
 
-export interface SendRequest {
-  method: string;
-  path: string;
-  headers: readonly string[];
-  body?: Buffer;
-}
-
-export type Send = (origin: string, request: SendRequest) => Promise<Answer>;
-
 export interface CompareEngineOptions {
   routes: (routeId: string) => EngineRoute | undefined;
-  send: Send;
+  executor: ComparisonExecutor;
   store: ComparisonStore;
-  noise: NoiseModel;
   redaction: RedactionRules;
-  /** The legacy database's current position; without it no mismatch is classified as lag. */
-  legacyPosition?: () => Promise<Position | undefined>;
   capture?: CaptureWriter;
   concurrency?: number;
   queueLimit?: number;
-  lagWaitMs?: number;
-  lagPollMs?: number;
   log?: Logger;
 }
 
@@ -121,108 +107,26 @@ export class CompareEngine implements ShadowHook {
   async close(): Promise<void> {
     this.#closed = true;
     await this.drain();
-    this.options.store.setNoiseState(this.options.noise.snapshot());
+    await this.options.executor.close?.();
   }
 
   async #compare({ exchange, route }: Job): Promise<void> {
-    const request: SendRequest = {
-      method: exchange.request.method,
-      path: exchange.request.path,
-      headers: withShadowMark(exchange.request.headers),
-      body: exchange.request.body,
-    };
-    const served: Answer = {
-      status: exchange.response.status,
-      headers: headerObject(exchange.response.headers),
-      body: exchange.response.body,
-    };
-    if (exchange.fellBack || exchange.response.truncated || exchange.request.bodyTruncated) {
-      const note = exchange.fellBack
-        ? 'the new side failed and legacy served (fallback): nothing to compare'
-        : 'a body was larger than compare.maxBodyBytes: not compared';
-      this.#finish(exchange, route, 'error', { note, diffs: [], noise: [] });
-      return;
-    }
-    const legacyPosition = await this.options.legacyPosition?.().catch(() => undefined);
-    let other: Answer;
+    let result: ComparisonResult;
     try {
-      other = await this.options.send(exchange.otherUpstream, request);
+      result = await this.options.executor.run({
+        exchange,
+        route: { rules: route.rules.spec, legacy: route.legacy, new: route.new },
+      });
     } catch (err) {
-      this.#finish(exchange, route, 'error', {
-        note: `calling ${exchange.other} failed: ${(err as Error).message}`,
+      result = {
+        outcome: 'error',
+        note: `comparison failed: ${(err as Error).message}`,
         diffs: [],
         noise: [],
-      });
-      return;
+      };
     }
-    let legacy = exchange.servedBy === 'legacy' ? served : other;
-    let candidate = exchange.servedBy === 'legacy' ? other : served;
-
-    let localNoise: FieldDiff[] = [];
-    if (this.options.noise.shouldSample(exchange.routeId)) {
-      const again = await this.options.send(route.legacy, request).catch(() => undefined);
-      if (again) {
-        localNoise = diffAnswers(route.rules, legacy, again);
-        this.options.noise.learn(exchange.routeId, localNoise);
-        // saved with the counters (at most a second later), so a crash keeps what was learnt
-        this.options.store.setNoiseState(this.options.noise.snapshot());
-      }
-    }
-
-    let { real, noise } = this.options.noise.split(
-      exchange.routeId,
-      diffAnswers(route.rules, legacy, candidate),
-      localNoise,
-    );
-    if (real.length > 0 && legacyPosition) {
-      const recheck = await this.#afterCatchUp(route, request, candidate, legacyPosition);
-      if (recheck) {
-        const again = this.options.noise.split(
-          exchange.routeId,
-          diffAnswers(route.rules, recheck.legacy, recheck.candidate),
-          localNoise,
-        );
-        if (again.real.length === 0) {
-          this.#finish(exchange, route, 'lag', { legacy, candidate, diffs: real, noise, note: recheck.note });
-          return;
-        }
-        ({ real, noise } = again);
-        legacy = recheck.legacy;
-        candidate = recheck.candidate;
-      }
-    }
-    const outcome: Outcome = real.length > 0 ? 'mismatch' : noise.length > 0 ? 'noise' : 'match';
-    this.#finish(exchange, route, outcome, { legacy, candidate, diffs: real, noise });
-  }
-
-  /**
-   * When the new side answered from a store behind the legacy database, waits (bounded)
-   * until its position advances past where legacy was, then asks both sides again.
-   * Undefined when the new side was not behind, reports no position, or never caught up.
-   */
-  async #afterCatchUp(route: EngineRoute, request: SendRequest, candidate: Answer, legacyAt: Position) {
-    const before = parsePosition(candidate.headers[positionHeader]);
-    if (!before || (comparePositions(before, legacyAt) ?? 0) >= 0) return undefined;
-    const deadline = Date.now() + (this.options.lagWaitMs ?? 5000);
-    while (Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, this.options.lagPollMs ?? 200));
-      const probe = await this.options.send(route.new, request).catch(() => undefined);
-      const now = parsePosition(probe?.headers[positionHeader]);
-      if (!probe || !now) continue;
-      // Caught up: at or past legacy's position, or moved on from where it was (the
-      // position it reports is the start of the last applied event, which can stay just
-      // below the server's end-of-log position forever once writes stop).
-      if ((comparePositions(now, legacyAt) ?? -1) >= 0 || (comparePositions(now, before) ?? 0) > 0) {
-        const legacy = await this.options.send(route.legacy, request);
-        const fresh = await this.options.send(route.new, request);
-        return {
-          legacy,
-          candidate: fresh,
-          note: `new side was at ${candidate.headers[positionHeader]}, behind legacy; re-checked after it caught up`,
-        };
-      }
-    }
-    return undefined;
+    if (result.noiseState) this.options.store.setNoiseState(result.noiseState);
+    this.#finish(exchange, route, result.outcome, result);
   }
 
   #finish(
@@ -260,9 +164,4 @@ function recorded(answer: Answer, redaction: RedactionRules): RecordedAnswer {
     headers: redactHeaders(answer.headers, redaction),
     body: redactBody(answer.body, answer.headers['content-type'], redaction),
   };
-}
-
-/** Upstreams can tell a shadow copy from real traffic (and skip side effects such as analytics). */
-function withShadowMark(headers: readonly string[]): string[] {
-  return [...headers, 'x-strangler-shadow', '1'];
 }

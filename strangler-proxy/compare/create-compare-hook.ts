@@ -6,10 +6,8 @@ import { CaptureWriter } from './capture.ts';
 import { CompareEngine, type EngineRoute } from './compare-engine.ts';
 import { ComparisonStore } from './comparison-store.ts';
 import { registerCompareMetrics } from './metrics.ts';
-import { NoiseModel } from './noise.ts';
 import { defaultRedaction, type RedactionRules } from './redact.ts';
-import { createSender } from './send.ts';
-import { LegacyPositionSource } from './source-position.ts';
+import { WorkerExecutor } from './worker-executor.ts';
 
 export interface CompareHookSettings {
   dataDir: string;
@@ -43,9 +41,18 @@ export async function createCompareHook(options: {
     maxRecords: settings.maxRecords,
   }).open();
   registerCompareMetrics(options.registry, store);
-  const noise = new NoiseModel({ sampleRate: settings.noiseSampleRate, warmup: settings.noiseWarmup });
-  noise.restore(store.noiseState());
-  const positions = settings.legacyMysqlUrl ? new LegacyPositionSource(settings.legacyMysqlUrl) : undefined;
+  // The comparisons themselves run in a worker thread: the noise model, the HTTP client for
+  // the other side and the legacy-position pool live there.
+  const executor = new WorkerExecutor(
+    () => ({
+      noiseSampleRate: settings.noiseSampleRate,
+      noiseWarmup: settings.noiseWarmup,
+      noiseState: store.noiseState(),
+      legacyMysqlUrl: settings.legacyMysqlUrl,
+      lagWaitMs: settings.lagWaitMs,
+    }),
+    options.log,
+  );
   const capture = settings.captureFile
     ? await new CaptureWriter({ file: settings.captureFile, sampleRate: settings.captureSampleRate }).open()
     : undefined;
@@ -53,7 +60,6 @@ export async function createCompareHook(options: {
     ...defaultRedaction,
     fields: [...defaultRedaction.fields, ...settings.redactFields],
   };
-  const send = createSender();
 
   // When each route was first seen in mode `new`: its bake period runs from there.
   const newSince = new Map<string, number>();
@@ -69,15 +75,12 @@ export async function createCompareHook(options: {
         bakeUntil: (newSince.get(routeId) ?? Date.now()) + route.bakePeriodMs,
       };
     },
-    send,
+    executor,
     store,
-    noise,
     redaction,
-    legacyPosition: positions ? () => positions.current() : undefined,
     capture,
     concurrency: settings.concurrency,
     queueLimit: settings.queueLimit,
-    lagWaitMs: settings.lagWaitMs,
     log: options.log,
   });
 
@@ -93,9 +96,7 @@ export async function createCompareHook(options: {
       await engine.close();
       await store.close();
       await capture?.close();
-      await positions?.close();
-      await send.close();
     },
   };
-  return { hook, engine, store, noise };
+  return { hook, engine, store };
 }

@@ -1,5 +1,5 @@
 import { Agent, request } from 'undici';
-import type { Send } from './compare-engine.ts';
+import type { Send } from './comparator.ts';
 
 // Headers a client must not forward verbatim to another origin.
 const dropped = new Set(['host', 'content-length', 'connection', 'transfer-encoding', 'keep-alive']);

@@ -1,0 +1,180 @@
+import type { Exchange } from '../shadow-hook.ts';
+import type { NoiseState, Outcome } from './comparison-store.ts';
+import { type Answer, diffAnswers, type FieldDiff } from './diff.ts';
+import type { NoiseModel } from './noise.ts';
+import { headerObject } from './redact.ts';
+import { type CompareRulesSpec, type CompiledRules, compileRules } from './rules.ts';
+import { comparePositions, type Position, parsePosition, positionHeader } from './source-position.ts';
+
+/**
+ * One comparison, start to end: call the side that did not serve, sometimes legacy a second
+ * time (noise), diff under the route's rules, and re-check a mismatch once a lagging new
+ * side has caught up (lag). Everything in a job and its result can cross a worker-thread
+ * boundary (structured clone), so the proxy runs this off its event loop.
+ */
+export interface SendRequest {
+  method: string;
+  path: string;
+  headers: readonly string[];
+  body?: Buffer;
+}
+
+export type Send = (origin: string, request: SendRequest) => Promise<Answer>;
+
+export interface ComparisonJob {
+  exchange: Exchange;
+  route: { rules: CompareRulesSpec; legacy: string; new: string };
+}
+
+export interface ComparisonResult {
+  outcome: Exclude<Outcome, 'shed'>;
+  legacy?: Answer;
+  candidate?: Answer;
+  diffs: FieldDiff[];
+  noise: FieldDiff[];
+  note?: string;
+  /** The noise model after this comparison taught it something (to persist it). */
+  noiseState?: NoiseState;
+}
+
+/** Runs comparisons: in process (library, bench) or inside the comparison worker thread. */
+export interface ComparisonExecutor {
+  run(job: ComparisonJob): Promise<ComparisonResult>;
+  close?(): Promise<void>;
+}
+
+export interface ComparatorOptions {
+  send: Send;
+  noise: NoiseModel;
+  /** The legacy database's current position; without it no mismatch is classified as lag. */
+  legacyPosition?: () => Promise<Position | undefined>;
+  lagWaitMs?: number;
+  lagPollMs?: number;
+}
+
+export class Comparator implements ComparisonExecutor {
+  // Rules arrive as their spec (a worker gets plain data); each distinct spec compiles once.
+  readonly #rules = new Map<string, CompiledRules>();
+
+  constructor(private readonly options: ComparatorOptions) {}
+
+  #compiled(spec: CompareRulesSpec): CompiledRules {
+    const key = JSON.stringify(spec);
+    let rules = this.#rules.get(key);
+    if (!rules) {
+      rules = compileRules(spec);
+      if (this.#rules.size > 1000) this.#rules.clear();
+      this.#rules.set(key, rules);
+    }
+    return rules;
+  }
+
+  async run({ exchange, route: target }: ComparisonJob): Promise<ComparisonResult> {
+    const rules = this.#compiled(target.rules);
+    const route = { rules, legacy: target.legacy, new: target.new };
+    const request: SendRequest = {
+      method: exchange.request.method,
+      path: exchange.request.path,
+      headers: withShadowMark(exchange.request.headers),
+      body: exchange.request.body,
+    };
+    const served: Answer = {
+      status: exchange.response.status,
+      headers: headerObject(exchange.response.headers),
+      body: exchange.response.body,
+    };
+    if (exchange.fellBack || exchange.response.truncated || exchange.request.bodyTruncated) {
+      const note = exchange.fellBack
+        ? 'the new side failed and legacy served (fallback): nothing to compare'
+        : 'a body was larger than compare.maxBodyBytes: not compared';
+      return { outcome: 'error', note, diffs: [], noise: [] };
+    }
+    const { send, noise: model } = this.options;
+    const legacyPosition = await this.options.legacyPosition?.().catch(() => undefined);
+    let other: Answer;
+    try {
+      other = await send(exchange.otherUpstream, request);
+    } catch (err) {
+      return {
+        outcome: 'error',
+        note: `calling ${exchange.other} failed: ${(err as Error).message}`,
+        diffs: [],
+        noise: [],
+      };
+    }
+    let legacy = exchange.servedBy === 'legacy' ? served : other;
+    let candidate = exchange.servedBy === 'legacy' ? other : served;
+
+    let localNoise: FieldDiff[] = [];
+    let noiseState: NoiseState | undefined;
+    if (model.shouldSample(exchange.routeId)) {
+      const again = await send(route.legacy, request).catch(() => undefined);
+      if (again) {
+        localNoise = diffAnswers(rules, legacy, again);
+        model.learn(exchange.routeId, localNoise);
+        noiseState = model.snapshot();
+      }
+    }
+
+    let { real, noise } = model.split(exchange.routeId, diffAnswers(rules, legacy, candidate), localNoise);
+    if (real.length > 0 && legacyPosition) {
+      const recheck = await this.#afterCatchUp(route, request, candidate, legacyPosition);
+      if (recheck) {
+        const again = model.split(
+          exchange.routeId,
+          diffAnswers(rules, recheck.legacy, recheck.candidate),
+          localNoise,
+        );
+        if (again.real.length === 0) {
+          return { outcome: 'lag', legacy, candidate, diffs: real, noise, note: recheck.note, noiseState };
+        }
+        ({ real, noise } = again);
+        legacy = recheck.legacy;
+        candidate = recheck.candidate;
+      }
+    }
+    const outcome = real.length > 0 ? 'mismatch' : noise.length > 0 ? 'noise' : 'match';
+    return { outcome, legacy, candidate, diffs: real, noise, noiseState };
+  }
+
+  /**
+   * When the new side answered from a store behind the legacy database, waits (bounded)
+   * until its position advances past where legacy was, then asks both sides again.
+   * Undefined when the new side was not behind, reports no position, or never caught up.
+   */
+  async #afterCatchUp(
+    route: { legacy: string; new: string },
+    request: SendRequest,
+    candidate: Answer,
+    legacyAt: Position,
+  ) {
+    const { send } = this.options;
+    const before = parsePosition(candidate.headers[positionHeader]);
+    if (!before || (comparePositions(before, legacyAt) ?? 0) >= 0) return undefined;
+    const deadline = Date.now() + (this.options.lagWaitMs ?? 5000);
+    while (Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, this.options.lagPollMs ?? 200));
+      const probe = await send(route.new, request).catch(() => undefined);
+      const now = parsePosition(probe?.headers[positionHeader]);
+      if (!probe || !now) continue;
+      // Caught up: at or past legacy's position, or moved on from where it was (the
+      // position it reports is the start of the last applied event, which can stay just
+      // below the server's end-of-log position forever once writes stop).
+      if ((comparePositions(now, legacyAt) ?? -1) >= 0 || (comparePositions(now, before) ?? 0) > 0) {
+        const legacy = await send(route.legacy, request);
+        const fresh = await send(route.new, request);
+        return {
+          legacy,
+          candidate: fresh,
+          note: `new side was at ${candidate.headers[positionHeader]}, behind legacy; re-checked after it caught up`,
+        };
+      }
+    }
+    return undefined;
+  }
+}
+
+/** Upstreams can tell a shadow copy from real traffic (and skip side effects such as analytics). */
+function withShadowMark(headers: readonly string[]): string[] {
+  return [...headers, 'x-strangler-shadow', '1'];
+}

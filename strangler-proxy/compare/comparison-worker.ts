@@ -1,0 +1,40 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { Comparator, type ComparisonJob } from './comparator.ts';
+import { NoiseModel } from './noise.ts';
+import { createSender } from './send.ts';
+import { LegacyPositionSource } from './source-position.ts';
+import { asBuffer, type ComparisonWorkerInit } from './worker-executor.ts';
+
+/**
+ * The comparison worker thread (started by WorkerExecutor): the proxy's comparisons run
+ * here, with their own event loop, HTTP client, noise model and legacy-position pool, so
+ * calling the other side, diffing and waiting for a lagging side never delay a client.
+ */
+const init = workerData as ComparisonWorkerInit;
+const noise = new NoiseModel({ sampleRate: init.noiseSampleRate, warmup: init.noiseWarmup });
+noise.restore(init.noiseState);
+const positions = init.legacyMysqlUrl ? new LegacyPositionSource(init.legacyMysqlUrl) : undefined;
+const send = createSender({ timeoutMs: init.timeoutMs });
+const comparator = new Comparator({
+  send,
+  noise,
+  legacyPosition: positions ? () => positions.current() : undefined,
+  lagWaitMs: init.lagWaitMs,
+  lagPollMs: init.lagPollMs,
+});
+const port = parentPort!;
+
+port.on('message', (message: { id: number; job: ComparisonJob } | { close: true }) => {
+  if ('close' in message) {
+    void Promise.allSettled([send.close(), positions?.close()]).then(() => port.close());
+    return;
+  }
+  const { id, job } = message;
+  // Buffers arrive as plain Uint8Arrays after the structured clone.
+  job.exchange.request.body = job.exchange.request.body && asBuffer(job.exchange.request.body);
+  job.exchange.response.body = asBuffer(job.exchange.response.body);
+  comparator.run(job).then(
+    (result) => port.postMessage({ id, result }),
+    (err: Error) => port.postMessage({ id, error: err.message }),
+  );
+});
