@@ -176,7 +176,7 @@ function mapColumn(col: ColumnDef, o: Options): Mapping {
           version: 1,
           parameters: [['allowed', (col.enumValues ?? []).join(',')]],
         },
-        convert: (v) => str(asText(v)),
+        convert: enumConverter(col.enumValues ?? []),
         undefinedText: '""',
       };
     case 'set':
@@ -296,6 +296,12 @@ function mapColumn(col: ColumnDef, o: Options): Mapping {
         { column: col.name, dataType: col.dataType },
       );
   }
+}
+
+/** ENUM values are few: their JSON text is computed once. */
+function enumConverter(values: string[]): (v: unknown) => string {
+  const texts = new Map(values.map((v) => [v, str(v)]));
+  return (v) => (typeof v === 'string' ? (texts.get(v) ?? str(v)) : str(asText(v)));
 }
 
 function decimalParts(scale: number, precision: number): SchemaParts {

@@ -99,6 +99,26 @@ describe('decimals (§6)', () => {
     expect(bytesOf(decimalBase64('-32768', 0))).toEqual([0x80, 0x00]);
   });
 
+  it('is exact and minimal for random values of every width up to 2^50', () => {
+    let seed = 7;
+    const rand = () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
+    for (let i = 0; i < 2000; i++) {
+      const magnitude = Math.floor(rand() * 2 ** Math.floor(rand() * 50));
+      const n = rand() < 0.5 ? -magnitude : magnitude;
+      const b64 = decimalBase64(String(n), 0);
+      const bytes = Buffer.from(b64, 'base64');
+      expect(decodeTwos(b64)).toBe(BigInt(n));
+      // minimal: no redundant leading 0x00 / 0xFF byte
+      if (bytes.length > 1) {
+        expect(bytes[0] === 0 && bytes[1] < 0x80).toBe(false);
+        expect(bytes[0] === 0xff && bytes[1] >= 0x80).toBe(false);
+      }
+    }
+  });
+
   it('is exact for 65-digit values (no floats)', () => {
     const big = '12345678901234567890123456789012345678901234567890.123456789012345';
     expect(decodeTwos(decimalBase64(big, 15))).toBe(

@@ -56,15 +56,14 @@ const intPattern = /^-?\d+$/;
 /** An integer value (number, exact decimal string or bigint) as JSON digits. */
 export function intText(value: unknown): string {
   if (typeof value === 'number') return Number.isInteger(value) ? String(value) : String(Math.trunc(value));
-  if (typeof value === 'string' && intPattern.test(value))
-    return value.length > 1 ? stripZeros(value) : value;
+  if (typeof value === 'string') {
+    // Drivers hand exact digit strings (mysql2 bigNumberStrings, zongji beyond 2^53): pass them through.
+    const c = value.charCodeAt(0);
+    if (c >= 49 && c <= 57 && intPattern.test(value)) return value;
+    if (intPattern.test(value)) return BigInt(value).toString();
+  }
   if (typeof value === 'bigint') return value.toString();
   return BigInt(String(value)).toString();
-}
-
-function stripZeros(s: string): string {
-  if (s.charCodeAt(0) !== 48 && !(s[0] === '-' && s.charCodeAt(1) === 48)) return s;
-  return BigInt(s).toString();
 }
 
 const TWO_63 = 2n ** 63n;
@@ -128,10 +127,39 @@ export function unscaled(text: string, scale: number): bigint | number {
   return negative ? -n : n;
 }
 
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+const LIMITS = [0x80, 0x8000, 0x800000, 0x80000000, 0x8000000000, 0x800000000000];
+const MODULI = [0x100, 0x10000, 0x1000000, 0x100000000, 0x10000000000, 0x1000000000000];
+const scratch = new Uint8Array(6);
+
+/** base64 of the minimal two's complement of |n| < 2^47, without allocating a Buffer. */
+function smallTwosBase64(n: number): string {
+  let len = 1;
+  if (n >= 0) while (n >= LIMITS[len - 1]) len++;
+  else while (n < -LIMITS[len - 1]) len++;
+  let u = n < 0 ? n + MODULI[len - 1] : n;
+  for (let i = len - 1; i >= 0; i--) {
+    const b = u % 256;
+    scratch[i] = b;
+    u = (u - b) / 256;
+  }
+  let out = '';
+  for (let i = 0; i < len; i += 3) {
+    const b0 = scratch[i];
+    const b1 = i + 1 < len ? scratch[i + 1] : 0;
+    const b2 = i + 2 < len ? scratch[i + 2] : 0;
+    out += B64[b0 >> 2] + B64[((b0 & 3) << 4) | (b1 >> 4)];
+    out += i + 1 < len ? B64[((b1 & 15) << 2) | (b2 >> 6)] : '=';
+    out += i + 2 < len ? B64[b2 & 63] : '=';
+  }
+  return out;
+}
+
 /** Connect Decimal payload: base64 of the unscaled two's complement bytes. */
 export function decimalBase64(text: string, scale: number): string {
   const u = unscaled(text, scale);
-  return (typeof u === 'number' ? smallTwos(u) : twosComplementBytes(u)).toString('base64');
+  return typeof u === 'number' ? smallTwosBase64(u) : twosComplementBytes(u).toString('base64');
 }
 
 /** BigDecimal.toPlainString at the column scale (keeps trailing zeros: "129.00"). */

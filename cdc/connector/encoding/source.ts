@@ -55,10 +55,25 @@ export const nanosText = (ms: number) => (ms === 0 ? '0' : `${ms}000000`);
 
 const nullable = (v: string | null | undefined) => (v === null || v === undefined ? 'null' : str(v));
 
+/** JSON text of the last string seen: db, table and file names repeat from one event to the next. */
+function lastStringCache(): (v: string | null | undefined) => string {
+  let last: string | null | undefined = null;
+  let text = 'null';
+  return (v) => {
+    if (v === last) return text;
+    last = v;
+    text = nullable(v);
+    return text;
+  };
+}
+
 /** Precomputes the constant head of the source payload for one connector configuration. */
 export function sourcePayloadWriter(o: Pick<EncoderOptions, 'version' | 'connectorName' | 'topicPrefix'>) {
   const head =
     '{"version":' + str(o.version) + ',"connector":' + str(o.connectorName) + ',"name":' + str(o.topicPrefix);
+  const dbText = lastStringCache();
+  const tableText = lastStringCache();
+  const fileText = lastStringCache();
   return (s: SourceInfo): string =>
     head +
     ',"ts_ms":' +
@@ -66,19 +81,19 @@ export function sourcePayloadWriter(o: Pick<EncoderOptions, 'version' | 'connect
     ',"snapshot":"' +
     s.snapshot +
     '","db":' +
-    str(s.db) +
+    dbText(s.db) +
     ',"sequence":null,"ts_us":' +
     (s.tsUs === undefined ? microsText(s.tsMs) : String(s.tsUs)) +
     ',"ts_ns":' +
     (s.tsUs === undefined ? nanosText(s.tsMs) : s.tsUs === 0 ? '0' : `${s.tsUs}000`) +
     ',"table":' +
-    nullable(s.table) +
+    tableText(s.table) +
     ',"server_id":' +
     s.serverId +
     ',"gtid":' +
     nullable(s.gtid) +
     ',"file":' +
-    str(s.file) +
+    fileText(s.file) +
     ',"pos":' +
     s.pos +
     ',"row":' +

@@ -269,18 +269,18 @@ export interface TableMapLike {
   primaryKey?: number[];
   /** Per-column NULL-ability from the TABLE_MAP null bitmap (captured by installTableMapNullability). */
   nullability?: boolean[];
-  tableMap?: Record<
-    number,
-    {
-      columnSchemas?: Array<{
-        COLUMN_NAME: string;
-        CHARACTER_SET_NAME: string | null;
-        COLUMN_TYPE: string;
-        ENUM_VALUES?: string[];
-        SET_VALUES?: string[];
-      }>;
-    }
-  >;
+  /** The column schemas zongji built from this very event (captured by installTableMapNullability). */
+  ownColumnSchemas?: ColumnSchemaLike[];
+  tableMap?: Record<number, { columnSchemas?: ColumnSchemaLike[] }>;
+}
+
+/** zongji's information_schema-shaped column description. */
+export interface ColumnSchemaLike {
+  COLUMN_NAME: string;
+  CHARACTER_SET_NAME: string | null;
+  COLUMN_TYPE: string;
+  ENUM_VALUES?: string[];
+  SET_VALUES?: string[];
 }
 
 const blobNames: Record<number, [string, string]> = {
@@ -295,11 +295,13 @@ const blobNames: Record<number, [string, string]> = {
  * information_schema or an earlier event) supplies what the binlog cannot: column defaults,
  * the full column type text (FLOAT(M,D), tinyint(1), MySQL JSON vs MariaDB LONGTEXT), a promoted
  * unique key. It is used only when it describes the very same columns (names, order, base types,
- * signedness); otherwise — the table changed since `previous` was read — defaults stay undefined:
- * the binlog carries no defaults, so inventing them would put wrong `default`s in the schema.
+ * signedness); otherwise — the table changed since `previous` was read — only the columns that
+ * kept their name and type take their default from it.
  */
 export function tableDefFromTableMap(event: TableMapLike, previous?: TableDef): TableDef {
-  const schemas = event.tableMap?.[event.tableId]?.columnSchemas;
+  // Prefer the event's own column schemas: zongji's tableMap cache is shared by table id and is
+  // overwritten by the next TableMap of that id.
+  const schemas = event.ownColumnSchemas ?? event.tableMap?.[event.tableId]?.columnSchemas;
   const names = event.columnNames ?? schemas?.map((s) => s.COLUMN_NAME);
   if (!names || names.length !== event.columnCount) {
     throw new EncodingError(
@@ -436,6 +438,17 @@ export function tableDefFromTableMap(event: TableMapLike, previous?: TableDef): 
       primaryKeyColumns,
     };
   }
+  // The table changed since `previous` was read: a column that kept its name and type keeps its
+  // DDL default (the binlog carries none); other columns get no default rather than a guessed one.
+  if (previous) {
+    for (const col of columns) {
+      const p = previous.columns.find((x) => x.name === col.name);
+      if (p && binlogTypeOf(p) === binlogTypeOf(col) && p.unsigned === col.unsigned) {
+        col.defaultValue = p.defaultValue;
+        col.autoIncrement = p.autoIncrement;
+      }
+    }
+  }
   return {
     db: event.schemaName,
     table: event.tableName,
@@ -491,7 +504,9 @@ let nullabilityInstalled: Promise<void> | undefined;
 
 /**
  * Makes every zongji TableMap event carry `nullability` (one boolean per column, from the
- * TABLE_MAP null bitmap). Idempotent; call (await) it once before starting zongji.
+ * TABLE_MAP null bitmap) and `ownColumnSchemas` (the column schemas built from that event, which
+ * zongji otherwise keeps only in its shared per-table-id cache). Idempotent; runs on import of
+ * this module, so importing the encoding before starting zongji is enough.
  */
 export function installTableMapNullability(): Promise<void> {
   nullabilityInstalled ??= (async () => {
@@ -523,6 +538,18 @@ export function installTableMapNullability(): Promise<void> {
       this.nullability = nullability;
       return original.call(this, parser, zongji);
     };
+    const build = (
+      proto as unknown as { buildColumnSchemas?: (this: TableMapInternals) => ColumnSchemaLike[] }
+    ).buildColumnSchemas;
+    if (typeof build === 'function') {
+      (
+        proto as unknown as { buildColumnSchemas: (this: TableMapInternals) => ColumnSchemaLike[] }
+      ).buildColumnSchemas = function (this: TableMapInternals) {
+        const schemas = build.call(this);
+        this.ownColumnSchemas = schemas;
+        return schemas;
+      };
+    }
     proto.__nullabilityHook = true;
   })();
   return nullabilityInstalled;
@@ -531,6 +558,7 @@ export function installTableMapNullability(): Promise<void> {
 interface TableMapInternals {
   columnCount: number;
   nullability?: boolean[];
+  ownColumnSchemas?: ColumnSchemaLike[];
 }
 interface ParserInternals {
   _buffer: Buffer;
