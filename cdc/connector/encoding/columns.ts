@@ -1,4 +1,5 @@
 import { EncodingError } from './errors.ts';
+import { jsonString } from './json-text.ts';
 import {
   decimalBase64,
   decimalPlain,
@@ -136,7 +137,7 @@ function mapColumn(col: ColumnDef, o: Options): Mapping {
       const scale = col.scale ?? 0;
       const precision = col.length ?? 10;
       if (o.decimalHandlingMode === 'string')
-        return { parts: { type: 'string' }, convert: (v) => str(decimalPlain(String(v), scale)) };
+        return { parts: { type: 'string' }, convert: (v) => '"' + decimalPlain(String(v), scale) + '"' };
       if (o.decimalHandlingMode === 'double')
         return { parts: { type: 'double' }, convert: (v) => javaDoubleText(Number(v)) };
       return {
@@ -162,11 +163,11 @@ function mapColumn(col: ColumnDef, o: Options): Mapping {
     case 'uuid':
     case 'inet4':
     case 'inet6':
-      return { parts: { type: 'string' }, convert: (v) => str(asText(v)) };
+      return { parts: { type: 'string' }, convert: (v) => jsonString(asText(v)) };
     case 'json':
       return {
         parts: { type: 'string', name: 'io.debezium.data.Json', version: 1 },
-        convert: (v) => str(asText(v)),
+        convert: (v) => jsonString(asText(v)),
       };
     case 'enum':
       return {
@@ -187,7 +188,7 @@ function mapColumn(col: ColumnDef, o: Options): Mapping {
           version: 1,
           parameters: [['allowed', (col.enumValues ?? []).join(',')]],
         },
-        convert: (v) => str(asText(v)),
+        convert: (v) => jsonString(asText(v)),
       };
     case 'binary':
     case 'varbinary':
@@ -300,8 +301,8 @@ function mapColumn(col: ColumnDef, o: Options): Mapping {
 
 /** ENUM values are few: their JSON text is computed once. */
 function enumConverter(values: string[]): (v: unknown) => string {
-  const texts = new Map(values.map((v) => [v, str(v)]));
-  return (v) => (typeof v === 'string' ? (texts.get(v) ?? str(v)) : str(asText(v)));
+  const texts = new Map(values.map((v) => [v, jsonString(v)]));
+  return (v) => (typeof v === 'string' ? (texts.get(v) ?? jsonString(v)) : jsonString(asText(v)));
 }
 
 function decimalParts(scale: number, precision: number): SchemaParts {

@@ -9,6 +9,7 @@ import {
   heartbeatMessage,
   javaDoubleText,
   javaFloatText,
+  jsonString,
   parseEnumValues,
   schemaChangeMessage,
   timestampToIso,
@@ -362,6 +363,14 @@ describe('strings, enums, sets, JSON, BIT, binary', () => {
   it('text with emoji and quotes is escaped JSON', () => {
     expect(encodedValue(col('s', 'varchar'), 'h😀 "q" \\ \n ✓')).toBe(JSON.stringify('h😀 "q" \\ \n ✓'));
     expect(schemaOf(col('s', 'text'))).toBe('{"type":"string","optional":true,"field":"s"}');
+  });
+
+  it('control characters are escaped as Jackson does (upper-case \\u00XX, short forms for \\b\\t\\n\\f\\r)', () => {
+    expect(jsonString('a\u0001b\u001fc')).toBe('"a\\u0001b\\u001Fc"');
+    expect(jsonString('\b\t\n\f\r"\\')).toBe('"\\b\\t\\n\\f\\r\\"\\\\"');
+    expect(jsonString('\\u00ab')).toBe('"\\\\u00ab"'); // a literal backslash-u is not an escape
+    expect(jsonString('x\u001b\\u00ab')).toBe('"x\\u001B\\\\u00ab"');
+    expect(encodedValue(col('s', 'varchar'), 'tab\there\u0000')).toBe('"tab\\there\\u0000"');
   });
 
   it('ENUM / SET carry the allowed values', () => {

@@ -3,6 +3,7 @@ export * from './columns.ts';
 export * from './connection.ts';
 export * from './encoder.ts';
 export * from './errors.ts';
+export * from './json-text.ts';
 export * from './messages.ts';
 export * from './numbers.ts';
 export * from './source.ts';

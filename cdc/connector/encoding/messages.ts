@@ -1,3 +1,4 @@
+import { jsonString } from './json-text.ts';
 import { connectorSchemaName, sourcePayloadWriter, sourceSchemaBody } from './source.ts';
 import type { ColumnDef, EncoderOptions, SourceInfo, TableDef } from './types.ts';
 
@@ -278,7 +279,7 @@ export function schemaChangeMessage(o: EncoderOptions, input: SchemaChangeInput)
     ',"databaseName":' +
     str(input.db) +
     ',"schemaName":null,"ddl":' +
-    str(input.ddl) +
+    jsonString(input.ddl) +
     ',"tableChanges":[' +
     input.tableChanges
       .filter((c) => c.type !== 'TRUNCATE')

@@ -1,3 +1,4 @@
+import { jsonString } from './json-text.ts';
 import type { EncoderOptions, SourceInfo, TransactionInfo } from './types.ts';
 
 /**
@@ -53,7 +54,7 @@ export const transactionSchemaField =
 export const microsText = (ms: number) => (ms === 0 ? '0' : String(ms * 1000));
 export const nanosText = (ms: number) => (ms === 0 ? '0' : `${ms}000000`);
 
-const nullable = (v: string | null | undefined) => (v === null || v === undefined ? 'null' : str(v));
+const nullable = (v: string | null | undefined) => (v === null || v === undefined ? 'null' : jsonString(v));
 
 /** JSON text of the last string seen: db, table and file names repeat from one event to the next. */
 function lastStringCache(): (v: string | null | undefined) => string {
