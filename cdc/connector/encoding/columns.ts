@@ -331,7 +331,7 @@ export function parseDefault(col: ColumnDef): ParsedDefault {
   if (d === undefined || d === null || d === 'NULL' || d === 'null') return { kind: 'none' };
   if (/^(current_timestamp|now|localtime|localtimestamp)\b/i.test(d)) return { kind: 'now' };
   if (d.startsWith("'") && d.endsWith("'") && d.length >= 2) {
-    const text = d.slice(1, -1).replace(/''/g, "'").replace(/\\(.)/g, '$1');
+    const text = unquoteSql(d.slice(1, -1));
     if (col.dataType === 'bit') return { kind: 'literal', value: bitLiteral(text) };
     return { kind: 'literal', value: text };
   }
@@ -343,6 +343,26 @@ export function parseDefault(col: ColumnDef): ParsedDefault {
   }
   // An expression (uuid(), curdate(), 1+1 …): Debezium cannot evaluate it either → no default.
   return { kind: 'none' };
+}
+
+const sqlEscapes: Record<string, string> = { n: '\n', t: '\t', r: '\r', b: '\b', '0': '\0', Z: '\x1a' };
+
+/** The body of a quoted SQL literal as MariaDB prints it ('' and backslash escapes) → its value. */
+export function unquoteSql(body: string): string {
+  if (body.indexOf("'") === -1 && body.indexOf('\\') === -1) return body;
+  let out = '';
+  for (let i = 0; i < body.length; i++) {
+    const ch = body[i];
+    if (ch === "'" && body[i + 1] === "'") {
+      out += "'";
+      i++;
+    } else if (ch === '\\' && i + 1 < body.length) {
+      const next = body[++i];
+      // \% and \_ keep their backslash (they only escape LIKE wildcards)
+      out += sqlEscapes[next] ?? (next === '%' || next === '_' ? '\\' + next : next);
+    } else out += ch;
+  }
+  return out;
 }
 
 function bitLiteral(text: string, binaryDigits = false): Buffer {

@@ -294,6 +294,71 @@ describe('snapshot and binlog rows encode identically (real MariaDB, real binlog
   });
 });
 
+describe('DDL defaults and keys read from the real server', () => {
+  let db: TestDatabase;
+  let conn: mysql.Connection;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('encdef');
+    conn = await mysql.createConnection({ uri: db.url, ...snapshotConnectionOptions });
+    for (const sql of snapshotSessionSql) await conn.query(sql);
+    await conn.query(`CREATE TABLE d (
+      id INT PRIMARY KEY AUTO_INCREMENT, b BIT(3) DEFAULT b'101', b1 BIT(1) NOT NULL DEFAULT 1, bn BINARY(2) DEFAULT 'ab',
+      t TIME DEFAULT '12:00:00', da DATE DEFAULT '2020-01-02', dt3 DATETIME(3) DEFAULT '2020-01-02 03:04:05.678',
+      dtn DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3), dec1 DECIMAL(5,2) DEFAULT -1.5, f FLOAT DEFAULT 1.25,
+      s VARCHAR(20) DEFAULT 'it''s \\\\ x\\n', e SET('a','b') DEFAULT 'a,b', u VARCHAR(40) DEFAULT (uuid()), y YEAR DEFAULT 2020,
+      n INT DEFAULT NULL, bi BIGINT UNSIGNED DEFAULT 18446744073709551615)`);
+    await conn.query(
+      'CREATE TABLE uniq (a INT NULL, b VARCHAR(5) NOT NULL, c INT, UNIQUE KEY ub (b, a), UNIQUE KEY uc (c))',
+    );
+    await conn.query('CREATE TABLE nokey (a INT, b INT, KEY kb (b))');
+  });
+
+  afterAll(async () => {
+    await conn?.end();
+    await db?.drop();
+  });
+
+  it('renders each DDL default as its Connect value', async () => {
+    const [def] = await readTableDefs(conn, db.name, ['d']);
+    const schema = JSON.parse(createTableEncoder(def, options).schemas.value) as {
+      fields: Array<{ field: string; default?: unknown }>;
+    };
+    const defaults = Object.fromEntries(schema.fields.map((f) => [f.field, f.default]));
+    expect(defaults).toEqual({
+      id: undefined,
+      b: 'BQ==', // b'101' = 0x05
+      b1: true,
+      bn: 'YWI=', // 'ab'
+      t: 43200000000, // 12:00:00 in µs
+      da: 18263, // 2020-01-02: 50 years of 365 days + 12 leap days + 1
+      dt3: 1577934245678,
+      dtn: 0, // CURRENT_TIMESTAMP on NOT NULL → epoch
+      dec1: '/2o=', // -150 = FF 6A
+      f: 1.25,
+      s: "it's \\ x\n",
+      e: 'a,b',
+      u: undefined, // an expression
+      y: 2020,
+      n: undefined,
+      bi: -1, // 2^64-1 wraps in long mode
+    });
+    expect(18263).toBe(50 * 365 + 12 + 1);
+  });
+
+  it('promotes the first unique index when there is no primary key; no index → null key', async () => {
+    const [uniq, nokey] = await readTableDefs(conn, db.name, ['uniq', 'nokey']);
+    expect(uniq.keyColumns).toEqual(['b', 'a']);
+    expect(uniq.primaryKeyColumns).toEqual([]);
+    const enc = createTableEncoder(uniq, { ...options, keySchemasEnable: true });
+    expect(enc.key({ a: null, b: 'x', c: 1 }, 'snapshot')).toBe(
+      `{"schema":{"type":"struct","fields":[{"type":"string","optional":false,"field":"b"},{"type":"int32","optional":true,"field":"a"}],"optional":false,"name":"legacy.${db.name}.uniq.Key"},"payload":{"b":"x","a":null}}`,
+    );
+    expect(nokey.keyColumns).toEqual([]);
+    expect(createTableEncoder(nokey, options).key({ a: 1, b: 2 }, 'snapshot')).toBeNull();
+  });
+});
+
 async function waitFor(check: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {

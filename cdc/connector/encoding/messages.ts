@@ -1,3 +1,4 @@
+import { unquoteSql } from './columns.ts';
 import { jsonString } from './json-text.ts';
 import { connectorSchemaName, sourcePayloadWriter, sourceSchemaBody } from './source.ts';
 import type { ColumnDef, EncoderOptions, SourceInfo, TableDef } from './types.ts';
@@ -198,7 +199,7 @@ function typeName(col: ColumnDef): string {
 function defaultExpression(col: ColumnDef): string | null {
   const d = col.defaultValue;
   if (d === undefined || d === null || d === 'NULL') return null;
-  if (d.length >= 2 && d.startsWith("'") && d.endsWith("'")) return d.slice(1, -1).replace(/''/g, "'");
+  if (d.length >= 2 && d.startsWith("'") && d.endsWith("'")) return unquoteSql(d.slice(1, -1));
   return d;
 }
 
