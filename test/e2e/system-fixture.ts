@@ -16,49 +16,74 @@ export interface E2eSystem {
   stop(): Promise<void>;
 }
 
+export interface IsolatedEnv {
+  env: NodeJS.ProcessEnv;
+  dataDir: string;
+  shop: TestDatabase;
+  /** Drops the databases' shop and removes the data folder (stop the system first). */
+  cleanup(): Promise<void>;
+}
+
+const componentPorts = [
+  'MONOLITH_PORT',
+  'CATALOG_PORT',
+  'ORDERS_PORT',
+  'BROKER_PORT',
+  'CONNECTOR_PORT',
+  'PROXY_PORT',
+  'PROXY_ADMIN_PORT',
+];
+
 /**
- * The whole toolkit as `npm start` runs it (same startSystem code), on free ports, random
- * databases on the test server, a small seed and its own data folder.
+ * The environment `npm start`'s code runs in for a test: every component on a free port,
+ * random databases on the test server (names prefixed `prefix`), its own data folder, and
+ * nothing from the caller's own setup (Kafka, a route file, an admin token) leaking in.
  */
-export async function startE2eSystem(seedScale = 0.05): Promise<E2eSystem> {
-  const shop: TestDatabase = await createTestDatabase('e2e_shop');
+export async function isolatedSystemEnv(prefix: string, extra: NodeJS.ProcessEnv = {}): Promise<IsolatedEnv> {
+  const shop = await createTestDatabase(`${prefix}_shop`);
   const suffix = shop.name.split('_').at(-1);
-  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'strangler-e2e-'));
-  const ports = {
-    MONOLITH_PORT: await freePort(),
-    CATALOG_PORT: await freePort(),
-    ORDERS_PORT: await freePort(),
-    BROKER_PORT: await freePort(),
-    CONNECTOR_PORT: await freePort(),
-    PROXY_PORT: await freePort(),
-    PROXY_ADMIN_PORT: await freePort(),
-  };
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), `strangler-${prefix}-`));
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of componentPorts) env[name] = String(await freePort());
+  Object.assign(env, {
     MYSQL_URL: shop.serverUrl,
     SHOP_DB: shop.name,
-    CATALOG_DB: `e2e_catalog_${suffix}`,
-    ORDERS_DB: `e2e_orders_${suffix}`,
+    CATALOG_DB: `${prefix}_catalog_${suffix}`,
+    ORDERS_DB: `${prefix}_orders_${suffix}`,
     STRANGLER_DATA_DIR: dataDir,
     BROKER_DATA_DIR: path.join(dataDir, 'broker'),
-    BROKER_EXIT_WITH_PARENT: '1',
     LOG_LEVEL: 'warn',
-  };
+    ...extra,
+  });
   delete env.KAFKA_BROKERS;
   delete env.PROXY_ROUTES_FILE;
   delete env.PROXY_ADMIN_TOKEN;
-  const system = await startSystem({ env, seedScale });
-  const reportsDir = path.join(dataDir, 'reports');
+  return {
+    env,
+    dataDir,
+    shop,
+    async cleanup() {
+      await shop.drop();
+      await fs.rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * The whole toolkit as `npm start` runs it (same startSystem code), in an isolated
+ * environment on a small seed.
+ */
+export async function startE2eSystem(seedScale = 0.05): Promise<E2eSystem> {
+  const isolated = await isolatedSystemEnv('e2e', { BROKER_EXIT_WITH_PARENT: '1' });
+  const system = await startSystem({ env: isolated.env, seedScale });
   return {
     system,
     env: system.env,
-    dataDir,
-    reportsDir,
+    dataDir: isolated.dataDir,
+    reportsDir: path.join(isolated.dataDir, 'reports'),
     async stop() {
       await system.stop();
-      await shop.drop();
-      await fs.rm(dataDir, { recursive: true, force: true });
+      await isolated.cleanup();
     },
   };
 }

@@ -1,12 +1,11 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../../lib/component-process.ts';
 import { freePort, isListening, waitFor } from '../../lib/net.ts';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { type IsolatedEnv, isolatedSystemEnv } from './system-fixture.ts';
 
 interface Up {
   output: () => string;
@@ -46,39 +45,14 @@ function npmStart(env: NodeJS.ProcessEnv): Up {
 
 /** `npm start` (scripts/up.ts) as a real process: start, reuse, port clash, Ctrl-C. */
 describe('npm start', () => {
-  let db: TestDatabase;
+  let isolated: IsolatedEnv;
   let env: NodeJS.ProcessEnv;
   let dataDir: string;
   let first: Up;
 
   beforeAll(async () => {
-    db = await createTestDatabase('up_shop');
-    dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'strangler-up-'));
-    const suffix = db.name.split('_').at(-1);
-    env = {
-      ...process.env,
-      MYSQL_URL: db.serverUrl,
-      SHOP_DB: db.name,
-      CATALOG_DB: `up_catalog_${suffix}`,
-      ORDERS_DB: `up_orders_${suffix}`,
-      STRANGLER_DATA_DIR: dataDir,
-      BROKER_DATA_DIR: path.join(dataDir, 'broker'),
-      STRANGLER_SEED_SCALE: '0.02',
-      LOG_LEVEL: 'warn',
-    };
-    for (const name of [
-      'MONOLITH_PORT',
-      'CATALOG_PORT',
-      'ORDERS_PORT',
-      'BROKER_PORT',
-      'CONNECTOR_PORT',
-      'PROXY_PORT',
-      'PROXY_ADMIN_PORT',
-    ])
-      env[name] = String(await freePort());
-    delete env.KAFKA_BROKERS;
-    delete env.PROXY_ADMIN_TOKEN;
-    delete env.PROXY_ROUTES_FILE;
+    isolated = await isolatedSystemEnv('up', { STRANGLER_SEED_SCALE: '0.02' });
+    ({ env, dataDir } = isolated);
     first = npmStart(env);
     await waitFor(
       'npm start to be up',
@@ -91,8 +65,7 @@ describe('npm start', () => {
   afterAll(async () => {
     first?.signal('SIGINT');
     await first?.exited;
-    await db?.drop();
-    await fs.rm(dataDir, { recursive: true, force: true });
+    await isolated?.cleanup();
   });
 
   it('prints where everything is, including the admin token, and serves the shop through the proxy', async () => {
