@@ -90,6 +90,7 @@ async function converge(what: string, check: () => Promise<string[]>, timeoutMs 
   while (Date.now() < deadline) {
     problems = await check();
     if (problems.length === 0) return;
+    if (process.env.CDC_TEST_TRACE) console.log(new Date().toISOString(), what, problems.length, problems[0]);
     await sleep(500);
   }
   expect(problems.slice(0, 15), `${what}: ${problems.length} keys differ`).toEqual([]);
@@ -113,6 +114,8 @@ function writeLoad(
       await conn.end();
     }
   })();
+  // Surfaced by stop(); a failing writer must not also be an unhandled rejection.
+  done.catch(() => undefined);
   return {
     async stop() {
       running = false;
@@ -238,22 +241,31 @@ describe.skipIf(!hasConnector)('connector lifecycle', () => {
         await w.query("UPDATE big SET n = n + 1, s = CONCAT('u-', n) WHERE id = ?", [1 + rnd(nextId)]);
       else await w.query('DELETE FROM big WHERE id = ?', [1 + rnd(nextId)]);
     });
-    const run = await start(env);
-    await waitStreaming(run, 120_000);
-    const atHandOff = load.count();
-    await sleep(1500);
-    const written = await load.stop();
-    polling = false;
-    await poller;
-    expect(written - atHandOff).toBeGreaterThan(0);
-    const during = seen.filter((s) => s.snapshot.running && s.snapshot.rowsDone < s.snapshot.rowsTotal);
-    expect(during.length, 'status never showed the snapshot in progress').toBeGreaterThan(0);
-    expect(during[0]!.state).toBe('snapshot');
-    expect(during[0]!.snapshot.table).toMatch(/(^|\.)big$/);
-    expect(during.at(-1)!.snapshot.rowsTotal).toBeGreaterThanOrEqual(ROWS * 0.9);
-    const final = await run.status();
-    expect(final.snapshot).toMatchObject({ running: false, completed: true });
-    expect(final.snapshot.rowsDone).toBeGreaterThanOrEqual(ROWS * 0.9);
+    try {
+      const trace = (m: string) =>
+        process.env.CDC_TEST_TRACE && console.log(new Date().toISOString(), m, load.count());
+      trace('starting the connector');
+      const run = await start(env);
+      trace('connector ready');
+      await waitStreaming(run, 120_000);
+      trace('streaming');
+      const atHandOff = load.count();
+      await sleep(1500);
+      const written = await load.stop();
+      expect(written - atHandOff).toBeGreaterThan(0);
+      const during = seen.filter((s) => s.snapshot.running && s.snapshot.rowsDone < s.snapshot.rowsTotal);
+      expect(during.length, 'status never showed the snapshot in progress').toBeGreaterThan(0);
+      expect(during[0]!.state).toBe('snapshot');
+      expect(during[0]!.snapshot.table).toMatch(/(^|\.)big$/);
+      expect(during.at(-1)!.snapshot.rowsTotal).toBeGreaterThanOrEqual(ROWS * 0.9);
+      const final = await run.status();
+      expect(final.snapshot).toMatchObject({ running: false, completed: true });
+      expect(final.snapshot.rowsDone).toBeGreaterThanOrEqual(ROWS * 0.9);
+    } finally {
+      polling = false;
+      await poller;
+      await load.stop().catch(() => 0);
+    }
 
     await converge(
       'hand-off',
@@ -368,13 +380,18 @@ describe.skipIf(!hasConnector)('connector lifecycle', () => {
       }
       await w.query(`START TRANSACTION; ${statements.join('; ')}; COMMIT`);
     });
-    for (let i = 0; i < 5; i++) {
-      await sleep(700 + Math.random() * 800);
-      await run.stop('SIGKILL');
-      await sleep(100);
-      run = await start(env);
+    try {
+      for (let i = 0; i < 5; i++) {
+        await sleep(700 + Math.random() * 800);
+        await run.stop('SIGKILL');
+        await sleep(100);
+        run = await start(env);
+      }
+      await sleep(1000);
+    } catch (err) {
+      await load.stop().catch(() => 0);
+      throw err;
     }
-    await sleep(1000);
     const written = await load.stop();
     expect(written).toBeGreaterThan(50);
     await converge('after five crashes', async () => [

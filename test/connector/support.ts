@@ -234,14 +234,27 @@ export interface Envelope {
   payload: JsonObject;
 }
 
+// Parsed once per message: convergence checks re-read tens of thousands of events many times.
+const parsedValues = new WeakMap<Message, Envelope>();
+const parsedKeys = new WeakMap<Message, JsonObject>();
+
 export function envelope(message: Message): Envelope {
   if (message.value === null) throw new Error(`tombstone at ${message.topic}@${message.offset}`);
-  return parse(message.value) as unknown as Envelope;
+  let parsed = parsedValues.get(message);
+  if (!parsed) {
+    parsed = parse(message.value) as unknown as Envelope;
+    parsedValues.set(message, parsed);
+  }
+  return parsed;
 }
 
 export function keyPayload(message: Message, schemas = true): JsonObject | null {
   if (message.key === null) return null;
-  const parsed = parse(message.key) as JsonObject;
+  let parsed = parsedKeys.get(message);
+  if (!parsed) {
+    parsed = parse(message.key) as JsonObject;
+    parsedKeys.set(message, parsed);
+  }
   return schemas ? (parsed.payload as JsonObject) : parsed;
 }
 
