@@ -35,7 +35,8 @@ const pairsTotal = Number(process.env.BENCH_PAIRS ?? 50_000);
 const rate = Number(process.env.BENCH_RATE ?? 400);
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
-const connections = 8;
+// enough connections that the fixed rate stays reachable when latency rises under load
+const connections = 32;
 const token = 'bench-token-0123456789';
 const run = promisify(execFile);
 
@@ -143,23 +144,48 @@ interface Latency {
   p50ms: number;
   p99ms: number;
   errors: number;
+  /** CPU of the proxy per request: its main thread (the one serving clients) and all threads. */
+  mainUs: number;
+  allUs: number;
+}
+
+/** utime + stime in clock ticks (1/100 s) from a /proc stat file. */
+async function cpuTicks(file: string): Promise<number> {
+  const fields = (await fs.readFile(file, 'utf8')).split(') ')[1]!.split(' ');
+  return Number(fields[11]) + Number(fields[12]);
 }
 
 const autocannonBin = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
 
-async function load(url: string, durationS: number): Promise<Latency> {
+async function load(url: string, durationS: number, pid: number): Promise<Latency> {
+  const [main0, all0] = await Promise.all([
+    cpuTicks(`/proc/${pid}/task/${pid}/stat`),
+    cpuTicks(`/proc/${pid}/stat`),
+  ]);
   const { stdout } = await run(
     process.execPath,
     [autocannonBin, '-c', String(connections), '-d', String(durationS), '-R', String(rate), '-j', url],
     { maxBuffer: 16 << 20 },
   );
+  const [main1, all1] = await Promise.all([
+    cpuTicks(`/proc/${pid}/task/${pid}/stat`),
+    cpuTicks(`/proc/${pid}/stat`),
+  ]);
   const r = JSON.parse(stdout) as {
-    requests: { average: number };
+    requests: { average: number; total: number };
     latency: { p50: number; p99: number };
     errors: number;
     non2xx: number;
   };
-  return { rps: r.requests.average, p50ms: r.latency.p50, p99ms: r.latency.p99, errors: r.errors + r.non2xx };
+  const perRequest = (ticks: number) => Math.round((ticks * 10_000) / Math.max(1, r.requests.total));
+  return {
+    rps: r.requests.average,
+    p50ms: r.latency.p50,
+    p99ms: r.latency.p99,
+    errors: r.errors + r.non2xx,
+    mainUs: perRequest(main1 - main0),
+    allUs: perRequest(all1 - all0),
+  };
 }
 
 function median<T>(items: T[], key: (t: T) => number): T {
@@ -240,34 +266,34 @@ async function main(): Promise<void> {
         features: ['on', 'off'].map((id) => featureFor(`strangler.${id}`, { mode: 'shadow', percent: 100 })),
       }),
     );
-    children.push(
-      await startComponent({
-        name: 'proxy',
-        script: 'strangler-proxy/main.ts',
-        env: {
-          PROXY_PORT: String(proxyPort),
-          PROXY_ADMIN_PORT: String(adminPort),
-          PROXY_ROUTES_FILE: path.join(dir, 'routes.json'),
-          STRANGLER_DATA_DIR: dir,
-          PROXY_ADMIN_TOKEN: token,
-          LOG_LEVEL: 'warn',
-          NODE_OPTIONS: '--max-semi-space-size=64', // as npm run proxy
-        },
-        readyUrl: `http://127.0.0.1:${adminPort}/health`,
-      }),
-    );
+    const proxyProc = await startComponent({
+      name: 'proxy',
+      script: 'strangler-proxy/main.ts',
+      env: {
+        PROXY_PORT: String(proxyPort),
+        PROXY_ADMIN_PORT: String(adminPort),
+        PROXY_ROUTES_FILE: path.join(dir, 'routes.json'),
+        STRANGLER_DATA_DIR: dir,
+        PROXY_ADMIN_TOKEN: token,
+        LOG_LEVEL: 'warn',
+        NODE_OPTIONS: '--max-semi-space-size=64', // as npm run proxy
+      },
+      readyUrl: `http://127.0.0.1:${adminPort}/health`,
+    });
+    children.push(proxyProc);
+    const pid = proxyProc.child.pid!;
     const proxy = `http://127.0.0.1:${proxyPort}`;
     await waitForHttp(`${proxy}/bench/1`);
     const targets = { off: `${proxy}/bench-off/1`, on: `${proxy}/bench/1` };
-    for (const url of Object.values(targets)) await load(url, 3); // warm-up
+    for (const url of Object.values(targets)) await load(url, 3, pid); // warm-up
     const results: Record<keyof typeof targets, Latency[]> = { off: [], on: [] };
     const loadBefore = os.loadavg()[0]!.toFixed(2);
     for (let round = 0; round < rounds; round++) {
       for (const name of ['off', 'on'] as const) {
-        const r = await load(targets[name], seconds);
+        const r = await load(targets[name], seconds, pid);
         results[name].push(r);
         console.error(
-          `round ${round + 1} shadow ${name.padEnd(3)} ${r.rps.toFixed(0)} req/s  p50 ${r.p50ms} ms  p99 ${r.p99ms} ms  errors ${r.errors}`,
+          `round ${round + 1} shadow ${name.padEnd(3)} ${r.rps.toFixed(0)} req/s  p50 ${r.p50ms} ms  p99 ${r.p99ms} ms  errors ${r.errors}  proxy CPU/request main thread ${r.mainUs} µs, all threads ${r.allUs} µs`,
         );
       }
     }
@@ -296,10 +322,10 @@ async function main(): Promise<void> {
       `**Client latency through the proxy** at a fixed ${rate} req/s (autocannon -c ${connections} -R ${rate}, ${seconds} s rounds, ${rounds} alternating rounds, median round by p99; coordinated-omission corrected), 2 KiB JSON from fixture upstream processes, both routes in shadow mode; "on" compares every request in the background (new side called, legacy again for noise samples), "off" has \`compare.enabled: false\`. Comparisons done on route "on" during the run: ${JSON.stringify(onCounters)}.`,
       `1-min load average before/after: ${loadBefore} / ${loadAfter} (the machine is shared with other helpers).`,
       '',
-      '| shadow | req/s | p50 ms | p99 ms | errors |',
-      '| --- | ---: | ---: | ---: | ---: |',
-      `| off | ${off.rps.toFixed(0)} | ${off.p50ms} | ${off.p99ms} | ${off.errors} |`,
-      `| on | ${on.rps.toFixed(0)} | ${on.p50ms} | ${on.p99ms} | ${on.errors} |`,
+      '| shadow | req/s | p50 ms | p99 ms | errors | proxy CPU µs/request, main thread | all threads |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+      `| off | ${off.rps.toFixed(0)} | ${off.p50ms} | ${off.p99ms} | ${off.errors} | ${off.mainUs} | ${off.allUs} |`,
+      `| on | ${on.rps.toFixed(0)} | ${on.p50ms} | ${on.p99ms} | ${on.errors} | ${on.mainUs} | ${on.allUs} |`,
       '',
       `Every round (p50 / p99 ms): off ${results.off.map((r) => `${r.p50ms}/${r.p99ms}`).join(', ')}; on ${results.on.map((r) => `${r.p50ms}/${r.p99ms}`).join(', ')}.`,
       '',
@@ -323,6 +349,10 @@ async function main(): Promise<void> {
         p99_on_ms: on.p99ms,
         p50_ratio_shadow_on_vs_off: Number(p50Ratio.toFixed(3)),
         p99_ratio_shadow_on_vs_off: Number(p99Ratio.toFixed(3)),
+        proxy_main_thread_us_per_request_off: off.mainUs,
+        proxy_main_thread_us_per_request_on: on.mainUs,
+        proxy_all_threads_us_per_request_off: off.allUs,
+        proxy_all_threads_us_per_request_on: on.allUs,
         compared_on_route: onCounters,
         load_avg_before: Number(loadBefore),
         bar_met: pairsMet && p99Met,

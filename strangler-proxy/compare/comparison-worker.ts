@@ -34,7 +34,12 @@ port.on('message', (message: { id: number; job: ComparisonJob } | { close: true 
   job.exchange.request.body = job.exchange.request.body && asBuffer(job.exchange.request.body);
   job.exchange.response.body = asBuffer(job.exchange.response.body);
   comparator.run(job).then(
-    (result) => port.postMessage({ id, result }),
+    // a match is only counted: its answers need not be copied back to the proxy's thread
+    (result) =>
+      port.postMessage({
+        id,
+        result: result.outcome === 'match' ? { ...result, legacy: undefined, candidate: undefined } : result,
+      }),
     (err: Error) => port.postMessage({ id, error: err.message }),
   );
 });
