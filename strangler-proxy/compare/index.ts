@@ -4,10 +4,13 @@
  * renderers. See docs/compare.md.
  */
 export { readCapture } from './capture.ts';
+export { Comparator, type ComparisonExecutor } from './comparator.ts';
 export {
   type CompareEndpointsOptions,
   type CompareEndpointsReport,
   compareEndpoints,
+  type EndpointRequest,
+  type EndpointResult,
 } from './compare-endpoints.ts';
 export { CompareEngine } from './compare-engine.ts';
 export { ComparisonStore } from './comparison-store.ts';
