@@ -1,3 +1,5 @@
+import { readlinkSync } from 'node:fs';
+import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Comparator, type ComparisonJob } from './comparator.ts';
 import { NoiseModel } from './noise.ts';
@@ -11,6 +13,16 @@ import { asBuffer, type ComparisonWorkerInit } from './worker-executor.ts';
  * calling the other side, diffing and waiting for a lagging side never delay a client.
  */
 const init = workerData as ComparisonWorkerInit;
+
+// Comparisons are background work: when the CPU is contended, the thread serving clients
+// should run first. Linux keeps a nice value per thread; /proc/thread-self names this one.
+try {
+  const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+  if (tid > 0) os.setPriority(tid, init.niceness ?? 10);
+} catch {
+  // not Linux, or not permitted: the worker runs at the process's priority
+}
+
 const noise = new NoiseModel({ sampleRate: init.noiseSampleRate, warmup: init.noiseWarmup });
 noise.restore(init.noiseState);
 const positions = init.legacyMysqlUrl ? new LegacyPositionSource(init.legacyMysqlUrl) : undefined;

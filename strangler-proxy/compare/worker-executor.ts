@@ -11,6 +11,8 @@ export interface ComparisonWorkerInit {
   lagWaitMs?: number;
   lagPollMs?: number;
   timeoutMs?: number;
+  /** Nice value of the worker thread (Linux), default 10: clients are served first. */
+  niceness?: number;
 }
 
 export const asBuffer = (u: Uint8Array): Buffer =>
