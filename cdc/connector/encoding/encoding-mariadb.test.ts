@@ -294,6 +294,81 @@ describe('snapshot and binlog rows encode identically (real MariaDB, real binlog
   });
 });
 
+describe('temporal edge values through both paths', () => {
+  it('negative TIMEs (whole hours and minutes too), extreme DATETIME/TIMESTAMP/YEAR/FLOAT/DOUBLE', async () => {
+    const db = await createTestDatabase('enctime');
+    const conn = await mysql.createConnection({ uri: db.url, ...snapshotConnectionOptions });
+    const url = new URL(db.serverUrl);
+    const zongji = new ZongJi({
+      host: url.hostname,
+      port: Number(url.port),
+      user: decodeURIComponent(url.username),
+      ...zongjiConnectionOptions,
+    });
+    const rows: RawRow[] = [];
+    let tableMap: TableMapLike | undefined;
+    try {
+      for (const sql of snapshotSessionSql) await conn.query(sql);
+      await conn.query(
+        'CREATE TABLE t (id INT PRIMARY KEY, t6 TIME(6), t3 TIME(3), t0 TIME, t1 TIME(1), d6 DATETIME(6), ts6 TIMESTAMP(6) NULL, y YEAR, f FLOAT, dd DOUBLE)',
+      );
+      zongji.on(
+        'binlog',
+        (e: { getTypeName(): string; rows?: Array<RawRow | { before: RawRow; after: RawRow }> }) => {
+          if (e.getTypeName() === 'TableMap') tableMap = e as unknown as TableMapLike;
+          else if (e.rows) rows.push(...(e.rows as RawRow[]));
+        },
+      );
+      await new Promise<void>((resolve, reject) => {
+        zongji.once('ready', () => resolve());
+        zongji.once('error', reject);
+        zongji.start({
+          serverId: 10_000 + Math.floor(Math.random() * 50_000),
+          startAtEnd: true,
+          includeEvents: ['tablemap', 'writerows'],
+          includeSchema: { [db.name]: true },
+        });
+      });
+      const times = [
+        '-00:00:01.5',
+        '-12:34:56.000001',
+        '-838:59:59',
+        '00:00:00',
+        '-00:00:00.000001',
+        '838:59:59.999999',
+        '-01:00:00',
+        '-00:01:00',
+        '-01:30:00.000',
+        '-24:00:00',
+      ];
+      for (const [i, v] of times.entries()) {
+        await conn.query('INSERT INTO t (id, t6, t3, t0, t1) VALUES (?, ?, ?, ?, ?)', [i + 1, v, v, v, v]);
+      }
+      await conn.query(
+        "INSERT INTO t VALUES (100, NULL, NULL, NULL, NULL, '2038-01-19 03:14:07.999999', '2038-01-19 03:14:07.999999', 1901, 3.4e38, 1.7976931348623157e308)",
+      );
+      await conn.query(
+        "INSERT INTO t VALUES (101, NULL, NULL, NULL, NULL, '1000-01-01 00:00:00.000001', '1970-01-01 00:00:01.000001', 2155, -1.17549435e-38, 5e-324)",
+      );
+      await waitFor(() => rows.length >= times.length + 2);
+      const [def] = await readTableDefs(conn, db.name, ['t']);
+      const snapEnc = createTableEncoder(def, options);
+      const binEnc = createTableEncoder(tableDefFromTableMap(tableMap as TableMapLike, def), options);
+      const [snap] = await conn.query(`SELECT ${snapshotSelectList(def)} FROM t ORDER BY id`);
+      for (const s of snap as RawRow[]) {
+        const b = rows.find((r) => r.id === s.id) as RawRow;
+        expect(binEnc.rowPayload(b, 'binlog')).toBe(snapEnc.rowPayload(s, 'snapshot'));
+      }
+      const minusHour = JSON.parse(snapEnc.rowPayload((snap as RawRow[])[6], 'snapshot'));
+      expect([minusHour.t6, minusHour.t0]).toEqual([-3600e6, -3600e6]);
+    } finally {
+      zongji.stop();
+      await conn.end();
+      await db.drop();
+    }
+  });
+});
+
 describe('DDL defaults and keys read from the real server', () => {
   let db: TestDatabase;
   let conn: mysql.Connection;

@@ -310,6 +310,10 @@ describe('temporal types (§7)', () => {
     expect(timeToMicros('-838:59:59')).toBe(-3020399000000);
     expect(timeToMicros('838:59:59.000000')).toBe(3020399000000);
     expect(timeToMicros('-00:00:01.500000')).toBe(-1500000);
+    // zongji's reading of -01:00:00 and -01:30:00 (|packed|-1 with seconds+1): repaired
+    expect(timeToMicros('-00:63:64')).toBe(-3600 * 1e6);
+    expect(timeToMicros('-01:29:64')).toBe(-5400 * 1e6);
+    expect(timeToMicros('-00:00:64')).toBe(-60 * 1e6);
     const c = col('t', 'time', { fsp: 6 });
     expect(schemaOf(c)).toBe(
       '{"type":"int64","optional":true,"name":"io.debezium.time.MicroTime","version":1,"field":"t"}',

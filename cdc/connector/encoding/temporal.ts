@@ -71,9 +71,18 @@ export function timeToMicros(s: string): number {
     i = 1;
   }
   const c1 = s.indexOf(':', i);
-  const hours = Number(s.slice(i, c1));
-  const minutes = d2(s, c1 + 1);
-  const seconds = d2(s, c1 + 4);
+  let hours = Number(s.slice(i, c1));
+  let minutes = d2(s, c1 + 1);
+  let seconds = d2(s, c1 + 4);
+  if (minutes > 59 || seconds > 59) {
+    // zongji 0.9.0 decodes a negative TIME2 without fraction as (|packed| - 1) with the seconds
+    // bumped by one, so a magnitude with :00 seconds comes out as '-00:63:64' for -01:00:00.
+    // Undo it on the packed h<<12|m<<6|s form; valid times never have fields above 59.
+    const packed = ((hours << 12) | (minutes << 6) | (seconds - 1)) + 1;
+    hours = packed >> 12;
+    minutes = (packed >> 6) & 63;
+    seconds = packed & 63;
+  }
   const total = (hours * 3600 + minutes * 60 + seconds) * 1_000_000 + micros(s, c1 + 6);
   return negative ? -total : total;
 }
