@@ -228,6 +228,12 @@ describe('floating point', () => {
     expect(javaDoubleText(1.5e-10)).toBe('1.5E-10');
     expect(javaDoubleText(0)).toBe('0.0');
     expect(javaDoubleText(1.7976931348623157e308)).toBe('1.7976931348623157E308');
+    // one shortest digit is widened to the closest two-digit decimal, as JDK 19+ does
+    expect(javaDoubleText(Number.MIN_VALUE)).toBe('4.9E-324');
+    expect(javaDoubleText(1e23)).toBe('1.0E23');
+    expect(javaDoubleText(100)).toBe('100.0');
+    expect(javaFloatText(1.401298464324817e-45)).toBe('1.4E-45');
+    expect(javaFloatText(3.4028234663852886e38)).toBe('3.4028235E38');
   });
 
   it('FLOAT is a float32: the binlog widened value prints as the float (3.1415927)', () => {

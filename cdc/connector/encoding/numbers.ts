@@ -17,7 +17,7 @@ function javaLayout(expText: string): string {
   const e = s.indexOf('e');
   const mantissa = s.slice(0, e);
   const exp = Number(s.slice(e + 1));
-  const digits = mantissa.replace('.', '');
+  const digits = mantissa.replace('.', '').replace(/(?<=.)0+$/, '');
   if (exp >= -3 && exp < 7) {
     if (exp >= 0) {
       const intPart = digits.length > exp + 1 ? digits.slice(0, exp + 1) : digits.padEnd(exp + 1, '0');
@@ -33,7 +33,10 @@ function javaLayout(expText: string): string {
 export function javaDoubleText(value: number): string {
   if (value === 0) return Object.is(value, -0) ? '-0.0' : '0.0';
   if (!Number.isFinite(value)) return Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
-  return javaLayout(value.toExponential());
+  const shortest = value.toExponential();
+  // Java never settles for one digit: among the two-digit decimals that read back as the value it
+  // takes the closest (Double.MIN_VALUE is "4.9E-324", not "5.0E-324").
+  return javaLayout(shortest.indexOf('.') === -1 ? value.toExponential(1) : shortest);
 }
 
 /**
@@ -44,7 +47,8 @@ export function javaFloatText(value: number): string {
   const f = Math.fround(value);
   if (f === 0) return Object.is(f, -0) ? '-0.0' : '0.0';
   if (!Number.isFinite(f)) return Number.isNaN(f) ? 'NaN' : f > 0 ? 'Infinity' : '-Infinity';
-  for (let p = 1; p <= 9; p++) {
+  if (Math.fround(Number(f.toPrecision(1))) === f) return javaLayout(f.toExponential(1));
+  for (let p = 2; p <= 9; p++) {
     const candidate = Number(f.toPrecision(p));
     if (Math.fround(candidate) === f) return javaLayout(candidate.toExponential());
   }
