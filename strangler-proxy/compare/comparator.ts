@@ -53,12 +53,16 @@ export interface ComparatorOptions {
 }
 
 export class Comparator implements ComparisonExecutor {
-  // Rules arrive as their spec (a worker gets plain data); each distinct spec compiles once.
+  // Rules arrive as their spec (a worker gets plain data, a fresh object per job); each
+  // distinct spec compiles once. In process the same object comes back: no key is built.
   readonly #rules = new Map<string, CompiledRules>();
+  readonly #bySpec = new WeakMap<CompareRulesSpec, CompiledRules>();
 
   constructor(private readonly options: ComparatorOptions) {}
 
   #compiled(spec: CompareRulesSpec): CompiledRules {
+    const known = this.#bySpec.get(spec);
+    if (known) return known;
     const key = JSON.stringify(spec);
     let rules = this.#rules.get(key);
     if (!rules) {
@@ -66,6 +70,7 @@ export class Comparator implements ComparisonExecutor {
       if (this.#rules.size > 1000) this.#rules.clear();
       this.#rules.set(key, rules);
     }
+    this.#bySpec.set(spec, rules);
     return rules;
   }
 

@@ -184,8 +184,19 @@ function compareValues(rules: CompiledRules, a: Json, b: Json, path: PathSegment
   );
 }
 
+// One answer is often diffed more than once (legacy against new and against its own second
+// answer for noise): its body is parsed once.
+const parsed = new WeakMap<Buffer, { value: Json } | undefined>();
+
 /** Parses a JSON body; undefined when it is not JSON (compared by hash instead). */
 function parseJson(answer: Answer): { value: Json } | undefined {
+  if (parsed.has(answer.body)) return parsed.get(answer.body);
+  const result = parseJsonOnce(answer);
+  parsed.set(answer.body, result);
+  return result;
+}
+
+function parseJsonOnce(answer: Answer): { value: Json } | undefined {
   // The declared type decides; only an answer without one is sniffed.
   const type = answer.headers['content-type'];
   const looksJson =
