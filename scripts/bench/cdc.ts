@@ -88,6 +88,7 @@ interface Status {
 }
 
 async function main() {
+  const loadBefore = os.loadavg()[0]!;
   const server = await resolveServerUrl();
   const dbName = `bench_cdc_${process.pid}`;
   const root = await mysql.createConnection(server.url);
@@ -276,6 +277,7 @@ async function main() {
     const at5k = await latency(5000);
     console.error(`latency at 5k/s: p50 ${at5k.p50} ms, p99 ${at5k.p99} ms`);
 
+    const loadAfter = os.loadavg()[0]!;
     const summary = {
       snapshot_rows_per_s: round(snapshotRate),
       snapshot_rows_per_s_from_spawn: round(snapshotFromSpawn),
@@ -289,6 +291,9 @@ async function main() {
       bar_snapshot_met: snapshotRate >= 50_000,
       bar_stream_met: streamRate >= 10_000,
       bar_latency_met: at1k.p99 <= 100,
+      rows: ROWS,
+      load_avg_before: round(loadBefore, 2),
+      load_avg_after: round(loadAfter, 2),
     };
     const markdown = [
       `\`products\` (BIGINT key, 10 columns incl. DECIMAL, JSON, DATETIME(3), TIMESTAMP(3)), ${ROWS} rows, loaded in`,
@@ -296,6 +301,7 @@ async function main() {
       'process on the same 2-core machine (shared with other work, so figures are noisy); JSON with schemas (Debezium defaults),',
       'broker acks=-1 with fdatasync. No real Debezium runs here (no JVM): the references are the bars of issue 4 and, for the',
       'snapshot, a plain mysql2 streaming `SELECT *` of the same table in the same run.',
+      `1-min load average before/after: ${loadBefore.toFixed(2)} / ${loadAfter.toFixed(2)} (other work shares the machine).`,
       '',
       '| measure | result | reference | ratio |',
       '| --- | --- | --- | --- |',
