@@ -345,7 +345,7 @@ describe.skipIf(!hasConnector)('connector lifecycle', () => {
     expect(c.on(topic).filter((x) => x.value !== null && op(x) === 'r')).toHaveLength(1);
     for (const [id, , schema] of expectations) expect(fields(created(id))).toEqual(schema);
     await conn.end();
-  });
+  }, 120_000);
 
   it('SIGKILL under write load five times: after catch-up the last image per (table, key) equals the database', async () => {
     const db = await newDb('cdckill');
@@ -561,7 +561,7 @@ describe.skipIf(!hasConnector)('connector lifecycle', () => {
     expect((parse(hb.key!) as JsonObject).payload).toEqual({ serverName: prefix });
     expect(typeof (envelope(hb).payload as JsonObject).ts_ms).toBe('number');
     await conn.end();
-  });
+  }, 120_000);
 
   it('invalid configuration: exits non-zero before /health, stderr names the field', async () => {
     const db = await newDb('cdcbad');
@@ -583,7 +583,7 @@ describe.skipIf(!hasConnector)('connector lifecycle', () => {
       expect(r.stderr).toContain(cases[i]![1]);
       expect(r.healthAnswered).toBe(false);
     }
-  });
+  }, 120_000);
 
   it('a table in table.include.list that does not exist: clear error at start', async () => {
     const db = await newDb('cdcnotab');
@@ -602,7 +602,7 @@ describe.skipIf(!hasConnector)('connector lifecycle', () => {
     expect(r.code).not.toBeNull();
     expect(r.stdout + r.stderr).toContain('no_such_table');
     expect(r.healthAnswered).toBe(false);
-  });
+  }, 120_000);
 
   it('a stored offset whose binlog file was purged: exits naming the fix; snapshot.mode=when_needed re-snapshots', async () => {
     const db = await newDb('cdcpurge');
@@ -663,7 +663,7 @@ describe.skipIf(!hasConnector)('connector lifecycle', () => {
       })
       .not.toBe('binlog.000000');
     expect(stored.partition).toEqual({ server: prefix });
-  });
+  }, 120_000);
 
   it('binlog_format not ROW, binlog_row_metadata not FULL: clear error at start (private server)', async () => {
     const name = `cdc-binlog-${Math.random().toString(36).slice(2, 8)}`;
