@@ -20,6 +20,8 @@ export interface StartOptions {
   name: string;
   /** TypeScript entry point, relative to the repository root. */
   script: string;
+  /** Flags for node itself (those NODE_OPTIONS refuses, such as --cpu-prof). */
+  nodeArgs?: string[];
   args?: string[];
   env?: Record<string, string | undefined>;
   /** Health URL to poll before resolving. */
@@ -40,7 +42,13 @@ export async function startComponent(options: StartOptions): Promise<ComponentPr
     process.execPath,
     // tsx as a loader in this very process (not the tsx CLI, which forks a second node):
     // a signal, SIGKILL included, then reaches the component itself.
-    ['--import', 'tsx', path.join(repoRoot, options.script), ...(options.args ?? [])],
+    [
+      ...(options.nodeArgs ?? []),
+      '--import',
+      'tsx',
+      path.join(repoRoot, options.script),
+      ...(options.args ?? []),
+    ],
     {
       cwd: repoRoot,
       env: { ...process.env, ...options.env },

@@ -75,6 +75,8 @@ const shape = {
   'offset.flush.interval.ms': ms(1000),
   'key.converter.schemas.enable': boolFlag(true),
   'value.converter.schemas.enable': boolFlag(true),
+  /** Kafka producer compression (Kafka Connect's producer.compression.type); see docs/connector.md for the default. */
+  'compression.type': z.enum(['none', 'gzip']).default('gzip'),
   /** Events produced per Kafka request at most; larger batches amortise the round trip. */
   'max.batch.size': z.coerce.number().int().min(1).max(100_000).default(4096),
   /** Events held in memory before the binlog reader or the snapshot pauses. */

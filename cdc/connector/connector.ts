@@ -98,6 +98,7 @@ export async function startConnector(config: ConnectorConfig, log: Logger): Prom
     maxBatch: config['max.batch.size'],
     maxQueue: config['max.queue.size'],
     log,
+    compression: config['compression.type'],
     headers: {
       '__debezium.context.connectorLogicalName': config['topic.prefix'],
       '__debezium.context.taskId': '0',

@@ -11,6 +11,8 @@ export const connectorErrorCodes = {
   CONNECTOR_ERR_BINLOG: 'the binlog stream failed',
   CONNECTOR_ERR_PRODUCE: 'Kafka did not accept the events',
   CONNECTOR_ERR_SNAPSHOT: 'the snapshot failed',
+  CONNECTOR_ERR_ENCODING:
+    'a value or column type cannot be encoded as Debezium does (spatial and vector types)',
 } as const;
 
 export type ConnectorErrorCode = keyof typeof connectorErrorCodes;

@@ -57,6 +57,8 @@ export function components(env: NodeJS.ProcessEnv): ComponentSpec[] {
     {
       name: 'connector',
       script: 'cdc/connector/main.ts',
+      // as `npm run connector`: fewer young-generation GCs while a snapshot allocates per row
+      env: { NODE_OPTIONS: `${env.NODE_OPTIONS ?? ''} --max-semi-space-size=64`.trim() },
       port: port('CONNECTOR_PORT'),
       healthPath: '/health',
       describe: (p) => `cdc connector      http://127.0.0.1:${p}/status`,
