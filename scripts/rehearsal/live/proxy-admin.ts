@@ -14,17 +14,6 @@ export interface FlagView {
   seenByProxy: FlagState | null;
 }
 
-export interface ProxyStatsView {
-  routes: {
-    route: string;
-    target: string;
-    requests: number;
-    byStatus: Record<string, number>;
-    meanLatencyMs: number;
-  }[];
-  fallbacks: { route: string; reason: string; count: number }[];
-}
-
 /** Reads the admin bearer token: PROXY_ADMIN_TOKEN, else the file the proxy generated. */
 export async function readAdminToken(tokenFile: string, fromEnv?: string): Promise<string> {
   if (fromEnv) return fromEnv;
@@ -39,7 +28,7 @@ export async function readAdminToken(tokenFile: string, fromEnv?: string): Promi
   }
 }
 
-/** The proxy's admin API as the CLI uses it: flags, shifts, stats, metrics. */
+/** The proxy's admin API as the CLI uses it: flags, shifts, the route table, metrics. */
 export class ProxyAdmin {
   constructor(
     readonly baseUrl: string,
@@ -101,10 +90,6 @@ export class ProxyAdmin {
   async routeTable(): Promise<RouteSpec[]> {
     const r = await this.call<{ table: RouteFile }>('GET', '/routes');
     return routesOf(r.table);
-  }
-
-  stats(): Promise<ProxyStatsView> {
-    return this.call('GET', '/stats');
   }
 
   metrics(): Promise<string> {
