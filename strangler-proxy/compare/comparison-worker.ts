@@ -1,11 +1,12 @@
 import { readlinkSync } from 'node:fs';
 import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import { Comparator, type ComparisonJob } from './comparator.ts';
+import { Comparator } from './comparator.ts';
+import { createJobDecoder, type EncodedJob } from './job-codec.ts';
 import { NoiseModel } from './noise.ts';
 import { createSender } from './send.ts';
 import { LegacyPositionSource } from './source-position.ts';
-import { asBuffer, type ComparisonWorkerInit } from './worker-executor.ts';
+import type { ComparisonWorkerInit } from './worker-executor.ts';
 
 /**
  * The comparison worker thread (started by WorkerExecutor): the proxy's comparisons run
@@ -36,16 +37,15 @@ const comparator = new Comparator({
 });
 const port = parentPort!;
 
-port.on('message', (message: { id: number; job: ComparisonJob } | { close: true }) => {
+const decode = createJobDecoder();
+
+port.on('message', (message: { id: number; job: EncodedJob } | { close: true }) => {
   if ('close' in message) {
     void Promise.allSettled([send.close(), positions?.close()]).then(() => port.close());
     return;
   }
-  const { id, job } = message;
-  // Buffers arrive as plain Uint8Arrays after the structured clone.
-  job.exchange.request.body = job.exchange.request.body && asBuffer(job.exchange.request.body);
-  job.exchange.response.body = asBuffer(job.exchange.response.body);
-  comparator.run(job).then(
+  const { id } = message;
+  comparator.run(decode(message.job)).then(
     // a match is only counted: its answers need not be copied back to the proxy's thread
     (result) =>
       port.postMessage({

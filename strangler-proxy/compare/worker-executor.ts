@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../lib/log.ts';
 import type { ComparisonExecutor, ComparisonJob, ComparisonResult } from './comparator.ts';
 import type { NoiseState } from './comparison-store.ts';
+import { encodeJob } from './job-codec.ts';
 
 export interface ComparisonWorkerInit {
   noiseSampleRate: number;
@@ -80,7 +81,8 @@ export class WorkerExecutor implements ComparisonExecutor {
     return new Promise((resolve, reject) => {
       const id = this.#next++;
       this.#pending.set(id, { resolve, reject });
-      this.#worker.postMessage({ id, job });
+      const { job: encoded, transfer } = encodeJob(job);
+      this.#worker.postMessage({ id, job: encoded }, transfer);
     });
   }
 
