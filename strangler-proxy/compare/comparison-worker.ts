@@ -46,12 +46,10 @@ port.on('message', (message: { id: number; job: EncodedJob } | { close: true }) 
   }
   const { id } = message;
   comparator.run(decode(message.job)).then(
-    // a match is only counted: its answers need not be copied back to the proxy's thread
-    (result) =>
-      port.postMessage({
-        id,
-        result: result.outcome === 'match' ? { ...result, legacy: undefined, candidate: undefined } : result,
-      }),
+    // Most comparisons match: those come back as their bare id (nothing to clone; the
+    // answers are not needed on the proxy's thread). A match that taught the noise model
+    // something comes back whole, so its state is persisted.
+    (result) => port.postMessage(result.outcome === 'match' && !result.noiseState ? id : { id, result }),
     (err: Error) => port.postMessage({ id, error: err.message }),
   );
 });

@@ -16,6 +16,8 @@ export interface ComparisonWorkerInit {
   niceness?: number;
 }
 
+const matched: ComparisonResult = { outcome: 'match', diffs: [], noise: [] };
+
 export const asBuffer = (u: Uint8Array): Buffer =>
   Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 
@@ -52,7 +54,8 @@ export class WorkerExecutor implements ComparisonExecutor {
     );
     this.#worker = worker;
     worker.unref();
-    worker.on('message', (m: { id: number; result?: ComparisonResult; error?: string }) => {
+    worker.on('message', (message: number | { id: number; result?: ComparisonResult; error?: string }) => {
+      const m = typeof message === 'number' ? { id: message, result: matched } : message;
       const pending = this.#pending.get(m.id);
       if (!pending) return;
       this.#pending.delete(m.id);
