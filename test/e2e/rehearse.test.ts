@@ -42,7 +42,12 @@ describe.skipIf(!connectorLanded)('strangler rehearse (end to end)', () => {
   });
 
   it('walks products through every stage and writes a report', async () => {
-    const run = await runCli(['rehearse', 'products', ...fast, '--reports', e2e.reportsDir], e2e.env);
+    // A p99 of ~100 requests is their slowest one: on a loaded 2-core CI machine one GC pause or
+    // scheduling stall decides it. The latency gate's arithmetic has unit tests; here the flow counts.
+    const run = await runCli(
+      ['rehearse', 'products', ...fast, '--max-p99-ratio', '20', '--reports', e2e.reportsDir],
+      e2e.env,
+    );
     expect(run.stderr).not.toMatch(/Error|REHEARSE_ERR/);
     expect(verdicts(run.stdout), run.stdout).toEqual([
       '[products] stage 0 · legacy only — PASS',
