@@ -147,6 +147,7 @@ describe.skipIf(!hasConnector)('connector lifecycle', () => {
         PRIMARY KEY (order_id, product_id));
       CREATE TABLE audit_log (msg VARCHAR(50) NOT NULL, at INT NULL);
       CREATE TABLE skus (name VARCHAR(50) NULL, code VARCHAR(20) NOT NULL, UNIQUE KEY uk_code (code));
+      CREATE TABLE zz_empty (id INT NOT NULL PRIMARY KEY);
       INSERT INTO order_items VALUES (3, 5002, 1);
       INSERT INTO audit_log VALUES ('boot', 1);
       INSERT INTO skus VALUES ('mug', 'A-1');`);
@@ -171,10 +172,18 @@ describe.skipIf(!hasConnector)('connector lifecycle', () => {
       INSERT INTO audit_log VALUES ('second', 2);
       DELETE FROM audit_log WHERE msg = 'boot';
       INSERT INTO skus VALUES ('plate', 'B-2');
-      UPDATE skus SET name = 'big mug' WHERE code = 'A-1';`);
+      UPDATE skus SET name = 'big mug' WHERE code = 'A-1';
+      UPDATE skus SET code = 'A-9' WHERE code = 'B-2';
+      TRUNCATE TABLE audit_log;
+      INSERT INTO audit_log VALUES ('after-truncate', 3);`);
     await c.until('all key events', () => {
       const n = (t: string) => c.on(t).length;
-      return (n(topics[0]!) >= 5 && n(topics[1]!) >= 3 && n(topics[2]!) >= 3) || undefined;
+      return (
+        (n(topics[0]!) >= 5 &&
+          c.on(topics[1]!).some((m) => m.value?.includes('after-truncate')) &&
+          n(topics[2]!) >= 6) ||
+        undefined
+      );
     });
     await conn.end();
 
@@ -204,7 +213,31 @@ describe.skipIf(!hasConnector)('connector lifecycle', () => {
       `{"schema":{"type":"struct","fields":[{"type":"string","optional":false,"field":"code"}],"optional":false,"name":"${prefix}.${db.name}.skus.Key"},"payload":{"code":"${code}"}}`;
     const skus = c.on(topics[2]!);
     expect(skus.filter((m) => m.key === skuKey('A-1')).map(op)).toEqual(['r', 'u']);
-    expect(skus.filter((m) => m.key === skuKey('B-2')).map(op)).toEqual(['c']);
+    // §4: a key change is d (header __debezium.newkey) + tombstone for the old key, c (__debezium.oldkey) for the new.
+    const b2 = skus.filter((m) => m.key === skuKey('B-2'));
+    expect(b2.map(op)).toEqual(['c', 'd', 'tombstone']);
+    const a9 = skus.filter((m) => m.key === skuKey('A-9'));
+    expect(a9.map(op)).toEqual(['c']);
+    expect(envelope(a9[0]!).payload.after).toEqual({ name: 'plate', code: 'A-9' });
+
+    // TRUNCATE: skipped by default (skipped.operations=t), the insert after it arrives.
+    expect(c.on(topics[1]!).filter((m) => m.value !== null && op(m) === 't')).toEqual([]);
+
+    // §3.1 markers: audit_log, order_items, skus, zz_empty (empty, last): the last emitted record becomes "last".
+    const markers = [...items, ...audit, ...skus]
+      .filter((m) => m.value !== null && op(m) === 'r')
+      .map((m) => [
+        m.topic.slice(m.topic.lastIndexOf('.') + 1),
+        (envelope(m).payload.source as JsonObject).snapshot,
+      ]);
+    expect(markers.sort()).toEqual([
+      ['audit_log', 'first'],
+      ['order_items', 'last_in_data_collection'],
+      ['skus', 'last'],
+    ]);
+    // Last, so that a missing header does not hide the checks above.
+    expect(Object.keys(b2[1]!.headers)).toContain('__debezium.newkey');
+    expect(Object.keys(a9[0]!.headers)).toContain('__debezium.oldkey');
   }, 120_000);
 
   it('snapshot → streaming hand-off: writes during a 50k-row snapshot, every row final state equals the database', async () => {
