@@ -427,8 +427,14 @@ describe.skipIf(!hasConnector)('connector lifecycle', () => {
       CREATE TABLE kv (id INT NOT NULL PRIMARY KEY, v INT NOT NULL, s VARCHAR(30) NULL);
       CREATE TABLE pair (a INT NOT NULL, b VARCHAR(8) NOT NULL, v INT NOT NULL, PRIMARY KEY (a, b));
       INSERT INTO kv SELECT seq, 0, CONCAT('s', seq) FROM seq_1_to_200;
-      INSERT INTO pair SELECT seq, 'x', 0 FROM seq_1_to_50;`);
-    const topics = { kv: `${prefix}.${db.name}.kv`, pair: `${prefix}.${db.name}.pair` };
+      INSERT INTO pair SELECT seq, 'x', 0 FROM seq_1_to_50;
+      CREATE TABLE bulk (id INT NOT NULL PRIMARY KEY, v INT NOT NULL);
+      INSERT INTO bulk SELECT seq, 0 FROM seq_1_to_20000;`);
+    const topics = {
+      kv: `${prefix}.${db.name}.kv`,
+      pair: `${prefix}.${db.name}.pair`,
+      bulk: `${prefix}.${db.name}.bulk`,
+    };
     const c = await collect(Object.values(topics));
     const env = await connectorEnv({ db, broker, prefix });
     let run = await start(env);
@@ -455,6 +461,11 @@ describe.skipIf(!hasConnector)('connector lifecycle', () => {
     try {
       for (let i = 0; i < 5; i++) {
         await sleep(700 + Math.random() * 800);
+        // Twice, the crash lands inside a 20k-row transaction: the restart resumes mid-transaction.
+        if (i === 1 || i === 3) {
+          await conn.query('UPDATE bulk SET v = v + 1');
+          await sleep(150);
+        }
         await run.stop('SIGKILL');
         await sleep(100);
         run = await start(env);
@@ -469,6 +480,7 @@ describe.skipIf(!hasConnector)('connector lifecycle', () => {
     await converge('after five crashes', async () => [
       ...diff(lastImages(c.on(topics.kv)), await dbState(conn, 'kv', ['id'])),
       ...diff(lastImages(c.on(topics.pair)), await dbState(conn, 'pair', ['a', 'b'])),
+      ...diff(lastImages(c.on(topics.bulk)), await dbState(conn, 'bulk', ['id'])),
     ]);
     const status = await run.status();
     expect(status.state).toBe('streaming');
