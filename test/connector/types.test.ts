@@ -24,7 +24,8 @@ import {
  * Every type of the reference's mapping (§7), compared field by field — payload, value schema,
  * key, source block — with values worked out by hand from debezium-mysql-events.md. Two
  * connectors read the same database: P with the defaults (decimal precise, bigint long, binary
- * bytes, schemas on), S with decimal string, bigint precise, binary base64 and schema-less keys.
+ * bytes, schemas on), S with decimal string, bigint precise, binary base64, schema-less keys, no
+ * tombstones and time.precision.mode=connect.
  */
 
 type Mode = 'default' | 'alt';
@@ -60,6 +61,9 @@ const decimalSchema = (p: number, s: number) =>
     scale: String(s),
     'connect.decimal.precision': String(p),
   });
+
+const connectTimestamp = named('int64', 'org.apache.kafka.connect.data.Timestamp');
+const connectTime = named('int32', 'org.apache.kafka.connect.data.Time');
 
 const columns: Col[] = [
   {
@@ -177,23 +181,27 @@ const columns: Col[] = [
   {
     name: 'c_dt0',
     ddl: 'DATETIME NULL',
-    schema: () => named('int64', 'io.debezium.time.Timestamp'),
+    schema: (m) => (m === 'default' ? named('int64', 'io.debezium.time.Timestamp') : connectTimestamp),
     sql: ["'2018-06-20 06:37:03'", 'NULL', "'1999-12-31 23:59:59'"],
     value: same(1529476623000, null, utc(1999, 12, 31, 23, 59, 59)),
   },
   {
     name: 'c_dt3',
     ddl: 'DATETIME(3) NULL',
-    schema: () => named('int64', 'io.debezium.time.Timestamp'),
+    schema: (m) => (m === 'default' ? named('int64', 'io.debezium.time.Timestamp') : connectTimestamp),
     sql: ["'2024-01-15 10:30:00.123'", 'NULL', "'2024-01-15 10:30:00.000'"],
     value: same(utc(2024, 1, 15, 10, 30, 0, 123), null, utc(2024, 1, 15, 10, 30)),
   },
   {
     name: 'c_dt6',
     ddl: 'DATETIME(6) NULL',
-    schema: () => named('int64', 'io.debezium.time.MicroTimestamp'),
+    schema: (m) => (m === 'default' ? named('int64', 'io.debezium.time.MicroTimestamp') : connectTimestamp),
     sql: ["'2024-01-15 10:30:00.123456'", 'NULL', "'2000-02-29 12:00:00.000001'"],
-    value: same(utc(2024, 1, 15, 10, 30) * 1000 + 123456, null, utc(2000, 2, 29, 12) * 1000 + 1),
+    // time.precision.mode=connect: Kafka's Timestamp for every precision, µs truncated (§7).
+    value: (row, m) =>
+      m === 'default'
+        ? [utc(2024, 1, 15, 10, 30) * 1000 + 123456, null, utc(2000, 2, 29, 12) * 1000 + 1][row]!
+        : [utc(2024, 1, 15, 10, 30, 0, 123), null, utc(2000, 2, 29, 12)][row]!,
   },
   {
     name: 'c_ts',
@@ -213,23 +221,27 @@ const columns: Col[] = [
   {
     name: 'c_date',
     ddl: 'DATE NULL',
-    schema: () => named('int32', 'io.debezium.time.Date'),
+    schema: (m) =>
+      m === 'default'
+        ? named('int32', 'io.debezium.time.Date')
+        : named('int32', 'org.apache.kafka.connect.data.Date'),
     sql: ["'2024-06-03'", 'NULL', "'1969-12-31'"],
     value: same(utc(2024, 6, 3) / DAY, null, -1),
   },
   {
     name: 'c_time',
     ddl: 'TIME NULL',
-    schema: () => named('int64', 'io.debezium.time.MicroTime'),
+    schema: (m) => (m === 'default' ? named('int64', 'io.debezium.time.MicroTime') : connectTime),
     sql: ["'10:15:30'", 'NULL', "'00:00:00'"],
-    value: same((10 * 3600 + 15 * 60 + 30) * 1_000_000, null, 0),
+    // connect: Kafka's Time, int32 milliseconds.
+    value: (row, m) => [(10 * 3600 + 15 * 60 + 30) * (m === 'default' ? 1_000_000 : 1000), null, 0][row]!,
   },
   {
     name: 'c_time6',
     ddl: 'TIME(6) NULL',
-    schema: () => named('int64', 'io.debezium.time.MicroTime'),
+    schema: (m) => (m === 'default' ? named('int64', 'io.debezium.time.MicroTime') : connectTime),
     sql: ["'23:59:59.999999'", 'NULL', "'00:00:00.000001'"],
-    value: same(86_399_999_999, null, 1),
+    value: (row, m) => (m === 'default' ? [86_399_999_999, null, 1] : [86_399_999, null, 0])[row]!,
   },
   {
     name: 'c_year',
@@ -483,6 +495,7 @@ describe.skipIf(!hasConnector)('connector: every type of the reference mapping',
           CDC_BINARY_HANDLING_MODE: 'base64',
           CDC_KEY_CONVERTER_SCHEMAS_ENABLE: 'false',
           CDC_TOMBSTONES_ON_DELETE: 'false',
+          CDC_TIME_PRECISION_MODE: 'connect',
         },
       }),
     ]);
@@ -675,7 +688,7 @@ describe.skipIf(!hasConnector)('connector: every type of the reference mapping',
     expect(events[3]!.partition).toBe(events[2]!.partition);
   });
 
-  it('decimal.handling.mode=string, bigint.unsigned precise, binary base64, key without schema, table.include.list, no tombstones', () => {
+  it('decimal.handling.mode=string, bigint.unsigned precise, binary base64, key without schema, table.include.list, no tombstones, time.precision.mode=connect', () => {
     const events = collector.on(topic(S, 'a_types'));
     expect(collector.messages.some((m) => m.topic === topic(S, 'b_tail'))).toBe(false);
     const snapshot = events.filter((m) => m.value !== null && envelope(m).payload.op === 'r');
