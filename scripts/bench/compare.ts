@@ -15,8 +15,8 @@ import { defaultRedaction } from '../../strangler-proxy/compare/redact.ts';
 import { compileRules } from '../../strangler-proxy/compare/rules.ts';
 import { benchBody } from '../../strangler-proxy/compare/testing/bench-body.ts';
 import { WorkerExecutor } from '../../strangler-proxy/compare/worker-executor.ts';
-import { featureFor } from '../../strangler-proxy/flags/flag-mapping.ts';
 import type { Exchange } from '../../strangler-proxy/shadow-hook.ts';
+import { startProxy, type TestProxy } from '../../strangler-proxy/testing/harness.ts';
 import { publishBenchmark } from './report.ts';
 
 /**
@@ -37,7 +37,6 @@ const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 // enough connections that the fixed rate stays reachable when latency rises under load
 const connections = 32;
-const token = 'bench-token-0123456789';
 const run = promisify(execFile);
 
 const json = (value: unknown): Answer => ({
@@ -200,13 +199,9 @@ function median<T>(items: T[], key: (t: T) => number): T {
 async function main(): Promise<void> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'bench-compare-'));
   const children: ComponentProcess[] = [];
+  let testProxy: TestProxy | undefined;
   try {
-    const [legacyPort, newPort, proxyPort, adminPort] = await Promise.all([
-      freePort(),
-      freePort(),
-      freePort(),
-      freePort(),
-    ]);
+    const [legacyPort, newPort] = await Promise.all([freePort(), freePort()]);
     for (const [port, role] of [
       [legacyPort, 'legacy'],
       [newPort, 'new'],
@@ -248,9 +243,9 @@ async function main(): Promise<void> {
     );
 
     // 2. client latency through the proxy, shadow on vs off
-    await fs.writeFile(
-      path.join(dir, 'routes.json'),
-      JSON.stringify({
+    const shadow = { mode: 'shadow', percent: 100 } as const;
+    testProxy = await startProxy({
+      routes: {
         legacy: legacyUrl,
         routes: [
           { id: 'on', methods: ['GET'], paths: ['/bench/:id'], new: newUrl },
@@ -262,32 +257,12 @@ async function main(): Promise<void> {
             compare: { enabled: false },
           },
         ],
-      }),
-    );
-    await fs.writeFile(
-      path.join(dir, 'flags.json'),
-      JSON.stringify({
-        version: 2,
-        features: ['on', 'off'].map((id) => featureFor(`strangler.${id}`, { mode: 'shadow', percent: 100 })),
-      }),
-    );
-    const proxyProc = await startComponent({
-      name: 'proxy',
-      script: 'strangler-proxy/main.ts',
-      env: {
-        PROXY_PORT: String(proxyPort),
-        PROXY_ADMIN_PORT: String(adminPort),
-        PROXY_ROUTES_FILE: path.join(dir, 'routes.json'),
-        STRANGLER_DATA_DIR: dir,
-        PROXY_ADMIN_TOKEN: token,
-        LOG_LEVEL: 'warn',
-        NODE_OPTIONS: '--max-semi-space-size=64', // as npm run proxy
       },
-      readyUrl: `http://127.0.0.1:${adminPort}/health`,
+      flags: { 'strangler.on': shadow, 'strangler.off': shadow },
+      env: { NODE_OPTIONS: '--max-semi-space-size=64' }, // as npm run proxy
     });
-    children.push(proxyProc);
-    const pid = proxyProc.child.pid!;
-    const proxy = `http://127.0.0.1:${proxyPort}`;
+    const pid = testProxy.proc.child.pid!;
+    const proxy = testProxy.url;
     await waitForHttp(`${proxy}/bench/1`);
     const targets = { off: `${proxy}/bench-off/1`, on: `${proxy}/bench/1` };
     for (const url of Object.values(targets)) await load(url, 3, pid); // warm-up
@@ -302,11 +277,9 @@ async function main(): Promise<void> {
         );
       }
     }
-    const report = (await (
-      await fetch(`http://127.0.0.1:${adminPort}/compare/report`, {
-        headers: { authorization: `Bearer ${token}` },
-      })
-    ).json()) as { routes: { routeId: string; counters: Record<string, number> }[] };
+    const report = (await (await testProxy.admin('/compare/report')).json()) as {
+      routes: { routeId: string; counters: Record<string, number> }[];
+    };
     const onCounters = report.routes.find((r) => r.routeId === 'on')?.counters ?? {};
     const off = median(results.off, (r) => r.p99ms);
     const on = median(results.on, (r) => r.p99ms);
@@ -364,6 +337,7 @@ async function main(): Promise<void> {
       },
     });
   } finally {
+    await testProxy?.stop();
     await Promise.allSettled(children.map((c) => c.stop()));
     await fs.rm(dir, { recursive: true, force: true });
   }

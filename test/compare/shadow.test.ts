@@ -237,15 +237,9 @@ describe('shadow comparison through the proxy', () => {
       new Set(['same', 'diff', 'noisy', 'list', 'list-raw', 'baked', 'stock', 'account']),
     );
     const out = path.join(work, 'replay');
-    const all = await strangler([
-      'compare',
-      'replay',
-      captureFile,
-      '--routes',
-      proxy.routesFile,
-      '--out',
-      out,
-    ]);
+    const replay = (...extra: string[]) =>
+      strangler(['compare', 'replay', captureFile, '--routes', proxy.routesFile, '--out', out, ...extra]);
+    const all = await replay();
     expect(all.code, all.stderr).toBe(1);
     expect(all.stderr).toMatch(/over the allowed mismatch rate 0\.00 %: .*account.*baked.*diff.*list-raw/);
     expect(all.stdout).toMatch(/diff +compared +3 +mismatch +100\.00 %.*top field \$\.price ×3/);
@@ -256,17 +250,7 @@ describe('shadow comparison through the proxy', () => {
     expect(markdown).toContain('| diff | 3 | 0 | 3 | 0 | 0 | 0 | 0 | 100.00 % |');
     expect(markdown).toMatch(/\| `\$\.price` \(changed\) \| 3 \| GET \/diff\/\d \| `10` \| `12` \|/);
     // only the matching routes: exit 0
-    const same = await strangler([
-      'compare',
-      'replay',
-      captureFile,
-      '--routes',
-      proxy.routesFile,
-      '--out',
-      out,
-      '--route',
-      'same',
-    ]);
+    const same = await replay('--route', 'same');
     expect(same.code, same.stderr).toBe(0);
     // a tolerated rate: diff mismatches every time, so 100 % passes and 50 % does not
     const tolerated = [
