@@ -3,7 +3,7 @@ import path from 'node:path';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../../cdc/broker/test-broker.ts';
-import { freePort } from '../../lib/net.ts';
+import { freePort, waitFor } from '../../lib/net.ts';
 import { ensurePrivateServer, stopPrivateServer } from '../../scripts/db/private-mariadb.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import {
@@ -418,6 +418,98 @@ describe.skipIf(!hasConnector)('connector lifecycle', () => {
     expect(new Set(Object.values(fileOf)).size).toBe(4);
     await conn.end();
   }, 120_000);
+
+  it('SIGKILL during the snapshot: the restart snapshots again and nothing is missing; snapshot.mode=never reads no rows', async () => {
+    const db = await newDb('cdcsnapkill');
+    const prefix = randomPrefix('sk');
+    const conn = await connect(db.url);
+    const ROWS = 30_000;
+    await conn.query(
+      `CREATE TABLE big (id INT NOT NULL PRIMARY KEY, n INT NOT NULL);
+       INSERT INTO big SELECT seq, seq FROM seq_1_to_${ROWS};`,
+    );
+    const topic = `${prefix}.${db.name}.big`;
+    const c = await collect([topic]);
+    const env = await connectorEnv({ db, broker, prefix });
+    let run = await start(env);
+    const midway = await waitFor(
+      'the snapshot under way',
+      async () => {
+        const s = await run.status();
+        if (s.snapshot.completed) return false;
+        if (!(s.snapshot.rowsDone > 0)) throw new Error(`rowsDone ${s.snapshot.rowsDone}`);
+        return true;
+      },
+      { timeoutMs: 60_000, intervalMs: 20 },
+    );
+    await run.stop('SIGKILL');
+    await conn.query('UPDATE big SET n = -n WHERE id % 1000 = 0; DELETE FROM big WHERE id % 1000 = 1');
+    run = await start(env);
+    await waitStreaming(run, 120_000);
+    await converge('after a crash mid-snapshot', async () =>
+      diff(lastImages(c.on(topic)), await dbState(conn, 'big', ['id'])),
+    );
+    // The crash must really have interrupted the snapshot for this test to mean anything.
+    expect(midway, 'the snapshot finished before the kill').toBe(true);
+
+    const never = randomPrefix('nv');
+    const neverTopic = `${never}.${db.name}.big`;
+    const c2 = await collect([neverTopic]);
+    const run2 = await start(
+      await connectorEnv({ db, broker, prefix: never, extra: { CDC_SNAPSHOT_MODE: 'never' } }),
+    );
+    await waitStreaming(run2);
+    await conn.query('UPDATE big SET n = 7 WHERE id = 5');
+    const got = await c2.until('the streamed update', () => c2.on(neverTopic).find((m) => m.value !== null));
+    await sleep(500);
+    expect(c2.on(neverTopic)).toHaveLength(1);
+    expect(envelope(got).payload).toMatchObject({ op: 'u', after: { id: 5, n: 7 } });
+    await conn.end();
+  }, 240_000);
+
+  it('the broker crashes and comes back while rows are written: nothing is lost', async () => {
+    const own = await startTestBroker();
+    const db = await newDb('cdcbroker');
+    const prefix = randomPrefix('bk');
+    const conn = await connect(db.url);
+    try {
+      await conn.query('CREATE TABLE kv (id INT NOT NULL PRIMARY KEY, v INT NOT NULL)');
+      const topic = `${prefix}.${db.name}.kv`;
+      const run = await start(await connectorEnv({ db, broker: own, prefix }));
+      await waitStreaming(run);
+      let id = 0;
+      const load = writeLoad(db.url, async (w) => {
+        id++;
+        await w.query('INSERT INTO kv VALUES (?, 0)', [id]);
+        if (id % 3 === 0) await w.query('UPDATE kv SET v = v + 1 WHERE id = ?', [id - 1]);
+        if (id % 5 === 0) await w.query('DELETE FROM kv WHERE id = ?', [id - 2]);
+      });
+      let restarted: TestBroker | undefined;
+      try {
+        await sleep(1000);
+        await own.kill();
+        await sleep(2000);
+        restarted = await own.restart();
+        await sleep(1500);
+      } finally {
+        await load.stop();
+      }
+      const c = await Collector.start(restarted!, [topic]);
+      collectors.push(c);
+      try {
+        await converge('after the broker came back', async () =>
+          diff(lastImages(c.on(topic)), await dbState(conn, 'kv', ['id'])),
+        );
+        expect((await run.status()).state).toBe('streaming');
+      } finally {
+        await c.stop();
+        await run.stop('SIGTERM');
+        await restarted!.stop();
+      }
+    } finally {
+      await conn.end();
+    }
+  }, 240_000);
 
   it('SIGKILL under write load five times: after catch-up the last image per (table, key) equals the database', async () => {
     const db = await newDb('cdckill');
