@@ -10,7 +10,7 @@ import { ConnectorError } from './errors.ts';
 import { type BinlogPosition, OffsetsFile } from './offsets.ts';
 import { type Checkpoint, Publisher } from './publisher.ts';
 import { runSnapshot } from './snapshot.ts';
-import { assertPositionAvailable, currentPosition, inspectServer, type ServerInfo } from './source-server.ts';
+import { assertPositionUsable, currentPosition, inspectServer, type ServerInfo } from './source-server.ts';
 import { ConnectorStatus, startStatusServer } from './status.ts';
 
 /** The Debezium release whose output this connector reproduces (source.version). */
@@ -52,15 +52,16 @@ export async function startConnector(config: ConnectorConfig, log: Logger): Prom
         gtids: stored.offset.gtids ?? null,
       };
       try {
-        await assertPositionAvailable(url, position, offsets.file);
+        await assertPositionUsable(url, server.flavour, position, offsets.file);
       } catch (err) {
-        if (
-          !(err instanceof ConnectorError) ||
-          err.code !== 'CONNECTOR_ERR_OFFSET_PURGED' ||
-          config['snapshot.mode'] !== 'when_needed'
-        )
-          throw err;
-        log.warn({ position }, 'stored binlog position purged: snapshot.mode=when_needed, re-snapshotting');
+        const unusable =
+          err instanceof ConnectorError &&
+          (err.code === 'CONNECTOR_ERR_OFFSET_PURGED' || err.code === 'CONNECTOR_ERR_OFFSET_MISMATCH');
+        if (!unusable || config['snapshot.mode'] !== 'when_needed') throw err;
+        log.warn(
+          { position, reason: err.message },
+          'stored position unusable: snapshot.mode=when_needed, re-snapshotting',
+        );
         stored = undefined;
       }
     }

@@ -7,6 +7,7 @@ export const connectorErrorCodes = {
     'the MySQL server is not usable for change data capture (binlog settings, privileges)',
   CONNECTOR_ERR_UNKNOWN_TABLE: 'an include list names a database or table that does not exist',
   CONNECTOR_ERR_OFFSET_PURGED: 'the stored binlog position is no longer on the server',
+  CONNECTOR_ERR_OFFSET_MISMATCH: 'the stored offsets were written against another server',
   CONNECTOR_ERR_OFFSETS_FILE: 'the offsets file is unreadable',
   CONNECTOR_ERR_BINLOG: 'the binlog stream failed',
   CONNECTOR_ERR_PRODUCE: 'Kafka did not accept the events',

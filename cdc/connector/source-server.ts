@@ -54,9 +54,16 @@ export async function binlogFiles(conn: mysql.Connection): Promise<string[]> {
   return rows.map((r) => String(r.Log_name));
 }
 
-/** The stored position must still be on the server, or resuming would silently skip changes. */
-export async function assertPositionAvailable(
+/**
+ * The stored position must still be on the server, or resuming would silently skip changes;
+ * and it must be this server's: offsets written against another server (a test instance, a
+ * re-initialised database) name a file that exists here too, but point into the middle of an
+ * event. MariaDB tells which GTID state a binlog position stands for (BINLOG_GTID_POS): NULL
+ * for a place that is not a transaction boundary here, or a state other than the one stored.
+ */
+export async function assertPositionUsable(
   url: string,
+  flavour: ServerInfo['flavour'],
   position: BinlogPosition,
   offsetsFile: string,
 ): Promise<void> {
@@ -71,9 +78,31 @@ export async function assertPositionAvailable(
           'Changes since then are lost to streaming; re-snapshot: restart with snapshot.mode=when_needed (CDC_SNAPSHOT_MODE=when_needed) or delete the offsets file.',
         { context: { position, files } },
       );
+    if (flavour !== 'mariadb') return;
+    const [rows] = await conn.query<mysql.RowDataPacket[]>('SELECT BINLOG_GTID_POS(?, ?) AS g', [
+      position.file,
+      position.pos,
+    ]);
+    const atPosition = rows[0]?.g === null || rows[0]?.g === undefined ? null : String(rows[0].g);
+    const same = atPosition !== null && (position.gtids === null || samePosition(atPosition, position.gtids));
+    if (!same)
+      throw new ConnectorError(
+        'CONNECTOR_ERR_OFFSET_MISMATCH',
+        `the stored position ${position.file}:${position.pos} (GTIDs ${position.gtids ?? 'none'}, in ${offsetsFile}) does not belong to the server at ${redactUrl(url)} ` +
+          `(${atPosition === null ? 'it is not a transaction boundary there' : `that position stands for GTIDs ${atPosition} there`}): ` +
+          'the offsets were written against another server or before the database was re-created. ' +
+          'Point CONNECTOR_OFFSETS_DIR (or topic.prefix) elsewhere, delete the file, or restart with snapshot.mode=when_needed to re-snapshot.',
+        { context: { position, atPosition } },
+      );
   } finally {
     await conn.end();
   }
+}
+
+/** GTID positions compare per replication domain, whatever their order in the text. */
+function samePosition(a: string, b: string): boolean {
+  const norm = (s: string) => s.split(',').filter(Boolean).sort().join(',');
+  return norm(a) === norm(b);
 }
 
 /**

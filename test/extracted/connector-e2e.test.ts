@@ -1,4 +1,6 @@
 import { existsSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -131,6 +133,8 @@ describe.skipIf(!hasConnector)('extracted services with the real connector (end 
       KAFKA_BROKERS: broker.brokers.join(','),
       CONNECTOR_PORT: String(await freePort()),
       CONNECTOR_SERVER_ID: String(10_000 + Math.floor(Math.random() * 50_000)),
+      // Its own offsets: the default (.data/connector) belongs to `npm start`'s server.
+      CONNECTOR_OFFSETS_DIR: await fs.mkdtemp(path.join(os.tmpdir(), 'e2e-offsets-')),
       LOG_LEVEL: 'warn',
     };
     connector = await startConnector();
