@@ -60,10 +60,14 @@ async function httpComponent(name: string, base: string, path: string): Promise<
   if (!r) return { name, where: base, up: false, detail: 'not answering' };
   const lag = lagOf(r.body);
   const ok = r.status >= 200 && r.status < 300;
+  // Services answer {status}; the connector answers {state} (snapshot, streaming, failed).
+  const body = (typeof r.body === 'object' && r.body ? r.body : {}) as { status?: unknown; state?: unknown };
   const status =
-    typeof r.body === 'object' && r.body && 'status' in r.body
-      ? String((r.body as { status: unknown }).status)
-      : `HTTP ${r.status}`;
+    body.status !== undefined
+      ? String(body.status)
+      : body.state !== undefined
+        ? String(body.state)
+        : `HTTP ${r.status}`;
   return { name, where: base, up: ok, ...(lag !== undefined ? { lagMs: lag } : {}), detail: status };
 }
 
