@@ -26,6 +26,13 @@ const constrained: UnleashFeature = {
   ],
 };
 const shadow = featureFor('strangler.c', { mode: 'shadow', percent: 25 });
+// written by hand without a groupId: flexibleRollout then hashes with an empty group
+const noGroup: UnleashFeature = {
+  ...featureFor('strangler.d', { mode: 'canary', percent: 40 }),
+  strategies: [
+    { name: 'flexibleRollout', parameters: { rollout: '40', stickiness: 'default' }, constraints: [] },
+  ],
+};
 
 let server: http.Server;
 let decider: FlagDecider;
@@ -36,7 +43,7 @@ beforeAll(async () => {
   server = http.createServer((req, res) => {
     if (req.url?.startsWith('/api/client/features')) {
       res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ version: 2, features: [canary, constrained, shadow] }));
+      res.end(JSON.stringify({ version: 2, features: [canary, constrained, shadow, noGroup] }));
       return;
     }
     req.resume();
@@ -60,7 +67,7 @@ beforeAll(async () => {
     ...buildRouteTable(
       {
         legacy: up,
-        routes: ['a', 'b', 'c'].map((id) => ({ id, methods: ['GET'], paths: [`/${id}`], new: up })),
+        routes: ['a', 'b', 'c', 'd'].map((id) => ({ id, methods: ['GET'], paths: [`/${id}`], new: up })),
       },
       1024,
     ).routes,
@@ -75,7 +82,7 @@ afterAll(async () => {
 
 describe('FlagDecider', () => {
   it('puts every user on the side unleash-client isEnabled picks (proxy-shaped and hand-edited flags)', () => {
-    const [a, b, c] = routes as [Route, Route, Route];
+    const [a, b, c, d] = routes as [Route, Route, Route, Route];
     let onNew = 0;
     for (let i = 0; i < 5000; i++) {
       const ctx = i % 10 === 0 ? { sessionId: `s${i}` } : { userId: `u${i}`, sessionId: `s${i}` };
@@ -86,6 +93,7 @@ describe('FlagDecider', () => {
       const dc = decider.decide(c, ctx);
       expect(dc.shadow).toBe(decider.unleash.isEnabled(c.flag, ctx));
       expect(dc.serve).toBe('legacy');
+      expect(decider.decide(d, ctx).serve === 'new').toBe(decider.unleash.isEnabled(d.flag, ctx));
     }
     expect(onNew / 5000).toBeGreaterThan(0.34);
     expect(onNew / 5000).toBeLessThan(0.4);

@@ -159,6 +159,7 @@ function planOf(feature: PlannedFeature | undefined): FlagPlan {
     Number.isFinite(Number(p?.rollout));
   return {
     mode,
-    rollout: simple ? { groupId: p?.groupId || feature.name, percentage: Number(p?.rollout) } : undefined,
+    // an empty groupId is what flexibleRollout hashes too (the SDK never fills featureToggle)
+    rollout: simple ? { groupId: p?.groupId || '', percentage: Number(p?.rollout) } : undefined,
   };
 }
