@@ -370,17 +370,20 @@ export class BinlogStream {
             value: encoder.change('u', before, after, 'binlog', source, txInfo(), now),
           });
         } else {
-          // A primary-key change is a delete of the old key and a create of the new one, as Debezium sends it.
+          // A primary-key change is a delete of the old key and a create of the new one, as Debezium
+          // sends it, each naming the other key in a header (the key as the key converter writes it).
           out.push({
             topic: encoder.topic,
             key: oldKey,
             value: encoder.change('d', before, null, 'binlog', source, txInfo(), now),
+            ...(newKey !== null ? { headers: { '__debezium.newkey': newKey } } : {}),
           });
           if (tombstones) out.push({ topic: encoder.topic, key: oldKey, value: null });
           out.push({
             topic: encoder.topic,
             key: newKey,
             value: encoder.change('c', null, after, 'binlog', source, txInfo(), now),
+            ...(oldKey !== null ? { headers: { '__debezium.oldkey': oldKey } } : {}),
           });
         }
       }

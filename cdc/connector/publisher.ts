@@ -10,6 +10,8 @@ export interface OutMessage {
   topic: string;
   key: Encoded;
   value: Encoded;
+  /** Record-specific headers, added to the context headers every record carries. */
+  headers?: Record<string, string>;
 }
 
 // Not named ESM exports of kafkajs' CommonJS build.
@@ -155,7 +157,11 @@ export class Publisher {
         t = { topic: m.topic, messages: [] };
         byTopic.set(m.topic, t);
       }
-      t.messages.push({ key: m.key, value: m.value, headers: this.options.headers });
+      t.messages.push({
+        key: m.key,
+        value: m.value,
+        headers: m.headers ? { ...this.options.headers, ...m.headers } : this.options.headers,
+      });
       count++;
     }
     // A resume point right after the batch belongs to it.
