@@ -68,6 +68,7 @@ beforeAll(async () => {
         },
         route('stock', ['/stock/:id', '/stock-wrong/:id']),
         route('baked', ['/diff-new/:id'], { compare: { bakePeriodMs: 600_000 } }),
+        route('canary', ['/diff-canary/:id']),
         route('slow', ['/slow/on/:id']),
         route('slow-off', ['/slow/off/:id'], { compare: { enabled: false } }),
       ],
@@ -80,6 +81,7 @@ beforeAll(async () => {
         ]),
       ),
       'strangler.baked': { mode: 'new', percent: 100 },
+      'strangler.canary': { mode: 'canary', percent: 50 },
     },
     env: {
       MYSQL_URL: db.url,
@@ -153,6 +155,24 @@ describe('shadow comparison through the proxy', () => {
     expect(await untilCounted(proxy, 'baked', 1)).toMatchObject({ mismatch: 1 });
     const [rec] = await recordsOf(proxy, 'baked');
     expect(rec).toMatchObject({ note: 'bake-period legacy shadow', legacy: { body: { price: 10 } } });
+  });
+
+  it('canary: exchanges served by new are compared against legacy, which stays the reference', async () => {
+    // the proxy's contract: in canary only the share served by new is teed (legacy-served
+    // users are plain traffic, never copied to the new side)
+    const targets: string[] = [];
+    for (let i = 0; i < 16; i++)
+      targets.push((await get(`/diff-canary/${i}`, { 'x-user-id': `user-${i}` })).target!);
+    const byNew = targets.filter((t) => t === 'new').length;
+    expect(new Set(targets)).toEqual(new Set(['legacy', 'new']));
+    expect(await untilCounted(proxy, 'canary', byNew)).toMatchObject({ mismatch: byNew });
+    const records = await recordsOf(proxy, 'canary');
+    expect(records).toHaveLength(byNew);
+    for (const r of records) {
+      expect(r.legacy?.body).toMatchObject({ price: 10 });
+      expect(r.new?.body).toMatchObject({ price: 12 });
+      expect(r.diffs).toEqual([expect.objectContaining({ field: '$.price', legacy: 10, new: 12 })]);
+    }
   });
 
   it('a mismatch from a new side behind the legacy database is classified as lag once it caught up', async () => {
@@ -234,14 +254,16 @@ describe('shadow comparison through the proxy', () => {
   it('strangler compare replay reproduces the mismatches of a captured file', async () => {
     const captured = await readCapture(captureFile);
     expect(new Set(captured.map((c) => c.routeId))).toEqual(
-      new Set(['same', 'diff', 'noisy', 'list', 'list-raw', 'baked', 'stock', 'account']),
+      new Set(['same', 'diff', 'noisy', 'list', 'list-raw', 'baked', 'canary', 'stock', 'account']),
     );
     const out = path.join(work, 'replay');
     const replay = (...extra: string[]) =>
       strangler(['compare', 'replay', captureFile, '--routes', proxy.routesFile, '--out', out, ...extra]);
     const all = await replay();
     expect(all.code, all.stderr).toBe(1);
-    expect(all.stderr).toMatch(/over the allowed mismatch rate 0\.00 %: .*account.*baked.*diff.*list-raw/);
+    expect(all.stderr).toMatch(
+      /over the allowed mismatch rate 0\.00 %: .*account.*baked.*canary.*diff.*list-raw/,
+    );
     expect(all.stdout).toMatch(/diff +compared +3 +mismatch +100\.00 %.*top field \$\.price ×3/);
     expect(all.stdout).toMatch(/noisy +compared +6 +mismatch +0\.00 %.*noise 6/);
     expect(all.stdout).toMatch(/list +compared +1 +mismatch +0\.00 %/);

@@ -13,7 +13,7 @@ import { benchBody } from './bench-body.ts';
  *   /diff/:id        price 10 on legacy, 12 on new
  *   /noisy/:id       same data plus a fresh timestamp and a random request id on every answer
  *   /list            items and tags; new answers them in reverse order (also as /list-raw)
- *   /diff-new/:id    as /diff
+ *   /diff-new/:id, /diff-canary/:id   as /diff
  *   /account/:id     a body with an `ssn` and a `token`; balance 100 on legacy, 101 on new
  *   /slow/…          as /same, but new answers after 300 ms
  *   /bench/:id       a ~2 KiB JSON body, the same on both sides (also as /bench-off/:id)
@@ -63,9 +63,12 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, body:
   const [first, id = '0'] = parts;
   // Aliases, so one behaviour can sit behind two routes with different rules or modes.
   const head =
-    ({ 'list-raw': 'list', 'diff-new': 'diff', 'bench-off': 'bench' } as Record<string, string>)[
-      first ?? ''
-    ] ?? first;
+    (
+      { 'list-raw': 'list', 'diff-new': 'diff', 'diff-canary': 'diff', 'bench-off': 'bench' } as Record<
+        string,
+        string
+      >
+    )[first ?? ''] ?? first;
   if (req.method === 'POST' && head === '__hold') {
     held = { position: await masterPosition(), ts: Date.now(), rows: await stockRows() };
     return send(res, 200, { held: held.position });
