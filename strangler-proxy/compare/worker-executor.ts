@@ -34,6 +34,10 @@ export class WorkerExecutor implements ComparisonExecutor {
   >();
   #next = 0;
   #closing = false;
+  #alive = false;
+  #startedAt = 0;
+  #backoffMs = 0;
+  #restart: NodeJS.Timeout | undefined;
   #exited: Promise<void> = Promise.resolve();
 
   constructor(
@@ -53,6 +57,8 @@ export class WorkerExecutor implements ComparisonExecutor {
       { eval: true, workerData: this.init(), name: 'strangler-compare' },
     );
     this.#worker = worker;
+    this.#alive = true;
+    this.#startedAt = Date.now();
     worker.unref();
     worker.on('message', (message: number | { id: number; result?: ComparisonResult; error?: string }) => {
       const m = typeof message === 'number' ? { id: message, result: matched } : message;
@@ -67,13 +73,22 @@ export class WorkerExecutor implements ComparisonExecutor {
     worker.on('error', (err) => this.log?.error({ err }, 'comparison worker failed'));
     this.#exited = new Promise((resolve) =>
       worker.once('exit', (code) => {
+        this.#alive = false;
         for (const [id, p] of this.#pending) {
           this.#pending.delete(id);
           p.reject(new Error(`the comparison worker exited (code ${code})`));
         }
         if (!this.#closing) {
-          this.log?.warn({ code }, 'comparison worker exited; starting a new one');
-          this.#start();
+          // A worker that dies right after starting (it cannot load, say) is not restarted
+          // in a tight loop: the wait doubles up to 30 s; one that ran a while restarts at once.
+          this.#backoffMs =
+            Date.now() - this.#startedAt < 5000 ? Math.min(30_000, Math.max(500, this.#backoffMs * 2)) : 0;
+          this.log?.warn(
+            { code, restartInMs: this.#backoffMs },
+            'comparison worker exited; starting a new one',
+          );
+          this.#restart = setTimeout(() => this.#start(), this.#backoffMs);
+          this.#restart.unref();
         }
         resolve();
       }),
@@ -81,6 +96,8 @@ export class WorkerExecutor implements ComparisonExecutor {
   }
 
   run(job: ComparisonJob): Promise<ComparisonResult> {
+    // between a worker's exit and its restart a message would be lost, never answered
+    if (!this.#alive) return Promise.reject(new Error('the comparison worker is restarting'));
     return new Promise((resolve, reject) => {
       const id = this.#next++;
       this.#pending.set(id, { resolve, reject });
@@ -91,6 +108,8 @@ export class WorkerExecutor implements ComparisonExecutor {
 
   async close(): Promise<void> {
     this.#closing = true;
+    clearTimeout(this.#restart);
+    if (!this.#alive) return;
     this.#worker.postMessage({ close: true });
     const timer = setTimeout(() => void this.#worker.terminate(), 2000);
     await this.#exited;
