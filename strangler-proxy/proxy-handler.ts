@@ -136,41 +136,41 @@ export function createProxyHandler(deps: ProxyDeps): (req: IncomingMessage, res:
 
   function sendNew(state: RequestState): void {
     const route = state.route!;
-    const breaker = breakers.get(route.upstreamNew);
-    if (!breaker.tryAcquire()) {
-      fallBack(state, 'breaker-open');
-      return;
-    }
     // A body already streamed to the new side cannot be sent again.
     const replayable = state.body === null;
     const retryOnFailure = replayable && idempotentMethods.has(state.method);
-    const attempt = new ForwardAttempt(state, 'new', retryOnFailure, (o) => {
-      if (o.kind === 'served' && o.status < 500) {
-        breaker.success();
-        finish(state, 'new', o.status);
-        return;
-      }
-      breaker.failure();
-      // out of undici's callback before a fallback dispatches again (possibly on the same pool)
-      queueMicrotask(() => newSideFailed(state, o, retryOnFailure));
-    });
-    try {
-      dispatch(state, route.upstreamNew, attempt);
-    } catch (err) {
-      breaker.failure();
-      throw err;
-    }
-  }
-
-  function newSideFailed(state: RequestState, o: AttemptOutcome, retryOnFailure: boolean): void {
-    if (o.kind === 'served') finish(state, 'new', o.status);
-    else if (o.kind === 'discarded-5xx') fallBack(state, 'new-5xx');
-    else if (!state.res.destroyed) {
-      const f = classifyUpstreamError(o.err);
-      if (!o.responseStarted && f.status !== 413 && (f.neverReceived || retryOnFailure))
-        fallBack(state, f.reason);
-      else failed(state, 'new', o.err, o.responseStarted);
-    }
+    let outcome: AttemptOutcome | undefined;
+    breakers
+      .get(route.upstreamNew)
+      .fire(
+        () =>
+          new Promise<void>((resolve, reject) => {
+            dispatch(
+              state,
+              route.upstreamNew,
+              new ForwardAttempt(state, 'new', retryOnFailure, (o) => {
+                outcome = o;
+                if (o.kind === 'served' && o.status < 500) resolve();
+                else reject(o);
+              }),
+            );
+          }),
+      )
+      .then(
+        () => finish(state, 'new', outcome!.kind === 'served' ? outcome!.status : 502),
+        (err: unknown) => {
+          if ((err as { code?: string }).code === 'EOPENBREAKER') return fallBack(state, 'breaker-open');
+          const o = outcome!;
+          if (o.kind === 'served') return finish(state, 'new', o.status);
+          if (o.kind === 'discarded-5xx') return fallBack(state, 'new-5xx');
+          const f = classifyUpstreamError(o.err);
+          if (state.res.destroyed) return;
+          if (!o.responseStarted && f.status !== 413 && (f.neverReceived || retryOnFailure)) {
+            return fallBack(state, f.reason);
+          }
+          failed(state, 'new', o.err, o.responseStarted);
+        },
+      );
   }
 
   return function onRequest(req: IncomingMessage, res: ServerResponse): void {
