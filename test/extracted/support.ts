@@ -1,6 +1,7 @@
 import { expect } from 'vitest';
 import { type ComponentProcess, startComponent } from '../../lib/component-process.ts';
 import { freePort, waitFor } from '../../lib/net.ts';
+import { compareEndpoints } from '../../strangler-proxy/compare/compare-endpoints.ts';
 
 export interface ServiceUnderTest {
   name: 'catalog' | 'orders';
@@ -50,29 +51,25 @@ export const until = (what: string, check: () => boolean | Promise<boolean>, tim
   );
 
 /** Same status and body from the monolith and the service for every path. */
+/**
+ * The parity check runs through the toolkit's own comparison library (compareEndpoints, what a
+ * team calls from its test suite): status and JSON body compared structurally (key order free),
+ * no noise excused. Returns one line per differing answer.
+ */
 export async function sameAnswers(monolith: string, service: string, paths: string[]): Promise<string[]> {
-  const differences: string[] = [];
-  for (const path of paths) {
-    const [a, b] = await Promise.all([getJson(monolith, path), getJson(service, path)]);
-    if (a.status !== b.status || JSON.stringify(sortKeys(a.body)) !== JSON.stringify(sortKeys(b.body))) {
-      differences.push(
-        `${path}: monolith ${a.status} ${JSON.stringify(a.body).slice(0, 300)} / service ${b.status} ${JSON.stringify(b.body).slice(0, 300)}`,
-      );
-    }
-  }
-  return differences;
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.keys(value)
-        .sort()
-        .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
+  const report = await compareEndpoints({
+    legacyUrl: monolith,
+    candidateUrl: service,
+    requests: paths,
+    noiseCheck: false,
+    concurrency: 4,
+  });
+  return report.results
+    .filter((r) => r.outcome !== 'match')
+    .map(
+      (r) =>
+        `${r.request.path}: ${r.outcome} (monolith ${r.legacyStatus ?? '-'}, service ${r.newStatus ?? '-'}) ${r.error ?? JSON.stringify(r.diffs.slice(0, 3)).slice(0, 400)}`,
     );
-  }
-  return value;
 }
 
 export async function expectSameAnswers(monolith: string, service: string, paths: string[]): Promise<void> {
