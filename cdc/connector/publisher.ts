@@ -3,6 +3,7 @@ import zlib from 'node:zlib';
 import kafkajs, { Kafka, logLevel as kafkaLogLevel, type Producer, type TopicMessages } from 'kafkajs';
 import type { Logger } from '../../lib/log.ts';
 import type { Encoded } from './encoding/types.ts';
+import { installFastRecordEncoder } from './kafka-record.ts';
 import type { BinlogPosition } from './offsets.ts';
 import { keyPartitioner } from './partitioner.ts';
 
@@ -13,6 +14,8 @@ export interface OutMessage {
   /** Record-specific headers, added to the context headers every record carries. */
   headers?: Record<string, string>;
 }
+
+installFastRecordEncoder();
 
 // Not named ESM exports of kafkajs' CommonJS build.
 const { CompressionCodecs, CompressionTypes } = kafkajs;
