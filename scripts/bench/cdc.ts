@@ -155,6 +155,8 @@ async function main() {
       },
       readyUrl: `http://127.0.0.1:${port}/health`,
       readyTimeoutMs: 120_000,
+      // e.g. BENCH_CONNECTOR_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/cdc-prof" to profile the connector.
+      nodeArgs: env.BENCH_CONNECTOR_NODE_ARGS?.split(' ').filter(Boolean),
     });
     const cpu = () => ({
       connector: cpuSeconds(connector?.child.pid),
