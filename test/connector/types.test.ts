@@ -62,6 +62,17 @@ const decimalSchema = (p: number, s: number) =>
     'connect.decimal.precision': String(p),
   });
 
+/**
+ * §6 by the letter: the unscaled integer as big-endian two's complement in the fewest bytes
+ * (Java BigInteger.toByteArray), base64. Written from the reference, not from the connector.
+ */
+function twosComplementBase64(unscaled: bigint): string {
+  let bytes = 1;
+  while (unscaled < -(1n << BigInt(8 * bytes - 1)) || unscaled >= 1n << BigInt(8 * bytes - 1)) bytes++;
+  const wrapped = unscaled < 0n ? (1n << BigInt(8 * bytes)) + unscaled : unscaled;
+  return Buffer.from(wrapped.toString(16).padStart(bytes * 2, '0'), 'hex').toString('base64');
+}
+
 const connectTimestamp = named('int64', 'org.apache.kafka.connect.data.Timestamp');
 const connectTime = named('int32', 'org.apache.kafka.connect.data.Time');
 
@@ -177,6 +188,16 @@ const columns: Col[] = [
     sql: ['12345678.90', 'NULL', '0'],
     // 1234567890 = 49 96 02 D2 → "SZYC0g=="; 0.00 = 00 → "AA=="; string mode keeps the scale.
     value: (row, m) => (m === 'default' ? ['SZYC0g==', null, 'AA=='] : ['12345678.90', null, '0.00'])[row]!,
+  },
+  {
+    name: 'c_dec_huge',
+    ddl: 'DECIMAL(30,10) NULL',
+    schema: (m) => (m === 'default' ? decimalSchema(30, 10) : plain('string')),
+    sql: ['-12345678901234567890.1234567890', 'NULL', '0.0000000001'],
+    value: (row, m) =>
+      m === 'default'
+        ? [twosComplementBase64(-123456789012345678901234567890n), null, 'AQ=='][row]!
+        : ['-12345678901234567890.1234567890', null, '0.0000000001'][row]!,
   },
   {
     name: 'c_dt0',
@@ -310,6 +331,13 @@ const columns: Col[] = [
     schema: () => plain('string'),
     sql: ["'ab'", 'NULL', "''"],
     value: same('ab', null, ''),
+  },
+  {
+    name: 'c_latin1',
+    ddl: 'VARCHAR(20) CHARACTER SET latin1 NULL',
+    schema: () => plain('string'),
+    sql: ["'café ÿ'", 'NULL', "''"],
+    value: same('café ÿ', null, ''),
   },
   {
     name: 'c_text',
