@@ -21,18 +21,10 @@ export const snapshotConnectionOptions = {
 export const snapshotSessionSql = ["SET time_zone = '+00:00'"];
 
 /**
- * Options for the connection zongji opens (it reads dateStrings/timezone/jsonStrings/
+ * The same options for the connection zongji opens (it reads dateStrings/timezone/jsonStrings/
  * decimalNumbers from its own mysql2 config): spread them into the ZongJi constructor's DSN.
  */
-export const zongjiConnectionOptions = {
-  dateStrings: true,
-  supportBigNumbers: true,
-  bigNumberStrings: true,
-  decimalNumbers: false,
-  jsonStrings: true,
-  timezone: '+00:00',
-  charset: 'UTF8MB4_UNICODE_CI',
-} satisfies ConnectionOptions;
+export const zongjiConnectionOptions = snapshotConnectionOptions;
 
 const quoteId = (name: string) => '`' + name.replace(/`/g, '``') + '`';
 
