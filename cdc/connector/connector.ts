@@ -10,7 +10,7 @@ import { ConnectorError } from './errors.ts';
 import { type BinlogPosition, OffsetsFile } from './offsets.ts';
 import { type Checkpoint, Publisher } from './publisher.ts';
 import { runSnapshot } from './snapshot.ts';
-import { assertPositionUsable, currentPosition, inspectServer, type ServerInfo } from './source-server.ts';
+import { assertPositionUsable, currentPosition, inspectServer } from './source-server.ts';
 import { ConnectorStatus, startStatusServer } from './status.ts';
 
 /** The Debezium release whose output this connector reproduces (source.version). */
@@ -249,5 +249,3 @@ async function assertIncludeListsMatch(conn: mysql.Connection, config: Connector
       );
   }
 }
-
-export type { ServerInfo };
