@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../../cdc/broker/test-broker.ts';
 import { freePort, waitFor } from '../../lib/net.ts';
 import { ensurePrivateServer, stopPrivateServer } from '../../scripts/db/private-mariadb.ts';
@@ -132,11 +132,16 @@ describe.skipIf(!hasConnector)('connector lifecycle', () => {
     broker = await startTestBroker();
   });
 
+  // Each test's connectors and consumers end with it: idle connectors still decode every binlog
+  // event of the shared server, and the machine has two cores.
+  afterEach(async () => {
+    for (const c of collectors.splice(0)) await c.stop();
+    await Promise.all(runs.splice(0).map((r) => r.stop('SIGKILL')));
+    for (const db of dbs.splice(0)) await db.drop().catch(() => undefined);
+  });
+
   afterAll(async () => {
-    for (const c of collectors) await c.stop();
-    await Promise.all(runs.map((r) => r.stop('SIGKILL')));
     await broker?.stop();
-    for (const db of dbs) await db.drop().catch(() => undefined);
   });
 
   it('keys: composite in PRIMARY KEY order, no key → null, UNIQUE index → its columns; config file under env', async () => {
