@@ -71,14 +71,16 @@ describe.skipIf(!connectorLanded)('strangler rehearse (end to end)', () => {
 
   it('rolls products back to legacy when the catalog dies during the canary, and the report names the gate', async () => {
     let killed: Promise<number> | undefined;
+    // Wide latency gate as above: the gates under test here are fallback and error rate.
     const run = await runCli(
-      ['rehearse', 'products', ...fast, '--reports', e2e.reportsDir],
+      ['rehearse', 'products', ...fast, '--max-p99-ratio', '20', '--reports', e2e.reportsDir],
       e2e.env,
       (line) => {
         if (!killed && line.startsWith('[products] stage 4 · canary 25 % …'))
           killed = killPortHolder(Number(e2e.env.CATALOG_PORT));
       },
     );
+    expect(killed, `the canary 25 % step never started:\n${run.stdout}`).toBeDefined();
     expect(await killed).toBeGreaterThan(0);
     expect(run.code, run.stdout + run.stderr).toBe(3);
     const v = verdicts(run.stdout);
