@@ -279,7 +279,13 @@ export class BinlogStream {
   }
 
   private onTableMap(t: TableMapLike): void | Promise<void> {
-    if (!this.ctx.isCaptured(t.schemaName, t.tableName)) return;
+    if (!this.ctx.isCaptured(t.schemaName, t.tableName)) {
+      // Table ids are reused (table cache flushes, FLUSH TABLES WITH READ LOCK of any snapshot):
+      // an id that named a captured table may now name another one, whose rows must not be
+      // encoded as the old table's.
+      this.encoders.delete(t.tableId);
+      return;
+    }
     const signature = `${t.schemaName}.${t.tableName}|${(t.columnNames ?? []).join(',')}|${t.columnTypes.join(',')}|${JSON.stringify(t.columnsMetadata)}`;
     if (this.encoders.get(t.tableId)?.signature === signature) return;
     if (!t.columnNames || t.columnNames.length !== t.columnCount)
