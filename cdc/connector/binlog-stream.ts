@@ -84,7 +84,13 @@ export class BinlogStream {
     z.on('binlog', (event: AnyBinlogEvent) => this.enqueue(event));
     z.on('error', (err: Error) =>
       this.ctx.onFatal(
-        new ConnectorError('CONNECTOR_ERR_BINLOG', `binlog stream: ${err.message}`, { cause: err }),
+        new ConnectorError(
+          'CONNECTOR_ERR_BINLOG',
+          /same server_uuid\/server_id/i.test(err.message)
+            ? `another binlog reader connected to the server with database.server.id=${this.ctx.config['database.server.id']} and the server dropped this one: every connector (and replica) of a server needs its own id (CONNECTOR_SERVER_ID or CDC_DATABASE_SERVER_ID) — ${err.message}`
+            : `binlog stream: ${err.message}`,
+          { cause: err },
+        ),
       ),
     );
     await new Promise<void>((resolve, reject) => {

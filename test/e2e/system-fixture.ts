@@ -51,6 +51,9 @@ export async function isolatedSystemEnv(prefix: string, extra: NodeJS.ProcessEnv
     CATALOG_DB: `${prefix}_catalog_${suffix}`,
     ORDERS_DB: `${prefix}_orders_${suffix}`,
     STRANGLER_DATA_DIR: dataDir,
+    // Systems of parallel test files share the test server: two binlog readers with one server
+    // id make the server drop the first (every connector needs its own database.server.id).
+    CONNECTOR_SERVER_ID: String(200_000 + Math.floor(Math.random() * 1_000_000_000)),
     BROKER_DATA_DIR: path.join(dataDir, 'broker'),
     LOG_LEVEL: 'warn',
     ...extra,
