@@ -150,6 +150,11 @@ export class BinlogStream {
     }
   }
 
+  /** Where an event starts in its file (zongji gives its end and its size without header and checksum). */
+  private startOf(event: AnyBinlogEvent): number {
+    return event.nextPosition - event.size - HEADER_BYTES - (this.useChecksum ? 4 : 0);
+  }
+
   private position(pos: number): BinlogPosition {
     return { file: this.file, pos, gtids: this.gtids.toString() || null };
   }
@@ -164,12 +169,12 @@ export class BinlogStream {
       }
       case 'MariadbGtid': {
         const g = e as unknown as { gtid: string; standalone: boolean; serverId: number; threadId?: number };
-        this.beginTransaction(g.gtid, g.serverId, g.threadId ?? null, event.timestamp);
+        this.beginTransaction(g.gtid, g.gtid, g.serverId, g.threadId ?? null, event.timestamp);
         return;
       }
       case 'Gtid': {
         const g = e as unknown as { gtid: string };
-        this.beginTransaction(g.gtid, this.ctx.sourceServerId, null, event.timestamp);
+        this.beginTransaction(g.gtid, g.gtid, this.ctx.sourceServerId, null, event.timestamp);
         return;
       }
       case 'AnnotateRows':
@@ -185,15 +190,21 @@ export class BinlogStream {
       case 'DeleteRows':
         return this.onRows(e as unknown as RowsLike, event);
       case 'Xid':
-        return this.commit(event.nextPosition, event.timestamp);
+        return this.commit(event.nextPosition);
       default:
         return;
     }
   }
 
-  private beginTransaction(gtid: string, serverId: number, thread: number | null, tsMs: number): void {
+  private beginTransaction(
+    id: string,
+    gtid: string | null,
+    serverId: number,
+    thread: number | null,
+    tsMs: number,
+  ): void {
     this.tx = {
-      id: gtid,
+      id,
       gtid,
       serverId,
       thread,
@@ -205,7 +216,7 @@ export class BinlogStream {
     if (this.ctx.config['provide.transaction.metadata']) {
       const m = transactionMessage(this.ctx.encoderOptions, {
         status: 'BEGIN',
-        id: gtid,
+        id,
         eventCount: null,
         dataCollections: null,
         tsMs,
@@ -220,13 +231,12 @@ export class BinlogStream {
     if (upper.startsWith('BEGIN') || upper.startsWith('XA ')) {
       // MySQL without GTIDs: the BEGIN query opens the transaction and names the writing thread.
       if (!this.tx) {
-        const id = `file=${this.file},pos=${event.nextPosition - q.size - HEADER_BYTES - (this.useChecksum ? 4 : 0)}`;
-        this.beginTransaction(id, this.ctx.sourceServerId, q.slaveProxyId, event.timestamp);
-        if (this.tx) (this.tx as OpenTransaction).gtid = null;
+        const id = `file=${this.file},pos=${this.startOf(event)}`;
+        this.beginTransaction(id, null, this.ctx.sourceServerId, q.slaveProxyId, event.timestamp);
       } else this.tx.thread = q.slaveProxyId;
       return;
     }
-    if (upper.startsWith('COMMIT')) return this.commit(event.nextPosition, event.timestamp);
+    if (upper.startsWith('COMMIT')) return this.commit(event.nextPosition);
     if (upper.startsWith('ROLLBACK') || upper.startsWith('SAVEPOINT')) return;
     return this.onDdl(sql, q, event);
   }
@@ -235,7 +245,6 @@ export class BinlogStream {
     const target = ddlTarget(sql, q.schema);
     const gtid = this.tx?.gtid ?? null;
     const serverId = this.tx?.serverId ?? this.ctx.sourceServerId;
-    const start = event.nextPosition - q.size - HEADER_BYTES - (this.useChecksum ? 4 : 0);
     // A DDL statement is its own transaction: it ends any open one.
     if (this.tx?.gtid) this.gtids.add(this.tx.gtid);
     this.tx = undefined;
@@ -266,7 +275,7 @@ export class BinlogStream {
         serverId,
         gtid,
         file: this.file,
-        pos: start,
+        pos: this.startOf(event),
         row: 0,
         thread: null,
         query: null,
@@ -281,14 +290,13 @@ export class BinlogStream {
         }),
       ]);
     }
-    this.checkpoint(event.nextPosition, event.timestamp);
+    this.checkpoint(event.nextPosition);
   }
 
   private onTableMap(t: TableMapLike): void | Promise<void> {
     if (!this.ctx.isCaptured(t.schemaName, t.tableName)) {
-      // Table ids are reused (table cache flushes, FLUSH TABLES WITH READ LOCK of any snapshot):
-      // an id that named a captured table may now name another one, whose rows must not be
-      // encoded as the old table's.
+      // The cache follows the latest TABLE_MAP of each table id, as zongji's own does: should an
+      // id ever name another table, that table's rows are not encoded as the captured one's.
       this.encoders.delete(t.tableId);
       return;
     }
@@ -316,16 +324,12 @@ export class BinlogStream {
     });
   }
 
-  private encoderFor(r: RowsLike): { encoder: TableEncoder; def: TableDef } | undefined {
-    return this.encoders.get(r.tableId);
-  }
-
   private onRows(r: RowsLike, event: AnyBinlogEvent): void {
-    const entry = this.encoderFor(r);
+    const entry = this.encoders.get(r.tableId);
     if (!entry) return; // a table we do not capture
     const { encoder, def } = entry;
     const tx = this.tx;
-    const pos = event.nextPosition - r.size - HEADER_BYTES - (this.useChecksum ? 4 : 0);
+    const pos = this.startOf(event);
     const now = Date.now();
     const type = event.getTypeName();
     const out: OutMessage[] = [];
@@ -405,7 +409,7 @@ export class BinlogStream {
     this.emit(out);
   }
 
-  private commit(nextPosition: number, tsMs: number): void {
+  private commit(nextPosition: number): void {
     const tx = this.tx;
     this.tx = undefined;
     if (tx?.gtid) this.gtids.add(tx.gtid);
@@ -423,13 +427,13 @@ export class BinlogStream {
         }),
       ]);
     }
-    this.checkpoint(nextPosition, tsMs);
+    this.checkpoint(nextPosition);
   }
 
-  private checkpoint(nextPosition: number, tsMs: number): void {
+  private checkpoint(nextPosition: number): void {
     const position = this.position(nextPosition);
     this.ctx.status.readPosition = position;
-    this.ctx.publisher.push([], { position, snapshotCompleted: true, sourceTsMs: tsMs });
+    this.ctx.publisher.push([], { position, snapshotCompleted: true });
   }
 
   /** Heartbeats let a consumer see the connector alive on quiet tables. */
@@ -445,7 +449,6 @@ export class BinlogStream {
 interface QueryLike {
   query: string;
   schema: string;
-  size: number;
   slaveProxyId: number;
 }
 interface TableMapLike {
@@ -459,6 +462,5 @@ interface TableMapLike {
 }
 interface RowsLike {
   tableId: number;
-  size: number;
   rows: unknown[];
 }

@@ -7,7 +7,7 @@ import { type ConnectorConfig, nameFilter } from './config.ts';
 import { readTableDefs } from './encoding/index.ts';
 import type { EncoderOptions, TableDef } from './encoding/types.ts';
 import { ConnectorError } from './errors.ts';
-import { type BinlogPosition, OffsetsFile } from './offsets.ts';
+import { type BinlogPosition, OffsetsFile, type StoredOffsets } from './offsets.ts';
 import { type Checkpoint, Publisher } from './publisher.ts';
 import { runSnapshot } from './snapshot.ts';
 import { assertPositionUsable, currentPosition, inspectServer } from './source-server.ts';
@@ -46,11 +46,7 @@ export async function startConnector(config: ConnectorConfig, log: Logger): Prom
     offsets = new OffsetsFile(config.offsetsDir, config['topic.prefix']);
     stored = await offsets.read();
     if (stored?.offset.snapshot_completed) {
-      const position = {
-        file: stored.offset.file,
-        pos: stored.offset.pos,
-        gtids: stored.offset.gtids ?? null,
-      };
+      const position = storedPosition(stored);
       try {
         await assertPositionUsable(url, server.flavour, position, offsets.file);
       } catch (err) {
@@ -165,7 +161,7 @@ export async function startConnector(config: ConnectorConfig, log: Logger): Prom
     );
     let from: BinlogPosition;
     if (stored?.offset.snapshot_completed) {
-      from = { file: stored.offset.file, pos: stored.offset.pos, gtids: stored.offset.gtids ?? null };
+      from = storedPosition(stored);
       status.snapshot.completed = true;
       log.info({ from }, 'resuming from stored offsets');
     } else if (config['snapshot.mode'] === 'never') {
@@ -218,6 +214,12 @@ export async function startConnector(config: ConnectorConfig, log: Logger): Prom
   };
 }
 
+const storedPosition = (stored: StoredOffsets): BinlogPosition => ({
+  file: stored.offset.file,
+  pos: stored.offset.pos,
+  gtids: stored.offset.gtids ?? null,
+});
+
 async function listTables(conn: mysql.Connection): Promise<{ db: string; table: string }[]> {
   const [rows] = await conn.query<mysql.RowDataPacket[]>(
     "SELECT TABLE_SCHEMA AS db, TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys')",
@@ -233,16 +235,16 @@ async function assertIncludeListsMatch(conn: mysql.Connection, config: Connector
   );
   const dbs = dbRows.map((r) => String(r.db));
   for (const entry of config['database.include.list'] ?? []) {
-    const re = new RegExp(`^(?:${entry})$`, 'i');
-    if (!dbs.some((d) => re.test(d)))
+    const matches = nameFilter([entry]);
+    if (!dbs.some(matches))
       throw new ConnectorError(
         'CONNECTOR_ERR_UNKNOWN_TABLE',
         `database.include.list entry '${entry}' matches no database on the server (it has: ${dbs.filter((d) => !/^(mysql|information_schema|performance_schema|sys)$/.test(d)).join(', ') || 'none'})`,
       );
   }
   for (const entry of config['table.include.list'] ?? []) {
-    const re = new RegExp(`^(?:${entry})$`, 'i');
-    if (!tables.some((t) => re.test(`${t.db}.${t.table}`)))
+    const matches = nameFilter([entry]);
+    if (!tables.some((t) => matches(`${t.db}.${t.table}`)))
       throw new ConnectorError(
         'CONNECTOR_ERR_UNKNOWN_TABLE',
         `table.include.list entry '${entry}' matches no table (entries are regular expressions over <database>.<table>, e.g. shop\\.products)`,

@@ -39,8 +39,6 @@ type Entry =
 export interface Checkpoint {
   position: BinlogPosition;
   snapshotCompleted: boolean;
-  /** Source time of the last event before this point (ms), for lag figures. */
-  sourceTsMs?: number;
 }
 
 /**

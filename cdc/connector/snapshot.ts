@@ -4,6 +4,7 @@ import type { Logger } from '../../lib/log.ts';
 import type { ConnectorConfig } from './config.ts';
 import {
   createTableEncoder,
+  quoteId,
   readTableDefs,
   schemaChangeMessage,
   snapshotConnectionOptions,
@@ -75,7 +76,7 @@ export async function runSnapshot(ctx: SnapshotContext, withData: boolean): Prom
       if (ctx.config['include.schema.changes']) {
         for (const t of tables) {
           const [rows] = await conn.query<RowDataPacket[]>(
-            `SHOW CREATE TABLE ${quote(t.db)}.${quote(t.table)}`,
+            `SHOW CREATE TABLE ${quoteId(t.db)}.${quoteId(t.table)}`,
           );
           ddl.set(`${t.db}.${t.table}`, String(rows[0]?.['Create Table'] ?? ''));
         }
@@ -174,7 +175,7 @@ async function readTables(
     const tsMs = Number(now[0]?.s ?? Math.floor(Date.now() / 1000)) * 1000;
     let first = true;
     const stream = raw
-      .query({ sql: `SELECT ${snapshotSelectList(t)} FROM ${quote(t.db)}.${quote(t.table)}` })
+      .query({ sql: `SELECT ${snapshotSelectList(t)} FROM ${quoteId(t.db)}.${quoteId(t.table)}` })
       .stream({ highWaterMark: ctx.config['snapshot.fetch.size'] });
     for await (const row of stream) {
       // A held-back row of an earlier table was that table's last.
@@ -211,5 +212,4 @@ function snapshotSource(
   };
 }
 
-const quote = (name: string) => `\`${name.replace(/`/g, '``')}\``;
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

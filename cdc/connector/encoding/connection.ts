@@ -26,7 +26,8 @@ export const snapshotSessionSql = ["SET time_zone = '+00:00'"];
  */
 export const zongjiConnectionOptions = snapshotConnectionOptions;
 
-const quoteId = (name: string) => '`' + name.replace(/`/g, '``') + '`';
+/** A MySQL identifier in backquotes. */
+export const quoteId = (name: string) => '`' + name.replace(/`/g, '``') + '`';
 
 /**
  * The select list for snapshot reads of `table`. FLOAT columns are read as `CAST(col AS DOUBLE)`:
