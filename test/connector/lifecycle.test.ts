@@ -13,6 +13,7 @@ import {
   connect,
   connectorEnv,
   envelope,
+  envelopeFields,
   hasConnector,
   type JsonObject,
   keyOf,
@@ -865,16 +866,7 @@ describe.skipIf(!hasConnector)('connector lifecycle', () => {
     await waitStreaming(run);
     const bare = await c.until('the re-snapshot', () => c.on(topic).find((m) => m.value !== null));
     const value = parse(bare.value!) as JsonObject;
-    expect(Object.keys(value)).toEqual([
-      'before',
-      'after',
-      'source',
-      'transaction',
-      'op',
-      'ts_ms',
-      'ts_us',
-      'ts_ns',
-    ]);
+    expect(Object.keys(value)).toEqual(envelopeFields);
     expect(value).toMatchObject({ before: null, after: { id: 1, v: 'a' }, op: 'r' });
     const stored = JSON.parse(await fs.readFile(path.join(offsetsDir, `${prefix}.offsets.json`), 'utf8'));
     await expect

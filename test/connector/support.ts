@@ -299,6 +299,9 @@ export async function masterStatus(conn: mysql.Connection): Promise<{ file: stri
   return { file: String(rows[0]!.File), pos: Number(rows[0]!.Position) };
 }
 
+/** The envelope's payload fields in Debezium 3.x order (§3). */
+export const envelopeFields = ['before', 'after', 'source', 'transaction', 'op', 'ts_ms', 'ts_us', 'ts_ns'];
+
 /** The JsonConverter order of a schema object's keys (§5): type, fields, optional, name, version, parameters, default, field. */
 export const schemaKeyOrder = [
   'type',

@@ -8,6 +8,7 @@ import {
   connect,
   connectorEnv,
   envelope,
+  envelopeFields,
   hasConnector,
   type Json,
   type JsonObject,
@@ -569,16 +570,7 @@ describe.skipIf(!hasConnector)('connector: every type of the reference mapping',
       const id = idOf(m);
       expect(m.key).toBe(keyText(P, 'a_types', id));
       const { payload } = envelope(m);
-      expect(Object.keys(payload)).toEqual([
-        'before',
-        'after',
-        'source',
-        'transaction',
-        'op',
-        'ts_ms',
-        'ts_us',
-        'ts_ns',
-      ]);
+      expect(Object.keys(payload)).toEqual(envelopeFields);
       expect(payload.before).toBeNull();
       expect(payload.transaction).toBeNull();
       const expected = expectedRow(id, (id - 1) as 0 | 1 | 2, 'default');
