@@ -8,6 +8,8 @@ import http from 'node:http';
  * bodySha256}. The body is hashed as it streams, never held. Steering:
  *   POST /__control {"status":500} | {"delayMs":2000} | {} (back to normal) — every later request
  *   header x-test-status / x-test-delay-ms — this request only
+ *   header x-test-pause-after-bytes + x-test-pause-ms — stop reading the body for that long once
+ *     that many bytes arrived, so a test can see whether backpressure reaches the client
  *   GET /__requests — the last 200 requests seen (method, url, headers); GET /__die — exit(1)
  *   GET /__big?bytes=N — a streamed N-byte body
  * --fast answers every request with a fixed 13-byte body: the benchmark's upstream.
@@ -65,9 +67,16 @@ const server = http.createServer((req, res) => {
   if (seen.length > 200) seen.shift();
   const hash = createHash('sha256');
   let bodyBytes = 0;
+  let pauseAfter = Number(req.headers['x-test-pause-after-bytes'] ?? Number.POSITIVE_INFINITY);
+  const pauseMs = Number(req.headers['x-test-pause-ms'] ?? 0);
   req.on('data', (chunk: Buffer) => {
     bodyBytes += chunk.length;
     hash.update(chunk);
+    if (bodyBytes >= pauseAfter) {
+      pauseAfter = Number.POSITIVE_INFINITY;
+      req.pause();
+      setTimeout(() => req.resume(), pauseMs);
+    }
   });
   req.on('end', () => {
     const status = Number(req.headers['x-test-status'] ?? control.status ?? 200);
