@@ -14,7 +14,7 @@ import {
 import type { EncoderOptions, RawRow, SnapshotMarker, SourceInfo, TableDef } from './encoding/types.ts';
 import { ConnectorError } from './errors.ts';
 import type { BinlogPosition } from './offsets.ts';
-import type { Publisher } from './publisher.ts';
+import type { OutMessage, Publisher } from './publisher.ts';
 import { currentPosition, type ServerInfo } from './source-server.ts';
 import type { ConnectorStatus } from './status.ts';
 
@@ -131,7 +131,7 @@ async function readTables(
   let pending: { encoderIndex: number; row: RawRow; firstOfTable: boolean; tsMs: number } | undefined;
   let sentAny = false;
   const encoders = tables.map((t) => createTableEncoder(t, ctx.encoderOptions));
-  const batch: { topic: string; key: string | null; value: string | null }[] = [];
+  const batch: OutMessage[] = [];
   const flushPending = (lastOfTable: boolean, lastOverall: boolean) => {
     if (!pending) return;
     const t = tables[pending.encoderIndex] as TableDef;

@@ -3,13 +3,14 @@ import { EncodingError } from './errors.ts';
 import {
   microsText,
   nanosText,
-  sourcePayloadWriter,
+  sourcePartsWriter,
   sourceSchemaBody,
   transactionSchemaField,
 } from './source.ts';
 import type {
   Encoded,
   EncoderOptions,
+  FramedText,
   RawRow,
   RowOrigin,
   SourceInfo,
@@ -25,8 +26,8 @@ export interface TableEncoder {
   /** Key columns in key order (empty: the Kafka key is null). */
   keyColumns: string[];
   /** The Kafka key of a row image: the key struct, or null for a table without a key. */
-  key(row: RawRow, origin: RowOrigin): Encoded;
-  /** The change event value (envelope) as JsonConverter text. */
+  key(row: RawRow, origin: RowOrigin): string | null;
+  /** The change event value (envelope) as JsonConverter text, framed (see `encodedText`). */
   change(
     op: ChangeOp,
     before: RawRow | null,
@@ -35,15 +36,26 @@ export interface TableEncoder {
     source: SourceInfo,
     transaction: TransactionInfo | null,
     nowMs: number,
-  ): string;
+  ): FramedText;
   /** The row image alone (the envelope's `after` payload): `{"id":1,...}`. */
   rowPayload(row: RawRow, origin: RowOrigin): string;
   /** Precomputed schema texts, for tests and tooling. */
   schemas: { key: string | null; value: string; envelope: string };
 }
 
-/** Writes a struct payload from precomputed field codecs. */
-function structWriter(codecs: FieldCodec[]): (row: RawRow) => string {
+/** An encoded key or value as one string (tests and tools; the producer writes the parts). */
+export function encodedText(e: FramedText | string): string;
+export function encodedText(e: Encoded): string | null;
+export function encodedText(e: Encoded): string | null {
+  return e === null || typeof e === 'string' ? e : e.head.toString() + e.body + e.tail.toString();
+}
+
+/**
+ * Appends a struct payload to `out`, from precomputed field codecs. An event's text is collected
+ * as parts and joined once: concatenating them builds a deep rope that V8 must flatten before
+ * the producer can measure or write it, which cost more than building it.
+ */
+function structWriter(codecs: FieldCodec[]): (row: RawRow, out: string[]) => void {
   const n = codecs.length;
   const keys = codecs.map((c, i) => (i === 0 ? '{' : ',') + c.key);
   const names = codecs.map((c) => c.name);
@@ -51,18 +63,30 @@ function structWriter(codecs: FieldCodec[]): (row: RawRow) => string {
   const nulls = codecs.map((c) => c.nullText);
   // zongji reads an ENUM stored as index 0 (an invalid value, '' for mysql2) as undefined.
   const undefs = codecs.map((c) => c.undefinedText ?? c.nullText);
-  return (row) => {
-    if (n === 0) return '{}';
-    let s = '';
+  return (row, out) => {
+    if (n === 0) return void out.push('{}');
     for (let i = 0; i < n; i++) {
-      const v = row[names[i]];
-      s +=
-        keys[i] +
-        (v === null ? nulls[i] : v === undefined ? (names[i] in row ? undefs[i] : nulls[i]) : converts[i](v));
+      const v = row[names[i] as string];
+      out.push(
+        keys[i] as string,
+        v === null
+          ? (nulls[i] as string)
+          : v === undefined
+            ? (names[i] as string) in row
+              ? (undefs[i] as string)
+              : (nulls[i] as string)
+            : (converts[i] as FieldCodec['convert'])(v),
+      );
     }
-    return s + '}';
+    out.push('}');
   };
 }
+
+const joined = (write: (out: string[]) => void): string => {
+  const out: string[] = [];
+  write(out);
+  return out.join('');
+};
 
 /**
  * Builds the encoder of one table definition. Everything that does not depend on the row —
@@ -113,8 +137,8 @@ export function createTableEncoder(table: TableDef, options: EncoderOptions): Ta
 
   const writeRow = structWriter(valueCodecs);
   const writeKey = structWriter(keyCodecs);
-  const writeSource = sourcePayloadWriter(options);
-  const writeTx = (t: TransactionInfo | null) =>
+  const writeSource = sourcePartsWriter(options);
+  const txText = (t: TransactionInfo | null) =>
     t === null
       ? 'null'
       : '{"id":' +
@@ -124,8 +148,10 @@ export function createTableEncoder(table: TableDef, options: EncoderOptions): Ta
         ',"data_collection_order":' +
         t.dataCollectionOrder +
         '}';
-  const valueHead = options.valueSchemasEnable ? '{"schema":' + envelopeSchema + ',"payload":' : '';
-  const valueTail = options.valueSchemasEnable ? '}' : '';
+  const valueHead = Buffer.from(
+    options.valueSchemasEnable ? '{"schema":' + envelopeSchema + ',"payload":' : '',
+  );
+  const valueTail = Buffer.from(options.valueSchemasEnable ? '}' : '');
   const keyHead = options.keySchemasEnable && keySchema ? '{"schema":' + keySchema + ',"payload":' : '';
   const keyTail = options.keySchemasEnable && keySchema ? '}' : '';
 
@@ -135,33 +161,39 @@ export function createTableEncoder(table: TableDef, options: EncoderOptions): Ta
     schemas: { key: keySchema, value: valueSchemaOnly, envelope: envelopeSchema },
     key(row) {
       if (keyCodecs.length === 0) return null;
-      return keyHead + writeKey(row) + keyTail;
+      return joined((out) => {
+        out.push(keyHead);
+        writeKey(row, out);
+        out.push(keyTail);
+      });
     },
     rowPayload(row) {
-      return writeRow(row);
+      return joined((out) => writeRow(row, out));
     },
     change(op, before, after, _origin, source, transaction, nowMs) {
-      return (
-        valueHead +
-        '{"before":' +
-        (before === null ? 'null' : writeRow(before)) +
-        ',"after":' +
-        (after === null ? 'null' : writeRow(after)) +
-        ',"source":' +
-        writeSource(source) +
-        ',"transaction":' +
-        writeTx(transaction) +
-        ',"op":"' +
-        op +
-        '","ts_ms":' +
-        nowMs +
-        ',"ts_us":' +
-        microsText(nowMs) +
-        ',"ts_ns":' +
-        nanosText(nowMs) +
-        '}' +
-        valueTail
+      const out = ['{"before":'];
+      if (before === null) out.push('null');
+      else writeRow(before, out);
+      out.push(',"after":');
+      if (after === null) out.push('null');
+      else writeRow(after, out);
+      out.push(',"source":');
+      writeSource(source, out);
+      out.push(
+        ',"transaction":',
+        txText(transaction),
+        ',"op":"',
+        op,
+        '","ts_ms":',
+        String(nowMs),
+        ',"ts_us":',
+        microsText(nowMs),
+        ',"ts_ns":',
+        nanosText(nowMs),
+        '}',
       );
+      const body = out.join('');
+      return { head: valueHead, body, tail: valueTail };
     },
   };
 }

@@ -70,40 +70,53 @@ function lastStringCache(): (v: string | null | undefined) => string {
 
 /** Precomputes the constant head of the source payload for one connector configuration. */
 export function sourcePayloadWriter(o: Pick<EncoderOptions, 'version' | 'connectorName' | 'topicPrefix'>) {
+  const write = sourcePartsWriter(o);
+  return (s: SourceInfo): string => {
+    const out: string[] = [];
+    write(s, out);
+    return out.join('');
+  };
+}
+
+/** The source block as parts appended to `out` (the event encoder joins a whole event once). */
+export function sourcePartsWriter(o: Pick<EncoderOptions, 'version' | 'connectorName' | 'topicPrefix'>) {
   const head =
     '{"version":' + str(o.version) + ',"connector":' + str(o.connectorName) + ',"name":' + str(o.topicPrefix);
   const dbText = lastStringCache();
   const tableText = lastStringCache();
   const fileText = lastStringCache();
-  return (s: SourceInfo): string =>
-    head +
-    ',"ts_ms":' +
-    s.tsMs +
-    ',"snapshot":"' +
-    s.snapshot +
-    '","db":' +
-    dbText(s.db) +
-    ',"sequence":null,"ts_us":' +
-    (s.tsUs === undefined ? microsText(s.tsMs) : String(s.tsUs)) +
-    ',"ts_ns":' +
-    (s.tsUs === undefined ? nanosText(s.tsMs) : s.tsUs === 0 ? '0' : `${s.tsUs}000`) +
-    ',"table":' +
-    tableText(s.table) +
-    ',"server_id":' +
-    s.serverId +
-    ',"gtid":' +
-    nullable(s.gtid) +
-    ',"file":' +
-    fileText(s.file) +
-    ',"pos":' +
-    s.pos +
-    ',"row":' +
-    s.row +
-    ',"thread":' +
-    (s.thread === null || s.thread === undefined ? 'null' : s.thread) +
-    ',"query":' +
-    nullable(s.query) +
-    '}';
+  return (s: SourceInfo, out: string[]): void => {
+    out.push(
+      head,
+      ',"ts_ms":',
+      String(s.tsMs),
+      ',"snapshot":"',
+      String(s.snapshot),
+      '","db":',
+      dbText(s.db),
+      ',"sequence":null,"ts_us":',
+      s.tsUs === undefined ? microsText(s.tsMs) : String(s.tsUs),
+      ',"ts_ns":',
+      s.tsUs === undefined ? nanosText(s.tsMs) : s.tsUs === 0 ? '0' : `${s.tsUs}000`,
+      ',"table":',
+      tableText(s.table),
+      ',"server_id":',
+      String(s.serverId),
+      ',"gtid":',
+      nullable(s.gtid),
+      ',"file":',
+      fileText(s.file),
+      ',"pos":',
+      String(s.pos),
+      ',"row":',
+      String(s.row),
+      ',"thread":',
+      s.thread === null || s.thread === undefined ? 'null' : String(s.thread),
+      ',"query":',
+      nullable(s.query),
+      '}',
+    );
+  };
 }
 
 export function transactionPayload(t: TransactionInfo | null): string {

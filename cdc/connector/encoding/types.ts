@@ -108,5 +108,17 @@ export type RowOrigin = 'snapshot' | 'binlog';
 
 export type RawRow = Record<string, unknown>;
 
+/**
+ * JsonConverter text in three parts: a table's constant head and tail (the schema around the
+ * payload), encoded to bytes once per table, and the per-event text between them. The producer
+ * writes the parts straight into the Kafka record; joining them into one string per event cost
+ * more than building it.
+ */
+export interface FramedText {
+  head: Buffer;
+  body: string;
+  tail: Buffer;
+}
+
 /** A Kafka message body: null is a Kafka null (tombstone, null key), never the text "null". */
-export type Encoded = string | null;
+export type Encoded = string | FramedText | null;

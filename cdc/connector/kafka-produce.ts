@@ -1,0 +1,365 @@
+import { createRequire } from 'node:module';
+import { crc32c } from '../broker/protocol/crc32c.ts';
+import type { FramedText } from './encoding/types.ts';
+
+/**
+ * kafkajs 2.2.4 encodes a produce request through its generic Encoder: per record a zero-filled
+ * 512-byte buffer grown by doubling, a Long object per varlong and a Buffer per varint; then
+ * the records are concatenated, the batch copied into another Encoder, and that one into the
+ * request. It also groups a batch's messages per partition by copying the partition's array for
+ * every message (quadratic in the batch size). For a connector sending tens of thousands of
+ * 2–4 KB JSON records a second that was most of its CPU and garbage.
+ *
+ * This module writes the same Produce v3 request (the body v3–v7 share) in two passes into
+ * exactly sized buffers: record sizes first, then every record of a partition straight into its
+ * batch, whose records are compressed once with kafkajs' registered codec and checksummed with
+ * CRC-32C. Values may also be `FramedText`: a table's constant schema text, encoded once, around
+ * the per-event payload, so a value is never joined into one string. `installKafkaProducePatches`
+ * puts both in kafkajs' place; kafkajs is pinned to the version this was written against, and a
+ * unit test compares this encoder's bytes with kafkajs' own.
+ */
+const require = createRequire(import.meta.url);
+const PRODUCE_V3_MODULE = 'kafkajs/src/protocol/requests/produce/v3/request.js';
+const GROUP_MODULE = 'kafkajs/src/producer/groupMessagesPerPartition.js';
+const SEND_MESSAGES_MODULE = 'kafkajs/src/producer/sendMessages.js';
+
+type HeaderValue = Buffer | string | null;
+type Payload = Buffer | string | FramedText | null | undefined;
+export interface ProduceMessage {
+  key?: Payload;
+  value?: Payload;
+  headers?: Record<string, HeaderValue | HeaderValue[] | undefined>;
+  timestamp?: string | number | null;
+  partition?: number;
+}
+interface PartitionData {
+  partition: number;
+  firstSequence?: number;
+  messages: ProduceMessage[];
+}
+interface TopicData {
+  topic: string;
+  partitions: PartitionData[];
+}
+export interface ProduceArgs {
+  acks: number;
+  timeout: number;
+  transactionalId?: string | null;
+  /** kafkajs passes its Long; only its decimal text is used. */
+  producerId?: { toString(): string };
+  producerEpoch?: number;
+  compression?: number;
+  topicData: TopicData[];
+}
+interface EncoderLike {
+  buf: Buffer;
+  offset: number;
+}
+export interface ProduceRequest {
+  apiKey: number;
+  apiVersion: number;
+  apiName: string;
+  expectResponse: () => boolean;
+  encode: () => Promise<EncoderLike>;
+}
+type ProduceRequestBuilder = (args: ProduceArgs) => ProduceRequest;
+interface KafkajsInternals {
+  Encoder: { prototype: object };
+  lookupCodec: (type: number) => { compress(encoder: { buffer: Buffer }): Promise<Buffer> } | null;
+}
+
+const MAGIC = 2;
+/** attributes … firstSequence of a record batch (int16, int32, 3 × int64, int16, int32). */
+const BATCH_HEADER = 36;
+
+const zigzag = (n: number) => ((n << 1) ^ (n >> 31)) >>> 0;
+const uvarintSize = (u: number) =>
+  u < 0x80 ? 1 : u < 0x4000 ? 2 : u < 0x200000 ? 3 : u < 0x10000000 ? 4 : 5;
+const varintSize = (n: number) => uvarintSize(zigzag(n));
+
+function writeVarint(buf: Buffer, offset: number, n: number): number {
+  let u = zigzag(n);
+  while (u >= 0x80) {
+    buf[offset++] = (u & 0x7f) | 0x80;
+    u >>>= 7;
+  }
+  buf[offset++] = u;
+  return offset;
+}
+
+const isFramed = (p: Payload): p is FramedText =>
+  p !== null && p !== undefined && typeof p === 'object' && !Buffer.isBuffer(p);
+
+/** Byte length of a key or value; -1 for a Kafka null. */
+function payloadLength(p: Payload): number {
+  if (p === null || p === undefined) return -1;
+  if (typeof p === 'string') return Buffer.byteLength(p);
+  if (Buffer.isBuffer(p)) return p.length;
+  return p.head.length + Buffer.byteLength(p.body) + p.tail.length;
+}
+
+function writePayload(buf: Buffer, o: number, p: Payload, length: number): number {
+  o = writeVarint(buf, o, length);
+  if (length < 0 || p === null || p === undefined) return o;
+  if (typeof p === 'string') buf.write(p, o, length, 'utf8');
+  else if (Buffer.isBuffer(p)) p.copy(buf, o);
+  else {
+    let at = o + p.head.copy(buf, o);
+    at += buf.write(p.body, at, 'utf8');
+    p.tail.copy(buf, at);
+  }
+  return o + length;
+}
+
+/** Headers as (key, value) byte pairs plus their encoded size; the same headers object is converted once. */
+const headerCache = new WeakMap<object, { pairs: [Buffer, Buffer | null][]; size: number }>();
+function headerPairs(headers: ProduceMessage['headers']): { pairs: [Buffer, Buffer | null][]; size: number } {
+  if (!headers) return { pairs: [], size: varintSize(0) };
+  const cached = headerCache.get(headers);
+  if (cached) return cached;
+  const pairs: [Buffer, Buffer | null][] = [];
+  for (const key of Object.keys(headers)) {
+    const v = headers[key];
+    for (const one of Array.isArray(v) ? v : [v]) {
+      const bytes =
+        one === null || one === undefined ? null : typeof one === 'string' ? Buffer.from(one) : one;
+      pairs.push([Buffer.from(key), bytes]);
+    }
+  }
+  let size = varintSize(pairs.length);
+  for (const [k, v] of pairs)
+    size += varintSize(k.length) + k.length + (v ? varintSize(v.length) + v.length : 1);
+  const entry = { pairs, size };
+  headerCache.set(headers, entry);
+  return entry;
+}
+
+/** The records of one batch (timestamp deltas all 0, offset deltas 0…n-1), uncompressed. */
+function encodeRecords(messages: ProduceMessage[]): Buffer {
+  const n = messages.length;
+  const keyLengths = new Int32Array(n);
+  const valueLengths = new Int32Array(n);
+  const bodies = new Int32Array(n);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const m = messages[i] as ProduceMessage;
+    const k = payloadLength(m.key);
+    const v = payloadLength(m.value);
+    keyLengths[i] = k;
+    valueLengths[i] = v;
+    const body =
+      1 + // attributes
+      1 + // timestamp delta 0
+      varintSize(i) +
+      (k < 0 ? 1 : varintSize(k) + k) +
+      (v < 0 ? 1 : varintSize(v) + v) +
+      headerPairs(m.headers).size;
+    bodies[i] = body;
+    total += varintSize(body) + body;
+  }
+  const buf = Buffer.allocUnsafe(total);
+  let o = 0;
+  for (let i = 0; i < n; i++) {
+    const m = messages[i] as ProduceMessage;
+    o = writeVarint(buf, o, bodies[i] as number);
+    buf[o++] = 0;
+    buf[o++] = 0;
+    o = writeVarint(buf, o, i);
+    o = writePayload(buf, o, m.key, keyLengths[i] as number);
+    o = writePayload(buf, o, m.value, valueLengths[i] as number);
+    const { pairs } = headerPairs(m.headers);
+    o = writeVarint(buf, o, pairs.length);
+    for (const [hk, hv] of pairs) {
+      o = writeVarint(buf, o, hk.length);
+      o += hk.copy(buf, o);
+      if (hv === null) o = writeVarint(buf, o, -1);
+      else {
+        o = writeVarint(buf, o, hv.length);
+        o += hv.copy(buf, o);
+      }
+    }
+  }
+  return buf;
+}
+
+/**
+ * One partition's entry of the request: partition, record-set size, then the record batch
+ * (firstOffset 0, length, leader epoch 0, magic 2, CRC-32C of everything after it).
+ */
+async function encodePartition(
+  internals: KafkajsInternals,
+  data: PartitionData,
+  args: { compression: number; transactional: boolean; producerId: bigint; producerEpoch: number },
+): Promise<Buffer> {
+  const now = BigInt(Date.now());
+  const count = data.messages.length;
+  let records = encodeRecords(data.messages);
+  if (args.compression !== 0) {
+    const codec = internals.lookupCodec(args.compression);
+    if (!codec) throw new Error(`kafkajs has no codec for compression type ${args.compression}`);
+    records = await codec.compress({ buffer: records });
+  }
+  const batchLength = 4 + 1 + 4 + BATCH_HEADER + 4 + records.length;
+  const out = Buffer.allocUnsafe(4 + 4 + 8 + 4 + batchLength);
+  let o = out.writeInt32BE(data.partition, 0);
+  o = out.writeInt32BE(8 + 4 + batchLength, o);
+  o = out.writeBigInt64BE(0n, o); // firstOffset
+  o = out.writeInt32BE(batchLength, o);
+  o = out.writeInt32BE(0, o); // partitionLeaderEpoch
+  o = out.writeInt8(MAGIC, o);
+  const crcAt = o;
+  o += 4;
+  const bodyAt = o;
+  o = out.writeInt16BE((args.compression & 0x07) | (args.transactional ? 16 : 0), o);
+  o = out.writeInt32BE(count - 1, o); // lastOffsetDelta
+  o = out.writeBigInt64BE(now, o); // firstTimestamp
+  o = out.writeBigInt64BE(now, o); // maxTimestamp
+  o = out.writeBigInt64BE(args.producerId, o);
+  o = out.writeInt16BE(args.producerEpoch, o);
+  o = out.writeInt32BE(data.firstSequence ?? 0, o);
+  o = out.writeInt32BE(count, o);
+  records.copy(out, o);
+  out.writeUInt32BE(crc32c(out, bodyAt, out.length) >>> 0, crcAt);
+  return out;
+}
+
+function writeString(s: string | null): Buffer {
+  if (s === null) return Buffer.from([0xff, 0xff]);
+  const bytes = Buffer.from(s);
+  const out = Buffer.allocUnsafe(2 + bytes.length);
+  out.writeInt16BE(bytes.length, 0);
+  bytes.copy(out, 2);
+  return out;
+}
+
+const int32 = (n: number) => {
+  const b = Buffer.allocUnsafe(4);
+  b.writeInt32BE(n, 0);
+  return b;
+};
+
+/** The request body: transactional id, acks, timeout, then each topic's partitions. */
+export async function encodeProduceRequest(internals: KafkajsInternals, args: ProduceArgs): Promise<Buffer> {
+  const options = {
+    compression: args.compression ?? 0,
+    transactional: Boolean(args.transactionalId),
+    producerId: BigInt(args.producerId?.toString() ?? '-1'),
+    producerEpoch: args.producerEpoch ?? 0,
+  };
+  const head = Buffer.allocUnsafe(2 + 4);
+  head.writeInt16BE(args.acks, 0);
+  head.writeInt32BE(args.timeout, 2);
+  const parts: Buffer[] = [writeString(args.transactionalId ?? null), head, int32(args.topicData.length)];
+  for (const topic of args.topicData) {
+    parts.push(writeString(topic.topic), int32(topic.partitions.length));
+    for (const partition of topic.partitions)
+      parts.push(await encodePartition(internals, partition, options));
+  }
+  return Buffer.concat(parts);
+}
+
+const hasTimestamps = (args: ProduceArgs) =>
+  args.topicData.some((t) => t.partitions.some((p) => p.messages.some((m) => m.timestamp != null)));
+
+/** kafkajs' own encoder for what this one leaves to it: framed values become plain bytes. */
+function unframed(args: ProduceArgs): ProduceArgs {
+  const plain = (p: Payload) => (isFramed(p) ? Buffer.concat([p.head, Buffer.from(p.body), p.tail]) : p);
+  return {
+    ...args,
+    topicData: args.topicData.map((t) => ({
+      ...t,
+      partitions: t.partitions.map((p) => ({
+        ...p,
+        messages: p.messages.map((m) => ({ ...m, key: plain(m.key), value: plain(m.value) })),
+      })),
+    })),
+  };
+}
+
+/**
+ * A Produce v3 request builder with kafkajs' interface. Messages with their own timestamps
+ * (the connector sets none) take kafkajs' path, whose timestamp arithmetic this does not copy.
+ */
+export function createProduceRequestBuilder(
+  internals: KafkajsInternals,
+  original: ProduceRequestBuilder,
+): ProduceRequestBuilder {
+  return (args) => {
+    if (hasTimestamps(args)) return original(unframed(args));
+    return {
+      apiKey: 0,
+      apiVersion: 3,
+      apiName: 'Produce',
+      expectResponse: () => args.acks !== 0,
+      encode: async () => {
+        const buf = await encodeProduceRequest(internals, args);
+        // An Encoder in all but construction: kafkajs reads `buf`, `offset` and `buffer`.
+        const encoder = Object.create(internals.Encoder.prototype) as EncoderLike;
+        encoder.buf = buf;
+        encoder.offset = buf.length;
+        return encoder;
+      },
+    };
+  };
+}
+
+/** Messages per partition, in order: kafkajs' version copies the partition's array per message. */
+export function groupMessagesPerPartition({
+  topic,
+  partitionMetadata,
+  messages,
+  partitioner,
+}: {
+  topic: string;
+  partitionMetadata: unknown[];
+  messages: ProduceMessage[];
+  partitioner: (args: { topic: string; partitionMetadata: unknown[]; message: ProduceMessage }) => number;
+}): Record<number, ProduceMessage[]> {
+  const result: Record<number, ProduceMessage[]> = {};
+  if (partitionMetadata.length === 0) return result;
+  for (const message of messages) {
+    const partition = partitioner({ topic, partitionMetadata, message });
+    const list = result[partition];
+    if (list) list.push(message);
+    else result[partition] = [message];
+  }
+  return result;
+}
+
+export function kafkajsInternals(): KafkajsInternals {
+  return {
+    Encoder: require('kafkajs/src/protocol/encoder.js'),
+    lookupCodec: require('kafkajs/src/protocol/message/compression/index.js').lookupCodec,
+  };
+}
+
+function replaceExports(modulePath: string, replace: (original: never) => unknown): void {
+  const resolved = require.resolve(modulePath);
+  const original = require(modulePath);
+  const cached = require.cache[resolved];
+  if (!cached) throw new Error(`kafkajs module ${modulePath} not in the module cache`);
+  cached.exports = replace(original as never);
+}
+
+let installed = false;
+
+/**
+ * Puts the encoder and the grouping in kafkajs' place. Both are captured by kafkajs modules when
+ * they load, so this must run before kafkajs itself is loaded: the connector takes kafkajs from
+ * `loadPatchedKafkajs` only.
+ */
+export function loadPatchedKafkajs(): typeof import('kafkajs') {
+  if (!installed) {
+    for (const m of [SEND_MESSAGES_MODULE, PRODUCE_V3_MODULE]) {
+      if (require.cache[require.resolve(m)])
+        throw new Error(`kafkajs loaded ${m} before the connector's produce encoder was installed`);
+    }
+    const internals = kafkajsInternals();
+    replaceExports(PRODUCE_V3_MODULE, (original: ProduceRequestBuilder) =>
+      createProduceRequestBuilder(internals, original),
+    );
+    replaceExports(GROUP_MODULE, () => groupMessagesPerPartition);
+    installed = true;
+  }
+  return require('kafkajs');
+}
