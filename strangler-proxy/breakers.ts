@@ -10,13 +10,19 @@ export interface BreakerOptions {
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
 
+/** What the admin API and /metrics read: this process's breakers, or its workers' combined. */
+export interface BreakerStates {
+  stateOf(origin: string): BreakerState;
+  entries(): [string, BreakerState][];
+}
+
 /**
  * One opossum breaker per NEW upstream (legacy has nothing to fall back to, so it gets none).
  * The action is the attempt itself: it resolves when the new side answered below 500 and
  * rejects on a connection error, a timeout or a 5xx. Open → requests go to legacy without
  * trying; after `resetTimeout` one half-open probe goes through and closes it on success.
  */
-export class Breakers {
+export class Breakers implements BreakerStates {
   readonly #byOrigin = new Map<string, CircuitBreaker<[() => Promise<void>], void>>();
 
   constructor(

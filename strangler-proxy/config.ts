@@ -16,6 +16,7 @@ const headerName = (fallback: string) =>
 /** Every setting of the proxy: env name, type, default. docs/proxy.md lists them. */
 const shape = {
   port: port(8080),
+  workers: z.coerce.number().int().min(1).max(64).default(1),
   host: z.string().default('127.0.0.1'),
   adminPort: port(8081),
   adminHost: z.string().default('127.0.0.1'),
@@ -71,6 +72,7 @@ const shape = {
 
 const env = {
   port: 'PROXY_PORT',
+  workers: 'PROXY_WORKERS',
   host: 'PROXY_HOST',
   adminPort: 'PROXY_ADMIN_PORT',
   adminHost: 'PROXY_ADMIN_HOST',

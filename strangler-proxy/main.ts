@@ -1,24 +1,23 @@
+import cluster from 'node:cluster';
 import { once } from 'node:events';
 import http from 'node:http';
-import path from 'node:path';
 import { exitOnConfigError } from '../lib/config.ts';
 import { createLogger } from '../lib/log.ts';
 import { createAdminApp } from './admin/admin-app.ts';
 import { resolveAdminToken } from './admin/admin-token.ts';
-import { Breakers } from './breakers.ts';
+import type { BreakerStates } from './breakers.ts';
 import { createCompareHook } from './compare/create-compare-hook.ts';
 import { loadProxyConfig, type ProxyConfig } from './config.ts';
-import { FlagDecider } from './flags/decider.ts';
+import type { FlagDecider } from './flags/decider.ts';
 import type { FlagStore } from './flags/flag-store.ts';
 import { LocalFlagFile } from './flags/local-flag-file.ts';
 import { UnleashAdminStore } from './flags/unleash-admin-store.ts';
-import { UpstreamPools } from './forward/upstream-pools.ts';
 import { createRegistry, ProxyStats } from './metrics.ts';
-import { createProxyHandler } from './proxy-handler.ts';
-import { createPublicServer } from './public-server.ts';
 import { loadRouteTableFile, type RouteTable } from './routes/route-table.ts';
 import { RouteWatcher } from './routes/route-watcher.ts';
+import { createServingState, listenPublic, startDecider } from './serving.ts';
 import type { ShadowHook } from './shadow-hook.ts';
+import { ProxyWorkers, runWorker } from './workers.ts';
 
 const log = createLogger('strangler-proxy');
 
@@ -29,6 +28,7 @@ async function main(): Promise<void> {
   } catch (err) {
     exitOnConfigError(err);
   }
+  if (cluster.isWorker) return runWorker(config, log);
   let table: RouteTable;
   try {
     table = await loadRouteTableFile(config.routesFile, config.captureMaxBytes);
@@ -37,24 +37,19 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const { token, source: tokenSource } = await resolveAdminToken(config.adminToken, config.tokenFile);
-  const stats = new ProxyStats();
-  const pools = new UpstreamPools({
-    connections: config.connectionsPerUpstream,
-    pipelining: config.pipelining,
-    connectTimeoutMs: config.connectTimeoutMs,
-  });
-  const breakers = new Breakers(
-    {
-      errorThresholdPercentage: config.breakerErrorPercent,
-      volumeThreshold: config.breakerVolume,
-      resetTimeout: config.breakerResetMs,
-      rollingCountTimeout: config.breakerWindowMs,
-    },
-    log,
-  );
+  // One process serves traffic itself; with PROXY_WORKERS > 1 this is the primary and the
+  // workers serve (strangler-proxy/workers.ts): the admin API then reads their combined counters.
+  const serving = config.workers === 1 ? createServingState(config, log) : undefined;
+  let workers: ProxyWorkers | undefined;
+  const stats = serving?.stats ?? new ProxyStats();
+  const breakers: BreakerStates = serving?.breakers ?? {
+    stateOf: (origin) => workers?.breakers.stateOf(origin) ?? 'closed',
+    entries: () => workers?.breakers.entries() ?? [],
+  };
   const applyTable = (next: RouteTable) => {
     table = next;
-    pools.retain(next.origins);
+    serving?.pools.retain(next.origins);
+    workers?.applyTable(next.file);
   };
   const watcher = new RouteWatcher(config.routesFile, config.captureMaxBytes, applyTable, log);
   const localFlags = config.unleashUrl ? undefined : new LocalFlagFile(config.flagsFile);
@@ -83,6 +78,7 @@ async function main(): Promise<void> {
       decider: () => decider,
       stats,
       breakers,
+      refresh: serving ? undefined : async () => workers?.refresh(stats),
       registry,
       compareStore: () => compare?.store,
       log,
@@ -92,16 +88,7 @@ async function main(): Promise<void> {
   await once(admin, 'listening');
   const adminPort = (admin.address() as { port: number }).port;
 
-  decider = new FlagDecider({
-    url: config.unleashUrl ?? `http://127.0.0.1:${adminPort}/api/`,
-    token: config.unleashUrl ? config.unleashApiToken : token,
-    refreshMs: config.unleashRefreshMs,
-    backupPath: path.join(config.dataDir, 'unleash-backup'),
-    environment: config.unleashEnvironment,
-    log,
-  });
-  if (!(await decider.waitUntilReady(5000)))
-    log.warn('flags not fetched yet: every route serves legacy until they are');
+  decider = await startDecider(config, adminPort, token, log);
 
   // The shadow hook: the ONE place the comparison engine plugs in (strangler-proxy/compare/).
   compare = await createCompareHook({
@@ -123,21 +110,21 @@ async function main(): Promise<void> {
     log,
   });
   const hook: ShadowHook = compare.hook;
+  const store = compare.store;
 
-  const handler = createProxyHandler({
-    config,
-    table: () => table,
-    pools,
-    breakers,
-    decider,
-    stats,
-    hook,
-    log,
-  });
-  const server = createPublicServer(handler, { maxHeaderBytes: config.maxHeaderBytes, stats, log });
-  server.listen(config.port, config.host);
-  await once(server, 'listening');
-  const port = (server.address() as { port: number }).port;
+  let server: http.Server | undefined;
+  let port: number;
+  if (serving) {
+    ({ server, port } = await listenPublic(config, serving, { table: () => table, decider, hook, log }));
+  } else {
+    workers = new ProxyWorkers(
+      config.workers,
+      adminPort,
+      { hook, shed: (routeId) => store.count(routeId, 'shed') },
+      log,
+    );
+    port = await workers.start();
+  }
   watcher.start();
   // Printed at any log level: launchers and tests wait for this line.
   console.log(
@@ -147,6 +134,7 @@ async function main(): Promise<void> {
     {
       port,
       adminPort,
+      workers: config.workers,
       routes: table.routes.map((r) => r.id),
       flags: config.unleashUrl ? `unleash ${config.unleashUrl}` : `embedded (${config.flagsFile})`,
       adminToken: tokenSource,
@@ -160,14 +148,16 @@ async function main(): Promise<void> {
     stopping = true;
     log.info({ signal }, 'stopping');
     watcher.stop();
-    server.close();
-    server.closeIdleConnections();
+    server?.close();
+    server?.closeIdleConnections();
+    const workersDone = workers?.stop();
     admin.close();
     admin.closeAllConnections();
     decider?.destroy();
-    breakers.shutdown();
+    serving?.breakers.shutdown();
+    await workersDone;
     await Promise.race([hook.close?.(), new Promise((r) => setTimeout(r, 2000))]);
-    await pools.close();
+    await serving?.pools.close();
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));

@@ -31,6 +31,19 @@ export class RouteTargetStats {
   }
 }
 
+export interface StatsSnapshot {
+  records: {
+    route: string;
+    target: string;
+    byStatus: [number, number][];
+    buckets: number[];
+    count: number;
+    sumSeconds: number;
+  }[];
+  fallbacks: [string, number][];
+  rejected: [string, number][];
+}
+
 export class ProxyStats {
   readonly #records = new Map<string, RouteTargetStats>();
   readonly fallbacks = new Map<string, number>();
@@ -58,6 +71,41 @@ export class ProxyStats {
 
   records(): RouteTargetStats[] {
     return [...this.#records.values()];
+  }
+
+  /** Plain data for another process (PROXY_WORKERS > 1: a worker's counters, sent to the primary). */
+  snapshot(): StatsSnapshot {
+    return {
+      records: this.records().map((r) => ({
+        route: r.route,
+        target: r.target,
+        byStatus: [...r.byStatus],
+        buckets: [...r.buckets],
+        count: r.count,
+        sumSeconds: r.sumSeconds,
+      })),
+      fallbacks: [...this.fallbacks],
+      rejected: [...this.rejected],
+    };
+  }
+
+  clear(): void {
+    this.#records.clear();
+    this.fallbacks.clear();
+    this.rejected.clear();
+  }
+
+  /** Adds a snapshot's counts to this object's (the primary sums its workers' snapshots). */
+  add(snapshot: StatsSnapshot): void {
+    for (const s of snapshot.records) {
+      const rec = this.recordFor(s.route, s.target);
+      rec.count += s.count;
+      rec.sumSeconds += s.sumSeconds;
+      for (const [status, n] of s.byStatus) rec.byStatus.set(status, (rec.byStatus.get(status) ?? 0) + n);
+      for (let i = 0; i < rec.buckets.length; i++) rec.buckets[i]! += s.buckets[i] ?? 0;
+    }
+    for (const [k, n] of snapshot.fallbacks) this.fallbacks.set(k, (this.fallbacks.get(k) ?? 0) + n);
+    for (const [k, n] of snapshot.rejected) this.rejected.set(k, (this.rejected.get(k) ?? 0) + n);
   }
 
   /** The admin API's JSON view. */

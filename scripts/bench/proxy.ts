@@ -6,20 +6,26 @@ import { promisify } from 'node:util';
 import { type ComponentProcess, startComponent } from '../../lib/component-process.ts';
 import { freePort, waitForHttp } from '../../lib/net.ts';
 import { featureFor } from '../../strangler-proxy/flags/flag-mapping.ts';
+import { treeCpuSeconds } from './proc-cpu.ts';
 import { publishBenchmark } from './report.ts';
 
 /**
  * npm run bench:proxy — one run, one upstream (a fast node:http server in its own process),
  * three ways in: direct, Debian's nginx as a keep-alive reverse proxy (its own config in a
- * temp dir, one worker), and the strangler proxy (one process) with a canary route at 50 %.
- * wrk -t1 -c32 for each, with a Lua script giving every request a random x-user-id so the
- * canary really splits. Rounds alternate the targets; the median round per target counts.
+ * temp dir), and the strangler proxy with a canary route at 50 %. nginx and the proxy get the
+ * same number of worker processes: BENCH_WORKERS, default one per core (nginx
+ * `worker_processes N`, the proxy PROXY_WORKERS=N). wrk -t1 -c32 for each, with a Lua script
+ * giving every request a random x-user-id so the canary really splits. Rounds alternate the
+ * targets; the median round per target counts. CPU time (user + system, all processes of
+ * the tier) per request is read from /proc around every wrk run: it moves less with other
+ * load on the machine than req/s does.
  * Bar (issue 5): proxy ≥ 0.6 × nginx req/s and p99 ≤ 2 × nginx p99.
  */
 const run = promisify(execFile);
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const connections = 32;
+const workers = Number(process.env.BENCH_WORKERS ?? os.availableParallelism());
 const proxyNodeOptions = '--max-semi-space-size=64';
 
 function ensureTools(): void {
@@ -48,6 +54,7 @@ function ensureTools(): void {
 
 interface WrkResult {
   rps: number;
+  requests: number;
   p50ms: number;
   p99ms: number;
   errors: number;
@@ -74,11 +81,26 @@ async function wrk(url: string, script: string, durationS: number): Promise<WrkR
   const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(stdout)?.[1] ?? 0);
   const sockErr = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
   const errors = non2xx + (sockErr ? sockErr.slice(1).reduce((a, b) => a + Number(b), 0) : 0);
-  return { rps, p50ms: toMs(p50), p99ms: toMs(p99), errors };
+  const requests = Number(/(\d+) requests in/.exec(stdout)?.[1]);
+  return { rps, requests, p50ms: toMs(p50), p99ms: toMs(p99), errors };
+}
+
+interface Round extends WrkResult {
+  /** CPU µs per request of the tier under test (all its processes) and of the upstream. */
+  cpuUs: number;
+  upstreamCpuUs: number;
+}
+
+async function measured(url: string, script: string, pid: number, upstreamPid: number): Promise<Round> {
+  const [tier0, up0] = [treeCpuSeconds(pid), treeCpuSeconds(upstreamPid)];
+  const r = await wrk(url, script, seconds);
+  const [tier1, up1] = [treeCpuSeconds(pid), treeCpuSeconds(upstreamPid)];
+  const perRequest = (s: number) => (s * 1e6) / r.requests;
+  return { ...r, cpuUs: perRequest(tier1 - tier0), upstreamCpuUs: perRequest(up1 - up0) };
 }
 
 async function startNginx(dir: string, listen: number, upstreamPort: number) {
-  const conf = `worker_processes 1;
+  const conf = `worker_processes ${workers};
 daemon off;
 pid ${dir}/nginx.pid;
 error_log ${dir}/nginx-error.log warn;
@@ -173,6 +195,7 @@ async function main(): Promise<void> {
           STRANGLER_DATA_DIR: dir,
           PROXY_ADMIN_TOKEN: 'bench-token-0123456789',
           LOG_LEVEL: 'warn',
+          PROXY_WORKERS: String(workers),
           // the production setting `npm run proxy` uses: a larger young generation keeps
           // short-lived per-request objects out of old space (fewer, shorter GC pauses)
           NODE_OPTIONS: proxyNodeOptions,
@@ -181,20 +204,24 @@ async function main(): Promise<void> {
       }),
     );
     await waitForHttp(`http://127.0.0.1:${proxyPort}/products/1`);
+    const upstreamPid = children[0]!.child.pid!;
     const targets = {
-      direct: `http://127.0.0.1:${upPort}`,
-      nginx: `http://127.0.0.1:${nginxPort}`,
-      proxy: `http://127.0.0.1:${proxyPort}`,
+      direct: { url: `http://127.0.0.1:${upPort}`, pid: upstreamPid },
+      nginx: { url: `http://127.0.0.1:${nginxPort}`, pid: nginx.pid! },
+      proxy: { url: `http://127.0.0.1:${proxyPort}`, pid: children[1]!.child.pid! },
     };
     const load = os.loadavg()[0]!.toFixed(2);
-    const results: Record<keyof typeof targets, WrkResult[]> = { direct: [], nginx: [], proxy: [] };
-    for (const url of Object.values(targets)) await wrk(url, script, 2); // warm-up (JIT, pools)
+    const results: Record<keyof typeof targets, Round[]> = { direct: [], nginx: [], proxy: [] };
+    for (const t of Object.values(targets)) await wrk(t.url, script, 2); // warm-up (JIT, pools)
     for (let round = 0; round < rounds; round++) {
-      for (const [name, url] of Object.entries(targets) as [keyof typeof targets, string][]) {
-        const r = await wrk(url, script, seconds);
+      for (const [name, t] of Object.entries(targets) as [
+        keyof typeof targets,
+        (typeof targets)['direct'],
+      ][]) {
+        const r = await measured(t.url, script, t.pid, upstreamPid);
         results[name].push(r);
         console.error(
-          `round ${round + 1} ${name.padEnd(6)} ${r.rps.toFixed(0)} req/s  p50 ${r.p50ms} ms  p99 ${r.p99ms} ms  errors ${r.errors}`,
+          `round ${round + 1} ${name.padEnd(6)} ${r.rps.toFixed(0)} req/s  p50 ${r.p50ms} ms  p99 ${r.p99ms} ms  errors ${r.errors}  CPU ${r.cpuUs.toFixed(1)} µs/req (upstream ${r.upstreamCpuUs.toFixed(1)})`,
         );
       }
     }
@@ -213,28 +240,32 @@ async function main(): Promise<void> {
     const p99Ratio = px.p99ms / ng.p99ms;
     const newShare = servedAll ? servedNew / servedAll : 0;
     const loadAfter = os.loadavg()[0]!.toFixed(2);
-    const row = (name: string, r: WrkResult) =>
-      `| ${name} | ${r.rps.toFixed(0)} | ${(r.rps / ng.rps).toFixed(2)} | ${r.p50ms.toFixed(2)} | ${r.p99ms.toFixed(2)} | ${(r.p99ms / ng.p99ms).toFixed(2)} | ${r.errors} |`;
+    const row = (name: string, r: Round, cpu: boolean) =>
+      `| ${name} | ${r.rps.toFixed(0)} | ${(r.rps / ng.rps).toFixed(2)} | ${r.p50ms.toFixed(2)} | ${r.p99ms.toFixed(2)} | ${(r.p99ms / ng.p99ms).toFixed(2)} | ${cpu ? r.cpuUs.toFixed(1) : '—'} | ${r.upstreamCpuUs.toFixed(1)} | ${r.errors} |`;
+    const medianCpu = (name: keyof typeof targets) => median(results[name], (r) => r.cpuUs).cpuUs;
     const markdown = [
-      `wrk -t1 -c${connections} -d${seconds}s, ${rounds} alternating rounds (median by req/s shown), random x-user-id per request; upstream: node:http fixed 13-byte JSON; nginx: 1 worker, upstream keepalive 64; strangler proxy: 1 process (NODE_OPTIONS=${proxyNodeOptions}), route \`products\` canary 50 % (served by new: ${(newShare * 100).toFixed(1)} %), same upstream on both sides, comparisons off for the route.`,
+      `wrk -t1 -c${connections} -d${seconds}s, ${rounds} alternating rounds (median by req/s shown), random x-user-id per request; upstream: node:http fixed 13-byte JSON (one process); nginx: ${workers} worker process${workers === 1 ? '' : 'es'} (\`worker_processes ${workers}\`), upstream keepalive 64; strangler proxy: ${workers} worker process${workers === 1 ? '' : 'es'} (PROXY_WORKERS=${workers}, NODE_OPTIONS=${proxyNodeOptions}), route \`products\` canary 50 % (served by new: ${(newShare * 100).toFixed(1)} %), same upstream on both sides, comparisons off for the route. wrk, the upstream and the tier under test share the ${os.availableParallelism()} cores.`,
       `1-min load average before/after: ${load} / ${loadAfter} (the machine is shared with other helpers; figures are noisy).`,
+      "CPU µs/req: user + system time of all the tier's processes (nginx master + workers; proxy primary + workers) over the wrk run, per request completed.",
       '',
-      '| path | req/s | vs nginx | p50 ms | p99 ms | p99 vs nginx | errors |',
-      '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
-      row('upstream direct', direct),
-      row('nginx reverse proxy', ng),
-      row('strangler proxy (canary 50 %)', px),
+      '| path | req/s | vs nginx | p50 ms | p99 ms | p99 vs nginx | CPU µs/req | upstream CPU µs/req | errors |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      row('upstream direct', direct, false),
+      row('nginx reverse proxy', ng, true),
+      row('strangler proxy (canary 50 %)', px, true),
       '',
       `Bar: proxy ≥ 0.6 × nginx req/s (${rpsRatio.toFixed(2)}: ${rpsRatio >= 0.6 ? 'met' : 'NOT met'}), p99 ≤ 2 × nginx p99 (${p99Ratio.toFixed(2)}: ${p99Ratio <= 2 ? 'met' : 'NOT met'}).`,
       '',
-      'Every round (req/s, p99 ms), to show the spread the shared machine causes:',
+      `Median CPU per request over the rounds: nginx ${medianCpu('nginx').toFixed(1)} µs, proxy ${medianCpu('proxy').toFixed(1)} µs (${(medianCpu('proxy') / medianCpu('nginx')).toFixed(1)} ×).`,
+      '',
+      'Every round (req/s, p99 ms, CPU µs/req), to show the spread the shared machine causes:',
       '',
       '| round | direct | nginx | proxy | proxy/nginx req/s | proxy/nginx p99 |',
       '| ---: | ---: | ---: | ---: | ---: | ---: |',
       ...results.proxy.map((p, i) => {
         const d = results.direct[i]!;
         const n = results.nginx[i]!;
-        return `| ${i + 1} | ${d.rps.toFixed(0)}, ${d.p99ms} | ${n.rps.toFixed(0)}, ${n.p99ms} | ${p.rps.toFixed(0)}, ${p.p99ms} | ${(p.rps / n.rps).toFixed(2)} | ${(p.p99ms / n.p99ms).toFixed(2)} |`;
+        return `| ${i + 1} | ${d.rps.toFixed(0)}, ${d.p99ms} | ${n.rps.toFixed(0)}, ${n.p99ms}, ${n.cpuUs.toFixed(1)} | ${p.rps.toFixed(0)}, ${p.p99ms}, ${p.cpuUs.toFixed(1)} | ${(p.rps / n.rps).toFixed(2)} | ${(p.p99ms / n.p99ms).toFixed(2)} |`;
       }),
     ].join('\n');
     console.error(markdown);
@@ -245,6 +276,7 @@ async function main(): Promise<void> {
       markdown,
       summary: {
         bench: 'proxy',
+        workers,
         direct_rps: Math.round(direct.rps),
         nginx_rps: Math.round(ng.rps),
         proxy_rps: Math.round(px.rps),
@@ -252,6 +284,8 @@ async function main(): Promise<void> {
         proxy_p99_ms: px.p99ms,
         rps_ratio_vs_nginx: Number(rpsRatio.toFixed(3)),
         p99_ratio_vs_nginx: Number(p99Ratio.toFixed(3)),
+        nginx_cpu_us_per_req: Number(medianCpu('nginx').toFixed(1)),
+        proxy_cpu_us_per_req: Number(medianCpu('proxy').toFixed(1)),
         canary_new_share: Number(newShare.toFixed(3)),
         load_avg_before: Number(load),
         bar_met: rpsRatio >= 0.6 && p99Ratio <= 2,

@@ -1,7 +1,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../lib/log.ts';
-import type { Breakers } from '../breakers.ts';
+import type { BreakerStates } from '../breakers.ts';
 import type { ComparisonStore } from '../compare/comparison-store.ts';
 import { reportFromStore } from '../compare/report.ts';
 import { ProxyError } from '../errors.ts';
@@ -29,7 +29,12 @@ export interface AdminDeps {
   localFlags: LocalFlagFile | undefined;
   decider: () => FlagDecider | undefined;
   stats: ProxyStats;
-  breakers: Breakers;
+  breakers: BreakerStates;
+  /**
+   * With PROXY_WORKERS > 1 the counters and breakers live in the worker processes: this
+   * collects them into `stats` and `breakers` before an endpoint reads them.
+   */
+  refresh?: () => Promise<void>;
   registry: Registry;
   /** The comparison store (undefined until the engine is up). */
   compareStore: () => ComparisonStore | undefined;
@@ -102,7 +107,8 @@ export function createAdminApp(deps: AdminDeps): express.Express {
     saveTable({ ...file, routes }, res).catch(next);
   });
 
-  admin.get('/decision', (req, res, next) => {
+  admin.get('/decision', async (req, res, next) => {
+    await deps.refresh?.();
     const q = req.query as Record<string, string | undefined>;
     const method = (q.method ?? 'GET').toUpperCase();
     const target = normaliseTarget(q.path ?? '/');
@@ -167,11 +173,13 @@ export function createAdminApp(deps: AdminDeps): express.Express {
     }
   });
 
-  admin.get('/stats', (_req, res) => {
+  admin.get('/stats', async (_req, res) => {
+    await deps.refresh?.();
     res.json({ ...deps.stats.summary(), breakers: Object.fromEntries(deps.breakers.entries()) });
   });
   admin.get('/metrics', async (_req, res, next) => {
     try {
+      await deps.refresh?.();
       res.type(deps.registry.contentType).send(await deps.registry.metrics());
     } catch (err) {
       next(err);

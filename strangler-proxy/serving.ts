@@ -1,0 +1,85 @@
+import { once } from 'node:events';
+import type http from 'node:http';
+import path from 'node:path';
+import type { Logger } from '../lib/log.ts';
+import { Breakers } from './breakers.ts';
+import type { ProxyConfig } from './config.ts';
+import { FlagDecider } from './flags/decider.ts';
+import { UpstreamPools } from './forward/upstream-pools.ts';
+import { ProxyStats } from './metrics.ts';
+import { createProxyHandler } from './proxy-handler.ts';
+import { createPublicServer } from './public-server.ts';
+import type { RouteTable } from './routes/route-table.ts';
+import type { ShadowHook } from './shadow-hook.ts';
+
+/**
+ * What serves client traffic, built the same way in a single-process proxy and in each
+ * worker of PROXY_WORKERS > 1 (strangler-proxy/workers.ts): per-process counters, upstream
+ * pools and breakers, the hot-path handler and the public server.
+ */
+export interface ServingState {
+  stats: ProxyStats;
+  pools: UpstreamPools;
+  breakers: Breakers;
+}
+
+export function createServingState(config: ProxyConfig, log: Logger): ServingState {
+  return {
+    stats: new ProxyStats(),
+    pools: new UpstreamPools({
+      connections: config.connectionsPerUpstream,
+      pipelining: config.pipelining,
+      connectTimeoutMs: config.connectTimeoutMs,
+    }),
+    breakers: new Breakers(
+      {
+        errorThresholdPercentage: config.breakerErrorPercent,
+        volumeThreshold: config.breakerVolume,
+        resetTimeout: config.breakerResetMs,
+        rollingCountTimeout: config.breakerWindowMs,
+      },
+      log,
+    ),
+  };
+}
+
+/**
+ * The unleash client of one process: against a real Unleash when UNLEASH_URL is set, else
+ * against the admin server's embedded client API (the same code path either way).
+ */
+export async function startDecider(
+  config: ProxyConfig,
+  adminPort: number,
+  adminToken: string,
+  log: Logger,
+  /** Workers each keep their own backup (see workers.ts): one writer per file. */
+  backupName = 'unleash-backup',
+): Promise<FlagDecider> {
+  const decider = new FlagDecider({
+    url: config.unleashUrl ?? `http://127.0.0.1:${adminPort}/api/`,
+    token: config.unleashUrl ? config.unleashApiToken : adminToken,
+    refreshMs: config.unleashRefreshMs,
+    backupPath: path.join(config.dataDir, backupName),
+    environment: config.unleashEnvironment,
+    log,
+  });
+  if (!(await decider.waitUntilReady(5000)))
+    log.warn('flags not fetched yet: every route serves legacy until they are');
+  return decider;
+}
+
+export async function listenPublic(
+  config: ProxyConfig,
+  state: ServingState,
+  deps: { table: () => RouteTable; decider: FlagDecider; hook: ShadowHook | undefined; log: Logger },
+): Promise<{ server: http.Server; port: number }> {
+  const handler = createProxyHandler({ config, ...state, ...deps });
+  const server = createPublicServer(handler, {
+    maxHeaderBytes: config.maxHeaderBytes,
+    stats: state.stats,
+    log: deps.log,
+  });
+  server.listen(config.port, config.host);
+  await once(server, 'listening');
+  return { server, port: (server.address() as { port: number }).port };
+}
