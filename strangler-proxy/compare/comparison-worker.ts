@@ -1,8 +1,14 @@
 import { readlinkSync } from 'node:fs';
 import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import { Comparator } from './comparator.ts';
-import { createJobDecoder, type EncodedJob } from './job-codec.ts';
+import { Comparator, type ComparisonJob } from './comparator.ts';
+import {
+  batchWindowMs,
+  createBatchDecoder,
+  type EncodedBatch,
+  maxBatchJobs,
+  type WorkerReply,
+} from './job-codec.ts';
 import { NoiseModel } from './noise.ts';
 import { createSender } from './send.ts';
 import { LegacyPositionSource } from './source-position.ts';
@@ -37,19 +43,59 @@ const comparator = new Comparator({
 });
 const port = parentPort!;
 
-const decode = createJobDecoder();
+const decode = createBatchDecoder();
+const concurrency = init.concurrency ?? 16;
+const queue: { id: number; job: ComparisonJob }[] = [];
+let running = 0;
 
-port.on('message', (message: { id: number; job: EncodedJob } | { close: true }) => {
+let replies: WorkerReply[] = [];
+let replyTimer: NodeJS.Timeout | undefined;
+const flushReplies = () => {
+  clearTimeout(replyTimer);
+  replyTimer = undefined;
+  if (replies.length === 0) return;
+  port.postMessage(replies);
+  replies = [];
+};
+const reply = (r: WorkerReply) => {
+  replies.push(r);
+  if (replies.length >= maxBatchJobs) flushReplies();
+  else replyTimer ??= setTimeout(flushReplies, batchWindowMs);
+};
+
+function pump(): void {
+  while (running < concurrency && queue.length > 0) {
+    const { id, job } = queue.shift()!;
+    running++;
+    comparator
+      .run(job)
+      .then(
+        // Most comparisons match: those go back as their bare id (nothing to clone; the
+        // answers are not needed on the proxy's thread, which records only the others). A
+        // match that taught the noise model something carries the model's state, to persist.
+        (result) =>
+          reply(
+            result.outcome !== 'match'
+              ? { id, result }
+              : result.noiseState
+                ? { id, result: { outcome: 'match', diffs: [], noise: [], noiseState: result.noiseState } }
+                : id,
+          ),
+        (err: Error) => reply({ id, error: err.message }),
+      )
+      .finally(() => {
+        running--;
+        pump();
+      });
+  }
+}
+
+port.on('message', (message: EncodedBatch | { close: true }) => {
   if ('close' in message) {
+    flushReplies();
     void Promise.allSettled([send.close(), positions?.close()]).then(() => port.close());
     return;
   }
-  const { id } = message;
-  comparator.run(decode(message.job)).then(
-    // Most comparisons match: those come back as their bare id (nothing to clone; the
-    // answers are not needed on the proxy's thread). A match that taught the noise model
-    // something comes back whole, so its state is persisted.
-    (result) => port.postMessage(result.outcome === 'match' && !result.noiseState ? id : { id, result }),
-    (err: Error) => port.postMessage({ id, error: err.message }),
-  );
+  for (const job of decode(message)) queue.push(job);
+  pump();
 });

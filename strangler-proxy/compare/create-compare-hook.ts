@@ -50,6 +50,7 @@ export async function createCompareHook(options: {
       noiseState: store.noiseState(),
       legacyMysqlUrl: settings.legacyMysqlUrl,
       lagWaitMs: settings.lagWaitMs,
+      concurrency: settings.concurrency,
     }),
     options.log,
   );
@@ -79,8 +80,11 @@ export async function createCompareHook(options: {
     store,
     redaction,
     capture,
-    concurrency: settings.concurrency,
-    queueLimit: settings.queueLimit,
+    // The worker runs `concurrency` comparisons at once and queues the rest (a limit on this
+    // thread would count jobs waiting in a batch as running); the engine bounds what is
+    // outstanding, running plus queued, and sheds and counts beyond it.
+    concurrency: settings.concurrency + settings.queueLimit,
+    queueLimit: 0,
     log: options.log,
   });
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { createJobDecoder, encodeJob } from './job-codec.ts';
+import { createBatchDecoder, JobBatchWriter } from './job-codec.ts';
 import { compileRules } from './rules.ts';
 
 describe('comparison job codec (proxy thread → worker thread)', () => {
-  it('round-trips an exchange, bodies and flags included, and gives the same rules object back', () => {
+  it('round-trips a batch of exchanges, bodies and flags included, and gives the same rules object back', () => {
     const rules = compileRules({ ignore: ['$.ts'], arrays: [{ path: '$.tags', mode: 'set' }] }).spec;
     const pool = Buffer.from('xx{"a":1}yy'); // a body that is a view into a larger buffer
     const job = {
@@ -32,24 +32,40 @@ describe('comparison job codec (proxy thread → worker thread)', () => {
       },
       route: { rules, legacy: 'http://127.0.0.1:3000', new: 'http://127.0.0.1:3101' },
     };
-    const decode = createJobDecoder();
-    const { job: encoded, transfer } = encodeJob(job);
-    expect(transfer).toHaveLength(2);
-    const back = decode(structuredClone(encoded, { transfer }));
-    expect(back).toEqual(job);
-    expect(Buffer.isBuffer(back.exchange.response.body)).toBe(true);
-    expect(back.exchange.response.body.toString()).toBe('{"a":1}');
-    // the same rules → the same spec object (the comparator caches compiled rules by object)
-    expect(decode(encodeJob(job).job).route.rules).toBe(back.route.rules);
-    // no request body, no flags
+    const decode = createBatchDecoder();
+    const writer = new JobBatchWriter();
+    // no request body, no flags, other rules
     const plain = {
-      ...job,
+      route: { ...job.route, rules: compileRules({ ignore: ['$.other'] }).spec },
       exchange: {
         ...job.exchange,
         fellBack: false,
-        request: { ...job.exchange.request, body: undefined, bodyTruncated: false },
+        request: { ...job.exchange.request, headers: [], body: undefined, bodyTruncated: false },
+        response: { ...job.exchange.response, body: Buffer.alloc(0) },
       },
     };
-    expect(decode(encodeJob(plain).job)).toEqual(plain);
+    writer.add(7, job);
+    writer.add(8, plain);
+    writer.add(9, job);
+    expect(writer.size).toBe(3);
+    const { batch, transfer } = writer.take();
+    expect(writer.size).toBe(0);
+    // every body of the batch in one transferred buffer
+    expect(transfer).toEqual([batch.bodies.buffer]);
+    expect(batch.rules).toHaveLength(2);
+    const back = decode(structuredClone(batch, { transfer }));
+    expect(back.map((b) => b.id)).toEqual([7, 8, 9]);
+    expect(back.map((b) => b.job)).toEqual([job, plain, job]);
+    const body = back[0]!.job.exchange.response.body;
+    expect(Buffer.isBuffer(body)).toBe(true);
+    expect(body.toString()).toBe('{"a":1}');
+    expect(back[2]!.job.exchange.request.body!.toString()).toBe('{"q":1}');
+    // the same rules → the same spec object (the comparator caches compiled rules by object),
+    // across batches too
+    expect(back[2]!.job.route.rules).toBe(back[0]!.job.route.rules);
+    writer.add(10, job);
+    expect(decode(writer.take().batch)[0]!.job.route.rules).toBe(back[0]!.job.route.rules);
+    // an empty batch decodes to nothing
+    expect(decode(writer.take().batch)).toEqual([]);
   });
 });

@@ -1,98 +1,171 @@
 import type { Exchange } from '../shadow-hook.ts';
-import type { ComparisonJob } from './comparator.ts';
+import type { ComparisonJob, ComparisonResult } from './comparator.ts';
 import type { CompareRulesSpec } from './rules.ts';
 
 /**
- * A comparison job as it crosses to the worker thread: one string (every text field and
- * header joined by NUL, which HTTP never allows in a header, a path or an origin), the two
- * bodies as exact-size copies, and the rules as JSON. Structured-cloning the Exchange object
- * (two header arrays of small strings, nested objects) cost the proxy's thread twice as much.
+ * Comparison jobs as they cross to the worker thread, several at a time: one string (every
+ * text field and header of every job joined by NUL, which HTTP never allows in a header, a
+ * path or an origin), every body in one buffer that is transferred (one allocation and one
+ * transfer a batch, not two a job), and the distinct rules as JSON. Structured-cloning the
+ * Exchange objects (header arrays of small strings, nested objects) cost the proxy's thread
+ * twice as much, and each message is a wake-up of the other thread, dear on a busy machine.
  */
-export type EncodedJob = [
-  meta: string,
-  requestBody: Uint8Array | null,
-  responseBody: Uint8Array,
-  rules: string,
-];
-
-const SEP = '\u0000';
-const ruleKeys = new WeakMap<CompareRulesSpec, string>();
-
-const copy = (b: Buffer) => new Uint8Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-
-export function encodeJob({ exchange: e, route }: ComparisonJob): {
-  job: EncodedJob;
-  transfer: ArrayBuffer[];
-} {
-  let rules = ruleKeys.get(route.rules);
-  if (rules === undefined) {
-    rules = JSON.stringify(route.rules);
-    ruleKeys.set(route.rules, rules);
-  }
-  const flags = `${e.fellBack ? 1 : 0}${e.response.truncated ? 1 : 0}${e.request.bodyTruncated ? 1 : 0}`;
-  const meta = [
-    e.routeId,
-    e.mode,
-    e.servedBy,
-    e.other,
-    e.otherUpstream,
-    e.request.method,
-    e.request.path,
-    e.response.status,
-    e.startedAt,
-    e.durationMs,
-    flags,
-    route.legacy,
-    route.new,
-    e.request.headers.length,
-    ...e.request.headers,
-    ...e.response.headers,
-  ].join(SEP);
-  const requestBody = e.request.body ? copy(e.request.body) : null;
-  const responseBody = copy(e.response.body);
-  const transfer = [responseBody.buffer as ArrayBuffer];
-  if (requestBody) transfer.push(requestBody.buffer as ArrayBuffer);
-  return { job: [meta, requestBody, responseBody, rules], transfer };
+export interface EncodedBatch {
+  meta: string;
+  bodies: Uint8Array;
+  rules: string[];
 }
 
-export function createJobDecoder(): (job: EncodedJob) => ComparisonJob {
+/**
+ * How long a job waits for others to share its message, on the way to the worker and with
+ * its result on the way back: comparisons are background work, a few milliseconds late cost
+ * nothing, and at a few hundred requests a second this turns one wake-up of each thread per
+ * request into one per batch. A full batch goes at once.
+ */
+export const batchWindowMs = 10;
+export const maxBatchJobs = 64;
+
+/** What the worker sends back, a batch at a time: a bare id is a plain match. */
+export type WorkerReply = number | { id: number; result: ComparisonResult } | { id: number; error: string };
+
+const SEP = '\u0000';
+// Fields before the headers in each job's part of `meta`.
+const FIXED = 19;
+
+/** Collects jobs on the proxy's thread until `take()` encodes them as one batch. */
+export class JobBatchWriter {
+  #fields: (string | number)[] = [];
+  #bodies: Buffer[] = [];
+  #bodyBytes = 0;
+  #rules: string[] = [];
+  #count = 0;
+  readonly #ruleJson = new WeakMap<CompareRulesSpec, string>();
+
+  get size(): number {
+    return this.#count;
+  }
+
+  add(id: number, { exchange: e, route }: ComparisonJob): void {
+    let json = this.#ruleJson.get(route.rules);
+    if (json === undefined) {
+      json = JSON.stringify(route.rules);
+      this.#ruleJson.set(route.rules, json);
+    }
+    let rulesIndex = this.#rules.indexOf(json);
+    if (rulesIndex < 0) rulesIndex = this.#rules.push(json) - 1;
+    const flags = `${e.fellBack ? 1 : 0}${e.response.truncated ? 1 : 0}${e.request.bodyTruncated ? 1 : 0}`;
+    const requestBody = e.request.body;
+    this.#fields.push(
+      id,
+      e.routeId,
+      e.mode,
+      e.servedBy,
+      e.other,
+      e.otherUpstream,
+      e.request.method,
+      e.request.path,
+      e.response.status,
+      e.startedAt,
+      e.durationMs,
+      flags,
+      route.legacy,
+      route.new,
+      rulesIndex,
+      requestBody ? requestBody.length : -1,
+      e.response.body.length,
+      e.request.headers.length,
+      e.response.headers.length,
+    );
+    for (const h of e.request.headers) this.#fields.push(h);
+    for (const h of e.response.headers) this.#fields.push(h);
+    if (requestBody) this.#push(requestBody);
+    this.#push(e.response.body);
+    this.#count++;
+  }
+
+  #push(body: Buffer): void {
+    this.#bodies.push(body);
+    this.#bodyBytes += body.length;
+  }
+
+  /** The batch so far (and the buffer to transfer); the writer starts empty again. */
+  take(): { batch: EncodedBatch; transfer: ArrayBuffer[] } {
+    const bodies = new Uint8Array(this.#bodyBytes);
+    let at = 0;
+    for (const b of this.#bodies) {
+      bodies.set(b, at);
+      at += b.length;
+    }
+    const batch = { meta: this.#fields.join(SEP), bodies, rules: this.#rules };
+    this.clear();
+    return { batch, transfer: [bodies.buffer as ArrayBuffer] };
+  }
+
+  clear(): void {
+    this.#fields = [];
+    this.#bodies = [];
+    this.#bodyBytes = 0;
+    this.#rules = [];
+    this.#count = 0;
+  }
+}
+
+export function createBatchDecoder(): (batch: EncodedBatch) => { id: number; job: ComparisonJob }[] {
   // The same spec object for the same rules, so the comparator's compiled-rules cache hits.
   const specs = new Map<string, CompareRulesSpec>();
-  return ([meta, requestBody, responseBody, rulesJson]) => {
-    const f = meta.split(SEP);
-    const requestHeaderCount = Number(f[13]);
-    let rules = specs.get(rulesJson);
+  const spec = (json: string) => {
+    let rules = specs.get(json);
     if (!rules) {
-      rules = JSON.parse(rulesJson) as CompareRulesSpec;
+      rules = JSON.parse(json) as CompareRulesSpec;
       if (specs.size > 1000) specs.clear();
-      specs.set(rulesJson, rules);
+      specs.set(json, rules);
     }
-    const flags = f[10]!;
-    const exchange: Exchange = {
-      routeId: f[0]!,
-      mode: f[1] as Exchange['mode'],
-      servedBy: f[2] as Exchange['servedBy'],
-      other: f[3] as Exchange['other'],
-      otherUpstream: f[4]!,
-      request: {
-        method: f[5]!,
-        path: f[6]!,
-        headers: f.slice(14, 14 + requestHeaderCount),
-        body: requestBody
-          ? Buffer.from(requestBody.buffer, requestBody.byteOffset, requestBody.byteLength)
-          : undefined,
-        bodyTruncated: flags[2] === '1',
-      },
-      response: {
-        status: Number(f[7]),
-        headers: f.slice(14 + requestHeaderCount),
-        body: Buffer.from(responseBody.buffer, responseBody.byteOffset, responseBody.byteLength),
-        truncated: flags[1] === '1',
-      },
-      startedAt: Number(f[8]),
-      durationMs: Number(f[9]),
-      fellBack: flags[0] === '1',
+    return rules;
+  };
+  return ({ meta, bodies, rules }) => {
+    const jobs: { id: number; job: ComparisonJob }[] = [];
+    if (meta === '') return jobs;
+    const f = meta.split(SEP);
+    let bodyAt = 0;
+    const body = (length: number) => {
+      // a view into the batch's buffer: no copy on this side either
+      const b = Buffer.from(bodies.buffer, bodies.byteOffset + bodyAt, length);
+      bodyAt += length;
+      return b;
     };
-    return { exchange, route: { rules, legacy: f[11]!, new: f[12]! } };
+    for (let i = 0; i < f.length; ) {
+      const requestBodyLength = Number(f[i + 15]);
+      const requestHeaders = i + FIXED;
+      const responseHeaders = requestHeaders + Number(f[i + 17]);
+      const end = responseHeaders + Number(f[i + 18]);
+      const flags = f[i + 11]!;
+      const exchange: Exchange = {
+        routeId: f[i + 1]!,
+        mode: f[i + 2] as Exchange['mode'],
+        servedBy: f[i + 3] as Exchange['servedBy'],
+        other: f[i + 4] as Exchange['other'],
+        otherUpstream: f[i + 5]!,
+        request: {
+          method: f[i + 6]!,
+          path: f[i + 7]!,
+          headers: f.slice(requestHeaders, responseHeaders),
+          body: requestBodyLength >= 0 ? body(requestBodyLength) : undefined,
+          bodyTruncated: flags[2] === '1',
+        },
+        response: {
+          status: Number(f[i + 8]),
+          headers: f.slice(responseHeaders, end),
+          body: body(Number(f[i + 16])),
+          truncated: flags[1] === '1',
+        },
+        startedAt: Number(f[i + 9]),
+        durationMs: Number(f[i + 10]),
+        fellBack: flags[0] === '1',
+      };
+      const route = { rules: spec(rules[Number(f[i + 14])]!), legacy: f[i + 12]!, new: f[i + 13]! };
+      jobs.push({ id: Number(f[i]), job: { exchange, route } });
+      i = end;
+    }
+    return jobs;
   };
 }

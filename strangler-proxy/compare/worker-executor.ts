@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../lib/log.ts';
 import type { ComparisonExecutor, ComparisonJob, ComparisonResult } from './comparator.ts';
 import type { NoiseState } from './comparison-store.ts';
-import { encodeJob } from './job-codec.ts';
+import { batchWindowMs, JobBatchWriter, maxBatchJobs, type WorkerReply } from './job-codec.ts';
 
 export interface ComparisonWorkerInit {
   noiseSampleRate: number;
@@ -12,6 +12,8 @@ export interface ComparisonWorkerInit {
   lagWaitMs?: number;
   lagPollMs?: number;
   timeoutMs?: number;
+  /** Comparisons the worker runs at once (default 16); it queues the rest in arrival order. */
+  concurrency?: number;
   /** Nice value of the worker thread (Linux), default 10: clients are served first. */
   niceness?: number;
 }
@@ -22,9 +24,11 @@ export const asBuffer = (u: Uint8Array): Buffer =>
   Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 
 /**
- * Runs comparisons in a worker thread (comparison-worker.ts). A worker that dies fails its
- * in-flight comparisons (counted as errors by the engine) and is started again with the
- * noise model as last persisted.
+ * Runs comparisons in a worker thread (comparison-worker.ts), jobs and results crossing in
+ * batches (job-codec.ts). The worker itself bounds how many run at once: a bound here would
+ * count jobs still waiting in a batch as running. Whoever submits bounds what is outstanding
+ * (the engine sheds beyond it). A worker that dies fails its in-flight comparisons (counted
+ * as errors by the engine) and is started again with the noise model as last persisted.
  */
 export class WorkerExecutor implements ComparisonExecutor {
   #worker!: Worker;
@@ -39,6 +43,8 @@ export class WorkerExecutor implements ComparisonExecutor {
   #backoffMs = 0;
   #restart: NodeJS.Timeout | undefined;
   #exited: Promise<void> = Promise.resolve();
+  readonly #batch = new JobBatchWriter();
+  #flushTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly init: () => ComparisonWorkerInit,
@@ -60,20 +66,29 @@ export class WorkerExecutor implements ComparisonExecutor {
     this.#alive = true;
     this.#startedAt = Date.now();
     worker.unref();
-    worker.on('message', (message: number | { id: number; result?: ComparisonResult; error?: string }) => {
-      const m = typeof message === 'number' ? { id: message, result: matched } : message;
-      const pending = this.#pending.get(m.id);
-      if (!pending) return;
-      this.#pending.delete(m.id);
-      if (m.error !== undefined || !m.result) return pending.reject(new Error(m.error));
-      for (const answer of [m.result.legacy, m.result.candidate])
-        if (answer) answer.body = asBuffer(answer.body);
-      pending.resolve(m.result);
+    worker.on('message', (replies: WorkerReply[]) => {
+      for (const reply of replies) {
+        const id = typeof reply === 'number' ? reply : reply.id;
+        const pending = this.#pending.get(id);
+        if (!pending) continue;
+        this.#pending.delete(id);
+        if (typeof reply === 'number') pending.resolve(matched);
+        else if ('error' in reply) pending.reject(new Error(reply.error));
+        else {
+          for (const answer of [reply.result.legacy, reply.result.candidate])
+            if (answer) answer.body = asBuffer(answer.body);
+          pending.resolve(reply.result);
+        }
+      }
     });
     worker.on('error', (err) => this.log?.error({ err }, 'comparison worker failed'));
     this.#exited = new Promise((resolve) =>
       worker.once('exit', (code) => {
         this.#alive = false;
+        // jobs still waiting for their batch are among the pending ones failed below
+        clearTimeout(this.#flushTimer);
+        this.#flushTimer = undefined;
+        this.#batch.clear();
         for (const [id, p] of this.#pending) {
           this.#pending.delete(id);
           p.reject(new Error(`the comparison worker exited (code ${code})`));
@@ -101,15 +116,25 @@ export class WorkerExecutor implements ComparisonExecutor {
     return new Promise((resolve, reject) => {
       const id = this.#next++;
       this.#pending.set(id, { resolve, reject });
-      const { job: encoded, transfer } = encodeJob(job);
-      this.#worker.postMessage({ id, job: encoded }, transfer);
+      this.#batch.add(id, job);
+      if (this.#batch.size >= maxBatchJobs) this.#flush();
+      else this.#flushTimer ??= setTimeout(this.#flush, batchWindowMs);
     });
   }
+
+  readonly #flush = (): void => {
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
+    if (this.#batch.size === 0) return;
+    const { batch, transfer } = this.#batch.take();
+    this.#worker.postMessage(batch, transfer);
+  };
 
   async close(): Promise<void> {
     this.#closing = true;
     clearTimeout(this.#restart);
     if (!this.#alive) return;
+    this.#flush();
     this.#worker.postMessage({ close: true });
     const timer = setTimeout(() => void this.#worker.terminate(), 2000);
     await this.#exited;

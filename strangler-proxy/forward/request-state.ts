@@ -51,7 +51,9 @@ export class RequestState {
   }
 
   capturedResponse(): Buffer {
-    return this.#chunks ? Buffer.concat(this.#chunks) : Buffer.alloc(0);
+    if (!this.#chunks) return Buffer.alloc(0);
+    // one chunk (a small body) is already a copy of its own: no second one
+    return this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks);
   }
 
   /** A fallback sends the request again: forget what the failed attempt wrote down. */
