@@ -182,6 +182,50 @@ function encodeRecords(messages: ProduceMessage[]): Buffer {
   return buf;
 }
 
+/** A batch's record section, compressed with kafkajs' registered codec unless `compression` is 0. */
+async function compressedRecords(
+  internals: KafkajsInternals,
+  messages: ProduceMessage[],
+  compression: number,
+): Promise<Buffer> {
+  const records = encodeRecords(messages);
+  if (compression === 0) return records;
+  const codec = internals.lookupCodec(compression);
+  if (!codec) throw new Error(`kafkajs has no codec for compression type ${compression}`);
+  return codec.compress({ buffer: records });
+}
+
+/**
+ * Record sections encoded ahead of their request (see `prepareRecords`), keyed by the batch's
+ * first message; used only when the request's partition holds exactly the same messages.
+ */
+const prepared = new WeakMap<
+  object,
+  { messages: ProduceMessage[]; compression: number; records: Promise<Buffer> }
+>();
+
+function preparedRecords(messages: ProduceMessage[], compression: number): Promise<Buffer> | undefined {
+  const first = messages[0];
+  const entry = first && prepared.get(first);
+  if (!entry || entry.compression !== compression || entry.messages.length !== messages.length)
+    return undefined;
+  for (let i = 0; i < messages.length; i++) if (entry.messages[i] !== messages[i]) return undefined;
+  return entry.records;
+}
+
+/**
+ * Starts encoding and compressing one partition's records before kafkajs sends them, so the
+ * work overlaps the request still in flight. The request uses the result if the partition holds
+ * exactly these messages, and encodes them itself otherwise.
+ */
+export function prepareRecords(messages: ProduceMessage[], compression: number): void {
+  const first = messages[0];
+  if (!first || !installedInternals) return;
+  const records = compressedRecords(installedInternals, messages, compression);
+  records.catch(() => undefined); // a failure surfaces when the request awaits it
+  prepared.set(first, { messages, compression, records });
+}
+
 /**
  * One partition's entry of the request: partition, record-set size, then the record batch
  * (firstOffset 0, length, leader epoch 0, magic 2, CRC-32C of everything after it).
@@ -193,12 +237,8 @@ async function encodePartition(
 ): Promise<Buffer> {
   const now = BigInt(Date.now());
   const count = data.messages.length;
-  let records = encodeRecords(data.messages);
-  if (args.compression !== 0) {
-    const codec = internals.lookupCodec(args.compression);
-    if (!codec) throw new Error(`kafkajs has no codec for compression type ${args.compression}`);
-    records = await codec.compress({ buffer: records });
-  }
+  const records = await (preparedRecords(data.messages, args.compression) ??
+    compressedRecords(internals, data.messages, args.compression));
   const batchLength = 4 + 1 + 4 + BATCH_HEADER + 4 + records.length;
   const out = Buffer.allocUnsafe(4 + 4 + 8 + 4 + batchLength);
   let o = out.writeInt32BE(data.partition, 0);
@@ -249,13 +289,20 @@ export async function encodeProduceRequest(internals: KafkajsInternals, args: Pr
   const head = Buffer.allocUnsafe(2 + 4);
   head.writeInt16BE(args.acks, 0);
   head.writeInt32BE(args.timeout, 2);
-  const parts: Buffer[] = [writeString(args.transactionalId ?? null), head, int32(args.topicData.length)];
-  for (const topic of args.topicData) {
-    parts.push(writeString(topic.topic), int32(topic.partitions.length));
-    for (const partition of topic.partitions)
-      parts.push(await encodePartition(internals, partition, options));
-  }
-  return Buffer.concat(parts);
+  // Partitions are encoded at once, so their compression runs on several of libuv's threads.
+  const topics = await Promise.all(
+    args.topicData.map(async (topic) => [
+      writeString(topic.topic),
+      int32(topic.partitions.length),
+      ...(await Promise.all(topic.partitions.map((p) => encodePartition(internals, p, options)))),
+    ]),
+  );
+  return Buffer.concat([
+    writeString(args.transactionalId ?? null),
+    head,
+    int32(args.topicData.length),
+    ...topics.flat(),
+  ]);
 }
 
 const hasTimestamps = (args: ProduceArgs) =>
@@ -341,7 +388,7 @@ function replaceExports(modulePath: string, replace: (original: never) => unknow
   cached.exports = replace(original as never);
 }
 
-let installed = false;
+let installedInternals: KafkajsInternals | undefined;
 
 /**
  * Puts the encoder and the grouping in kafkajs' place. Both are captured by kafkajs modules when
@@ -349,7 +396,7 @@ let installed = false;
  * `loadPatchedKafkajs` only.
  */
 export function loadPatchedKafkajs(): typeof import('kafkajs') {
-  if (!installed) {
+  if (!installedInternals) {
     for (const m of [SEND_MESSAGES_MODULE, PRODUCE_V3_MODULE]) {
       if (require.cache[require.resolve(m)])
         throw new Error(`kafkajs loaded ${m} before the connector's produce encoder was installed`);
@@ -359,7 +406,7 @@ export function loadPatchedKafkajs(): typeof import('kafkajs') {
       createProduceRequestBuilder(internals, original),
     );
     replaceExports(GROUP_MODULE, () => groupMessagesPerPartition);
-    installed = true;
+    installedInternals = internals;
   }
   return require('kafkajs');
 }

@@ -33,6 +33,10 @@ export function murmur2(data: Buffer): number {
   return h | 0;
 }
 
+/** Java's default partitioner for a keyed record: `toPositive(murmur2(key)) % partitions`. */
+export const partitionForKey = (key: string | Buffer, partitions: number): number =>
+  (murmur2(typeof key === 'string' ? Buffer.from(key) : key) & 0x7fffffff) % partitions;
+
 /**
  * Keyed records: `toPositive(murmur2(key)) % partitions`, as Java's default partitioner.
  * Keyless records (tables without a key, tombstones never are) go round robin.
@@ -44,7 +48,6 @@ export const keyPartitioner: ICustomPartitioner = () => {
     if (message.partition !== undefined && message.partition !== null) return message.partition;
     const key = message.key;
     if (key === null || key === undefined) return next++ % partitions;
-    const bytes = typeof key === 'string' ? Buffer.from(key) : key;
-    return (murmur2(bytes) & 0x7fffffff) % partitions;
+    return partitionForKey(key, partitions);
   };
 };

@@ -3,9 +3,9 @@ import zlib from 'node:zlib';
 import type { Message, Producer, TopicMessages } from 'kafkajs';
 import type { Logger } from '../../lib/log.ts';
 import type { Encoded } from './encoding/types.ts';
-import { loadPatchedKafkajs } from './kafka-produce.ts';
+import { loadPatchedKafkajs, prepareRecords } from './kafka-produce.ts';
 import type { BinlogPosition } from './offsets.ts';
-import { keyPartitioner } from './partitioner.ts';
+import { keyPartitioner, partitionForKey } from './partitioner.ts';
 
 export interface OutMessage {
   topic: string;
@@ -36,6 +36,12 @@ type Entry =
   | { message: OutMessage; checkpoint?: undefined }
   | { message?: undefined; checkpoint: Checkpoint };
 
+interface Batch {
+  topicMessages: TopicMessages[];
+  count: number;
+  checkpoint?: Checkpoint;
+}
+
 export interface Checkpoint {
   position: BinlogPosition;
   snapshotCompleted: boolean;
@@ -53,6 +59,13 @@ export class Publisher {
   private queue: Entry[] = [];
   private queuedMessages = 0;
   private inFlight = false;
+  /** Messages of the request in flight. */
+  private sending = 0;
+  /** The next batch, taken off the queue while a request is in flight so its records compress meanwhile. */
+  private next: Batch | undefined;
+  /** Partitions per topic, as kafkajs' metadata gave them to the partitioner. */
+  private readonly partitionCounts = new Map<string, number>();
+  private readonly compression: number;
   private stopped = false;
   private roomWaiters: (() => void)[] = [];
   private drainWaiters: (() => void)[] = [];
@@ -74,6 +87,7 @@ export class Publisher {
       onAcked?: (messages: number) => void;
     },
   ) {
+    this.compression = options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
     const kafka = new Kafka({
       clientId: options.clientId,
       brokers,
@@ -85,7 +99,13 @@ export class Publisher {
       maxInFlightRequests: 1,
       allowAutoTopicCreation: true,
       idempotent: false,
-      createPartitioner: keyPartitioner,
+      createPartitioner: () => {
+        const partition = keyPartitioner();
+        return (args) => {
+          this.partitionCounts.set(args.topic, args.partitionMetadata.length);
+          return partition(args);
+        };
+      },
     });
   }
 
@@ -113,7 +133,7 @@ export class Publisher {
 
   /** Resolves when everything queued so far is acknowledged. */
   async drain(): Promise<void> {
-    if ((this.queue.length === 0 && !this.inFlight) || this.stopped) return;
+    if (this.idle || this.stopped) return;
     await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
   }
 
@@ -123,13 +143,22 @@ export class Publisher {
     await this.producer.disconnect().catch(() => undefined);
   }
 
+  private get idle(): boolean {
+    return this.queue.length === 0 && !this.inFlight && !this.next;
+  }
+
   /** Failures are retried without end (the events stay queued, in order); they show on the status endpoint. */
   private pump(): void {
-    if (this.inFlight || this.stopped || this.queue.length === 0) return;
+    if (this.stopped) return;
+    if (this.inFlight) return this.prepareNext();
+    const take = this.next ?? (this.queue.length > 0 ? this.takeBatch() : undefined);
+    this.next = undefined;
+    if (!take) return;
     this.inFlight = true;
-    const take = this.takeBatch();
+    this.sending = take.count;
     void this.sendUntilAccepted(take.topicMessages, take.count).then((accepted) => {
       this.inFlight = false;
+      this.sending = 0;
       // Stopped mid-send: nothing after this point may be reported as safe.
       if (!accepted) return this.wake();
       this.queuedMessages -= take.count;
@@ -139,9 +168,35 @@ export class Publisher {
       this.wake();
       this.pump();
     });
+    this.prepareNext();
   }
 
-  private takeBatch(): { topicMessages: TopicMessages[]; count: number; checkpoint?: Checkpoint } {
+  /**
+   * While a request is in flight and a whole batch waits behind it, takes that batch and starts
+   * compressing its records, grouped per partition as kafkajs will group them. Only whole
+   * batches: under light load a change still leaves with whatever joined it by the time the
+   * request before it is acknowledged.
+   */
+  private prepareNext(): void {
+    const waiting = this.queuedMessages - this.sending;
+    if (this.next || waiting < this.options.maxBatch) return;
+    this.next = this.takeBatch();
+    for (const { topic, messages } of this.next.topicMessages) {
+      const partitions = this.partitionCounts.get(topic);
+      // Keyless messages go round robin: their partition is known only when kafkajs sends them.
+      if (!partitions || messages.some((m) => m.key === null || m.key === undefined)) continue;
+      const groups = new Map<number, Message[]>();
+      for (const m of messages) {
+        const p = partitionForKey(m.key as string | Buffer, partitions);
+        const group = groups.get(p);
+        if (group) group.push(m);
+        else groups.set(p, [m]);
+      }
+      for (const group of groups.values()) prepareRecords(group, this.compression);
+    }
+  }
+
+  private takeBatch(): Batch {
     const byTopic = new Map<string, TopicMessages>();
     let count = 0;
     let checkpoint: Checkpoint | undefined;
@@ -180,7 +235,7 @@ export class Publisher {
           topicMessages,
           acks: -1,
           timeout: 30_000,
-          compression: this.options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
+          compression: this.compression,
         });
         this.lastError = undefined;
         return true;
@@ -197,7 +252,7 @@ export class Publisher {
     if (this.queuedMessages < this.options.maxQueue || this.stopped) {
       for (const w of this.roomWaiters.splice(0)) w();
     }
-    if ((this.queue.length === 0 && !this.inFlight) || this.stopped) {
+    if (this.idle || this.stopped) {
       for (const w of this.drainWaiters.splice(0)) w();
     }
   }
