@@ -222,7 +222,8 @@ export function prepareRecords(messages: ProduceMessage[], compression: number):
   const first = messages[0];
   if (!first || !installedInternals) return;
   const records = compressedRecords(installedInternals, messages, compression);
-  records.catch(() => undefined); // a failure surfaces when the request awaits it
+  // A failure surfaces when the request awaits it; its retry encodes afresh.
+  records.catch(() => prepared.delete(first));
   prepared.set(first, { messages, compression, records });
 }
 

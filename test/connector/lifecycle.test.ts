@@ -258,7 +258,14 @@ describe.skipIf(!hasConnector)('connector lifecycle', () => {
     );
     const topic = `${prefix}.${db.name}.big`;
     const c = await collect([topic]);
-    const env = await connectorEnv({ db, broker, prefix });
+    // Small requests stretch the snapshot over a few seconds (at full speed it takes about one),
+    // so writes surely overlap it and the status endpoint shows it under way.
+    const env = await connectorEnv({
+      db,
+      broker,
+      prefix,
+      extra: { CDC_MAX_BATCH_SIZE: '200', CDC_MAX_QUEUE_SIZE: '400' },
+    });
     // Status polled from before the process starts: the snapshot may begin before /health answers.
     const seen: ConnectorStatus[] = [];
     let polling = true;
@@ -476,7 +483,14 @@ describe.skipIf(!hasConnector)('connector lifecycle', () => {
     );
     const topic = `${prefix}.${db.name}.big`;
     const c = await collect([topic]);
-    const env = await connectorEnv({ db, broker, prefix });
+    // Small requests keep the snapshot going for a few seconds (30k rows at full speed take well
+    // under one), so the status endpoint surely reports it under way before the kill.
+    const env = await connectorEnv({
+      db,
+      broker,
+      prefix,
+      extra: { CDC_MAX_BATCH_SIZE: '100', CDC_MAX_QUEUE_SIZE: '200' },
+    });
     let run = await start(env);
     const midway = await waitFor(
       'the snapshot under way',
