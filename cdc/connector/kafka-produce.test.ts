@@ -7,6 +7,7 @@ import {
   type ProduceArgs,
   type ProduceMessage,
   type ProduceRequest,
+  prepareRecords,
 } from './kafka-produce.ts';
 
 // This test never installs the patches, so these are kafkajs' own modules.
@@ -115,6 +116,23 @@ describe("the connector's Kafka produce encoder", () => {
     };
     const plain = { ...args, topicData: [{ topic: 't', partitions: [{ partition: 0, messages: list }] }] };
     expect((await bytes(fast(args))).equals(await bytes(original(plain)))).toBe(true);
+  });
+
+  it('uses records prepared ahead only for a partition holding exactly those messages', async () => {
+    const list = messages(40, 1);
+    const marker = Buffer.from('prepared-records');
+    const marking = { ...internals, lookupCodec: () => ({ compress: async () => marker }) };
+    prepareRecords(list.slice(0, 20), 1, marking);
+    const args = (partitionMessages: ProduceMessage[]): ProduceArgs => ({
+      acks: -1,
+      timeout: 1000,
+      compression: 1,
+      topicData: [{ topic: 't', partitions: [{ partition: 0, messages: partitionMessages }] }],
+    });
+    expect((await bytes(fast(args(list.slice(0, 20))))).includes(marker)).toBe(true);
+    // Same first message, different contents: encoded afresh, exactly as kafkajs does.
+    const other = args([...list.slice(0, 19), list[25] as ProduceMessage]);
+    expect((await bytes(fast(other))).equals(await bytes(original(other)))).toBe(true);
   });
 
   it('groups messages per partition in order, as kafkajs does', () => {

@@ -218,10 +218,14 @@ function preparedRecords(messages: ProduceMessage[], compression: number): Promi
  * work overlaps the request still in flight. The request uses the result if the partition holds
  * exactly these messages, and encodes them itself otherwise.
  */
-export function prepareRecords(messages: ProduceMessage[], compression: number): void {
+export function prepareRecords(
+  messages: ProduceMessage[],
+  compression: number,
+  internals = installedInternals,
+): void {
   const first = messages[0];
-  if (!first || !installedInternals) return;
-  const records = compressedRecords(installedInternals, messages, compression);
+  if (!first || !internals) return;
+  const records = compressedRecords(internals, messages, compression);
   // A failure surfaces when the request awaits it; its retry encodes afresh.
   records.catch(() => prepared.delete(first));
   prepared.set(first, { messages, compression, records });
