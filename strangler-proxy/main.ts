@@ -1,4 +1,3 @@
-import cluster from 'node:cluster';
 import { once } from 'node:events';
 import http from 'node:http';
 import { exitOnConfigError } from '../lib/config.ts';
@@ -17,7 +16,7 @@ import { loadRouteTableFile, type RouteTable } from './routes/route-table.ts';
 import { RouteWatcher } from './routes/route-watcher.ts';
 import { createServingState, listenPublic, startDecider } from './serving.ts';
 import type { ShadowHook } from './shadow-hook.ts';
-import { ProxyWorkers, runWorker } from './workers.ts';
+import { ProxyWorkers } from './workers.ts';
 
 const log = createLogger('strangler-proxy');
 
@@ -28,7 +27,6 @@ async function main(): Promise<void> {
   } catch (err) {
     exitOnConfigError(err);
   }
-  if (cluster.isWorker) return runWorker(config, log);
   let table: RouteTable;
   try {
     table = await loadRouteTableFile(config.routesFile, config.captureMaxBytes);

@@ -1,5 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import type { Logger } from '../lib/log.ts';
 import { resolveAdminToken } from './admin/admin-token.ts';
 import type { BreakerState, BreakerStates } from './breakers.ts';
@@ -91,8 +92,11 @@ export class ProxyWorkers {
     private readonly hooks: PrimaryHooks,
     private readonly log: Logger,
   ) {
-    // Exchanges carry Buffers: the structured-clone serialisation keeps them binary.
-    cluster.setupPrimary({ serialization: 'advanced' });
+    cluster.setupPrimary({
+      exec: fileURLToPath(new URL('./worker-main.ts', import.meta.url)),
+      // exchanges carry Buffers: the structured-clone serialisation keeps them binary
+      serialization: 'advanced',
+    });
   }
 
   /** Forks every worker; resolves with the public port once all of them listen. */
