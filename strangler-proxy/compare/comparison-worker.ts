@@ -3,10 +3,10 @@ import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Comparator, type ComparisonJob } from './comparator.ts';
 import {
-  batchWindowMs,
   createBatchDecoder,
+  defaultConcurrency,
   type EncodedBatch,
-  maxBatchJobs,
+  replyWindowMs,
   type WorkerReply,
 } from './job-codec.ts';
 import { NoiseModel } from './noise.ts';
@@ -44,7 +44,7 @@ const comparator = new Comparator({
 const port = parentPort!;
 
 const decode = createBatchDecoder();
-const concurrency = init.concurrency ?? 16;
+const concurrency = init.concurrency ?? defaultConcurrency;
 const queue: { id: number; job: ComparisonJob }[] = [];
 let running = 0;
 
@@ -59,8 +59,8 @@ const flushReplies = () => {
 };
 const reply = (r: WorkerReply) => {
   replies.push(r);
-  if (replies.length >= maxBatchJobs) flushReplies();
-  else replyTimer ??= setTimeout(flushReplies, batchWindowMs);
+  if (replies.length >= concurrency) flushReplies();
+  else replyTimer ??= setTimeout(flushReplies, replyWindowMs);
 };
 
 function pump(): void {

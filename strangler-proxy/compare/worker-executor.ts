@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../lib/log.ts';
 import type { ComparisonExecutor, ComparisonJob, ComparisonResult } from './comparator.ts';
 import type { NoiseState } from './comparison-store.ts';
-import { batchWindowMs, JobBatchWriter, maxBatchJobs, type WorkerReply } from './job-codec.ts';
+import { defaultConcurrency, JobBatchWriter, jobWindowMs, type WorkerReply } from './job-codec.ts';
 
 export interface ComparisonWorkerInit {
   noiseSampleRate: number;
@@ -44,6 +44,7 @@ export class WorkerExecutor implements ComparisonExecutor {
   #restart: NodeJS.Timeout | undefined;
   #exited: Promise<void> = Promise.resolve();
   readonly #batch = new JobBatchWriter();
+  #batchLimit = defaultConcurrency;
   #flushTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -58,9 +59,11 @@ export class WorkerExecutor implements ComparisonExecutor {
     // straight from a .ts file does not get the parent's --import loader on Node 20).
     const entry = new URL('./comparison-worker.ts', import.meta.url).href;
     const tsx = import.meta.resolve('tsx/esm/api');
+    const init = this.init();
+    this.#batchLimit = init.concurrency ?? defaultConcurrency;
     const worker = new Worker(
       `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`,
-      { eval: true, workerData: this.init(), name: 'strangler-compare' },
+      { eval: true, workerData: init, name: 'strangler-compare' },
     );
     this.#worker = worker;
     this.#alive = true;
@@ -117,8 +120,8 @@ export class WorkerExecutor implements ComparisonExecutor {
       const id = this.#next++;
       this.#pending.set(id, { resolve, reject });
       this.#batch.add(id, job);
-      if (this.#batch.size >= maxBatchJobs) this.#flush();
-      else this.#flushTimer ??= setTimeout(this.#flush, batchWindowMs);
+      if (this.#batch.size >= this.#batchLimit) this.#flush();
+      else this.#flushTimer ??= setTimeout(this.#flush, jobWindowMs);
     });
   }
 
