@@ -216,15 +216,28 @@ function withBuffers(x: Exchange): Exchange {
 export async function runWorker(config: ProxyConfig, log: Logger): Promise<void> {
   const index = Number(process.env[env.index]);
   const adminPort = Number(process.env[env.adminPort]);
-  let table: RouteTable = await loadRouteTableFile(config.routesFile, config.captureMaxBytes);
   const state = createServingState(config, log);
+  const send = (m: ToPrimary, done?: () => void) => {
+    if (process.connected) process.send!(m, undefined, undefined, done);
+  };
+  // Listening from the first moment: a table the primary accepts while this worker starts
+  // must not be missed, and it is newer than whatever the file read below returns.
+  let table: RouteTable | undefined;
+  process.on('message', (m: ToWorker) => {
+    if (m.t === 'table') {
+      // the primary validated it; building compiles the patterns in this process
+      table = buildRouteTable(m.file, config.captureMaxBytes);
+      state.pools.retain(table.origins);
+    } else if (m.t === 'stats') {
+      send({ t: 'stats', id: m.id, stats: state.stats.snapshot(), breakers: state.breakers.entries() });
+    }
+  });
+  const loaded = await loadRouteTableFile(config.routesFile, config.captureMaxBytes);
+  table ??= loaded;
   // the primary resolved the token first (and wrote the file when it generated one)
   const { token } = await resolveAdminToken(config.adminToken, config.tokenFile);
   const decider = await startDecider(config, adminPort, token, log, `unleash-backup-worker-${index}`);
   const modes = (process.env[env.hookModes] ?? '').split(',').filter(Boolean) as Exclude<Mode, 'legacy'>[];
-  const send = (m: ToPrimary, done?: () => void) => {
-    if (process.connected) process.send!(m, undefined, undefined, done);
-  };
   let unsent = 0;
   const hook: ShadowHook | undefined =
     modes.length === 0
@@ -239,16 +252,7 @@ export async function runWorker(config: ProxyConfig, log: Logger): Promise<void>
             });
           },
         };
-  process.on('message', (m: ToWorker) => {
-    if (m.t === 'table') {
-      // the primary validated it; building compiles the patterns in this process
-      table = buildRouteTable(m.file, config.captureMaxBytes);
-      state.pools.retain(table.origins);
-    } else if (m.t === 'stats') {
-      send({ t: 'stats', id: m.id, stats: state.stats.snapshot(), breakers: state.breakers.entries() });
-    }
-  });
-  const { server, port } = await listenPublic(config, state, { table: () => table, decider, hook, log });
+  const { server, port } = await listenPublic(config, state, { table: () => table!, decider, hook, log });
   let stopping = false;
   const stop = async () => {
     if (stopping) return;

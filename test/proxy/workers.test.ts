@@ -35,14 +35,18 @@ afterAll(async () => {
   await rig?.stop();
 });
 
-/** Pids whose parent is `pid` (the primary's cluster workers). */
+/**
+ * The primary's cluster workers: its child processes running worker-main.ts (tsx may also
+ * have an esbuild service child while it compiles changed files).
+ */
 function childrenOf(pid: number): number[] {
   return readdirSync('/proc')
     .filter((e) => /^\d+$/.test(e))
     .filter((e) => {
       try {
         const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
-        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
+        if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== pid) return false;
+        return readFileSync(`/proc/${e}/cmdline`, 'utf8').includes('worker-main.ts');
       } catch {
         return false;
       }
