@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { type Context, Unleash, UnleashEvents } from 'unleash-client';
 import { normalizedStrategyValue } from 'unleash-client/lib/strategy/util.js';
 import type { Logger } from '../../lib/log.ts';
@@ -55,6 +56,8 @@ export class FlagDecider {
     environment: string;
     log: Logger;
   }) {
+    // unleash-client writes its backup into this folder but never creates it.
+    fs.mkdirSync(options.backupPath, { recursive: true });
     this.unleash = new Unleash({
       appName: 'strangler-proxy',
       url: options.url,
@@ -69,7 +72,7 @@ export class FlagDecider {
     // Background polling never throws into the request path; failures keep the last flags.
     this.unleash.on(UnleashEvents.Error, (err: Error) => {
       // no backup file yet on a first start is expected, not a failure
-      if (err.message.includes('ENOENT') && err.message.includes('unleash-backup')) return;
+      if (err.message.includes('ENOENT') && err.message.includes(options.backupPath)) return;
       options.log.warn({ err: err.message }, 'unleash: flag poll failed; keeping the last flags');
     });
     this.unleash.on(UnleashEvents.Warn, (msg: string) => options.log.debug({ msg }, 'unleash warning'));

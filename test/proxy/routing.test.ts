@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { Pool } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../lib/net.ts';
@@ -59,6 +61,13 @@ describe('routing by mode', () => {
     expect(took).toBeLessThan(2000);
     const r = await get('/products?page=2', { 'x-user-id': 'anyone' });
     expect(r.body).toMatchObject({ upstream: 'new', url: '/products?page=2' });
+    // The flags it acts on are backed up, so a restart without the flag source keeps them.
+    const backup = path.join(rig.proxy.dir, 'unleash-backup');
+    await waitFor('the unleash backup', async () => fs.readdirSync(backup).some((f) => f.endsWith('.json')), {
+      timeoutMs: 5000,
+    });
+    const saved = fs.readdirSync(backup).find((f) => f.endsWith('.json')) as string;
+    expect(fs.readFileSync(path.join(backup, saved), 'utf8')).toContain('strangler.products');
   });
 
   it('shadow mode: legacy serves and new gets a background copy', async () => {
