@@ -188,6 +188,8 @@ export class Publisher {
       const groups = new Map<number, Message[]>();
       for (const m of messages) {
         const p = partitionForKey(m.key as string | Buffer, partitions);
+        // Given to kafkajs too, whose partitioner then does not hash the key again.
+        m.partition = p;
         const group = groups.get(p);
         if (group) group.push(m);
         else groups.set(p, [m]);
