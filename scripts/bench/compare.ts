@@ -1,10 +1,9 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { type ComponentProcess, startComponent } from '../../lib/component-process.ts';
+import { type ComponentProcess, repoRoot, startComponent } from '../../lib/component-process.ts';
 import { freePort, waitForHttp } from '../../lib/net.ts';
 import { Comparator, type ComparisonExecutor, type Send } from '../../strangler-proxy/compare/comparator.ts';
 import { CompareEngine } from '../../strangler-proxy/compare/compare-engine.ts';
@@ -25,16 +24,17 @@ import { publishBenchmark } from './report.ts';
  *    side's answer, noise sampling at the proxy's defaults, structural diff under rules, the
  *    store with its records), the other side answering in-process so the engine is measured,
  *    not HTTP; the same with the other side a real upstream process over HTTP; and the bare diff.
- * 2. client latency through the real proxy process at a fixed request rate (autocannon -R,
- *    its own process, latencies corrected for coordinated omission): two routes to the same
- *    two upstreams (fixture processes answering the 2 KiB body), both in shadow mode, one
- *    with comparisons on and one off. Rounds alternate; the median round by p99 counts.
+ * 2. client latency through the real proxy process at a fixed request rate (paced-load.ts, its
+ *    own process: requests evenly spaced, open loop, latency counted from when each was due):
+ *    two routes to the same two upstreams (fixture processes answering the 2 KiB body), both
+ *    in shadow mode, one with comparisons on and one off. Rounds alternate; the median round
+ *    by p99 counts.
  * Bar: ≥ 5k compared pairs/s; client p99 with shadow on ≤ 1.2 × shadow off.
  */
 const pairsTotal = Number(process.env.BENCH_PAIRS ?? 50_000);
 const rate = Number(process.env.BENCH_RATE ?? 400);
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
-const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 7);
 // enough connections that the fixed rate stays reachable when latency rises under load
 const connections = 32;
 const run = promisify(execFile);
@@ -159,7 +159,7 @@ async function cpuTicks(file: string): Promise<number> {
   return Number(fields[11]) + Number(fields[12]);
 }
 
-const autocannonBin = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
+const pacedLoad = path.join(repoRoot, 'scripts', 'bench', 'paced-load.ts');
 
 async function load(url: string, durationS: number, pid: number): Promise<Latency> {
   const [main0, all0] = await Promise.all([
@@ -168,25 +168,20 @@ async function load(url: string, durationS: number, pid: number): Promise<Latenc
   ]);
   const { stdout } = await run(
     process.execPath,
-    [autocannonBin, '-c', String(connections), '-d', String(durationS), '-R', String(rate), '-j', url],
-    { maxBuffer: 16 << 20 },
+    ['--import', 'tsx', pacedLoad, url, String(rate), String(durationS), String(connections)],
+    { cwd: repoRoot, maxBuffer: 16 << 20 },
   );
   const [main1, all1] = await Promise.all([
     cpuTicks(`/proc/${pid}/task/${pid}/stat`),
     cpuTicks(`/proc/${pid}/stat`),
   ]);
-  const r = JSON.parse(stdout) as {
-    requests: { average: number; total: number };
-    latency: { p50: number; p99: number };
-    errors: number;
-    non2xx: number;
-  };
-  const perRequest = (ticks: number) => Math.round((ticks * 10_000) / Math.max(1, r.requests.total));
+  const r = JSON.parse(stdout) as { requests: number; rps: number; p50: number; p99: number; errors: number };
+  const perRequest = (ticks: number) => Math.round((ticks * 10_000) / Math.max(1, r.requests));
   return {
-    rps: r.requests.average,
-    p50ms: r.latency.p50,
-    p99ms: r.latency.p99,
-    errors: r.errors + r.non2xx,
+    rps: r.rps,
+    p50ms: r.p50,
+    p99ms: r.p99,
+    errors: r.errors,
     mainUs: perRequest(main1 - main0),
     allUs: perRequest(all1 - all0),
   };
@@ -283,6 +278,12 @@ async function main(): Promise<void> {
     const onCounters = report.routes.find((r) => r.routeId === 'on')?.counters ?? {};
     const off = median(results.off, (r) => r.p99ms);
     const on = median(results.on, (r) => r.p99ms);
+    // CPU per request: the median over all rounds of a side (one round's figure moves more)
+    const cpu = (list: Latency[]) => ({
+      mainUs: median(list, (r) => r.mainUs).mainUs,
+      allUs: median(list, (r) => r.allUs).allUs,
+    });
+    const [offCpu, onCpu] = [cpu(results.off), cpu(results.on)];
     const p99Ratio = on.p99ms / off.p99ms;
     const p50Ratio = on.p50ms / off.p50ms;
     const loadAfter = os.loadavg()[0]!.toFixed(2);
@@ -297,15 +298,17 @@ async function main(): Promise<void> {
       `| compare engine as in the proxy: comparisons in the worker thread, both sides real upstream processes over HTTP | ${httpRate.toFixed(0)} |`,
       `| structural diff alone (parse both bodies + diff) | ${diffRate.toFixed(0)} |`,
       '',
-      `**Client latency through the proxy** at a fixed ${rate} req/s (autocannon -c ${connections} -R ${rate}, ${seconds} s rounds, ${rounds} alternating rounds, median round by p99; coordinated-omission corrected), 2 KiB JSON from fixture upstream processes, both routes in shadow mode; "on" compares every request in the background (new side called, legacy again for noise samples), "off" has \`compare.enabled: false\`. Comparisons done on route "on" during the run: ${JSON.stringify(onCounters)}.`,
+      `**Client latency through the proxy** at a fixed ${rate} req/s (scripts/bench/paced-load.ts in its own process: one request every ${(1000 / rate).toFixed(1)} ms, open loop over up to ${connections} keep-alive connections, latency counted from when each request was due; ${seconds} s rounds of ${rate * seconds} requests, ${rounds} alternating rounds, median round by p99), 2 KiB JSON from fixture upstream processes, both routes in shadow mode; "on" compares every request in the background (new side called, legacy again for noise samples), "off" has \`compare.enabled: false\`. Comparisons done on route "on" during the run: ${JSON.stringify(onCounters)}.`,
       `1-min load average before/after: ${loadBefore} / ${loadAfter} (the machine is shared with other helpers).`,
       '',
-      '| shadow | req/s | p50 ms | p99 ms | errors | proxy CPU µs/request, main thread | all threads |',
-      '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
-      `| off | ${off.rps.toFixed(0)} | ${off.p50ms} | ${off.p99ms} | ${off.errors} | ${off.mainUs} | ${off.allUs} |`,
-      `| on | ${on.rps.toFixed(0)} | ${on.p50ms} | ${on.p99ms} | ${on.errors} | ${on.mainUs} | ${on.allUs} |`,
+      "Until 2026-12-01 this used autocannon -R, which is not a fixed rate: each connection sends its quota for the second back to back when the second starts (the second's 400 requests in one burst, then nothing until the next second), and its coordinated-omission correction assumes 1 ms between requests (a sample is added at every millisecond below each latency). Its p99 measured how fast the proxy drains a 32-connection burst, weighted towards the slowest requests, and moved between runs by more than the 1.2 × bar.",
       '',
-      `Every round (p50 / p99 ms): off ${results.off.map((r) => `${r.p50ms}/${r.p99ms}`).join(', ')}; on ${results.on.map((r) => `${r.p50ms}/${r.p99ms}`).join(', ')}.`,
+      '| shadow | req/s | p50 ms | p99 ms | errors | proxy CPU µs/request, main thread (median of the rounds) | all threads (median of the rounds) |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+      `| off | ${off.rps.toFixed(0)} | ${off.p50ms} | ${off.p99ms} | ${off.errors} | ${offCpu.mainUs} | ${offCpu.allUs} |`,
+      `| on | ${on.rps.toFixed(0)} | ${on.p50ms} | ${on.p99ms} | ${on.errors} | ${onCpu.mainUs} | ${onCpu.allUs} |`,
+      '',
+      `Every round (p50 / p99 ms): off ${results.off.map((r) => `${r.p50ms}/${r.p99ms}`).join(', ')}; on ${results.on.map((r) => `${r.p50ms}/${r.p99ms}`).join(', ')}. Main-thread / all-threads CPU µs a request: off ${results.off.map((r) => `${r.mainUs}/${r.allUs}`).join(', ')}; on ${results.on.map((r) => `${r.mainUs}/${r.allUs}`).join(', ')}.`,
       '',
       `Bar: ≥ 5k compared pairs/s (${engineRate.toFixed(0)}: ${pairsMet ? 'met' : 'NOT met'}); client p99 shadow on ≤ 1.2 × off (${p99Ratio.toFixed(2)}: ${p99Met ? 'met' : 'NOT met'}).`,
     ].join('\n');
@@ -327,10 +330,10 @@ async function main(): Promise<void> {
         p99_on_ms: on.p99ms,
         p50_ratio_shadow_on_vs_off: Number(p50Ratio.toFixed(3)),
         p99_ratio_shadow_on_vs_off: Number(p99Ratio.toFixed(3)),
-        proxy_main_thread_us_per_request_off: off.mainUs,
-        proxy_main_thread_us_per_request_on: on.mainUs,
-        proxy_all_threads_us_per_request_off: off.allUs,
-        proxy_all_threads_us_per_request_on: on.allUs,
+        proxy_main_thread_us_per_request_off: offCpu.mainUs,
+        proxy_main_thread_us_per_request_on: onCpu.mainUs,
+        proxy_all_threads_us_per_request_off: offCpu.allUs,
+        proxy_all_threads_us_per_request_on: onCpu.allUs,
         compared_on_route: onCounters,
         load_avg_before: Number(loadBefore),
         bar_met: pairsMet && p99Met,
