@@ -150,7 +150,10 @@ export class Publisher {
   /** Failures are retried without end (the events stay queued, in order); they show on the status endpoint. */
   private pump(): void {
     if (this.stopped) return;
-    if (this.inFlight) return this.prepareNext();
+    if (this.inFlight) {
+      this.prepareNext();
+      return;
+    }
     const take = this.next ?? (this.queue.length > 0 ? this.takeBatch() : undefined);
     this.next = undefined;
     if (!take) return;

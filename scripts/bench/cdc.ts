@@ -157,7 +157,10 @@ async function main() {
       readyTimeoutMs: 120_000,
       // The young generation of `npm run connector` and npm start; more flags, e.g. to profile it:
       // BENCH_CONNECTOR_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/cdc-prof".
-      nodeArgs: ['--max-semi-space-size=64', ...(env.BENCH_CONNECTOR_NODE_ARGS ?? '').split(' ').filter(Boolean)],
+      nodeArgs: [
+        '--max-semi-space-size=64',
+        ...(env.BENCH_CONNECTOR_NODE_ARGS ?? '').split(' ').filter(Boolean),
+      ],
     });
     const cpu = () => ({
       connector: cpuSeconds(connector?.child.pid),
@@ -331,7 +334,7 @@ async function main() {
       `\`products\` (BIGINT key, 10 columns incl. DECIMAL, JSON, DATETIME(3), TIMESTAMP(3)), ${ROWS} rows, loaded in`,
       `${loadSeconds.toFixed(1)} s with server-side multi-row INSERT … SELECT. Connector, broker and MariaDB each in their own`,
       'process on the same 2-core machine (shared with other work, so figures are noisy); JSON with schemas (Debezium defaults),',
-      'gzip batches (the connector\'s default `compression.type`), connector run as `npm run connector` (--max-semi-space-size=64),',
+      "gzip batches (the connector's default `compression.type`), connector run as `npm run connector` (--max-semi-space-size=64),",
       'broker acks=-1 with fdatasync. No real Debezium runs here (no JVM): the references are the bars of issue 4 and, for the',
       'snapshot, a plain mysql2 streaming `SELECT *` of the same table in the same run.',
       `1-min load average before/after: ${loadBefore.toFixed(2)} / ${loadAfter.toFixed(2)} (other work shares the machine).`,
