@@ -1,11 +1,11 @@
 import { execFileSync, spawn } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { startTestBroker } from '../../cdc/broker/test-broker.ts';
 import { repoRoot } from '../../lib/component-process.ts';
+import { processCpuSeconds } from './proc-cpu.ts';
 import { publishBenchmark } from './report.ts';
 
 /**
@@ -171,15 +171,14 @@ async function latencyRun(brokers: string[], topic: string) {
   };
 }
 
-/** CPU ms used so far by the broker process (Linux /proc; tsx runs the broker as a child of its CLI). */
+/** CPU ms used so far by the broker process (tsx runs the broker as a child of its CLI). */
 function brokerCpuMs(wrapperPid: number): number {
   try {
     const pid = execFileSync('pgrep', ['-P', String(wrapperPid)])
       .toString()
       .trim()
       .split('\n')[0];
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(stat[11]) + Number(stat[12])) * 10;
+    return processCpuSeconds(Number(pid)) * 1000;
   } catch {
     return Number.NaN;
   }

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +9,7 @@ import { startTestBroker } from '../../cdc/broker/test-broker.ts';
 import { type ComponentProcess, startComponent } from '../../lib/component-process.ts';
 import { freePort, waitFor } from '../../lib/net.ts';
 import { resolveServerUrl, withDatabase } from '../db/database-url.ts';
+import { processCpuSeconds } from './proc-cpu.ts';
 import { publishBenchmark } from './report.ts';
 
 /**
@@ -82,17 +82,6 @@ async function selectRowsPerSecond(url: string): Promise<number> {
   return n / seconds;
 }
 
-/** CPU seconds (user + system) a process has used so far, from /proc (Linux); NaN elsewhere. */
-function cpuSeconds(pid: number | undefined): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return Number.NaN;
-  }
-}
-
 interface Status {
   state: string;
   snapshot: { running: boolean; rowsDone: number; rowsTotal: number; completed: boolean };
@@ -163,8 +152,8 @@ async function main() {
       ],
     });
     const cpu = () => ({
-      connector: cpuSeconds(connector?.child.pid),
-      broker: cpuSeconds(broker.process.child.pid),
+      connector: processCpuSeconds(connector?.child.pid),
+      broker: processCpuSeconds(broker.process.child.pid),
     });
     const cpuAtSpawn = cpu();
     const first = await status();

@@ -6,6 +6,15 @@ function ownCpu(stat: string): { ppid: number; seconds: number } {
   return { ppid: Number(fields[1]), seconds: (Number(fields[11]) + Number(fields[12])) / 100 };
 }
 
+/** CPU seconds (user + system) used so far by one process; NaN when it cannot be read. */
+export function processCpuSeconds(pid: number | undefined): number {
+  try {
+    return ownCpu(readFileSync(`/proc/${pid}/stat`, 'utf8')).seconds;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /**
  * CPU seconds (user + system) used so far by a process and its direct children: nginx's
  * master and workers, or the proxy's primary and its cluster workers. Children that already
