@@ -95,7 +95,6 @@ export class Comparator implements ComparisonExecutor {
       return { outcome: 'error', note, diffs: [], noise: [] };
     }
     const { send, noise: model } = this.options;
-    const legacyPosition = await this.options.legacyPosition?.().catch(() => undefined);
     let other: Answer;
     try {
       other = await send(exchange.otherUpstream, request);
@@ -107,6 +106,10 @@ export class Comparator implements ComparisonExecutor {
         noise: [],
       };
     }
+    // Read once both answers exist, so it covers any write that either answer may reflect: read
+    // before the second call, a write landing between the read and that call made the new side
+    // look caught up when legacy's answer already held the write.
+    const legacyPosition = await this.options.legacyPosition?.().catch(() => undefined);
     let legacy = exchange.servedBy === 'legacy' ? served : other;
     let candidate = exchange.servedBy === 'legacy' ? other : served;
 

@@ -68,6 +68,7 @@ beforeAll(async () => {
         },
         route('stock', ['/stock/:id', '/stock-wrong/:id']),
         route('baked', ['/diff-new/:id'], { compare: { bakePeriodMs: 600_000 } }),
+        route('stock-late', ['/stock-late/:id'], { compare: { bakePeriodMs: 600_000 } }),
         route('canary', ['/diff-canary/:id']),
         route('slow', ['/slow/on/:id']),
         route('slow-off', ['/slow/off/:id'], { compare: { enabled: false } }),
@@ -81,6 +82,7 @@ beforeAll(async () => {
         ]),
       ),
       'strangler.baked': { mode: 'new', percent: 100 },
+      'strangler.stock-late': { mode: 'new', percent: 100 },
       'strangler.canary': { mode: 'canary', percent: 50 },
     },
     env: {
@@ -205,6 +207,21 @@ describe('shadow comparison through the proxy', () => {
     expect(rec!.diffs).toEqual([expect.objectContaining({ field: '$.qty', legacy: 70, new: 71 })]);
   });
 
+  it('a write landing between the two answers is lag, not a mismatch (the legacy position is read once both answered)', async () => {
+    await fetch(`${legacy.url}/stock/3`, { method: 'PUT', body: JSON.stringify({ qty: 30 }) }).then((r) =>
+      r.text(),
+    );
+    // new serves at once; legacy, asked in the background, reads the row 3 s later
+    expect(await get('/stock-late/3')).toMatchObject({ target: 'new', body: { qty: 30 } });
+    await new Promise((r) => setTimeout(r, 1000));
+    await fetch(`${legacy.url}/stock/3`, { method: 'PUT', body: JSON.stringify({ qty: 31 }) }).then((r) =>
+      r.text(),
+    );
+    expect(await untilCounted(proxy, 'stock-late', 1)).toMatchObject({ lag: 1, mismatch: 0 });
+    const [rec] = await recordsOf(proxy, 'stock-late');
+    expect(rec).toMatchObject({ outcome: 'lag', diffs: [{ field: '$.qty', legacy: 31, new: 30 }] });
+  });
+
   it('records redact Authorization, Cookie, query and configured body fields', async () => {
     await get('/account/7?token=qtok123&x=1', {
       authorization: 'Bearer sekret-bearer',
@@ -254,7 +271,18 @@ describe('shadow comparison through the proxy', () => {
   it('strangler compare replay reproduces the mismatches of a captured file', async () => {
     const captured = await readCapture(captureFile);
     expect(new Set(captured.map((c) => c.routeId))).toEqual(
-      new Set(['same', 'diff', 'noisy', 'list', 'list-raw', 'baked', 'canary', 'stock', 'account']),
+      new Set([
+        'same',
+        'diff',
+        'noisy',
+        'list',
+        'list-raw',
+        'baked',
+        'canary',
+        'stock',
+        'stock-late',
+        'account',
+      ]),
     );
     const out = path.join(work, 'replay');
     const replay = (...extra: string[]) =>

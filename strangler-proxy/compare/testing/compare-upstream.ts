@@ -21,6 +21,8 @@ import { benchBody } from './bench-body.ts';
  *                    the binlog position its answer reflects; POST /__hold freezes it (answers
  *                    from a snapshot at the position of the hold), POST /__release lets it
  *                    catch up. /stock-wrong/:id is the same, except new adds 1 once caught up.
+ *                    /stock-late/:id is the same, except legacy reads the row 3 s late (a
+ *                    write can land between the two sides' answers).
  *   PUT /stock/:id   {"qty": n} writes the row (legacy only: the system of record)
  *   any other path   {path}
  */
@@ -77,7 +79,7 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, body:
     held = undefined;
     return send(res, 200, { released: true });
   }
-  if (head === 'stock' || head === 'stock-wrong') {
+  if (head === 'stock' || head === 'stock-wrong' || head === 'stock-late') {
     if (req.method === 'PUT') {
       const { qty } = JSON.parse(body) as { qty: number };
       await pool!.query('INSERT INTO stock (id, qty) VALUES (?, ?) ON DUPLICATE KEY UPDATE qty = ?', [
@@ -88,6 +90,7 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, body:
       return send(res, 200, { id: Number(id), qty });
     }
     if (!isNew) {
+      if (head === 'stock-late') await new Promise((r) => setTimeout(r, 3000));
       const rows = await stockRows();
       return send(res, 200, { id: Number(id), qty: rows.get(Number(id)) ?? null });
     }
