@@ -1,5 +1,7 @@
 import { createRequire } from 'node:module';
 import { crc32c } from '../broker/protocol/crc32c.ts';
+import { BATCH_HEADER_BYTES, BATCH_LOG_OVERHEAD } from '../broker/protocol/record-batch.ts';
+import { Writer } from '../broker/protocol/writer.ts';
 import type { FramedText } from './encoding/types.ts';
 
 /**
@@ -14,7 +16,7 @@ import type { FramedText } from './encoding/types.ts';
  * exactly sized buffers: record sizes first, then every record of a partition straight into its
  * batch, whose records are compressed once with kafkajs' registered codec and checksummed with
  * CRC-32C. Values may also be `FramedText`: a table's constant schema text, encoded once, around
- * the per-event payload, so a value is never joined into one string. `installKafkaProducePatches`
+ * the per-event payload, so a value is never joined into one string. `loadPatchedKafkajs`
  * puts both in kafkajs' place; kafkajs is pinned to the version this was written against, and a
  * unit test compares this encoder's bytes with kafkajs' own.
  */
@@ -69,8 +71,6 @@ interface KafkajsInternals {
 }
 
 const MAGIC = 2;
-/** attributes … firstSequence of a record batch (int16, int32, 3 × int64, int16, int32). */
-const BATCH_HEADER = 36;
 
 const zigzag = (n: number) => ((n << 1) ^ (n >> 31)) >>> 0;
 const uvarintSize = (u: number) =>
@@ -258,10 +258,10 @@ export function prepareRecords(
 }
 
 /**
- * One partition's entry of the request: partition, record-set size, then the record batch
- * (firstOffset 0, length, leader epoch 0, magic 2, CRC-32C of everything after it).
+ * One partition's record batch in the broker's layout (cdc/broker/protocol/record-batch.ts):
+ * base offset 0, leader epoch 0, magic 2, then the CRC-32C of everything after it.
  */
-async function encodePartition(
+async function encodeBatch(
   internals: KafkajsInternals,
   data: PartitionData,
   args: { compression: number; transactional: boolean; producerId: bigint; producerEpoch: number },
@@ -270,46 +270,27 @@ async function encodePartition(
   const count = data.messages.length;
   const records = await (preparedRecords(data.messages, args.compression) ??
     compressedRecords(internals, data.messages, args.compression));
-  const batchLength = 4 + 1 + 4 + BATCH_HEADER + 4 + records.length;
-  const out = Buffer.allocUnsafe(4 + 4 + 8 + 4 + batchLength);
-  let o = out.writeInt32BE(data.partition, 0);
-  o = out.writeInt32BE(8 + 4 + batchLength, o);
-  o = out.writeBigInt64BE(0n, o); // firstOffset
-  o = out.writeInt32BE(batchLength, o);
-  o = out.writeInt32BE(0, o); // partitionLeaderEpoch
-  o = out.writeInt8(MAGIC, o);
+  const batch = Buffer.allocUnsafe(BATCH_HEADER_BYTES + records.length);
+  let o = batch.writeBigInt64BE(0n, 0); // base offset
+  o = batch.writeInt32BE(batch.length - BATCH_LOG_OVERHEAD, o);
+  o = batch.writeInt32BE(0, o); // partition leader epoch
+  o = batch.writeInt8(MAGIC, o);
   const crcAt = o;
-  o += 4;
-  const bodyAt = o;
-  o = out.writeInt16BE((args.compression & 0x07) | (args.transactional ? 16 : 0), o);
-  o = out.writeInt32BE(count - 1, o); // lastOffsetDelta
-  o = out.writeBigInt64BE(now, o); // firstTimestamp
-  o = out.writeBigInt64BE(now, o); // maxTimestamp
-  o = out.writeBigInt64BE(args.producerId, o);
-  o = out.writeInt16BE(args.producerEpoch, o);
-  o = out.writeInt32BE(data.firstSequence ?? 0, o);
-  o = out.writeInt32BE(count, o);
-  records.copy(out, o);
-  out.writeUInt32BE(crc32c(out, bodyAt, out.length) >>> 0, crcAt);
-  return out;
+  const crcFrom = crcAt + 4;
+  o = batch.writeInt16BE((args.compression & 0x07) | (args.transactional ? 16 : 0), crcFrom);
+  o = batch.writeInt32BE(count - 1, o); // lastOffsetDelta
+  o = batch.writeBigInt64BE(now, o); // firstTimestamp
+  o = batch.writeBigInt64BE(now, o); // maxTimestamp
+  o = batch.writeBigInt64BE(args.producerId, o);
+  o = batch.writeInt16BE(args.producerEpoch, o);
+  o = batch.writeInt32BE(data.firstSequence ?? 0, o);
+  batch.writeInt32BE(count, o);
+  records.copy(batch, BATCH_HEADER_BYTES);
+  batch.writeUInt32BE(crc32c(batch, crcFrom), crcAt);
+  return batch;
 }
 
-function writeString(s: string | null): Buffer {
-  if (s === null) return Buffer.from([0xff, 0xff]);
-  const bytes = Buffer.from(s);
-  const out = Buffer.allocUnsafe(2 + bytes.length);
-  out.writeInt16BE(bytes.length, 0);
-  bytes.copy(out, 2);
-  return out;
-}
-
-const int32 = (n: number) => {
-  const b = Buffer.allocUnsafe(4);
-  b.writeInt32BE(n, 0);
-  return b;
-};
-
-/** The request body: transactional id, acks, timeout, then each topic's partitions. */
+/** The request body: transactional id, acks, timeout, then each topic's partitions and their batches. */
 export async function encodeProduceRequest(internals: KafkajsInternals, args: ProduceArgs): Promise<Buffer> {
   const options = {
     compression: args.compression ?? 0,
@@ -317,23 +298,21 @@ export async function encodeProduceRequest(internals: KafkajsInternals, args: Pr
     producerId: BigInt(args.producerId?.toString() ?? '-1'),
     producerEpoch: args.producerEpoch ?? 0,
   };
-  const head = Buffer.allocUnsafe(2 + 4);
-  head.writeInt16BE(args.acks, 0);
-  head.writeInt32BE(args.timeout, 2);
   // Partitions are encoded at once, so their compression runs on several of libuv's threads.
-  const topics = await Promise.all(
-    args.topicData.map(async (topic) => [
-      writeString(topic.topic),
-      int32(topic.partitions.length),
-      ...(await Promise.all(topic.partitions.map((p) => encodePartition(internals, p, options)))),
-    ]),
+  const batches = await Promise.all(
+    args.topicData.map((t) => Promise.all(t.partitions.map((p) => encodeBatch(internals, p, options)))),
   );
-  return Buffer.concat([
-    writeString(args.transactionalId ?? null),
-    head,
-    int32(args.topicData.length),
-    ...topics.flat(),
-  ]);
+  const w = new Writer()
+    .string(args.transactionalId ?? null)
+    .int16(args.acks)
+    .int32(args.timeout)
+    .int32(args.topicData.length);
+  for (const [t, topic] of args.topicData.entries()) {
+    w.string(topic.topic).int32(topic.partitions.length);
+    for (const [i, p] of topic.partitions.entries())
+      w.int32(p.partition).bytesChunks([batches[t]?.[i] as Buffer]);
+  }
+  return w.toBuffer();
 }
 
 const hasTimestamps = (args: ProduceArgs) =>
