@@ -1,5 +1,6 @@
 import { type FieldCodec, fieldCodec } from './columns.ts';
 import { EncodingError } from './errors.ts';
+import { joinedText } from './json-text.ts';
 import {
   microsText,
   nanosText,
@@ -50,11 +51,7 @@ export function encodedText(e: Encoded): string | null {
   return e === null || typeof e === 'string' ? e : e.head.toString() + e.body + e.tail.toString();
 }
 
-/**
- * Appends a struct payload to `out`, from precomputed field codecs. An event's text is collected
- * as parts and joined once: concatenating them builds a deep rope that V8 must flatten before
- * the producer can measure or write it, which cost more than building it.
- */
+/** Appends a struct payload to `out` (see `joinedText`), from precomputed field codecs. */
 function structWriter(codecs: FieldCodec[]): (row: RawRow, out: string[]) => void {
   const n = codecs.length;
   const keys = codecs.map((c, i) => (i === 0 ? '{' : ',') + c.key);
@@ -81,12 +78,6 @@ function structWriter(codecs: FieldCodec[]): (row: RawRow, out: string[]) => voi
     out.push('}');
   };
 }
-
-const joined = (write: (out: string[]) => void): string => {
-  const out: string[] = [];
-  write(out);
-  return out.join('');
-};
 
 /**
  * Builds the encoder of one table definition. Everything that does not depend on the row —
@@ -161,38 +152,39 @@ export function createTableEncoder(table: TableDef, options: EncoderOptions): Ta
     schemas: { key: keySchema, value: valueSchemaOnly, envelope: envelopeSchema },
     key(row) {
       if (keyCodecs.length === 0) return null;
-      return joined((out) => {
+      return joinedText((out) => {
         out.push(keyHead);
         writeKey(row, out);
         out.push(keyTail);
       });
     },
     rowPayload(row) {
-      return joined((out) => writeRow(row, out));
+      return joinedText((out) => writeRow(row, out));
     },
     change(op, before, after, _origin, source, transaction, nowMs) {
-      const out = ['{"before":'];
-      if (before === null) out.push('null');
-      else writeRow(before, out);
-      out.push(',"after":');
-      if (after === null) out.push('null');
-      else writeRow(after, out);
-      out.push(',"source":');
-      writeSource(source, out);
-      out.push(
-        ',"transaction":',
-        txText(transaction),
-        ',"op":"',
-        op,
-        '","ts_ms":',
-        String(nowMs),
-        ',"ts_us":',
-        microsText(nowMs),
-        ',"ts_ns":',
-        nanosText(nowMs),
-        '}',
-      );
-      const body = out.join('');
+      const body = joinedText((out) => {
+        out.push('{"before":');
+        if (before === null) out.push('null');
+        else writeRow(before, out);
+        out.push(',"after":');
+        if (after === null) out.push('null');
+        else writeRow(after, out);
+        out.push(',"source":');
+        writeSource(source, out);
+        out.push(
+          ',"transaction":',
+          txText(transaction),
+          ',"op":"',
+          op,
+          '","ts_ms":',
+          String(nowMs),
+          ',"ts_us":',
+          microsText(nowMs),
+          ',"ts_ns":',
+          nanosText(nowMs),
+          '}',
+        );
+      });
       return { head: valueHead, body, tail: valueTail };
     },
   };

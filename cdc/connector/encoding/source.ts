@@ -1,4 +1,4 @@
-import { jsonString } from './json-text.ts';
+import { joinedText, jsonString } from './json-text.ts';
 import type { EncoderOptions, SourceInfo, TransactionInfo } from './types.ts';
 
 /**
@@ -71,11 +71,7 @@ function lastStringCache(): (v: string | null | undefined) => string {
 /** Precomputes the constant head of the source payload for one connector configuration. */
 export function sourcePayloadWriter(o: Pick<EncoderOptions, 'version' | 'connectorName' | 'topicPrefix'>) {
   const write = sourcePartsWriter(o);
-  return (s: SourceInfo): string => {
-    const out: string[] = [];
-    write(s, out);
-    return out.join('');
-  };
+  return (s: SourceInfo): string => joinedText((out) => write(s, out));
 }
 
 /** The source block as parts appended to `out` (the event encoder joins a whole event once). */
