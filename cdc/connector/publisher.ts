@@ -3,7 +3,7 @@ import zlib from 'node:zlib';
 import type { Message, Producer, TopicMessages } from 'kafkajs';
 import type { Logger } from '../../lib/log.ts';
 import type { Encoded } from './encoding/types.ts';
-import { loadPatchedKafkajs, prepareRecords } from './kafka-produce.ts';
+import { groupMessagesPerPartition, loadPatchedKafkajs, prepareRecords } from './kafka-produce.ts';
 import type { BinlogPosition } from './offsets.ts';
 import { keyPartitioner, partitionForKey } from './partitioner.ts';
 
@@ -64,7 +64,7 @@ export class Publisher {
   /** The next batch, taken off the queue while a request is in flight so its records compress meanwhile. */
   private next: Batch | undefined;
   /** Partitions per topic, as kafkajs' metadata gave them to the partitioner. */
-  private readonly partitionCounts = new Map<string, number>();
+  private readonly partitionMetadata = new Map<string, unknown[]>();
   private readonly compression: number;
   private stopped = false;
   private roomWaiters: (() => void)[] = [];
@@ -102,7 +102,7 @@ export class Publisher {
       createPartitioner: () => {
         const partition = keyPartitioner();
         return (args) => {
-          this.partitionCounts.set(args.topic, args.partitionMetadata.length);
+          this.partitionMetadata.set(args.topic, args.partitionMetadata);
           return partition(args);
         };
       },
@@ -185,19 +185,20 @@ export class Publisher {
     if (this.next || waiting < this.options.maxBatch) return;
     this.next = this.takeBatch();
     for (const { topic, messages } of this.next.topicMessages) {
-      const partitions = this.partitionCounts.get(topic);
+      const partitionMetadata = this.partitionMetadata.get(topic);
       // Keyless messages go round robin: their partition is known only when kafkajs sends them.
-      if (!partitions || messages.some((m) => m.key === null || m.key === undefined)) continue;
-      const groups = new Map<number, Message[]>();
-      for (const m of messages) {
-        const p = partitionForKey(m.key as string | Buffer, partitions);
-        // Given to kafkajs too, whose partitioner then does not hash the key again.
-        m.partition = p;
-        const group = groups.get(p);
-        if (group) group.push(m);
-        else groups.set(p, [m]);
-      }
-      for (const group of groups.values()) prepareRecords(group, this.compression);
+      if (!partitionMetadata || messages.some((m) => m.key === null || m.key === undefined)) continue;
+      const groups = groupMessagesPerPartition({
+        topic,
+        partitionMetadata,
+        messages,
+        // Set on the message too, so kafkajs' partitioner does not hash the key again.
+        partitioner: ({ message }) => {
+          message.partition = partitionForKey(message.key as string | Buffer, partitionMetadata.length);
+          return message.partition;
+        },
+      });
+      for (const group of Object.values(groups)) prepareRecords(group, this.compression);
     }
   }
 
