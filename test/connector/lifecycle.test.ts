@@ -128,6 +128,12 @@ function writeLoad(
   };
 }
 
+/**
+ * Small requests stretch a snapshot of tens of thousands of rows over a few seconds; at full
+ * speed it ends in under one, before a loaded machine's status poll or writes can catch it.
+ */
+const slowSnapshot = { CDC_MAX_BATCH_SIZE: '100', CDC_MAX_QUEUE_SIZE: '200' };
+
 describe.skipIf(!hasConnector)('connector lifecycle', () => {
   beforeAll(async () => {
     broker = await startTestBroker();
@@ -258,14 +264,8 @@ describe.skipIf(!hasConnector)('connector lifecycle', () => {
     );
     const topic = `${prefix}.${db.name}.big`;
     const c = await collect([topic]);
-    // Small requests stretch the snapshot over a few seconds (at full speed it takes about one),
-    // so writes surely overlap it and the status endpoint shows it under way.
-    const env = await connectorEnv({
-      db,
-      broker,
-      prefix,
-      extra: { CDC_MAX_BATCH_SIZE: '200', CDC_MAX_QUEUE_SIZE: '400' },
-    });
+    // writes must overlap the snapshot, and the status endpoint show it under way
+    const env = await connectorEnv({ db, broker, prefix, extra: slowSnapshot });
     // Status polled from before the process starts: the snapshot may begin before /health answers.
     const seen: ConnectorStatus[] = [];
     let polling = true;
@@ -483,14 +483,8 @@ describe.skipIf(!hasConnector)('connector lifecycle', () => {
     );
     const topic = `${prefix}.${db.name}.big`;
     const c = await collect([topic]);
-    // Small requests keep the snapshot going for a few seconds (30k rows at full speed take well
-    // under one), so the status endpoint surely reports it under way before the kill.
-    const env = await connectorEnv({
-      db,
-      broker,
-      prefix,
-      extra: { CDC_MAX_BATCH_SIZE: '100', CDC_MAX_QUEUE_SIZE: '200' },
-    });
+    // the status endpoint must report the snapshot under way before the kill
+    const env = await connectorEnv({ db, broker, prefix, extra: slowSnapshot });
     let run = await start(env);
     const midway = await waitFor(
       'the snapshot under way',
