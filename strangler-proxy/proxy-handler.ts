@@ -15,7 +15,7 @@ import { replyError } from './respond.ts';
 import { normaliseTarget } from './routes/path-normalise.ts';
 import { matchRoute } from './routes/route-matcher.ts';
 import { idempotentMethods, type Route, type RouteTable } from './routes/route-table.ts';
-import type { ShadowHook } from './shadow-hook.ts';
+import { defaultHookModes, type ShadowHook } from './shadow-hook.ts';
 
 export interface ProxyDeps {
   config: ProxyConfig;
@@ -35,9 +35,7 @@ export interface ProxyDeps {
  */
 export function createProxyHandler(deps: ProxyDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const { config, pools, breakers, decider, stats, log } = deps;
-  const hookModes: ReadonlySet<string> = deps.hook
-    ? (deps.hook.modes ?? new Set(['shadow', 'canary', 'new']))
-    : new Set();
+  const hookModes: ReadonlySet<string> = deps.hook ? (deps.hook.modes ?? defaultHookModes) : new Set();
   const records = new Map<Route | undefined, { legacy: RouteTargetStats; new: RouteTargetStats }>();
   const recordsFor = (route: Route | undefined) => {
     let r = records.get(route);

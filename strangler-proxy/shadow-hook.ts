@@ -51,9 +51,12 @@ export interface Exchange {
   fellBack: boolean;
 }
 
+/** The modes a hook gets exchanges for when it names none. */
+export const defaultHookModes: ReadonlySet<Exclude<Mode, 'legacy'>> = new Set(['shadow', 'canary', 'new']);
+
 export interface ShadowHook {
   /**
-   * The modes this hook wants exchanges for (default: shadow, canary and new). The proxy only
+   * The modes this hook wants exchanges for (default: `defaultHookModes`). The proxy only
    * tees bodies for requests in these modes, so a hook that only needs shadow keeps canary
    * and new traffic on the plain path.
    */

@@ -10,7 +10,7 @@ import type { ProxyStats, StatsSnapshot } from './metrics.ts';
 import type { RouteTableFile } from './routes/route-schema.ts';
 import { buildRouteTable, loadRouteTableFile, type RouteTable } from './routes/route-table.ts';
 import { createServingState, listenPublic, startDecider } from './serving.ts';
-import type { Exchange, ShadowHook } from './shadow-hook.ts';
+import { defaultHookModes, type Exchange, type ShadowHook } from './shadow-hook.ts';
 
 /**
  * PROXY_WORKERS > 1: one primary process and N worker processes (node:cluster; the primary
@@ -108,7 +108,7 @@ export class ProxyWorkers {
   #fork(index: number): Promise<number> {
     const worker = cluster.fork({
       [env.adminPort]: String(this.adminPort),
-      [env.hookModes]: this.hooks.hook ? [...(this.hooks.hook.modes ?? defaultModes)].join(',') : '',
+      [env.hookModes]: this.hooks.hook ? [...(this.hooks.hook.modes ?? defaultHookModes)].join(',') : '',
       [env.index]: String(index),
     });
     this.#byIndex.set(index, worker);
@@ -201,8 +201,6 @@ export class ProxyWorkers {
     for (const w of workers) if (!w.isDead()) w.process.kill('SIGKILL');
   }
 }
-
-const defaultModes: ReadonlySet<Exclude<Mode, 'legacy'>> = new Set(['shadow', 'canary', 'new']);
 
 /** Bodies cross the channel as Uint8Array; the hook contract says Buffer. */
 function withBuffers(x: Exchange): Exchange {
