@@ -51,6 +51,13 @@ export interface Exchange {
   fellBack: boolean;
 }
 
+/**
+ * A body that crossed a thread or process boundary (structured clone) arrives as a
+ * Uint8Array; this views the same memory as a Buffer, without copying.
+ */
+export const asBuffer = (u: Uint8Array): Buffer =>
+  Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+
 /** The modes a hook gets exchanges for when it names none. */
 export const defaultHookModes: ReadonlySet<Exclude<Mode, 'legacy'>> = new Set(['shadow', 'canary', 'new']);
 

@@ -10,7 +10,7 @@ import type { ProxyStats, StatsSnapshot } from './metrics.ts';
 import type { RouteTableFile } from './routes/route-schema.ts';
 import { buildRouteTable, loadRouteTableFile, type RouteTable } from './routes/route-table.ts';
 import { createServingState, listenPublic, startDecider } from './serving.ts';
-import { defaultHookModes, type Exchange, type ShadowHook } from './shadow-hook.ts';
+import { asBuffer, defaultHookModes, type Exchange, type ShadowHook } from './shadow-hook.ts';
 
 /**
  * PROXY_WORKERS > 1: one primary process and N worker processes (node:cluster; the primary
@@ -204,9 +204,8 @@ export class ProxyWorkers {
 
 /** Bodies cross the channel as Uint8Array; the hook contract says Buffer. */
 function withBuffers(x: Exchange): Exchange {
-  const buf = (u: Uint8Array) => (Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength));
-  x.request.body = x.request.body === undefined ? undefined : buf(x.request.body);
-  x.response.body = buf(x.response.body);
+  x.request.body = x.request.body === undefined ? undefined : asBuffer(x.request.body);
+  x.response.body = asBuffer(x.response.body);
   return x;
 }
 

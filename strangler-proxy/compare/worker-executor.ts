@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../lib/log.ts';
+import { asBuffer } from '../shadow-hook.ts';
 import type { ComparisonExecutor, ComparisonJob, ComparisonResult } from './comparator.ts';
 import type { NoiseState } from './comparison-store.ts';
 import { defaultConcurrency, JobBatchWriter, jobWindowMs, type WorkerReply } from './job-codec.ts';
@@ -19,9 +20,6 @@ export interface ComparisonWorkerInit {
 }
 
 const matched: ComparisonResult = { outcome: 'match', diffs: [], noise: [] };
-
-export const asBuffer = (u: Uint8Array): Buffer =>
-  Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 
 /**
  * Runs comparisons in a worker thread (comparison-worker.ts), jobs and results crossing in
