@@ -16,6 +16,7 @@ import { benchBody } from '../../strangler-proxy/compare/testing/bench-body.ts';
 import { WorkerExecutor } from '../../strangler-proxy/compare/worker-executor.ts';
 import type { Exchange } from '../../strangler-proxy/shadow-hook.ts';
 import { startProxy, type TestProxy } from '../../strangler-proxy/testing/harness.ts';
+import { processCpuSeconds, statCpuSeconds } from './proc-cpu.ts';
 import { publishBenchmark } from './report.ts';
 
 /**
@@ -153,30 +154,18 @@ interface Latency {
   allUs: number;
 }
 
-/** utime + stime in clock ticks (1/100 s) from a /proc stat file. */
-async function cpuTicks(file: string): Promise<number> {
-  const fields = (await fs.readFile(file, 'utf8')).split(') ')[1]!.split(' ');
-  return Number(fields[11]) + Number(fields[12]);
-}
-
 const pacedLoad = path.join(repoRoot, 'scripts', 'bench', 'paced-load.ts');
 
 async function load(url: string, durationS: number, pid: number): Promise<Latency> {
-  const [main0, all0] = await Promise.all([
-    cpuTicks(`/proc/${pid}/task/${pid}/stat`),
-    cpuTicks(`/proc/${pid}/stat`),
-  ]);
+  const [main0, all0] = [statCpuSeconds(`/proc/${pid}/task/${pid}/stat`), processCpuSeconds(pid)];
   const { stdout } = await run(
     process.execPath,
     ['--import', 'tsx', pacedLoad, url, String(rate), String(durationS), String(connections)],
     { cwd: repoRoot, maxBuffer: 16 << 20 },
   );
-  const [main1, all1] = await Promise.all([
-    cpuTicks(`/proc/${pid}/task/${pid}/stat`),
-    cpuTicks(`/proc/${pid}/stat`),
-  ]);
+  const [main1, all1] = [statCpuSeconds(`/proc/${pid}/task/${pid}/stat`), processCpuSeconds(pid)];
   const r = JSON.parse(stdout) as { requests: number; rps: number; p50: number; p99: number; errors: number };
-  const perRequest = (ticks: number) => Math.round((ticks * 10_000) / Math.max(1, r.requests));
+  const perRequest = (seconds: number) => Math.round((seconds * 1e6) / Math.max(1, r.requests));
   return {
     rps: r.rps,
     p50ms: r.p50,

@@ -6,14 +6,20 @@ function ownCpu(stat: string): { ppid: number; seconds: number } {
   return { ppid: Number(fields[1]), seconds: (Number(fields[11]) + Number(fields[12])) / 100 };
 }
 
-/** CPU seconds (user + system) used so far by one process; NaN when it cannot be read. */
-export function processCpuSeconds(pid: number | undefined): number {
+/**
+ * CPU seconds (user + system) from one /proc stat file: a process's (`/proc/<pid>/stat`) or one
+ * thread's (`/proc/<pid>/task/<tid>/stat`); NaN when it cannot be read.
+ */
+export function statCpuSeconds(statFile: string): number {
   try {
-    return ownCpu(readFileSync(`/proc/${pid}/stat`, 'utf8')).seconds;
+    return ownCpu(readFileSync(statFile, 'utf8')).seconds;
   } catch {
     return Number.NaN;
   }
 }
+
+/** CPU seconds (user + system) used so far by one process; NaN when it cannot be read. */
+export const processCpuSeconds = (pid: number | undefined): number => statCpuSeconds(`/proc/${pid}/stat`);
 
 /**
  * CPU seconds (user + system) used so far by a process and its direct children: nginx's
