@@ -94,14 +94,20 @@ function epochToIso(value: Integer, unitsPerSecond: bigint, digits: number): str
   return `${base}.${frac.slice(0, digits)}Z`;
 }
 
-function timeOfDay(value: Integer, unitsPerSecond: bigint, digits: number): string {
-  const [seconds, fraction] = split(value, unitsPerSecond);
+/**
+ * A TIME value as MySQL prints it. MySQL's TIME is a duration (-838:59:59 … 838:59:59), and
+ * Debezium sends it as signed µs (a java Duration), so the sign goes in front of the magnitude
+ * and hours may pass 23: -1 s → "-00:00:01.000000", 838 h → "838:59:59.000000".
+ */
+function timeText(value: Integer, unitsPerSecond: bigint, digits: number): string {
+  const signed = BigInt(value);
+  const [seconds, fraction] = split(signed < 0n ? -signed : signed, unitsPerSecond);
   const s = Number(seconds);
   const hh = String(Math.floor(s / 3600)).padStart(2, '0');
   const mm = String(Math.floor((s % 3600) / 60)).padStart(2, '0');
   const ss = String(s % 60).padStart(2, '0');
   const frac = fraction.toString().padStart(String(unitsPerSecond).length - 1, '0');
-  return `${hh}:${mm}:${ss}.${frac.padEnd(digits, '0').slice(0, digits)}`;
+  return `${signed < 0n ? '-' : ''}${hh}:${mm}:${ss}.${frac.padEnd(digits, '0').slice(0, digits)}`;
 }
 
 const zonedPattern = /^\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
@@ -149,11 +155,11 @@ function decodeLogical(field: string, schema: ConnectSchema, value: unknown): un
       return value;
     case logicalNames.time:
     case logicalNames.connectTime:
-      return timeOfDay(asInteger(field, schema, value), 1000n, 3);
+      return timeText(asInteger(field, schema, value), 1000n, 3);
     case logicalNames.microTime:
-      return timeOfDay(asInteger(field, schema, value), 1_000_000n, 6);
+      return timeText(asInteger(field, schema, value), 1_000_000n, 6);
     case logicalNames.nanoTime:
-      return timeOfDay(asInteger(field, schema, value), 1_000_000_000n, 9);
+      return timeText(asInteger(field, schema, value), 1_000_000_000n, 9);
     case logicalNames.json:
       if (typeof value !== 'string') return fail(field, schema, value, 'expected JSON text');
       try {
