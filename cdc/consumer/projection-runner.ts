@@ -79,6 +79,8 @@ export class ProjectionRunner extends EventEmitter {
   private lastError: string | null = null;
   private readonly lettered = new Set<string>();
   private readonly sought = new Set<string>();
+  /** Batches being applied to the store: stop() waits for them, however long Kafka takes. */
+  private readonly applying = new Set<Promise<boolean>>();
 
   constructor(private readonly options: RunnerOptions) {
     super();
@@ -151,11 +153,34 @@ export class ProjectionRunner extends EventEmitter {
     });
   }
 
-  /** Graceful: the batch in flight finishes (its transaction commits), then Kafka offsets are committed. */
-  async stop(): Promise<void> {
+  /**
+   * Graceful: the batch in flight finishes (its transaction commits), then Kafka offsets are
+   * committed and the group left. The Kafka part is bounded by `timeoutMs`, counted once the
+   * store is done: with the broker gone (stopped first, or crashed) kafkajs retries its
+   * disconnect for about 20 s. Giving up on Kafka loses nothing, since every applied batch's
+   * offsets are in the store, written in the batch's own transaction. Resolves false when it
+   * gave up on Kafka.
+   */
+  async stop(timeoutMs = 3000): Promise<boolean> {
     this.stopping = true;
-    await this.consumer.disconnect().catch(() => undefined);
-    await Promise.all([this.producer.disconnect(), this.admin.disconnect()]).catch(() => undefined);
+    const disconnect = (async () => {
+      await this.consumer.disconnect().catch(() => undefined);
+      await Promise.all([this.producer.disconnect(), this.admin.disconnect()]).catch(() => undefined);
+      return true;
+    })();
+    await Promise.allSettled(this.applying);
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    const done = await Promise.race([disconnect, gaveUp]);
+    clearTimeout(timer);
+    if (!done)
+      this.log.warn(
+        { timeoutMs, lastError: this.lastError },
+        'Kafka did not answer the disconnect in time (broker gone?); stopped without it, the store holds the applied offsets',
+      );
+    return done;
   }
 
   /** The newest source position applied on any partition: what the store reflects. */
@@ -233,30 +258,42 @@ export class ProjectionRunner extends EventEmitter {
       return;
     }
     const items = messages.map((m) => this.decode(batch.topic, batch.partition, m));
-    try {
-      const outcome = await this.withRetry(payload, () => this.commit(batch.topic, batch.partition, items));
-      if (outcome !== 'ok') {
-        // Some event is poison: apply one at a time so only that event is dead-lettered.
-        for (const item of items) {
-          const single = await this.withRetry(payload, () =>
-            this.commit(batch.topic, batch.partition, [item]),
-          );
-          if (single !== 'ok')
-            await this.withRetry(payload, () =>
-              this.commit(batch.topic, batch.partition, [{ raw: item.raw, error: single }]),
-            );
-        }
-      }
-    } catch (err) {
-      if (err instanceof Stopping) return;
-      throw err;
-    }
+    const applying = this.apply(payload, batch.topic, batch.partition, items);
+    this.applying.add(applying);
+    const applied = await applying.finally(() => this.applying.delete(applying));
+    if (!applied) return;
     const progress = this.progress.get(key);
     if (progress) progress.highWatermark = BigInt(batch.highWatermark);
     payload.resolveOffset(messages[messages.length - 1]!.offset);
     this.counters.batches++;
     await payload.commitOffsetsIfNecessary().catch(() => undefined);
     this.emit('batch', { topic: batch.topic, partition: batch.partition, count: messages.length });
+  }
+
+  /** The batch into the store (one transaction, or one per event around a poison one); false when stopped first. */
+  private async apply(
+    payload: EachBatchPayload,
+    topic: string,
+    partition: number,
+    items: Item[],
+  ): Promise<boolean> {
+    try {
+      const outcome = await this.withRetry(payload, () => this.commit(topic, partition, items));
+      if (outcome !== 'ok') {
+        // Some event is poison: apply one at a time so only that event is dead-lettered.
+        for (const item of items) {
+          const single = await this.withRetry(payload, () => this.commit(topic, partition, [item]));
+          if (single !== 'ok')
+            await this.withRetry(payload, () =>
+              this.commit(topic, partition, [{ raw: item.raw, error: single }]),
+            );
+        }
+      }
+      return true;
+    } catch (err) {
+      if (err instanceof Stopping) return false;
+      throw err;
+    }
   }
 
   private decode(topic: string, partition: number, m: KafkaMessage): Item {

@@ -69,8 +69,9 @@ export async function startService(
   });
   const address = http.address();
   const url = `http://${config.host}:${typeof address === 'object' && address ? address.port : config.port}`;
+  let closing = false;
   const startRunner = async () => {
-    for (let attempt = 0; ; attempt++) {
+    for (let attempt = 0; !closing; attempt++) {
       try {
         await runner.start();
         return;
@@ -86,7 +87,9 @@ export async function startService(
     runner,
     knex,
     async close() {
+      closing = true;
       await new Promise<void>((resolve) => http.close(() => resolve()));
+      // Bounded: the broker may be gone already (stopped before us, or crashed).
       await runner.stop();
       await knex.destroy();
     },

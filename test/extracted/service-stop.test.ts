@@ -1,0 +1,107 @@
+import { randomBytes } from 'node:crypto';
+import { Kafka, logLevel } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestBroker, type TestBroker } from '../../cdc/broker/test-broker.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { debeziumMessage } from './debezium-publisher.ts';
+import { type ServiceUnderTest, startService, until } from './support.ts';
+
+/**
+ * A service's stop (SIGTERM) with and without the broker. With it: quick, and the group's
+ * offsets are committed to Kafka on the way out. With the broker gone (stopped first, or
+ * crashed): still over in seconds; kafkajs alone retries its disconnect for about 20 s, past
+ * npm start's 10 s kill timeout, which is what a terminal's Ctrl-C used to run into.
+ */
+let broker: TestBroker;
+let store: TestDatabase;
+const prefix = `stop${randomBytes(3).toString('hex')}`;
+const topic = `${prefix}.shop.products`;
+const gaveUp = 'Kafka did not answer the disconnect in time';
+
+beforeAll(async () => {
+  [broker, store] = await Promise.all([startTestBroker(), createTestDatabase('svcstop')]);
+  const producer = new Kafka({ brokers: broker.brokers, logLevel: logLevel.NOTHING }).producer();
+  await producer.connect();
+  const row = (id: number) => ({
+    id,
+    sku: `SKU-${id}`,
+    name: `product ${id}`,
+    description: 'd',
+    price: '9.99',
+    category: 'tools',
+    attributes: '{}',
+    created_at: new Date('2024-01-01T00:00:00Z'),
+    updated_at: new Date('2024-01-01T00:00:00Z'),
+  });
+  await producer.send({
+    topic,
+    acks: -1,
+    messages: [1, 2, 3, 4, 5].map((id) =>
+      debeziumMessage(prefix, 'shop', 'products', 'r', row(id), { file: 'mariadb-bin.000001', pos: 4 }),
+    ),
+  });
+  await producer.disconnect();
+});
+
+afterAll(async () => {
+  await broker?.stop();
+  await store?.drop();
+});
+
+async function startCatalog(): Promise<ServiceUnderTest> {
+  const service = await startService('catalog', {
+    MYSQL_URL: store.serverUrl,
+    KAFKA_BROKERS: broker.brokers.join(','),
+    CDC_TOPIC_PREFIX: prefix,
+    SHOP_DB: 'shop',
+    CATALOG_DB: store.name,
+    LOG_LEVEL: 'info',
+  });
+  // Joined and caught up: the five products are applied.
+  await until('the catalog to apply the products', async () => {
+    const health = (await (await fetch(`${service.base}/health`)).json()) as {
+      projection: { eventsBehind?: number; counters: { applied: number } };
+    };
+    return health.projection.eventsBehind === 0 && (await fetch(`${service.base}/products/5`)).status === 200;
+  });
+  return service;
+}
+
+async function timedStop(service: ServiceUnderTest): Promise<{ ms: number; code: number | null }> {
+  const started = Date.now();
+  const code = await service.proc.stop('SIGTERM', 30_000);
+  return { ms: Date.now() - started, code };
+}
+
+describe('an extracted service stopping', () => {
+  it('with the broker there: stops quickly and commits its offsets to Kafka', async () => {
+    const catalog = await startCatalog();
+    const { ms, code } = await timedStop(catalog);
+    expect(code, catalog.proc.output()).toBe(0);
+    expect(catalog.proc.output()).not.toContain(gaveUp);
+    expect(ms).toBeLessThan(2500);
+    const admin = new Kafka({ brokers: broker.brokers, logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    try {
+      const [committed] = await admin.fetchOffsets({ groupId: 'catalog-projection', topics: [topic] });
+      // The producer spread the five records over the auto-created topic's partitions.
+      const total = committed!.partitions.reduce((sum, p) => sum + Number(p.offset), 0);
+      expect(total).toBe(5);
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
+  it('with the broker gone: stops within its disconnect bound, exit code 0, and says why', async () => {
+    const catalog = await startCatalog();
+    await broker.kill();
+    try {
+      const { ms, code } = await timedStop(catalog);
+      expect(code, catalog.proc.output()).toBe(0);
+      expect(catalog.proc.output()).toContain(gaveUp);
+      expect(ms).toBeLessThan(5000);
+    } finally {
+      broker = await broker.restart();
+    }
+  });
+});
