@@ -101,7 +101,13 @@ process.on('SIGTERM', () => {
   say({ fixture: 'stopping' });
   void runner
     .stop()
-    .then(() => say({ fixture: 'runner-stopped' }))
+    // What the store holds the moment stop() resolves: the batch in flight must be in it.
+    .then(async () => {
+      const stored = await knex('cdc_offsets')
+        .where({ group_id: env('GROUP_ID') })
+        .first();
+      say({ fixture: 'runner-stopped', storedNextOffset: stored ? String(stored.next_offset) : null });
+    })
     .then(() => knex.destroy())
     .then(() => {
       say({ fixture: 'stopped', counters: runner.counters });

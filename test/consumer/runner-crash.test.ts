@@ -137,6 +137,7 @@ interface FixtureLine {
   connectionId?: number;
   effectsInTrx?: number;
   count?: number;
+  storedNextOffset?: string | null;
   counters?: Record<string, number>;
 }
 
@@ -315,16 +316,19 @@ describe('ProjectionRunner in a separate process, stopped inside a batch', () =>
 
     child.child.kill('SIGUSR2'); // the handler goes on: offsets 6 and 7, then the commit
     expect(await child.exited).toBe(0);
-    const order = lines(child).map((l) => l.fixture);
-    // The batch committed (its 'batch' line) before runner.stop() resolved.
+    const order = lines(child)
+      .map((l) => l.fixture)
+      .filter((f) => f !== 'batch');
+    // After SIGTERM the handler finished the batch (offsets 6 and 7), and when runner.stop()
+    // resolved its transaction had committed: the store already held next offset 8.
     expect(order.slice(order.indexOf('stopping'))).toEqual([
       'stopping',
       'handled',
       'handled',
-      'batch',
       'runner-stopped',
       'stopped',
     ]);
+    expect(lines(child).find((l) => l.fixture === 'runner-stopped')!.storedNextOffset).toBe('8');
     expect(lines(child).find((l) => l.fixture === 'stopped')!.counters).toMatchObject({ applied: 8 });
     expect(await c.store()).toEqual(afterB);
 
