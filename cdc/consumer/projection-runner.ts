@@ -23,7 +23,11 @@ export interface Projection {
   name: string;
   topics: string[];
   decode?: DecodeOptions;
-  /** Null-value records: `ignore` after full envelopes (the `d` came first), `delete` for unwrap's tombstone mode. */
+  /**
+   * Null-value records: `ignore` after full envelopes (the `d` came first), `delete` for unwrap's
+   * tombstone mode (a `d` event with the key as `before`, ordered just after the partition's
+   * previous event: see placeTombstones).
+   */
   tombstones?: 'ignore' | 'delete';
   /** Applies events in order inside the store transaction; throw poisonEvent() for an event that can never apply. */
   handle?(event: ChangeEvent, trx: Knex.Transaction): Promise<void>;
@@ -55,6 +59,8 @@ interface Item {
   raw: RawRecord & { headers?: KafkaMessage['headers'] };
   event?: ChangeEvent;
   error?: unknown;
+  /** The event is a tombstone turned into a delete (`tombstones: 'delete'`). */
+  tombstone?: true;
 }
 
 class Stopping extends Error {}
@@ -258,6 +264,7 @@ export class ProjectionRunner extends EventEmitter {
       return;
     }
     const items = messages.map((m) => this.decode(batch.topic, batch.partition, m));
+    this.placeTombstones(key, items);
     const applying = this.apply(payload, batch.topic, batch.partition, items);
     this.applying.add(applying);
     const applied = await applying.finally(() => this.applying.delete(applying));
@@ -304,6 +311,7 @@ export class ProjectionRunner extends EventEmitter {
       if (decoded.kind === 'tombstone' && this.options.projection.tombstones === 'delete') {
         return {
           raw,
+          tombstone: true,
           event: {
             ...decoded,
             kind: 'change',
@@ -321,6 +329,26 @@ export class ProjectionRunner extends EventEmitter {
       return { raw };
     } catch (err) {
       return { raw, error: err };
+    }
+  }
+
+  /**
+   * A tombstone has no value, so the delete made of it has no source position; eventPosition()
+   * would fall back to its Kafka offset, and an `offset:` key sorts above every binlog key: on a
+   * stream whose rows carry positions, the key's next insert would then never win over the
+   * delete. A key's events are in one partition in source order, so the delete takes a position
+   * just after the newest one before it on the partition (that key with `~` appended): newer than
+   * the row it deletes, older than any later event. With no position before it (a stream without
+   * positions), it keeps none and orders by offset like the rest.
+   */
+  private placeTombstones(key: string, items: Item[]): void {
+    let newest = this.progress.get(key)?.positionKey ?? '';
+    for (const item of items) {
+      const event = item.event;
+      if (!event) continue;
+      if (item.tombstone) {
+        if (newest) item.event = { ...event, positionKey: `${newest}~` };
+      } else if (event.positionKey && event.positionKey > newest) newest = event.positionKey;
     }
   }
 
