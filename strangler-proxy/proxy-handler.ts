@@ -30,7 +30,7 @@ export interface ProxyDeps {
 
 /**
  * The hot path: node:http request → normalise target → match a precompiled route → flag
- * decision from unleash-client's memory → undici dispatch with streamed bodies. No Express,
+ * decision from unleash-client's memory → the upstream pool with streamed bodies. No Express,
  * no per-request closures beyond one state object and one attempt handler.
  */
 export function createProxyHandler(deps: ProxyDeps): (req: IncomingMessage, res: ServerResponse) => void {
@@ -102,7 +102,7 @@ export function createProxyHandler(deps: ProxyDeps): (req: IncomingMessage, res:
     const route = state.route;
     pools.get(origin).dispatch(
       {
-        method: state.method as Dispatcher_HttpMethod,
+        method: state.method,
         path: state.path,
         headers: state.headers,
         body: state.body,
@@ -244,8 +244,6 @@ export function createProxyHandler(deps: ProxyDeps): (req: IncomingMessage, res:
     }
   };
 }
-
-type Dispatcher_HttpMethod = 'GET';
 
 /**
  * A client that goes away mid-response must not keep an upstream request (and its pooled

@@ -28,7 +28,6 @@ export function createServingState(config: ProxyConfig, log: Logger): ServingSta
     stats: new ProxyStats(),
     pools: new UpstreamPools({
       connections: config.connectionsPerUpstream,
-      pipelining: config.pipelining,
       connectTimeoutMs: config.connectTimeoutMs,
     }),
     breakers: new Breakers(

@@ -1,6 +1,6 @@
-import type { Dispatcher } from 'undici';
 import { clientResponseHeaders } from './headers.ts';
 import type { RequestState } from './request-state.ts';
+import type { UpstreamHandler } from './upstream-pool.ts';
 
 export type AttemptOutcome =
   | { kind: 'served'; status: number }
@@ -9,13 +9,13 @@ export type AttemptOutcome =
   | { kind: 'error'; err: Error; responseStarted: boolean };
 
 /**
- * One forwarding attempt as an undici dispatch handler (the low-level callback interface:
- * no promise, no Readable, no parsed headers object per response). Response bytes are
+ * One forwarding attempt as the upstream pool's handler (callbacks: no promise, no Readable,
+ * no parsed headers object per response). Response bytes are
  * written to the client as they arrive, with backpressure both ways: when the client socket
- * is full, undici stops reading from the upstream until 'drain'.
+ * is full, the pool stops reading from the upstream until 'drain'.
  */
-export class ForwardAttempt implements Dispatcher.DispatchHandler {
-  #abort: ((err?: Error) => void) | undefined;
+export class ForwardAttempt implements UpstreamHandler {
+  #abort: ((err: Error) => void) | undefined;
   #resume: (() => void) | undefined;
   #discard = false;
   #started = false;
@@ -36,13 +36,12 @@ export class ForwardAttempt implements Dispatcher.DispatchHandler {
     if (!this.#finished) this.#abort?.(err);
   }
 
-  onConnect(abort: (err?: Error) => void): void {
+  onConnect(abort: (err: Error) => void): void {
     this.#abort = abort;
     this.state.attempt = this;
   }
 
-  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
-    if (statusCode < 200) return true;
+  onHeaders(statusCode: number, rawHeaders: string[], resume: () => void): boolean {
     const state = this.state;
     state.status = statusCode;
     if (statusCode >= 500 && this.holdBack5xx) {
@@ -58,7 +57,7 @@ export class ForwardAttempt implements Dispatcher.DispatchHandler {
     } catch (err) {
       // a header value node refuses to send: treat as a malformed upstream response
       this.#started = false;
-      this.#abort?.(Object.assign(err as Error, { code: 'HPE_INVALID_HEADER_TOKEN' }));
+      this.#abort?.(Object.assign(err as Error, { code: 'UPSTREAM_BAD_RESPONSE' }));
       return false;
     }
     return true;

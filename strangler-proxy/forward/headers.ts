@@ -172,13 +172,13 @@ const responseDrop = new Set([
 ]);
 
 /**
- * Upstream response headers (undici's raw Buffers) to a flat array for res.writeHead, minus
+ * Upstream response headers (the pool's flat [name, value, …] array) to a flat array for res.writeHead, minus
  * hop-by-hop ones, plus the header naming the side that served. The body length the upstream
  * announced (Content-Length, -1 when absent) is left in `sink.bodyBytes`: the forwarder ends
  * the client response with the last chunk instead of a separate write and end.
  */
 export function clientResponseHeaders(
-  raw: Buffer[],
+  raw: string[],
   targetHeader: string,
   side: string,
   sink?: { bodyBytes: number },
@@ -187,8 +187,8 @@ export function clientResponseHeaders(
   let connectionTokens: string | undefined;
   let bodyBytes = -1;
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!.toString('latin1');
-    const value = raw[i + 1]!.toString('latin1');
+    const name = raw[i]!;
+    const value = raw[i + 1]!;
     // only names of a dropped or special header's length need lower-casing
     const n = name.length;
     if (n === 10 || n === 7 || n === 17 || n === 16 || n === 14 || n === targetHeader.length) {

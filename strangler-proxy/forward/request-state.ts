@@ -44,7 +44,7 @@ export class RequestState {
     }
     const part = chunk.length <= room ? chunk : chunk.subarray(0, room);
     if (part.length < chunk.length) this.truncated = true;
-    // copy: undici may reuse the chunk's memory once onData returns
+    // copy: the chunk is a view of a socket read the client response may still hold
     this.#chunks ??= [];
     this.#chunks.push(Buffer.from(part));
     this.#captured += part.length;

@@ -18,7 +18,7 @@ const notConnected = new Set([
   'EHOSTUNREACH',
   'ENETUNREACH',
   'EAI_AGAIN',
-  'UND_ERR_CONNECT_TIMEOUT',
+  'UPSTREAM_CONNECT_TIMEOUT',
 ]);
 
 export function classifyUpstreamError(err: unknown): UpstreamFailure {
@@ -27,26 +27,22 @@ export function classifyUpstreamError(err: unknown): UpstreamFailure {
     return { status: 413, code: 'PROXY_ERR_BODY_TOO_LARGE', neverReceived: false, reason: 'body-too-large' };
   if (notConnected.has(code))
     return {
-      status: code === 'UND_ERR_CONNECT_TIMEOUT' ? 504 : 502,
+      status: code === 'UPSTREAM_CONNECT_TIMEOUT' ? 504 : 502,
       code:
-        code === 'UND_ERR_CONNECT_TIMEOUT' ? 'PROXY_ERR_UPSTREAM_TIMEOUT' : 'PROXY_ERR_UPSTREAM_UNREACHABLE',
+        code === 'UPSTREAM_CONNECT_TIMEOUT' ? 'PROXY_ERR_UPSTREAM_TIMEOUT' : 'PROXY_ERR_UPSTREAM_UNREACHABLE',
       neverReceived: true,
-      reason: code === 'UND_ERR_CONNECT_TIMEOUT' ? 'timeout' : 'refused',
+      reason: code === 'UPSTREAM_CONNECT_TIMEOUT' ? 'timeout' : 'refused',
     };
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'ETIMEDOUT')
+  if (code === 'UPSTREAM_HEADERS_TIMEOUT' || code === 'UPSTREAM_BODY_TIMEOUT' || code === 'ETIMEDOUT')
     return { status: 504, code: 'PROXY_ERR_UPSTREAM_TIMEOUT', neverReceived: false, reason: 'timeout' };
-  if (
-    code === 'HPE_INVALID_CONSTANT' ||
-    code.startsWith('HPE_') ||
-    code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH'
-  )
+  if (code === 'UPSTREAM_BAD_RESPONSE' || code === 'UPSTREAM_HEADERS_TOO_LARGE')
     return {
       status: 502,
       code: 'PROXY_ERR_UPSTREAM_BAD_RESPONSE',
       neverReceived: false,
       reason: 'bad-response',
     };
-  if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE')
+  if (code === 'UPSTREAM_CLOSED' || code === 'ECONNRESET' || code === 'EPIPE')
     return { status: 502, code: 'PROXY_ERR_UPSTREAM_UNREACHABLE', neverReceived: false, reason: 'reset' };
   return { status: 502, code: 'PROXY_ERR_UPSTREAM_UNREACHABLE', neverReceived: false, reason: 'error' };
 }

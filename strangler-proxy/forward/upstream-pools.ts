@@ -1,31 +1,19 @@
-import { Pool } from 'undici';
-
-export interface PoolOptions {
-  connections: number;
-  pipelining: number;
-  connectTimeoutMs: number;
-}
+import { type PoolOptions, UpstreamPool } from './upstream-pool.ts';
 
 /**
- * One undici Pool per upstream origin, keep-alive on. Pools exist only for origins the route
- * table names (plus the table's legacy default): there is no code path that opens a
- * connection to an origin taken from the request.
+ * One keep-alive pool per upstream origin (upstream-pool.ts). Pools exist only for origins
+ * the route table names (plus the table's legacy default): there is no code path that opens
+ * a connection to an origin taken from the request.
  */
 export class UpstreamPools {
-  readonly #pools = new Map<string, Pool>();
+  readonly #pools = new Map<string, UpstreamPool>();
 
   constructor(private readonly options: PoolOptions) {}
 
-  get(origin: string): Pool {
+  get(origin: string): UpstreamPool {
     let pool = this.#pools.get(origin);
     if (!pool) {
-      pool = new Pool(origin, {
-        connections: this.options.connections,
-        pipelining: this.options.pipelining,
-        connectTimeout: this.options.connectTimeoutMs,
-        keepAliveTimeout: 30_000,
-        keepAliveMaxTimeout: 600_000,
-      });
+      pool = new UpstreamPool(origin, this.options);
       this.#pools.set(origin, pool);
     }
     return pool;
@@ -36,13 +24,13 @@ export class UpstreamPools {
     for (const [origin, pool] of this.#pools) {
       if (!origins.has(origin)) {
         this.#pools.delete(origin);
-        pool.close().catch(() => {});
+        pool.close();
       }
     }
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([...this.#pools.values()].map((p) => p.destroy()));
+    for (const pool of this.#pools.values()) pool.destroy();
     this.#pools.clear();
   }
 }

@@ -66,7 +66,7 @@ beforeAll(async () => {
     { errorThresholdPercentage: 50, volumeThreshold: 5, resetTimeout: 5000, rollingCountTimeout: 10_000 },
     log,
   );
-  pools = new UpstreamPools({ connections: 4, pipelining: 1, connectTimeoutMs: 1000 });
+  pools = new UpstreamPools({ connections: 4, connectTimeoutMs: 1000 });
   const admin = http.createServer(
     createAdminApp({
       token,
