@@ -1,10 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { waitForHttp } from './net.ts';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+const exitWithParent = pathToFileURL(path.join(repoRoot, 'lib/exit-with-parent.ts')).href;
 
 export interface ComponentProcess {
   readonly name: string;
@@ -31,6 +33,12 @@ export interface StartOptions {
   readyTimeoutMs?: number;
   /** Write output through to this stream with a `[name]` prefix (npm start), else only keep it. */
   echo?: NodeJS.WritableStream;
+  /**
+   * Its own process group (npm start): a terminal's Ctrl-C, sent to the whole foreground group,
+   * then reaches only the supervisor, which stops components in order. The component stops
+   * itself if the supervisor dies without stopping it (lib/exit-with-parent.ts).
+   */
+  detached?: boolean;
 }
 
 /**
@@ -46,6 +54,7 @@ export async function startComponent(options: StartOptions): Promise<ComponentPr
       ...(options.nodeArgs ?? []),
       '--import',
       'tsx',
+      ...(options.detached ? ['--import', exitWithParent] : []),
       path.join(repoRoot, options.script),
       ...(options.args ?? []),
     ],
@@ -53,6 +62,7 @@ export async function startComponent(options: StartOptions): Promise<ComponentPr
       cwd: repoRoot,
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: options.detached ?? false,
     },
   );
   let buffer = '';

@@ -16,6 +16,9 @@ import { routesFileFor } from './routes-file.ts';
 
 const execFileAsync = promisify(execFile);
 
+/** How long a component gets to stop on SIGTERM before it is killed. */
+const stopTimeoutMs = 10_000;
+
 export interface RunningSystem {
   /** The environment every component got (MYSQL_URL, KAFKA_BROKERS, ports, routes file). */
   env: NodeJS.ProcessEnv;
@@ -114,10 +117,20 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
 
   const started: ComponentProcess[] = [];
   const lines: string[] = [];
+  // Reverse start order: the proxy before the services it sends to, the services and the
+  // connector before the broker they talk to, the broker last.
   const stop = async () => {
     for (const c of [...started].reverse()) {
       log(`stopping ${c.name}…`);
-      await c.stop('SIGTERM');
+      const since = Date.now();
+      const code = await c.stop('SIGTERM', stopTimeoutMs);
+      const took = `${((Date.now() - since) / 1000).toFixed(1)} s`;
+      if (c.child.signalCode === 'SIGKILL')
+        log(`${c.name} did not stop within ${stopTimeoutMs / 1000} s; killed (SIGKILL)`);
+      else
+        log(
+          `${c.name} stopped (${code === null ? `signal ${c.child.signalCode}` : `exit ${code}`}, ${took})`,
+        );
     }
   };
   try {
@@ -137,6 +150,8 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
             : { readyLine: spec.readyLine }),
           readyTimeoutMs: 90_000,
           echo: options.echo,
+          // Only npm start gets a terminal's Ctrl-C; it stops the components in order (above).
+          detached: true,
         }),
       );
       lines.push(spec.describe(spec.port));

@@ -1,13 +1,17 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../../lib/component-process.ts';
 import { freePort, isListening, waitFor } from '../../lib/net.ts';
+import { portOwner } from '../../lib/port-owner.ts';
 import { type IsolatedEnv, isolatedSystemEnv } from './system-fixture.ts';
 
 interface Up {
+  /** Also the process group npm start runs in (a terminal's foreground group). */
+  pid: number;
   output: () => string;
   exited: Promise<number | null>;
   signal: (s: NodeJS.Signals) => void;
@@ -30,6 +34,7 @@ function npmStart(env: NodeJS.ProcessEnv): Up {
     out += c;
   });
   return {
+    pid: child.pid!,
     output: () => out,
     exited: new Promise((r) => child.on('exit', (code) => r(code))),
     signal: (s) => {
@@ -43,10 +48,46 @@ function npmStart(env: NodeJS.ProcessEnv): Up {
   };
 }
 
+const componentPorts = [
+  'MONOLITH_PORT',
+  'CATALOG_PORT',
+  'ORDERS_PORT',
+  'CONNECTOR_PORT',
+  'BROKER_PORT',
+  'PROXY_PORT',
+];
+
+let env: NodeJS.ProcessEnv;
+
+/** The process listening on the port named `portName` in the test's env. */
+async function pidOn(portName: string): Promise<number> {
+  const port = Number(env[portName]);
+  const owner = await portOwner(port);
+  const pid = /pid (\d+)/.exec(owner ?? '')?.[1];
+  if (!pid)
+    throw new Error(
+      `no process found on ${portName} ${port} (${owner}; listening: ${await isListening(port)})`,
+    );
+  return Number(pid);
+}
+
+async function processGroupOf(pid: number): Promise<number> {
+  const { stdout } = await promisify(execFile)('ps', ['-o', 'pgid=', '-p', String(pid)]);
+  return Number(stdout.trim());
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** `npm start` (scripts/up.ts) as a real process: start, reuse, port clash, Ctrl-C. */
 describe('npm start', () => {
   let isolated: IsolatedEnv;
-  let env: NodeJS.ProcessEnv;
   let dataDir: string;
   let first: Up;
 
@@ -102,10 +143,51 @@ describe('npm start', () => {
     }
   }, 120_000);
 
-  it('Ctrl-C stops every component it started', async () => {
+  it('Ctrl-C stops every component it started, in reverse start order, each on its own', async () => {
+    // As a terminal does: SIGINT to the whole foreground process group at once. Components
+    // that got it too would stop all together, the broker first, and a service would then
+    // wait on the gone broker until the 10 s kill timeout.
+    for (const name of componentPorts)
+      expect(await processGroupOf(await pidOn(name)), name).not.toBe(first.pid);
+    const since = Date.now();
     first.signal('SIGINT');
-    expect(await first.exited).toBe(0);
-    for (const name of ['MONOLITH_PORT', 'BROKER_PORT', 'PROXY_PORT'])
-      expect(await isListening(Number(env[name]))).toBe(false);
+    expect(await first.exited, first.output()).toBe(0);
+    const took = Date.now() - since;
+    const out = first.output();
+    const order = ['proxy', 'orders', 'catalog', 'connector', 'monolith', 'broker'];
+    expect([...out.matchAll(/^stopping (\w+)…$/gm)].map((m) => m[1])).toEqual(order);
+    for (const name of order)
+      expect(out).toMatch(new RegExp(`^${name} stopped \\(exit 0, [\\d.]+ s\\)$`, 'm'));
+    expect(out).not.toMatch(/killed \(SIGKILL\)/);
+    expect(took, out.slice(-3000)).toBeLessThan(5000);
+    for (const name of componentPorts) expect(await isListening(Number(env[name])), name).toBe(false);
   }, 60_000);
+
+  it('components stop themselves when npm start is killed without stopping them (no orphans)', async () => {
+    const killed = npmStart(env);
+    await waitFor(
+      'npm start to be up again',
+      async () => {
+        if (!killed.output().includes('strangler toolkit is up'))
+          throw new Error(killed.output().slice(-2000));
+      },
+      { timeoutMs: 180_000, intervalMs: 200 },
+    );
+    const pids = await Promise.all(componentPorts.map(pidOn));
+    try {
+      killed.signal('SIGKILL'); // tsx and up.ts: no chance to stop anything
+      await killed.exited;
+      await waitFor(
+        'every component to exit',
+        async () => {
+          const alive = pids.filter(isAlive);
+          if (alive.length > 0) throw new Error(`still running: ${alive.join(', ')}`);
+        },
+        { timeoutMs: 8000, intervalMs: 100 },
+      );
+      for (const name of componentPorts) expect(await isListening(Number(env[name])), name).toBe(false);
+    } finally {
+      for (const pid of pids.filter(isAlive)) process.kill(pid, 'SIGKILL');
+    }
+  }, 200_000);
 });
