@@ -3,6 +3,7 @@ import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../../cdc/broker/test-broker.ts';
 import { seedShop } from '../../legacy-monolith/seed/seed-shop.ts';
+import { waitFor } from '../../lib/net.ts';
 import { call, type MonolithUnderTest, startMonolithProcess } from '../monolith/support.ts';
 import { debeziumMessage, publishSnapshot } from './debezium-publisher.ts';
 import {
@@ -177,6 +178,46 @@ describe('extracted services on documented Debezium events', () => {
       projection: { counters: { deadLettered: number } };
     };
     expect(health.projection.counters.deadLettered).toBe(1);
+  });
+
+  it('/health reports lagMs while an apply is held up, and 0 once caught up', async () => {
+    type Health = {
+      projection: {
+        eventsBehind: number;
+        lagMs: number;
+        topics: { topic: string; eventsBehind: number; sourceTsMs: number | null }[];
+      };
+    };
+    const health = async () => (await getJson(catalog.base, '/health')).body as Health;
+    const topic = `${prefix}.${monolith.db.name}.products`;
+    await until('catalog caught up', async () => (await health()).projection.eventsBehind === 0);
+    expect((await health()).projection.lagMs).toBe(0);
+    // The test holds product 6's read-model row: the catalog's next apply waits for the lock.
+    const lock = await monolith.knex.transaction();
+    try {
+      await lock(`${catalog.database}.catalog_products`).where({ id: 6 }).forUpdate();
+      await publishRow('products', { id: 6 });
+      const seen = await waitFor(
+        'the products update seen but not applied',
+        async () => {
+          const from = Date.now();
+          const h = await health();
+          const to = Date.now();
+          if (h.projection.eventsBehind < 1) throw new Error('not yet');
+          return { h, from, to };
+        },
+        { timeoutMs: 20_000, intervalMs: 100 },
+      );
+      // lagMs = now − the source time of the newest applied products event, read during the call.
+      const applied = seen.h.projection.topics.find((t) => t.topic === topic)!.sourceTsMs!;
+      expect(seen.h.projection.lagMs).toBeGreaterThan(0);
+      expect(seen.h.projection.lagMs).toBeGreaterThanOrEqual(seen.from - applied);
+      expect(seen.h.projection.lagMs).toBeLessThanOrEqual(seen.to - applied);
+    } finally {
+      await lock.rollback();
+    }
+    await until('caught up again', async () => (await health()).projection.eventsBehind === 0);
+    expect((await health()).projection.lagMs).toBe(0);
   });
 
   it('converges after SIGKILL mid-batch and restart, and keeps answering with the monolith stopped', async () => {
