@@ -9,7 +9,6 @@ import {
   connect,
   connectorEnv,
   envelope,
-  hasConnector,
   masterStatus,
   randomPrefix,
   runUntilExit,
@@ -23,7 +22,7 @@ import {
  * binlog file this server has too, but a place inside an event: resuming there would stream
  * garbage or skip changes. The connector must refuse, and re-snapshot when told to.
  */
-describe.skipIf(!hasConnector)('connector: offsets that belong to another server', () => {
+describe('connector: offsets that belong to another server', () => {
   let broker: TestBroker;
   let db: TestDatabase;
   let run: ConnectorRun | undefined;

@@ -14,7 +14,6 @@ import {
   connectorEnv,
   envelope,
   envelopeFields,
-  hasConnector,
   type JsonObject,
   keyOf,
   lastImages,
@@ -134,7 +133,7 @@ function writeLoad(
  */
 const slowSnapshot = { CDC_MAX_BATCH_SIZE: '100', CDC_MAX_QUEUE_SIZE: '200' };
 
-describe.skipIf(!hasConnector)('connector lifecycle', () => {
+describe('connector lifecycle', () => {
   beforeAll(async () => {
     broker = await startTestBroker();
   });

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,11 +9,7 @@ import { type E2eSystem, killPortHolder, runCli, startE2eSystem } from './system
  * started by npm start's own code (broker, monolith, connector, catalog, orders, proxy), on a
  * small seed. Then the same with the catalog SIGKILLed during the canary.
  */
-// Stage 2 needs the services' stores filled from CDC: without cdc/connector nothing feeds them,
-// and the backfill gate (rightly) fails with "service 0 rows". Runs as soon as the connector lands.
-const connectorLanded = existsSync(path.join(import.meta.dirname, '../../cdc/connector/main.ts'));
-
-describe.skipIf(!connectorLanded)('strangler rehearse (end to end)', () => {
+describe('strangler rehearse (end to end)', () => {
   let e2e: E2eSystem;
   const fast = [
     '--step-duration',
