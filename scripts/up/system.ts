@@ -107,7 +107,10 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
   const given = envValue('MYSQL_URL', base);
   const db = given ? { url: given, private: false } : await resolveServerUrl();
   if (given) await checkBinlogSettings(given);
-  log(`database  ${redactUrl(db.url)}${db.private ? ' (private MariaDB, data in .data/mariadb)' : ''}`);
+  // Where the private server keeps its data (STRANGLER_DATA_DIR moves it), relative to the repo when inside it.
+  const dbDir = path.join(dataRoot(), 'mariadb');
+  const shownDbDir = dbDir.startsWith(repoRoot + path.sep) ? path.relative(repoRoot, dbDir) : dbDir;
+  log(`database  ${redactUrl(db.url)}${db.private ? ` (private MariaDB, data in ${shownDbDir})` : ''}`);
   const dataDir = envValue('STRANGLER_DATA_DIR', base) ?? dataRoot();
   const env: NodeJS.ProcessEnv = { ...base, MYSQL_URL: db.url };
   if (!env.KAFKA_BROKERS) env.KAFKA_BROKERS = `127.0.0.1:${portOf(env, 'BROKER_PORT')}`;
