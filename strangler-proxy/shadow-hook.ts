@@ -20,7 +20,7 @@ import type { Mode } from './flags/flag-mapping.ts';
  * - `request.body` is only captured for methods listed in the route's
  *   `compare.captureRequestBodyMethods`, up to `compare.maxBodyBytes`; undefined otherwise.
  *   `requestBodyTruncated` says when the cap cut it.
- * - `response.body` is a copy of what was streamed to the client, capped the same way
+ * - `response.body` holds the bytes streamed to the client (not a copy: read-only), capped the same way
  *   (`truncated` says so); `response.headers` are the upstream's headers as sent on.
  */
 export interface Exchange {

@@ -1,26 +1,31 @@
-import { Agent, type Dispatcher } from 'undici';
+import type { UpstreamHandler } from '../forward/upstream-pool.ts';
+import { UpstreamPools } from '../forward/upstream-pools.ts';
 import type { Send } from './comparator.ts';
 import type { Answer } from './diff.ts';
 
-// Headers a client must not forward verbatim to another origin.
+// Headers a client must not forward verbatim to another origin (the pool sets Host and the length).
 const dropped = new Set(['host', 'content-length', 'connection', 'transfer-encoding', 'keep-alive']);
 
 /**
- * An HTTP sender over a keep-alive undici agent, bounded by a timeout per call. It uses
- * undici's low-level dispatch (as the proxy's forwarding does): the answer is collected in
- * callbacks, with no Readable, no promise chain and no headers object built per response only
- * to be rebuilt here. In the proxy this runs once per shadowed request.
+ * An HTTP sender over the proxy's own keep-alive upstream pools (forward/upstream-pool.ts),
+ * bounded by a timeout per call: the answer is collected in callbacks, with no Readable and
+ * no promise chain per response. In the proxy this runs once per shadowed request, in the
+ * comparison worker thread; it also serves `compareEndpoints` and `compare replay`.
  */
 export function createSender(
   options: { timeoutMs?: number; connections?: number } = {},
 ): Send & { close(): Promise<void> } {
-  const agent = new Agent({ connections: options.connections ?? 16, keepAliveTimeout: 10_000 });
   const timeout = options.timeoutMs ?? 10_000;
+  const pools = new UpstreamPools({
+    connections: options.connections ?? 16,
+    connectTimeoutMs: Math.min(timeout, 10_000),
+  });
   const targets = new Map<string, URL>();
   const send = ((origin, req) => {
     const headers: string[] = [];
     for (let i = 0; i + 1 < req.headers.length; i += 2) {
-      if (!dropped.has(req.headers[i]!.toLowerCase())) headers.push(req.headers[i]!, req.headers[i + 1]!);
+      const name = req.headers[i]!.toLowerCase();
+      if (!dropped.has(name)) headers.push(name, req.headers[i + 1]!);
     }
     let base = targets.get(origin);
     if (!base) {
@@ -31,13 +36,12 @@ export function createSender(
     // a path relative to the origin as given, as `new URL(path, origin)` resolves it
     const url = base.pathname === '/' && req.path.startsWith('/') ? undefined : new URL(req.path, base);
     return new Promise<Answer>((resolve, reject) => {
-      agent.dispatch(
+      pools.get(base.origin).dispatch(
         {
-          origin: base.origin,
+          method: req.method,
           path: url ? url.pathname + url.search : req.path,
-          method: req.method as Dispatcher.HttpMethod,
           headers,
-          body: req.body,
+          body: req.body ?? null,
           headersTimeout: timeout,
           bodyTimeout: timeout,
         },
@@ -45,12 +49,12 @@ export function createSender(
       );
     });
   }) as Send & { close(): Promise<void> };
-  send.close = () => agent.close();
+  send.close = () => pools.close();
   return send;
 }
 
-/** One call's answer, gathered from undici's dispatch callbacks. */
-class AnswerCollector implements Dispatcher.DispatchHandler {
+/** One call's answer, gathered from the pool's callbacks. */
+class AnswerCollector implements UpstreamHandler {
   #status = 0;
   #headers: Record<string, string> = {};
   #chunks: Buffer[] = [];
@@ -62,14 +66,13 @@ class AnswerCollector implements Dispatcher.DispatchHandler {
 
   onConnect(): void {}
 
-  onHeaders(statusCode: number, rawHeaders: Buffer[]): boolean {
-    if (statusCode < 200) return true; // 1xx: the final answer follows
+  onHeaders(statusCode: number, rawHeaders: string[]): boolean {
     this.#status = statusCode;
     const headers: Record<string, string> = {};
     for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-      const name = rawHeaders[i]!.toString('latin1').toLowerCase();
-      const value = rawHeaders[i + 1]!.toString('latin1');
-      // repeated headers joined as undici's own headers object and fetch join them
+      const name = rawHeaders[i]!.toLowerCase();
+      const value = rawHeaders[i + 1]!;
+      // repeated headers joined as fetch's Headers joins them
       headers[name] = Object.hasOwn(headers, name) ? `${headers[name]}, ${value}` : value;
     }
     this.#headers = headers;
@@ -77,8 +80,8 @@ class AnswerCollector implements Dispatcher.DispatchHandler {
   }
 
   onData(chunk: Buffer): boolean {
-    // copy: undici may reuse the chunk's memory once onData returns
-    this.#chunks.push(Buffer.from(chunk));
+    // no copy: the pool hands on views of socket reads, which are never reused
+    this.#chunks.push(chunk);
     return true;
   }
 

@@ -44,15 +44,14 @@ export class RequestState {
     }
     const part = chunk.length <= room ? chunk : chunk.subarray(0, room);
     if (part.length < chunk.length) this.truncated = true;
-    // copy: the chunk is a view of a socket read the client response may still hold
+    // no copy: the upstream pool hands on views of socket reads, which nothing reuses or mutates
     this.#chunks ??= [];
-    this.#chunks.push(Buffer.from(part));
+    this.#chunks.push(part);
     this.#captured += part.length;
   }
 
   capturedResponse(): Buffer {
     if (!this.#chunks) return Buffer.alloc(0);
-    // one chunk (a small body) is already a copy of its own: no second one
     return this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks);
   }
 

@@ -11,7 +11,7 @@ import { type ResponseEvents, ResponseParser, UpstreamError } from './http1-resp
  * (measured in docs/proxy.md). It does what a reverse proxy needs and nothing else: one
  * request at a time per connection, bodies streamed both ways with backpressure, strict
  * response framing (http1-response-parser.ts), per-request header and body timeouts, and one
- * transparent retry when an idempotent, bodiless request meets a kept-alive connection the
+ * transparent retry when an idempotent request without a streamed body meets a kept-alive connection the
  * upstream had already closed.
  */
 
@@ -21,8 +21,11 @@ export interface UpstreamRequest {
   path: string;
   /** Flat [name, value, …] pairs, lower-case names, no Host and no hop-by-hop headers. */
   headers: string[];
-  /** Streamed as it comes: with its Content-Length when the headers carry one, else chunked. */
-  body: Readable | null;
+  /**
+   * A stream is sent as it comes: with its Content-Length when the headers carry one, else
+   * chunked. A Buffer is sent whole with its length (and may be sent again, like no body).
+   */
+  body: Readable | Buffer | null;
   headersTimeout: number;
   bodyTimeout: number;
 }
@@ -247,6 +250,15 @@ class Connection implements ResponseEvents {
       this.#socket.write(`${head}\r\n`, 'latin1');
       return;
     }
+    if (Buffer.isBuffer(body)) {
+      this.#requestSent = true;
+      const socket = this.#socket;
+      socket.cork();
+      socket.write(length < 0 ? `${head}content-length: ${body.length}\r\n\r\n` : `${head}\r\n`, 'latin1');
+      socket.write(body);
+      socket.uncork();
+      return;
+    }
     this.#requestSent = false;
     this.#socket.write(length < 0 ? `${head}transfer-encoding: chunked\r\n\r\n` : `${head}\r\n`, 'latin1');
     // Not a byte of the body is read before the connection opens: a refused connection leaves
@@ -383,12 +395,13 @@ class Connection implements ResponseEvents {
     if (!e || e.finished) return;
     e.connection = undefined;
     // A kept-alive connection the upstream closed just as it was reused: the request never
-    // got an answer and, idempotent and bodiless, is safe to send again on a new connection.
+    // got an answer and, idempotent and with its body (if any) still whole, is safe to send
+    // again on a new connection.
     if (
       this.#served > 0 &&
       !e.retried &&
       this.#parser.bytesSeen === 0 &&
-      e.request.body === null &&
+      (e.request.body === null || Buffer.isBuffer(e.request.body)) &&
       idempotentMethods.has(e.request.method) &&
       (err === undefined || isConnectionLoss(err))
     ) {
