@@ -201,12 +201,14 @@ export class ProjectionRunner extends EventEmitter {
   async lag(): Promise<{
     topics: Record<string, unknown>[];
     eventsBehind: number;
-    lagMs: number;
+    /** null: behind on a partition nothing has been applied from yet, so the delay is unknown. */
+    lagMs: number | null;
     lastError: string | null;
   }> {
     const topics: Record<string, unknown>[] = [];
     let eventsBehind = 0;
     let oldestUnappliedTs = 0;
+    let unknownLag = false;
     for (const topic of this.options.projection.topics) {
       const ends = await this.admin.fetchTopicOffsets(topic);
       for (const end of ends) {
@@ -214,7 +216,11 @@ export class ProjectionRunner extends EventEmitter {
         const next = p?.nextOffset ?? BigInt(end.low);
         const behind = Number(BigInt(end.high) - next);
         eventsBehind += Math.max(0, behind);
-        if (behind > 0) oldestUnappliedTs = Math.max(oldestUnappliedTs, Date.now() - (p?.sourceTsMs ?? 0));
+        if (behind > 0) {
+          // without an applied event there is no source time to measure from (now − 0 is no lag figure)
+          if (!p?.sourceTsMs) unknownLag = true;
+          else oldestUnappliedTs = Math.max(oldestUnappliedTs, Date.now() - p.sourceTsMs);
+        }
         topics.push({
           topic,
           partition: end.partition,
@@ -229,7 +235,7 @@ export class ProjectionRunner extends EventEmitter {
     return {
       topics,
       eventsBehind,
-      lagMs: eventsBehind > 0 ? oldestUnappliedTs : 0,
+      lagMs: eventsBehind === 0 ? 0 : unknownLag ? null : oldestUnappliedTs,
       lastError: this.lastError,
     };
   }
