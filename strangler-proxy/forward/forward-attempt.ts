@@ -21,6 +21,7 @@ export class ForwardAttempt implements UpstreamHandler {
   #started = false;
   #finished = false;
   #ended = false;
+  #awaitingDrain = false;
   /** Body bytes still to come by the upstream's Content-Length; -1 when it sent none. */
   bodyBytes = -1;
 
@@ -78,8 +79,15 @@ export class ForwardAttempt implements UpstreamHandler {
       }
     }
     const ok = state.res.write(chunk);
-    // bound only under backpressure: the common small response never allocates it
-    if (!ok) state.res.once('drain', () => this.#resume?.());
+    // under backpressure only (the common small response never allocates the listener), and
+    // one listener however many body pieces one upstream read still hands on
+    if (!ok && !this.#awaitingDrain) {
+      this.#awaitingDrain = true;
+      state.res.once('drain', () => {
+        this.#awaitingDrain = false;
+        this.#resume?.();
+      });
+    }
     return ok;
   }
 
