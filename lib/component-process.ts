@@ -35,15 +35,16 @@ export interface StartOptions {
   echo?: NodeJS.WritableStream;
   /**
    * Its own process group (npm start): a terminal's Ctrl-C, sent to the whole foreground group,
-   * then reaches only the supervisor, which stops components in order. The component stops
-   * itself if the supervisor dies without stopping it (lib/exit-with-parent.ts).
+   * then reaches only the supervisor, which stops components in order.
    */
   detached?: boolean;
 }
 
 /**
  * Starts a toolkit component as its own Node process (through tsx) and waits until it is
- * ready. Tests use this so that every server under test is a real, separate process.
+ * ready. Tests use this so that every server under test is a real, separate process. Every
+ * component stops itself if its supervisor dies without stopping it (lib/exit-with-parent.ts):
+ * no orphan keeps a port after a killed test run or npm start.
  */
 export async function startComponent(options: StartOptions): Promise<ComponentProcess> {
   const child = spawn(
@@ -54,7 +55,8 @@ export async function startComponent(options: StartOptions): Promise<ComponentPr
       ...(options.nodeArgs ?? []),
       '--import',
       'tsx',
-      ...(options.detached ? ['--import', exitWithParent] : []),
+      '--import',
+      exitWithParent,
       path.join(repoRoot, options.script),
       ...(options.args ?? []),
     ],

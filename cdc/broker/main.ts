@@ -39,14 +39,6 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
-  // Test brokers run under a wrapper process; if it dies without relaying a signal
-  // (SIGKILL), stop instead of lingering as an orphan holding the port.
-  if (process.env.BROKER_EXIT_WITH_PARENT === '1') {
-    const parent = process.ppid;
-    setInterval(() => {
-      if (process.ppid !== parent) stop('parent exited');
-    }, 500).unref();
-  }
 }
 
 void main();

@@ -35,7 +35,6 @@ export async function startTestBroker(
       BROKER_PORT: String(port),
       BROKER_HOST: '127.0.0.1',
       BROKER_DATA_DIR: dataDir,
-      BROKER_EXIT_WITH_PARENT: '1',
       ...options.env,
     },
     readyLine: '"msg":"broker listening"',

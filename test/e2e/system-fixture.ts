@@ -77,7 +77,7 @@ export async function isolatedSystemEnv(prefix: string, extra: NodeJS.ProcessEnv
  * environment on a small seed.
  */
 export async function startE2eSystem(seedScale = 0.05): Promise<E2eSystem> {
-  const isolated = await isolatedSystemEnv('e2e', { BROKER_EXIT_WITH_PARENT: '1' });
+  const isolated = await isolatedSystemEnv('e2e');
   const system = await startSystem({ env: isolated.env, seedScale });
   return {
     system,
