@@ -7,6 +7,7 @@ import mysql from 'mysql2/promise';
 import { repoRoot } from '../../lib/component-process.ts';
 import { envValue } from '../../lib/config.ts';
 import { freePort, isListening, waitFor } from '../../lib/net.ts';
+import { isAlive } from '../../lib/process.ts';
 import { DatabaseError, installHint } from './errors.ts';
 
 const run = promisify(execFile);
@@ -67,15 +68,6 @@ export async function findServerBinary(): Promise<{ server: string; flavor: 'mar
   }
   const { stdout } = await run(server, ['--version']);
   return { server, flavor: /mariadb/i.test(stdout) ? 'mariadb' : 'mysql' };
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function readState(dir: string): Promise<InstanceState | undefined> {

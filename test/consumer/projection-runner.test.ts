@@ -1,11 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { Kafka, logLevel, type Producer } from 'kafkajs';
-import knexFactory, { type Knex } from 'knex';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBroker, type TestBroker } from '../../cdc/broker/test-broker.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   type ChangeEvent,
-  createOffsetsTable,
   eventPosition,
   type Projection,
   ProjectionRunner,
@@ -13,65 +9,20 @@ import {
   positionColumnType,
   upsertNewer,
 } from '../../cdc/consumer/index.ts';
-import { waitFor } from '../../lib/net.ts';
-
-/** Polls until `check` holds. */
-const until = (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000) =>
-  waitFor(
-    what,
-    async () => {
-      if (!(await check())) throw new Error('not yet');
-    },
-    { timeoutMs, intervalMs: 50 },
-  );
-
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { envelope, until, useConsumerRig } from './support.ts';
 
 /**
  * The projection runtime against the real broker (separate process) and real MariaDB:
  * batch apply with offsets in one transaction, duplicates and late events ignored, poison
  * records dead-lettered with error headers while the stream goes on, restart from stored offsets.
  */
-let broker: TestBroker;
-let db: TestDatabase;
-let knex: Knex;
-let producer: Producer;
-let kafka: Kafka;
+const rig = useConsumerRig('consumer');
 
 const priceSchema = {
   type: 'bytes',
   name: 'org.apache.kafka.connect.data.Decimal',
   parameters: { scale: '2' },
 };
-
-function envelope(
-  op: 'c' | 'u' | 'd' | 'r',
-  row: Record<string, unknown>,
-  pos: number,
-  extra: Record<string, unknown> = {},
-) {
-  return JSON.stringify({
-    before: op === 'd' ? row : null,
-    after: op === 'd' ? null : row,
-    source: {
-      version: '3.4.0.Final',
-      connector: 'mariadb',
-      name: 'legacy',
-      ts_ms: Date.now(),
-      snapshot: op === 'r' ? 'true' : 'false',
-      db: 'shop',
-      table: 'items',
-      server_id: 1,
-      gtid: null,
-      file: 'mariadb-bin.000001',
-      pos,
-      row: 0,
-      ...extra,
-    },
-    op,
-    ts_ms: Date.now(),
-  });
-}
 
 /** 12.30 → base64 two's complement of 1230. */
 function price(cents: number): string {
@@ -111,40 +62,24 @@ function itemsProjection(topic: string, seen: ChangeEvent[] = []): Projection {
 }
 
 async function rows() {
-  return knex('items').orderBy('id').select('id', 'name', 'price', 'deleted');
+  return rig.knex('items').orderBy('id').select('id', 'name', 'price', 'deleted');
 }
 
+// After the rig's beforeAll (hooks run in order): its store is there.
 beforeAll(async () => {
-  [broker, db] = await Promise.all([startTestBroker(), createTestDatabase('consumer')]);
-  knex = knexFactory({
-    client: 'mysql2',
-    connection: { uri: db.url, timezone: 'Z', supportBigNumbers: true, bigNumberStrings: true } as never,
-    pool: { min: 0, max: 4 },
-  });
-  await createOffsetsTable(knex);
-  await knex.schema.createTable('items', (t) => {
+  await rig.knex.schema.createTable('items', (t) => {
     t.integer('id').primary();
     t.string('name', 100);
     t.decimal('price', 10, 2);
     t.boolean('deleted').notNullable().defaultTo(false);
     t.specificType('src_pos', positionColumnType);
   });
-  kafka = new Kafka({ brokers: broker.brokers, logLevel: logLevel.NOTHING });
-  producer = kafka.producer();
-  await producer.connect();
-});
-
-afterAll(async () => {
-  await producer?.disconnect();
-  await knex?.destroy();
-  await db?.drop();
-  await broker?.stop();
 });
 
 describe('ProjectionRunner', () => {
   it('applies batches, ignores re-delivered and older events, dead-letters poison and goes on, resumes from stored offsets', async () => {
     const topic = `legacy.shop.items_${randomBytes(3).toString('hex')}`;
-    const admin = kafka.admin();
+    const admin = rig.kafka.admin();
     await admin.connect();
     await admin.createTopics({
       topics: [
@@ -153,7 +88,7 @@ describe('ProjectionRunner', () => {
       ],
     });
     const send = (values: (string | null)[], keys?: string[]) =>
-      producer.send({
+      rig.producer.send({
         topic,
         acks: -1,
         messages: values.map((value, i) => ({ key: keys?.[i] ?? null, value })),
@@ -167,9 +102,9 @@ describe('ProjectionRunner', () => {
     ]);
     const firstSeen: ChangeEvent[] = [];
     const runner = new ProjectionRunner({
-      brokers: broker.brokers,
+      brokers: rig.broker.brokers,
       groupId: `g-${topic}`,
-      knex,
+      knex: rig.knex,
       projection: itemsProjection(topic, firstSeen),
       retry: { baseMs: 20, capMs: 200 },
     });
@@ -211,7 +146,7 @@ describe('ProjectionRunner', () => {
       partition: 0,
       offset: '0',
     });
-    await producer.send({
+    await rig.producer.send({
       topic,
       messages: [{ value: envelope('c', { id: 6, name: 'plate', price: price(700) }, 650) }],
     });
@@ -221,7 +156,7 @@ describe('ProjectionRunner', () => {
     expect((await rows()).filter((r) => r.id !== 6)).toEqual(rowsBefore);
 
     const dlq: { value: string; headers: Record<string, string> }[] = [];
-    const reader = kafka.consumer({ groupId: `dlq-${topic}` });
+    const reader = rig.kafka.consumer({ groupId: `dlq-${topic}` });
     await reader.connect();
     await reader.subscribe({ topic: `${topic}.dlq`, fromBeginning: true });
     await reader.run({
@@ -246,7 +181,7 @@ describe('ProjectionRunner', () => {
       'strangler.errors.code': 'CDC_ERR_HANDLER_REJECTED',
       '__connect.errors.exception.message': 'item 4 is refused',
     });
-    const stored = await knex('cdc_offsets').where({ topic }).first();
+    const stored = await rig.knex('cdc_offsets').where({ topic }).first();
     expect(String(stored.next_offset)).toBe('12');
     await runner.stop();
 
@@ -255,9 +190,9 @@ describe('ProjectionRunner', () => {
     await admin.deleteGroups([`g-${topic}`]).catch(() => undefined);
     const seen: ChangeEvent[] = [];
     const again = new ProjectionRunner({
-      brokers: broker.brokers,
+      brokers: rig.broker.brokers,
       groupId: `g-${topic}`,
-      knex,
+      knex: rig.knex,
       projection: itemsProjection(topic, seen),
     });
     await again.start();
@@ -286,14 +221,14 @@ describe('ProjectionRunner', () => {
       },
     };
     const runner = new ProjectionRunner({
-      brokers: broker.brokers,
+      brokers: rig.broker.brokers,
       groupId: `g-${topic}`,
-      knex,
+      knex: rig.knex,
       projection: flaky,
       retry: { baseMs: 10, capMs: 50 },
     });
     await runner.start();
-    await producer.send({
+    await rig.producer.send({
       topic,
       messages: [{ value: envelope('c', { id: 10, name: 'retry', price: price(1) }, 900) }],
     });
@@ -306,22 +241,22 @@ describe('ProjectionRunner', () => {
   it('waits out a real store failure (read table renamed away) and applies once it is back', async () => {
     const topic = `legacy.shop.items_${randomBytes(3).toString('hex')}`;
     const runner = new ProjectionRunner({
-      brokers: broker.brokers,
+      brokers: rig.broker.brokers,
       groupId: `g-${topic}`,
-      knex,
+      knex: rig.knex,
       projection: itemsProjection(topic),
       retry: { baseMs: 20, capMs: 100 },
     });
     await runner.start();
-    await knex.schema.renameTable('items', 'items_away');
+    await rig.knex.schema.renameTable('items', 'items_away');
     try {
-      await producer.send({
+      await rig.producer.send({
         topic,
         messages: [{ value: envelope('c', { id: 20, name: 'outage', price: price(1) }, 950) }],
       });
       await until('retrying against the missing table', () => runner.counters.retries >= 3);
     } finally {
-      await knex.schema.renameTable('items_away', 'items');
+      await rig.knex.schema.renameTable('items_away', 'items');
     }
     await until('applied after the store came back', async () => (await rows()).some((r) => r.id === 20));
     expect(runner.counters.deadLettered).toBe(0);
@@ -334,7 +269,7 @@ describe('ProjectionRunner', () => {
         new ProjectionRunner({
           brokers: ['127.0.0.1:1'],
           groupId: 'g',
-          knex,
+          knex: rig.knex,
           projection: { name: 'x', topics: [], handle: async () => {} },
         }),
     ).toThrow(expect.objectContaining({ code: 'CDC_ERR_INVALID_OPTION' }));

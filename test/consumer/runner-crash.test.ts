@@ -1,12 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { Kafka, logLevel, type Producer } from 'kafkajs';
-import knexFactory, { type Knex } from 'knex';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBroker, type TestBroker } from '../../cdc/broker/test-broker.ts';
-import { createOffsetsTable, positionColumnType } from '../../cdc/consumer/index.ts';
+import type { Knex } from 'knex';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { positionColumnType } from '../../cdc/consumer/index.ts';
 import { type ComponentProcess, startComponent } from '../../lib/component-process.ts';
 import { waitFor } from '../../lib/net.ts';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { createStore, envelope, until as pollUntil, type Store, useConsumerRig } from './support.ts';
 
 /**
  * The runner's one-transaction promise, tested on a real process (test/consumer/runner-child.ts)
@@ -16,18 +14,10 @@ import { createTestDatabase, type TestDatabase } from '../support/database.ts';
  * or lets a store error fail the transaction, and reads what was committed. `effects` gets one
  * row per applied event and has no unique key, so an event applied twice is visible.
  */
-let broker: TestBroker;
-let kafka: Kafka;
-let producer: Producer;
+// Registered first, so its afterAll (the producer and broker) runs after the cases' below.
+const rig = useConsumerRig();
 const children: ComponentProcess[] = [];
-const cases: { db: TestDatabase; knex: Knex }[] = [];
-
-beforeAll(async () => {
-  broker = await startTestBroker();
-  kafka = new Kafka({ brokers: broker.brokers, logLevel: logLevel.NOTHING });
-  producer = kafka.producer();
-  await producer.connect();
-});
+const cases: Store[] = [];
 
 afterEach(async (ctx) => {
   if (ctx.task.result?.state === 'fail')
@@ -37,22 +27,12 @@ afterEach(async (ctx) => {
 });
 
 afterAll(async () => {
-  await producer?.disconnect();
-  for (const c of cases) {
-    await c.knex.destroy();
-    await c.db.drop();
-  }
-  await broker?.stop();
+  for (const c of cases) await c.drop();
 });
 
+// 30 s, not support's 20 s: this file's waits include a child process starting and joining the group.
 const until = (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000) =>
-  waitFor(
-    what,
-    async () => {
-      if (!(await check())) throw new Error('not yet');
-    },
-    { timeoutMs, intervalMs: 50 },
-  );
+  pollUntil(what, check, timeoutMs);
 
 /**
  * InnoDB serves information_schema.INNODB_TRX from a cache it refreshes only when the cache was
@@ -68,27 +48,6 @@ async function innodbTrx<T>(knex: Knex, sql: string, bindings: readonly Knex.Val
   } finally {
     trxReadAt = Date.now();
   }
-}
-
-/** A schemaless Debezium envelope for shop.items; `pos` orders the events (newer wins). */
-function envelope(op: 'r' | 'c' | 'u' | 'd', row: { id: number; name: string }, pos: number) {
-  return JSON.stringify({
-    before: op === 'd' ? row : null,
-    after: op === 'd' ? null : row,
-    source: {
-      connector: 'mariadb',
-      name: 'legacy',
-      ts_ms: Date.now(),
-      snapshot: op === 'r' ? 'true' : 'false',
-      db: 'shop',
-      table: 'items',
-      file: 'mariadb-bin.000001',
-      pos,
-      row: 0,
-    },
-    op,
-    ts_ms: Date.now(),
-  });
 }
 
 // Offsets 0–2: the first batch, committed before the second is produced.
@@ -171,14 +130,9 @@ async function waitLine(child: ComponentProcess, kind: string): Promise<FixtureL
 
 /** One database, topic and group per case, and the child process that projects them. */
 async function setupCase(name: string) {
-  const db = await createTestDatabase(`crash_${name}`);
-  const knex = knexFactory({
-    client: 'mysql2',
-    connection: { uri: db.url, timezone: 'Z', supportBigNumbers: true, bigNumberStrings: true } as never,
-    pool: { min: 0, max: 2 },
-  });
-  cases.push({ db, knex });
-  await createOffsetsTable(knex);
+  const store = await createStore(`crash_${name}`, 2);
+  cases.push(store);
+  const { db, knex } = store;
   await knex.schema.createTable('items', (t) => {
     t.integer('id').primary();
     t.string('name', 100);
@@ -193,21 +147,21 @@ async function setupCase(name: string) {
   const topic = `legacy.shop.items_${name}_${randomBytes(3).toString('hex')}`;
   const groupId = `crash-${topic}`;
   // One partition, created before the first send (auto-creation would spread keyless records).
-  const admin = kafka.admin();
+  const admin = rig.kafka.admin();
   await admin.connect();
   await admin.createTopics({ topics: [{ topic, numPartitions: 1 }] });
   await admin.disconnect();
   return {
     knex,
     send: (values: string[]) =>
-      producer.send({ topic, acks: -1, messages: values.map((value) => ({ value })) }),
+      rig.producer.send({ topic, acks: -1, messages: values.map((value) => ({ value })) }),
     async start(env: Record<string, string> = {}) {
       const child = await startComponent({
         name: `runner-child:${name}`,
         script: 'test/consumer/runner-child.ts',
         env: {
           LOG_LEVEL: 'warn',
-          BROKERS: broker.brokers.join(','),
+          BROKERS: rig.broker.brokers.join(','),
           STORE_URL: db.url,
           TOPIC: topic,
           GROUP_ID: groupId,

@@ -1,19 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { Kafka, logLevel, type Producer } from 'kafkajs';
-import knexFactory, { type Knex } from 'knex';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBroker, type TestBroker } from '../../cdc/broker/test-broker.ts';
+import { describe, expect, it } from 'vitest';
 import {
   type ChangeEvent,
-  createOffsetsTable,
   eventPosition,
   type Projection,
   ProjectionRunner,
   positionColumnType,
   upsertNewer,
 } from '../../cdc/consumer/index.ts';
-import { waitFor } from '../../lib/net.ts';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { until, useConsumerRig } from './support.ts';
 
 /**
  * Null-valued records (tombstones) through the runner, on the real broker and MariaDB. With
@@ -21,61 +16,28 @@ import { createTestDatabase, type TestDatabase } from '../support/database.ts';
  * tombstone under the row's key: `tombstones: 'delete'` must turn it into a delete event for the
  * handler, `ignore` (the default, for full envelopes where the `d` came first) must skip it.
  */
-let broker: TestBroker;
-let db: TestDatabase;
-let knex: Knex;
-let kafka: Kafka;
-let producer: Producer;
-
-beforeAll(async () => {
-  [broker, db] = await Promise.all([startTestBroker(), createTestDatabase('tombstones')]);
-  knex = knexFactory({
-    client: 'mysql2',
-    connection: { uri: db.url, timezone: 'Z', supportBigNumbers: true, bigNumberStrings: true } as never,
-    pool: { min: 0, max: 4 },
-  });
-  await createOffsetsTable(knex);
-  kafka = new Kafka({ brokers: broker.brokers, logLevel: logLevel.NOTHING });
-  producer = kafka.producer();
-  await producer.connect();
-});
-
-afterAll(async () => {
-  await producer?.disconnect();
-  await knex?.destroy();
-  await db?.drop();
-  await broker?.stop();
-});
-
-const until = (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000) =>
-  waitFor(
-    what,
-    async () => {
-      if (!(await check())) throw new Error('not yet');
-    },
-    { timeoutMs, intervalMs: 50 },
-  );
+const rig = useConsumerRig('tombstones');
 
 /** A fresh one-partition topic and read table; the projection marks deletes newer-wins. */
 async function setup(tombstones: Projection['tombstones']) {
   const suffix = randomBytes(3).toString('hex');
   const topic = `legacy.shop.items_${suffix}`;
   const table = `items_${suffix}`;
-  await knex.schema.createTable(table, (t) => {
+  await rig.knex.schema.createTable(table, (t) => {
     t.integer('id').primary();
     t.string('name', 100).nullable();
     t.boolean('deleted').notNullable().defaultTo(false);
     t.specificType('src_pos', positionColumnType);
   });
-  const admin = kafka.admin();
+  const admin = rig.kafka.admin();
   await admin.connect();
   await admin.createTopics({ topics: [{ topic, numPartitions: 1 }] });
   await admin.disconnect();
   const seen: ChangeEvent[] = [];
   const runner = new ProjectionRunner({
-    brokers: broker.brokers,
+    brokers: rig.broker.brokers,
     groupId: `g-${topic}`,
-    knex,
+    knex: rig.knex,
     projection: {
       name: 'tombstones',
       topics: [topic],
@@ -105,14 +67,14 @@ async function setup(tombstones: Projection['tombstones']) {
     runner,
     seen,
     send: (records: { key: string; value: string | null }[]) =>
-      producer.send({ topic, acks: -1, messages: records }),
+      rig.producer.send({ topic, acks: -1, messages: records }),
     /** Waits until the store holds every offset up to `nextOffset`. */
     applied: (nextOffset: number) =>
       until(`offset ${nextOffset} stored`, async () => {
-        const row = await knex('cdc_offsets').where({ topic }).first();
+        const row = await rig.knex('cdc_offsets').where({ topic }).first();
         return row !== undefined && String(row.next_offset) === String(nextOffset);
       }),
-    rows: () => knex(table).orderBy('id').select('id', 'name', 'deleted'),
+    rows: () => rig.knex(table).orderBy('id').select('id', 'name', 'deleted'),
   };
 }
 

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../../lib/component-process.ts';
 import { freePort, isListening, waitFor } from '../../lib/net.ts';
 import { portOwner } from '../../lib/port-owner.ts';
+import { isAlive } from '../../lib/process.ts';
 import { type IsolatedEnv, isolatedSystemEnv } from './system-fixture.ts';
 
 interface Up {
@@ -74,15 +75,6 @@ async function pidOn(portName: string): Promise<number> {
 async function processGroupOf(pid: number): Promise<number> {
   const { stdout } = await promisify(execFile)('ps', ['-o', 'pgid=', '-p', String(pid)]);
   return Number(stdout.trim());
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** `npm start` (scripts/up.ts) as a real process: start, reuse, port clash, Ctrl-C. */
