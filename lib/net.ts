@@ -38,6 +38,21 @@ export async function waitFor<T>(
   }
 }
 
+/** Polls until `check` holds; the timeout's error names `what`. */
+export function waitUntil(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  options: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<void> {
+  return waitFor(
+    what,
+    async () => {
+      if (!(await check())) throw new Error('not yet');
+    },
+    options,
+  );
+}
+
 /** Resolves when an HTTP GET of `url` answers 2xx. */
 export function waitForHttp(url: string, timeoutMs = 15_000): Promise<void> {
   return waitFor(

@@ -3,7 +3,7 @@ import knexFactory, { type Knex } from 'knex';
 import { afterAll, beforeAll } from 'vitest';
 import { startTestBroker, type TestBroker } from '../../cdc/broker/test-broker.ts';
 import { createOffsetsTable } from '../../cdc/consumer/index.ts';
-import { waitFor } from '../../lib/net.ts';
+import { waitUntil } from '../../lib/net.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 
 /**
@@ -87,13 +87,7 @@ export function useConsumerRig(storePrefix?: string): BrokerRig & Partial<Omit<S
 
 /** Polls every 50 ms until `check` holds; the timeout's error names `what`. */
 export const until = (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000) =>
-  waitFor(
-    what,
-    async () => {
-      if (!(await check())) throw new Error('not yet');
-    },
-    { timeoutMs, intervalMs: 50 },
-  );
+  waitUntil(what, check, { timeoutMs, intervalMs: 50 });
 
 /**
  * A schemaless Debezium change event for legacy.shop.items as the MariaDB connector writes it

@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import { type ComponentProcess, startComponent } from '../../lib/component-process.ts';
-import { freePort, waitFor } from '../../lib/net.ts';
+import { freePort, waitUntil } from '../../lib/net.ts';
 import { compareEndpoints } from '../../strangler-proxy/compare/compare-endpoints.ts';
 
 export interface ServiceUnderTest {
@@ -42,13 +42,7 @@ export async function getJson(
 
 /** Polls until `check` holds. */
 export const until = (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000) =>
-  waitFor(
-    what,
-    async () => {
-      if (!(await check())) throw new Error('not yet');
-    },
-    { timeoutMs, intervalMs: 200 },
-  );
+  waitUntil(what, check, { timeoutMs, intervalMs: 200 });
 
 /** Same status and body from the monolith and the service for every path. */
 /**

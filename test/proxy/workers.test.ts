@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import { Client } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../lib/net.ts';
+import { isAlive } from '../../lib/process.ts';
 import { type ProxyRig, startProxyRig } from '../../strangler-proxy/testing/harness.ts';
 
 /**
@@ -169,14 +170,7 @@ describe('several worker processes (PROXY_WORKERS=2)', () => {
     await Promise.allSettled(clients.map((c) => c.close()));
     expect(await rig.proxy.proc.stop('SIGTERM')).toBe(0);
     await waitFor('workers gone', async () => {
-      const alive = workers.filter((pid) => {
-        try {
-          process.kill(pid, 0);
-          return true;
-        } catch {
-          return false;
-        }
-      });
+      const alive = workers.filter(isAlive);
       if (alive.length) throw new Error(`still running: ${alive.join(', ')}`);
     });
   });
