@@ -98,7 +98,10 @@ describe('an extracted service stopping', () => {
     try {
       const { ms, code } = await timedStop(catalog);
       expect(code, catalog.proc.output()).toBe(0);
-      expect(catalog.proc.output()).toContain(gaveUp);
+      // Why, in the log: either the stop gave up waiting for the disconnect, or kafkajs had
+      // already seen the broker go (it sometimes notices the reset before the SIGTERM lands,
+      // and then its disconnect returns at once).
+      expect(catalog.proc.output()).toMatch(new RegExp(`${gaveUp}|KafkaJSConnectionError`));
       expect(ms).toBeLessThan(5000);
     } finally {
       broker = await broker.restart();
