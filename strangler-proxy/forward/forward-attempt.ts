@@ -10,9 +10,9 @@ export type AttemptOutcome =
 
 /**
  * One forwarding attempt as the upstream pool's handler (callbacks: no promise, no Readable,
- * no parsed headers object per response). Response bytes are
- * written to the client as they arrive, with backpressure both ways: when the client socket
- * is full, the pool stops reading from the upstream until 'drain'.
+ * no parsed headers object per response). Response bytes are written to the client as they
+ * arrive, with backpressure both ways: when the client socket is full, the pool stops reading
+ * from the upstream until 'drain'.
  */
 export class ForwardAttempt implements UpstreamHandler {
   #abort: ((err: Error) => void) | undefined;

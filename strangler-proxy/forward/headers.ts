@@ -172,8 +172,8 @@ const responseDrop = new Set([
 ]);
 
 /**
- * Upstream response headers (the pool's flat [name, value, …] array) to a flat array for res.writeHead, minus
- * hop-by-hop ones, plus the header naming the side that served. The body length the upstream
+ * Upstream response headers (the pool's flat [name, value, …] array) to a flat array for
+ * res.writeHead, minus hop-by-hop ones, plus the header naming the side that served. The body length the upstream
  * announced (Content-Length, -1 when absent) is left in `sink.bodyBytes`: the forwarder ends
  * the client response with the last chunk instead of a separate write and end.
  */

@@ -24,7 +24,7 @@ function parserFor(isHead = false) {
     },
   };
   const parser = new ResponseParser(events, 1024);
-  parser.expect(events, isHead);
+  parser.expect(isHead);
   return { parser, out };
 }
 

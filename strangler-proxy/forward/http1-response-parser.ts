@@ -55,22 +55,18 @@ const keepAliveTimeoutPattern = /(?:^|[,\s])timeout=(\d+)/i;
 /** One parser per connection, reset for each request it carries. */
 export class ResponseParser {
   #state = State.Done;
-  #events: ResponseEvents;
   #pending: Buffer | undefined;
   #remaining = 0;
   #noBody = false;
   #bytes = 0;
 
   constructor(
-    events: ResponseEvents,
+    private readonly events: ResponseEvents,
     private readonly maxHeaderBytes: number,
-  ) {
-    this.#events = events;
-  }
+  ) {}
 
   /** The next response answers a request; HEAD answers never carry a body. */
-  expect(events: ResponseEvents, isHead: boolean): void {
-    this.#events = events;
+  expect(isHead: boolean): void {
     this.#state = State.Head;
     this.#pending = undefined;
     this.#noBody = isHead;
@@ -80,10 +76,6 @@ export class ResponseParser {
   /** Bytes of the current response seen so far (0 = the upstream has sent nothing yet). */
   get bytesSeen(): number {
     return this.#bytes;
-  }
-
-  get done(): boolean {
-    return this.#state === State.Done;
   }
 
   /** True while the body runs until the upstream closes the connection. */
@@ -112,7 +104,7 @@ export class ResponseParser {
           const part = at === 0 && n === data.length ? data : data.subarray(at, at + n);
           at += n;
           if (this.#remaining === 0) this.#state = State.Done;
-          this.#events.onBody(part);
+          this.events.onBody(part);
           if (this.#state === State.Done) this.#finish(data, at);
           break;
         }
@@ -135,7 +127,7 @@ export class ResponseParser {
           const part = data.subarray(at, at + n);
           at += n;
           if (this.#remaining === 0) this.#state = State.ChunkDataEnd;
-          this.#events.onBody(part);
+          this.events.onBody(part);
           break;
         }
         case State.ChunkDataEnd:
@@ -164,7 +156,7 @@ export class ResponseParser {
         case State.UntilClose: {
           const part = at === 0 ? data : data.subarray(at);
           at = data.length;
-          this.#events.onBody(part);
+          this.events.onBody(part);
           break;
         }
         case State.Done:
@@ -177,13 +169,13 @@ export class ResponseParser {
   closed(): void {
     if (this.#state === State.UntilClose) {
       this.#state = State.Done;
-      this.#events.onEnd();
+      this.events.onEnd();
     }
   }
 
   #finish(data: Buffer, at: number): void {
     if (at < data.length) throw bad('bytes after the end of the response');
-    this.#events.onEnd();
+    this.events.onEnd();
   }
 
   #keep(data: Buffer, at: number, limit: number, what: string): void {
@@ -270,7 +262,7 @@ export class ResponseParser {
       this.#state = State.UntilClose;
       keepAlive = false;
     }
-    this.#events.onHead(status, headers, keepAlive, keepAliveMs);
+    this.events.onHead(status, headers, keepAlive, keepAliveMs);
     if (this.#state === State.Done) this.#finish(data, at);
     return at;
   }

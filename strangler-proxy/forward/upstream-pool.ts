@@ -11,8 +11,8 @@ import { type ResponseEvents, ResponseParser, UpstreamError } from './http1-resp
  * (measured in docs/proxy.md). It does what a reverse proxy needs and nothing else: one
  * request at a time per connection, bodies streamed both ways with backpressure, strict
  * response framing (http1-response-parser.ts), per-request header and body timeouts, and one
- * transparent retry when an idempotent request without a streamed body meets a kept-alive connection the
- * upstream had already closed.
+ * transparent retry when an idempotent request without a streamed body meets a kept-alive
+ * connection the upstream had already closed.
  */
 
 export interface UpstreamRequest {
@@ -236,7 +236,7 @@ class Connection implements ResponseEvents {
     this.#headReceived = false;
     this.#responseDone = false;
     const { method, path, headers, body } = exchange.request;
-    this.#parser.expect(this, method === 'HEAD');
+    this.#parser.expect(method === 'HEAD');
     let head = `${method} ${path} HTTP/1.1\r\nhost: ${this.pool.hostHeader}\r\n`;
     let length = -1;
     for (let i = 0; i < headers.length; i += 2) {
@@ -275,11 +275,10 @@ class Connection implements ResponseEvents {
     this.#body = new BodyPump(this, this.#socket, body, this.#bodyLength);
   }
 
-  /** The request body was sent whole. */
+  /** The request body was sent whole (a response that came first has closed the connection). */
   bodySent(): void {
     this.#body = undefined;
     this.#requestSent = true;
-    if (this.#responseDone) this.#release();
   }
 
   // ResponseEvents: called by the parser from inside #onData
@@ -325,10 +324,9 @@ class Connection implements ResponseEvents {
     e.finished = true;
     e.connection = undefined;
     this.#served++;
+    e.handler.onComplete();
     // a response that came before the request body was sent whole leaves the connection
     // mid-request: it cannot carry another one
-    if (!this.#requestSent) this.#keepAlive = false;
-    e.handler.onComplete();
     if (this.#requestSent) this.#release();
     else this.close();
   }
