@@ -7,6 +7,7 @@ import { startTestBroker } from '../../cdc/broker/test-broker.ts';
 import { repoRoot } from '../../lib/component-process.ts';
 import { processCpuSeconds } from './proc-cpu.ts';
 import { publishBenchmark } from './report.ts';
+import { percentile } from './stats.ts';
 
 /**
  * `npm run bench:broker`: the embedded broker driven by the real kafkajs 2.2.4 client, with the
@@ -36,8 +37,6 @@ const kafkaFor = (brokers: string[]) =>
     logLevel: logLevel.NOTHING,
     retry: { retries: 3 },
   });
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 const wallNow = () => performance.timeOrigin + performance.now();
 
 /** Child role: produce `count` messages as fast as possible; prints { start, end } (epoch ms). */

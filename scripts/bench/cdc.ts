@@ -11,6 +11,7 @@ import { freePort, waitFor } from '../../lib/net.ts';
 import { resolveServerUrl, withDatabase } from '../db/database-url.ts';
 import { processCpuSeconds } from './proc-cpu.ts';
 import { publishBenchmark } from './report.ts';
+import { percentile } from './stats.ts';
 
 /**
  * `npm run bench:cdc`: the connector (cdc/connector, its own process) between the private
@@ -32,8 +33,6 @@ const PREFIX = 'bench';
 const TICK_MS = 10;
 
 const wallNow = () => performance.timeOrigin + performance.now();
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 const round = (n: number, digits = 0) => Number(n.toFixed(digits));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

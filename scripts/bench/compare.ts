@@ -18,6 +18,7 @@ import type { Exchange } from '../../strangler-proxy/shadow-hook.ts';
 import { startProxy, type TestProxy } from '../../strangler-proxy/testing/harness.ts';
 import { processCpuSeconds, statCpuSeconds } from './proc-cpu.ts';
 import { publishBenchmark } from './report.ts';
+import { medianBy, percentile } from './stats.ts';
 
 /**
  * npm run bench:compare — the comparison engine's cost, two ways (issue 6):
@@ -28,14 +29,15 @@ import { publishBenchmark } from './report.ts';
  * 2. client latency through the real proxy process at a fixed request rate (paced-load.ts, its
  *    own process: requests evenly spaced, open loop, latency counted from when each was due):
  *    two routes to the same two upstreams (fixture processes answering the 2 KiB body), both
- *    in shadow mode, one with comparisons on and one off. Rounds alternate; the median round
- *    by p99 counts.
+ *    in shadow mode, one with comparisons on and one off. Short rounds alternate; each side's
+ *    p50/p99 is taken over every request of its rounds pooled (a 5 s round's own p99 is its
+ *    20th slowest request, and moved between rounds by more than the bar).
  * Bar: ≥ 5k compared pairs/s; client p99 with shadow on ≤ 1.2 × shadow off.
  */
 const pairsTotal = Number(process.env.BENCH_PAIRS ?? 50_000);
 const rate = Number(process.env.BENCH_RATE ?? 400);
-const seconds = Number(process.env.BENCH_SECONDS ?? 10);
-const rounds = Number(process.env.BENCH_ROUNDS ?? 7);
+const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 12);
 // enough connections that the fixed rate stays reachable when latency rises under load
 const connections = 32;
 const run = promisify(execFile);
@@ -149,6 +151,8 @@ interface Latency {
   p50ms: number;
   p99ms: number;
   errors: number;
+  /** Every answered request's latency, ms. */
+  samples: number[];
   /** CPU of the proxy per request: its main thread (the one serving clients) and all threads. */
   mainUs: number;
   allUs: number;
@@ -160,24 +164,28 @@ async function load(url: string, durationS: number, pid: number): Promise<Latenc
   const [main0, all0] = [statCpuSeconds(`/proc/${pid}/task/${pid}/stat`), processCpuSeconds(pid)];
   const { stdout } = await run(
     process.execPath,
-    ['--import', 'tsx', pacedLoad, url, String(rate), String(durationS), String(connections)],
-    { cwd: repoRoot, maxBuffer: 16 << 20 },
+    ['--import', 'tsx', pacedLoad, url, String(rate), String(durationS), String(connections), '--samples'],
+    { cwd: repoRoot, maxBuffer: 64 << 20 },
   );
   const [main1, all1] = [statCpuSeconds(`/proc/${pid}/task/${pid}/stat`), processCpuSeconds(pid)];
-  const r = JSON.parse(stdout) as { requests: number; rps: number; p50: number; p99: number; errors: number };
+  const r = JSON.parse(stdout) as {
+    requests: number;
+    rps: number;
+    p50: number;
+    p99: number;
+    errors: number;
+    samples: number[];
+  };
   const perRequest = (seconds: number) => Math.round((seconds * 1e6) / Math.max(1, r.requests));
   return {
     rps: r.rps,
     p50ms: r.p50,
     p99ms: r.p99,
     errors: r.errors,
+    samples: r.samples,
     mainUs: perRequest(main1 - main0),
     allUs: perRequest(all1 - all0),
   };
-}
-
-function median<T>(items: T[], key: (t: T) => number): T {
-  return [...items].sort((a, b) => key(a) - key(b))[Math.floor(items.length / 2)]!;
 }
 
 async function main(): Promise<void> {
@@ -253,7 +261,8 @@ async function main(): Promise<void> {
     const results: Record<keyof typeof targets, Latency[]> = { off: [], on: [] };
     const loadBefore = os.loadavg()[0]!.toFixed(2);
     for (let round = 0; round < rounds; round++) {
-      for (const name of ['off', 'on'] as const) {
+      // off-on, then on-off: a drift of the shared machine within a pair of rounds cancels
+      for (const name of round % 2 === 0 ? (['off', 'on'] as const) : (['on', 'off'] as const)) {
         const r = await load(targets[name], seconds, pid);
         results[name].push(r);
         console.error(
@@ -265,16 +274,30 @@ async function main(): Promise<void> {
       routes: { routeId: string; counters: Record<string, number> }[];
     };
     const onCounters = report.routes.find((r) => r.routeId === 'on')?.counters ?? {};
-    const off = median(results.off, (r) => r.p99ms);
-    const on = median(results.on, (r) => r.p99ms);
+    // each side's percentiles over all its requests; the median round by p99 is shown beside
+    const pooled = (list: Latency[]) => {
+      const all = list.flatMap((r) => r.samples).sort((a, b) => a - b);
+      return {
+        requests: all.length,
+        rps: list.reduce((sum, r) => sum + r.rps, 0) / list.length,
+        errors: list.reduce((sum, r) => sum + r.errors, 0),
+        p50ms: percentile(all, 50),
+        p99ms: percentile(all, 99),
+        p999ms: percentile(all, 99.9),
+      };
+    };
+    const [off, on] = [pooled(results.off), pooled(results.on)];
+    const [offRound, onRound] = [medianBy(results.off, (r) => r.p99ms), medianBy(results.on, (r) => r.p99ms)];
+    const roundRatios = results.on.map((r, i) => r.p99ms / results.off[i]!.p99ms);
     // CPU per request: the median over all rounds of a side (one round's figure moves more)
     const cpu = (list: Latency[]) => ({
-      mainUs: median(list, (r) => r.mainUs).mainUs,
-      allUs: median(list, (r) => r.allUs).allUs,
+      mainUs: medianBy(list, (r) => r.mainUs).mainUs,
+      allUs: medianBy(list, (r) => r.allUs).allUs,
     });
     const [offCpu, onCpu] = [cpu(results.off), cpu(results.on)];
     const p99Ratio = on.p99ms / off.p99ms;
     const p50Ratio = on.p50ms / off.p50ms;
+    const medianRoundRatio = onRound.p99ms / offRound.p99ms;
     const loadAfter = os.loadavg()[0]!.toFixed(2);
     const pairsMet = engineRate >= 5000;
     const p99Met = p99Ratio <= 1.2;
@@ -287,15 +310,17 @@ async function main(): Promise<void> {
       `| compare engine as in the proxy: comparisons in the worker thread, both sides real upstream processes over HTTP | ${httpRate.toFixed(0)} |`,
       `| structural diff alone (parse both bodies + diff) | ${diffRate.toFixed(0)} |`,
       '',
-      `**Client latency through the proxy** at a fixed ${rate} req/s (scripts/bench/paced-load.ts in its own process: one request every ${(1000 / rate).toFixed(1)} ms, open loop over up to ${connections} keep-alive connections, latency counted from when each request was due; ${seconds} s rounds of ${rate * seconds} requests, ${rounds} alternating rounds, median round by p99), 2 KiB JSON from fixture upstream processes, both routes in shadow mode; "on" compares every request in the background (new side called, legacy again for noise samples), "off" has \`compare.enabled: false\`. Comparisons done on route "on" during the run: ${JSON.stringify(onCounters)}.`,
+      `**Client latency through the proxy** at a fixed ${rate} req/s (scripts/bench/paced-load.ts in its own process: one request every ${(1000 / rate).toFixed(1)} ms, open loop over up to ${connections} keep-alive connections, latency counted from when each request was due; ${seconds} s rounds of ${rate * seconds} requests, ${rounds} rounds a side alternating off-on / on-off, p50/p99 over each side's ${off.requests} requests pooled), 2 KiB JSON from fixture upstream processes, both routes in shadow mode; "on" compares every request in the background (new side called, legacy again for noise samples), "off" has \`compare.enabled: false\`. Comparisons done on route "on" during the run: ${JSON.stringify(onCounters)}.`,
       `1-min load average before/after: ${loadBefore} / ${loadAfter} (the machine is shared with other helpers).`,
       '',
       "Until 2026-12-01 this used autocannon -R, which is not a fixed rate: each connection sends its quota for the second back to back when the second starts (the second's 400 requests in one burst, then nothing until the next second), and its coordinated-omission correction assumes 1 ms between requests (a sample is added at every millisecond below each latency). Its p99 measured how fast the proxy drains a 32-connection burst, weighted towards the slowest requests, and moved between runs by more than the 1.2 × bar.",
       '',
-      '| shadow | req/s | p50 ms | p99 ms | errors | proxy CPU µs/request, main thread (median of the rounds) | all threads (median of the rounds) |',
-      '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
-      `| off | ${off.rps.toFixed(0)} | ${off.p50ms} | ${off.p99ms} | ${off.errors} | ${offCpu.mainUs} | ${offCpu.allUs} |`,
-      `| on | ${on.rps.toFixed(0)} | ${on.p50ms} | ${on.p99ms} | ${on.errors} | ${onCpu.mainUs} | ${onCpu.allUs} |`,
+      '| shadow | req/s | p50 ms | p99 ms | p99.9 ms | median round p99 ms | errors | proxy CPU µs/request, main thread (median of the rounds) | all threads (median of the rounds) |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      `| off | ${off.rps.toFixed(0)} | ${off.p50ms} | ${off.p99ms} | ${off.p999ms} | ${offRound.p99ms} | ${off.errors} | ${offCpu.mainUs} | ${offCpu.allUs} |`,
+      `| on | ${on.rps.toFixed(0)} | ${on.p50ms} | ${on.p99ms} | ${on.p999ms} | ${onRound.p99ms} | ${on.errors} | ${onCpu.mainUs} | ${onCpu.allUs} |`,
+      '',
+      `p99 on/off: pooled ${p99Ratio.toFixed(2)}; median rounds ${medianRoundRatio.toFixed(2)}; round by round ${roundRatios.map((r) => r.toFixed(2)).join(', ')}.`,
       '',
       `Every round (p50 / p99 ms): off ${results.off.map((r) => `${r.p50ms}/${r.p99ms}`).join(', ')}; on ${results.on.map((r) => `${r.p50ms}/${r.p99ms}`).join(', ')}. Main-thread / all-threads CPU µs a request: off ${results.off.map((r) => `${r.mainUs}/${r.allUs}`).join(', ')}; on ${results.on.map((r) => `${r.mainUs}/${r.allUs}`).join(', ')}.`,
       '',
@@ -319,6 +344,9 @@ async function main(): Promise<void> {
         p99_on_ms: on.p99ms,
         p50_ratio_shadow_on_vs_off: Number(p50Ratio.toFixed(3)),
         p99_ratio_shadow_on_vs_off: Number(p99Ratio.toFixed(3)),
+        p99_ratio_median_round: Number(medianRoundRatio.toFixed(3)),
+        rounds,
+        round_seconds: seconds,
         proxy_main_thread_us_per_request_off: offCpu.mainUs,
         proxy_main_thread_us_per_request_on: onCpu.mainUs,
         proxy_all_threads_us_per_request_off: offCpu.allUs,

@@ -18,6 +18,7 @@ import { freePort } from '../../lib/net.ts';
 import { debeziumMessage } from '../../test/extracted/debezium-publisher.ts';
 import { resolveServerUrl } from '../db/database-url.ts';
 import { publishBenchmark } from './report.ts';
+import { percentile } from './stats.ts';
 
 /**
  * `npm run bench:extracted`.
@@ -35,8 +36,6 @@ const BASELINE_EVENTS = Number(env.BENCH_BASELINE_EVENTS ?? 5_000);
 const RATE = Number(env.BENCH_RATE ?? 1000);
 const SECONDS = Number(env.BENCH_SECONDS ?? 10);
 const DISTINCT = 5_000;
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 
 function productRow(i: number) {
   const id = (i % DISTINCT) + 1;

@@ -1,23 +1,26 @@
 import { type Dispatcher, Pool } from 'undici';
+import { percentile } from './stats.ts';
 
 /**
  * A fixed-rate, open-loop HTTP load generator for the benchmarks, run as its own process:
- *   tsx scripts/bench/paced-load.ts <url> <rate> <seconds> [connections]
+ *   tsx scripts/bench/paced-load.ts <url> <rate> <seconds> [connections] [--samples]
  * Request i is due at start + i / rate and goes out then, whether or not earlier ones have
  * answered (over up to `connections` keep-alive connections; beyond that undici queues it).
  * Its latency is counted from when it was due, not from when it went out, so a server that
  * stalls is charged for every request it held up (no coordinated omission). Prints one JSON
  * object: requests, errors (network errors and non-2xx), achieved rate and latency
- * percentiles in ms over every answered request.
+ * percentiles in ms over every answered request; with --samples also every answered
+ * request's latency (ms, 0.01 resolution), so a caller can pool several runs.
  *
  * Why not autocannon -R: it sends each connection's quota for the second back to back at the
  * start of every second (a burst of the whole second's requests, then silence), and its
  * coordinated-omission correction assumes 1 ms between requests, adding a sample at every
  * millisecond below each latency. That measures a burst, not a rate.
  */
-const [url, rateArg, secondsArg, connectionsArg] = process.argv.slice(2);
+const withSamples = process.argv.includes('--samples');
+const [url, rateArg, secondsArg, connectionsArg] = process.argv.slice(2).filter((a) => a !== '--samples');
 if (!url || !rateArg || !secondsArg) {
-  console.error('usage: paced-load.ts <url> <rate> <seconds> [connections]');
+  console.error('usage: paced-load.ts <url> <rate> <seconds> [connections] [--samples]');
   process.exit(2);
 }
 const rate = Number(rateArg);
@@ -77,7 +80,7 @@ const elapsedS = (performance.now() - start) / 1000;
 await pool.close();
 
 const answered = Array.from(latencies.filter((l) => !Number.isNaN(l))).sort((a, b) => a - b);
-const at = (p: number) => answered[Math.max(0, Math.ceil((p / 100) * answered.length) - 1)] ?? Number.NaN;
+const at = (p: number) => percentile(answered, p);
 const ms = (v: number) => Math.round(v * 100) / 100;
 console.log(
   JSON.stringify({
@@ -89,5 +92,6 @@ console.log(
     p99: ms(at(99)),
     p999: ms(at(99.9)),
     max: ms(answered.at(-1) ?? Number.NaN),
+    ...(withSamples ? { samples: answered.map(ms) } : {}),
   }),
 );

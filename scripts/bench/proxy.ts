@@ -8,6 +8,7 @@ import { freePort, waitForHttp } from '../../lib/net.ts';
 import { featureFor } from '../../strangler-proxy/flags/flag-mapping.ts';
 import { treeCpuSeconds } from './proc-cpu.ts';
 import { publishBenchmark } from './report.ts';
+import { medianBy } from './stats.ts';
 
 /**
  * npm run bench:proxy — one run, one upstream (a fast node:http server in its own process),
@@ -129,10 +130,6 @@ http {
   return child;
 }
 
-function median<T>(items: T[], key: (t: T) => number): T {
-  return [...items].sort((a, b) => key(a) - key(b))[Math.floor(items.length / 2)]!;
-}
-
 async function main(): Promise<void> {
   ensureTools();
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'bench-proxy-'));
@@ -232,7 +229,7 @@ async function main(): Promise<void> {
     ).json()) as { routes: { target: string; requests: number }[] };
     const servedNew = stats.routes.filter((r) => r.target === 'new').reduce((a, r) => a + r.requests, 0);
     const servedAll = stats.routes.reduce((a, r) => a + r.requests, 0);
-    const pick = (name: keyof typeof targets) => median(results[name], (r) => r.rps);
+    const pick = (name: keyof typeof targets) => medianBy(results[name], (r) => r.rps);
     const direct = pick('direct');
     const ng = pick('nginx');
     const px = pick('proxy');
@@ -242,7 +239,7 @@ async function main(): Promise<void> {
     const loadAfter = os.loadavg()[0]!.toFixed(2);
     const row = (name: string, r: Round, cpu: boolean) =>
       `| ${name} | ${r.rps.toFixed(0)} | ${(r.rps / ng.rps).toFixed(2)} | ${r.p50ms.toFixed(2)} | ${r.p99ms.toFixed(2)} | ${(r.p99ms / ng.p99ms).toFixed(2)} | ${cpu ? r.cpuUs.toFixed(1) : '—'} | ${r.upstreamCpuUs.toFixed(1)} | ${r.errors} |`;
-    const medianCpu = (name: keyof typeof targets) => median(results[name], (r) => r.cpuUs).cpuUs;
+    const medianCpu = (name: keyof typeof targets) => medianBy(results[name], (r) => r.cpuUs).cpuUs;
     const markdown = [
       `wrk -t1 -c${connections} -d${seconds}s, ${rounds} alternating rounds (median by req/s shown), random x-user-id per request; upstream: node:http fixed 13-byte JSON (one process); nginx: ${workers} worker process${workers === 1 ? '' : 'es'} (\`worker_processes ${workers}\`), upstream keepalive 64; strangler proxy: ${workers} worker process${workers === 1 ? '' : 'es'} (PROXY_WORKERS=${workers}, NODE_OPTIONS=${proxyNodeOptions}), route \`products\` canary 50 % (served by new: ${(newShare * 100).toFixed(1)} %), same upstream on both sides, comparisons off for the route. wrk, the upstream and the tier under test share the ${os.availableParallelism()} cores.`,
       `1-min load average before/after: ${load} / ${loadAfter} (the machine is shared with other helpers; figures are noisy).`,
