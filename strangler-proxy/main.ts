@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import http from 'node:http';
 import { exitOnConfigError } from '../lib/config.ts';
 import { createLogger } from '../lib/log.ts';
+import { settledWithin } from '../lib/timeout.ts';
 import { createAdminApp } from './admin/admin-app.ts';
 import { resolveAdminToken } from './admin/admin-token.ts';
 import type { BreakerStates } from './breakers.ts';
@@ -154,7 +155,7 @@ async function main(): Promise<void> {
     decider?.destroy();
     serving?.breakers.shutdown();
     await workersDone;
-    await Promise.race([hook.close?.(), new Promise((r) => setTimeout(r, 2000))]);
+    await settledWithin(hook.close?.(), 2000);
     await serving?.pools.close();
     process.exit(0);
   };

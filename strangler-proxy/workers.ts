@@ -2,6 +2,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../lib/log.ts';
+import { settledWithin } from '../lib/timeout.ts';
 import { resolveAdminToken } from './admin/admin-token.ts';
 import type { BreakerState, BreakerStates } from './breakers.ts';
 import type { ProxyConfig } from './config.ts';
@@ -187,7 +188,7 @@ export class ProxyWorkers {
   async stop(timeoutMs = 5000): Promise<void> {
     this.#stopping = true;
     const workers = [...this.#byIndex.values()];
-    await Promise.race([
+    await settledWithin(
       Promise.all(
         workers.map((w) => {
           if (w.isDead()) return undefined;
@@ -196,8 +197,8 @@ export class ProxyWorkers {
           return exited;
         }),
       ),
-      new Promise((r) => setTimeout(r, timeoutMs)),
-    ]);
+      timeoutMs,
+    );
     for (const w of workers) if (!w.isDead()) w.process.kill('SIGKILL');
   }
 }

@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import mysql from 'mysql2/promise';
 import type { Logger } from '../../lib/log.ts';
+import { settledWithin } from '../../lib/timeout.ts';
 import { resolveServerUrl } from '../../scripts/db/database-url.ts';
 import { BinlogStream } from './binlog-stream.ts';
 import { type ConnectorConfig, nameFilter } from './config.ts';
@@ -205,7 +206,7 @@ export async function startConnector(config: ConnectorConfig, log: Logger): Prom
       for (const t of timers) clearInterval(t);
       stream.stop();
       // What is already read goes out and is recorded; nothing new is read.
-      await Promise.race([publisher.drain(), new Promise((r) => setTimeout(r, 10_000))]);
+      await settledWithin(publisher.drain(), 10_000);
       await flushOffsets().catch((err) => log.error({ err }, 'could not write offsets at shutdown'));
       await publisher.close();
       await closeAdmin();

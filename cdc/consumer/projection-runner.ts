@@ -11,6 +11,7 @@ import {
 } from 'kafkajs';
 import type { Knex } from 'knex';
 import { createLogger, type Logger } from '../../lib/log.ts';
+import { settledWithin } from '../../lib/timeout.ts';
 import { type DeadLetter, defaultDlqTopic, sendDeadLetters } from './dead-letter.ts';
 import { type ChangeEvent, type DecodeOptions, decodeRecord, type RawRecord } from './envelope.ts';
 import { ConsumerError } from './errors.ts';
@@ -175,12 +176,7 @@ export class ProjectionRunner extends EventEmitter {
       return true;
     })();
     await Promise.allSettled(this.applying);
-    let timer: NodeJS.Timeout | undefined;
-    const gaveUp = new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), timeoutMs);
-    });
-    const done = await Promise.race([disconnect, gaveUp]);
-    clearTimeout(timer);
+    const done = await settledWithin(disconnect, timeoutMs);
     if (!done)
       this.log.warn(
         { timeoutMs, lastError: this.lastError },
