@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
+import { envValue } from '../../lib/config.ts';
 import { ToolkitError } from '../../lib/errors.ts';
 import { type CapturedRequest, readCapture } from '../../strangler-proxy/compare/capture.ts';
 import { compareEndpoints, type EndpointRequest } from '../../strangler-proxy/compare/compare-endpoints.ts';
@@ -105,6 +106,8 @@ export interface ReplayOptions {
   headers: Record<string, string>;
   out: string;
   timeoutMs: number;
+  /** The legacy database, to classify differences from a candidate that was only behind as lag. */
+  legacyMysqlUrl?: string;
 }
 
 /**
@@ -151,6 +154,7 @@ export async function replayCapture(file: string, options: ReplayOptions) {
       concurrency: options.concurrency,
       noiseCheck: options.noiseCheck,
       timeoutMs: options.timeoutMs,
+      legacyMysqlUrl: options.legacyMysqlUrl,
       rules: (req) => table?.routes.find((r) => r.id === req.routeId)?.compareRules.spec,
       onResult: (r) => {
         done++;
@@ -227,6 +231,10 @@ export function registerCompare(program: Command): void {
       {},
     )
     .option('--timeout <ms>', 'per-call timeout', wholeNumber('--timeout', '10000', 1), 10_000)
+    .option(
+      '--mysql-url <url>',
+      'legacy database (default: $MYSQL_URL); a difference from a new side behind its binlog position is re-checked once it caught up and, equal then, counted as lag, not mismatch',
+    )
     .option('--out <dir>', 'where the report files go', 'reports')
     .action(async (file: string, opts) => {
       const { report, files, failing } = await replayCapture(file, {
@@ -240,6 +248,8 @@ export function registerCompare(program: Command): void {
         headers: opts.header,
         out: opts.out,
         timeoutMs: opts.timeout,
+        // not a commander default: --help would print the URL, password and all
+        legacyMysqlUrl: opts.mysqlUrl ?? envValue('MYSQL_URL'),
       });
       printSummary(report, files);
       if (failing.length > 0) {

@@ -1,15 +1,16 @@
 import type { Exchange } from '../shadow-hook.ts';
 import type { NoiseState, Outcome } from './comparison-store.ts';
 import { type Answer, diffAnswers, type FieldDiff } from './diff.ts';
+import { recheckAfterCatchUp } from './lag-recheck.ts';
 import type { NoiseModel } from './noise.ts';
 import { headerObject } from './redact.ts';
 import { type CompareRulesSpec, type CompiledRules, compileRules } from './rules.ts';
-import { comparePositions, type Position, parsePosition, positionHeader } from './source-position.ts';
+import type { Position } from './source-position.ts';
 
 /**
  * One comparison, start to end: call the side that did not serve, sometimes legacy a second
  * time (noise), diff under the route's rules, and re-check a mismatch once a lagging new
- * side has caught up (lag). Everything in a job and its result can cross a worker-thread
+ * side has caught up (lag; lag-recheck.ts, shared with compareEndpoints). Everything in a job and its result can cross a worker-thread
  * boundary (structured clone), so the proxy runs this off its event loop.
  */
 export interface SendRequest {
@@ -126,7 +127,10 @@ export class Comparator implements ComparisonExecutor {
 
     let { real, noise } = model.split(exchange.routeId, diffAnswers(rules, legacy, candidate), localNoise);
     if (real.length > 0 && legacyPosition) {
-      const recheck = await this.#afterCatchUp(route, request, candidate, legacyPosition);
+      const recheck = await recheckAfterCatchUp(send, route, request, candidate, legacyPosition, {
+        waitMs: this.options.lagWaitMs,
+        pollMs: this.options.lagPollMs,
+      });
       if (recheck) {
         const again = model.split(
           exchange.routeId,
@@ -143,42 +147,6 @@ export class Comparator implements ComparisonExecutor {
     }
     const outcome = real.length > 0 ? 'mismatch' : noise.length > 0 ? 'noise' : 'match';
     return { outcome, legacy, candidate, diffs: real, noise, noiseState };
-  }
-
-  /**
-   * When the new side answered from a store behind the legacy database, waits (bounded)
-   * until its position advances past where legacy was, then asks both sides again.
-   * Undefined when the new side was not behind, reports no position, or never caught up.
-   */
-  async #afterCatchUp(
-    route: { legacy: string; new: string },
-    request: SendRequest,
-    candidate: Answer,
-    legacyAt: Position,
-  ) {
-    const { send } = this.options;
-    const before = parsePosition(candidate.headers[positionHeader]);
-    if (!before || (comparePositions(before, legacyAt) ?? 0) >= 0) return undefined;
-    const deadline = Date.now() + (this.options.lagWaitMs ?? 5000);
-    while (Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, this.options.lagPollMs ?? 200));
-      const probe = await send(route.new, request).catch(() => undefined);
-      const now = parsePosition(probe?.headers[positionHeader]);
-      if (!probe || !now) continue;
-      // Caught up: at or past legacy's position, or moved on from where it was (the
-      // position it reports is the start of the last applied event, which can stay just
-      // below the server's end-of-log position forever once writes stop).
-      if ((comparePositions(now, legacyAt) ?? -1) >= 0 || (comparePositions(now, before) ?? 0) > 0) {
-        const legacy = await send(route.legacy, request);
-        const fresh = await send(route.new, request);
-        return {
-          legacy,
-          candidate: fresh,
-          note: `new side was at ${candidate.headers[positionHeader]}, behind legacy; re-checked after it caught up`,
-        };
-      }
-    }
-    return undefined;
   }
 }
 

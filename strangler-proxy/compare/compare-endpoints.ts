@@ -1,7 +1,9 @@
 import { ToolkitError } from '../../lib/errors.ts';
 import { type Answer, diffAnswers, type FieldDiff } from './diff.ts';
+import { recheckAfterCatchUp } from './lag-recheck.ts';
 import { type CompareRulesInput, type CompiledRules, compileRules } from './rules.ts';
 import { createSender } from './send.ts';
+import { LegacyPositionSource } from './source-position.ts';
 
 /**
  * The comparison as a library call for a team's own test suites (and for `compare replay`):
@@ -9,6 +11,10 @@ import { createSender } from './send.ts';
  *
  *   const report = await compareEndpoints({ legacyUrl, candidateUrl, requests: ['/products/1'] });
  *   expect(report.pass, report.summary).toBe(true);
+ *
+ * With `legacyMysqlUrl`, a difference from a candidate whose store is behind the legacy database
+ * (its `x-strangler-source-position` header) is re-checked once it caught up, as the proxy does:
+ * equal then → `lag`, which does not fail `pass`.
  */
 export interface EndpointRequest {
   method?: string;
@@ -24,12 +30,15 @@ export interface EndpointRequest {
 
 export interface EndpointResult {
   request: { method: string; path: string; routeId?: string };
-  outcome: 'match' | 'mismatch' | 'noise' | 'error';
+  /** `lag`: differed while the candidate was behind legacy's database, equal once it caught up. */
+  outcome: 'match' | 'mismatch' | 'noise' | 'lag' | 'error';
   legacyStatus?: number;
   newStatus?: number;
   diffs: FieldDiff[];
   noise: FieldDiff[];
   error?: string;
+  /** Why a result is `lag` (the candidate's position before it caught up). */
+  note?: string;
 }
 
 export interface CompareEndpointsReport {
@@ -38,9 +47,10 @@ export interface CompareEndpointsReport {
   matched: number;
   mismatched: number;
   noise: number;
+  lag: number;
   errors: number;
   results: EndpointResult[];
-  /** The most frequent differing fields, with how often and one example. */
+  /** The most frequent differing fields of the mismatches, with how often and one example. */
   topFields: { field: string; count: number; example: FieldDiff }[];
   summary: string;
 }
@@ -55,6 +65,14 @@ export interface CompareEndpointsOptions {
   noiseCheck?: boolean;
   concurrency?: number;
   timeoutMs?: number;
+  /**
+   * The legacy database (mysql://…), whose binlog position (SHOW MASTER STATUS) tells whether a
+   * differing candidate was only behind; without it nothing is classified as lag. The pool
+   * opened on it is closed before compareEndpoints returns.
+   */
+  legacyMysqlUrl?: string;
+  /** How long a candidate behind legacy may take to catch up before the difference counts. Default 5000 ms. */
+  lagWaitMs?: number;
   onResult?: (result: EndpointResult) => void;
 }
 
@@ -71,6 +89,7 @@ export async function compareEndpoints(options: CompareEndpointsOptions): Promis
       `compareEndpoints: no legacy or candidate URL for ${unaddressed.method ?? 'GET'} ${unaddressed.path}; pass legacyUrl and candidateUrl (e.g. http://127.0.0.1:3000)`,
     );
   }
+  const positions = options.legacyMysqlUrl ? await openPositions(options.legacyMysqlUrl) : undefined;
   const send = createSender({ timeoutMs: options.timeoutMs });
   const rulesFor = rulesCache(options.rules);
   const results: EndpointResult[] = new Array(requests.length);
@@ -78,16 +97,36 @@ export async function compareEndpoints(options: CompareEndpointsOptions): Promis
   const worker = async () => {
     while (next < requests.length) {
       const i = next++;
-      results[i] = await compareOne(requests[i]!, options, send, rulesFor);
+      results[i] = await compareOne(requests[i]!, options, { send, rulesFor, positions });
       options.onResult?.(results[i]!);
     }
   };
   try {
     await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 8) }, worker));
   } finally {
-    await send.close();
+    await Promise.all([send.close(), positions?.close()]);
   }
   return summarise(results);
+}
+
+/**
+ * Asked for lag classification, a database that cannot tell its position (unreachable, or the
+ * binlog off) is an error at once: otherwise every lagging answer would quietly be a mismatch.
+ */
+async function openPositions(mysqlUrl: string): Promise<LegacyPositionSource> {
+  const positions = new LegacyPositionSource(mysqlUrl);
+  const at = await positions.current().catch((err: Error) => err);
+  if (at instanceof Error || !at) {
+    await positions.close().catch(() => undefined);
+    throw new CompareEndpointsError(
+      'PROXY_ERR_COMPARE_LEGACY_POSITION',
+      `compareEndpoints: cannot read the legacy database's binlog position (SHOW MASTER STATUS) through legacyMysqlUrl: ${
+        at instanceof Error ? at.message : 'no binlog (is log_bin on?)'
+      }`,
+      { cause: at instanceof Error ? at : undefined },
+    );
+  }
+  return positions;
 }
 
 /** Rules compile once per distinct rules object, not once per request. */
@@ -106,11 +145,16 @@ function rulesCache(rules: CompareEndpointsOptions['rules']): (req: EndpointRequ
   };
 }
 
+interface Tools {
+  send: ReturnType<typeof createSender>;
+  rulesFor: (req: EndpointRequest) => CompiledRules;
+  positions?: LegacyPositionSource;
+}
+
 async function compareOne(
   req: EndpointRequest,
   options: CompareEndpointsOptions,
-  send: ReturnType<typeof createSender>,
-  rulesFor: (req: EndpointRequest) => CompiledRules,
+  { send, rulesFor, positions }: Tools,
 ): Promise<EndpointResult> {
   const legacyUrl = (req.legacyUrl ?? options.legacyUrl)!;
   const candidateUrl = (req.candidateUrl ?? options.candidateUrl)!;
@@ -132,9 +176,45 @@ async function compareOne(
     const again = await send(legacyUrl, sendReq).catch(() => undefined);
     if (again) noisy = new Set(diffAnswers(rules, legacy, again).map((d) => d.field));
   }
-  const all = diffAnswers(rules, legacy, candidate);
-  const diffs = all.filter((d) => !noisy.has(d.field));
-  const noise = all.filter((d) => noisy.has(d.field));
+  const split = (a: Answer, b: Answer) => {
+    const all = diffAnswers(rules, a, b);
+    return { diffs: all.filter((d) => !noisy.has(d.field)), noise: all.filter((d) => noisy.has(d.field)) };
+  };
+  let { diffs, noise } = split(legacy, candidate);
+  // Read only for a difference, and once both answers are in, so the position covers any
+  // write either answer may reflect (read earlier, a write landing before the later answer
+  // made a candidate look caught up when legacy's answer already held the write).
+  const legacyAt = diffs.length > 0 ? await positions?.current().catch(() => undefined) : undefined;
+  if (legacyAt) {
+    let recheck: Awaited<ReturnType<typeof recheckAfterCatchUp>>;
+    try {
+      recheck = await recheckAfterCatchUp(
+        send,
+        { legacy: legacyUrl, new: candidateUrl },
+        sendReq,
+        candidate,
+        legacyAt,
+        { waitMs: options.lagWaitMs },
+      );
+    } catch (err) {
+      return {
+        ...base,
+        outcome: 'error',
+        diffs,
+        noise,
+        error: `re-check after catch-up: ${(err as Error).message}`,
+      };
+    }
+    if (recheck) {
+      const again = split(recheck.legacy, recheck.candidate);
+      if (again.diffs.length === 0) {
+        const statuses = { legacyStatus: legacy.status, newStatus: candidate.status };
+        return { ...base, outcome: 'lag', ...statuses, diffs, noise, note: recheck.note };
+      }
+      ({ diffs, noise } = again);
+      [legacy, candidate] = [recheck.legacy, recheck.candidate];
+    }
+  }
   return {
     ...base,
     outcome: diffs.length > 0 ? 'mismatch' : noise.length > 0 ? 'noise' : 'match',
@@ -148,7 +228,9 @@ async function compareOne(
 export function summarise(results: EndpointResult[]): CompareEndpointsReport {
   const count = (o: EndpointResult['outcome']) => results.filter((r) => r.outcome === o).length;
   const fields = new Map<string, { count: number; example: FieldDiff }>();
+  // A lag result keeps the diff it showed before the catch-up; it is no failure to explain.
   for (const r of results) {
+    if (r.outcome === 'lag') continue;
     for (const d of r.diffs) {
       const f = fields.get(d.field);
       if (f) f.count++;
@@ -164,13 +246,14 @@ export function summarise(results: EndpointResult[]): CompareEndpointsReport {
     matched: count('match'),
     mismatched: count('mismatch'),
     noise: count('noise'),
+    lag: count('lag'),
     errors: count('error'),
     results,
     topFields,
   };
   const failing = results.filter((r) => r.outcome === 'mismatch' || r.outcome === 'error').slice(0, 5);
   const summary = [
-    `${report.total} compared: ${report.matched} matched, ${report.mismatched} mismatched, ${report.noise} noise only, ${report.errors} errors`,
+    `${report.total} compared: ${report.matched} matched, ${report.mismatched} mismatched, ${report.noise} noise only, ${report.lag} lag, ${report.errors} errors`,
     ...failing.map(
       (r) =>
         `  ${r.request.method} ${r.request.path}: ${

@@ -92,7 +92,7 @@ export function reportFromResults(results: EndpointResult[], source: string): Co
       match: n('match'),
       mismatch: n('mismatch'),
       noise: n('noise'),
-      lag: 0,
+      lag: n('lag'),
       error: n('error'),
       shed: 0,
     };
