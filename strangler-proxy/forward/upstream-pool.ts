@@ -55,6 +55,13 @@ const defaultKeepAliveMs = 4_000;
 const maxKeepAliveMs = 600_000;
 /** Idle connections are given up this long before the upstream's announced keep-alive ends. */
 const keepAliveMarginMs = 1_000;
+/**
+ * Plain-TCP upstream sockets read into this one buffer (net's `onread`): no 64 KiB allocation
+ * per read and no Readable push/'data' machinery on the hot path. Its bytes live only until
+ * the next read, so whatever outlives the read callback is copied first (body chunks handed on,
+ * the parser's partial lines).
+ */
+const sharedReadBuffer = Buffer.allocUnsafe(64 * 1024);
 
 /** One request's journey through the pool; lives until onComplete or onError. */
 class Exchange {
@@ -199,6 +206,8 @@ class Connection implements ResponseEvents {
   #pendingBody: Readable | null | undefined;
   #bodyLength = -1;
   idleUntil = 0;
+  /** Reads land in sharedReadBuffer (plain TCP); TLS sockets hand out chunks of their own. */
+  readonly #sharedReads: boolean;
   readonly #resume = (): void => {
     if (!this.#dead) this.#socket.resume();
   };
@@ -213,7 +222,12 @@ class Connection implements ResponseEvents {
           servername: net.isIP(pool.host) ? undefined : pool.host,
           ALPNProtocols: ['http/1.1'],
         })
-      : net.connect({ host: pool.host, port: pool.port });
+      : net.connect({
+          host: pool.host,
+          port: pool.port,
+          onread: { buffer: sharedReadBuffer, callback: (n: number, buf: Buffer) => this.#onRead(n, buf) },
+        });
+    this.#sharedReads = !pool.tls;
     this.#socket = socket;
     socket.setNoDelay(true);
     this.#setTimeout(pool.options.connectTimeoutMs);
@@ -223,7 +237,7 @@ class Connection implements ResponseEvents {
       this.#setTimeout(e ? e.request.headersTimeout : this.#keepAliveMs);
       this.#startBody();
     });
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    if (pool.tls) socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('end', () => this.#onEnd());
     socket.on('error', (err: Error) => this.fail(err));
     socket.on('close', () => this.fail(new UpstreamError('UPSTREAM_CLOSED', 'upstream connection closed')));
@@ -295,11 +309,17 @@ class Connection implements ResponseEvents {
 
   onBody(chunk: Buffer): void {
     const e = this.#exchange;
-    if (e && !this.#dead && !e.handler.onData(chunk)) this.#socket.pause();
+    if (e && !this.#dead && !e.handler.onData(this.#sharedReads ? Buffer.from(chunk) : chunk))
+      this.#socket.pause();
   }
 
   onEnd(): void {
     this.#responseDone = true;
+  }
+
+  #onRead(n: number, buf: Buffer): boolean {
+    this.#onData(buf.subarray(0, n));
+    return true;
   }
 
   #onData(chunk: Buffer): void {
