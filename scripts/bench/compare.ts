@@ -88,13 +88,18 @@ function exchange(i: number, body: Buffer, origins: Origins): Exchange {
 
 const inProcess: Origins = { legacy: 'http://legacy', new: 'http://new' };
 
-/** Pairs/s through a CompareEngine running its comparisons on `executor`. */
+/**
+ * Pairs/s through a CompareEngine running its comparisons on `executor`. The body legacy
+ * "served" for request i is `servedBody(i)`: it has to be what legacy answers for that path,
+ * or every pair is a difference (and, once legacy is asked twice, noise with a record each).
+ */
 async function enginePairsPerSecond(
   executor: ComparisonExecutor,
   total: number,
   dir: string,
   origins: Origins,
-): Promise<number> {
+  servedBody: (i: number) => Buffer,
+): Promise<{ rate: number; outcomes: string }> {
   const store = await new ComparisonStore({ dir, maxRecords: 10_000 }).open();
   const engine = new CompareEngine({
     routes: () => ({ rules, legacy: origins.legacy, new: origins.new, methods: new Set(['GET']) }),
@@ -104,11 +109,10 @@ async function enginePairsPerSecond(
     concurrency: 64,
     queueLimit: 1_000_000,
   });
-  const legacyBody = json(benchBody(1)).body;
   const started = performance.now();
   for (let i = 0; i < total; i += 1000) {
     for (let j = i; j < Math.min(total, i + 1000); j++)
-      engine.onExchange(exchange(j, Buffer.from(legacyBody), origins));
+      engine.onExchange(exchange(j, servedBody(j), origins));
     await engine.drain();
   }
   const elapsed = (performance.now() - started) / 1000;
@@ -118,7 +122,11 @@ async function enginePairsPerSecond(
   const compared = counters.match + counters.mismatch + counters.noise + counters.error;
   if (compared !== total)
     throw new Error(`engine compared ${compared} of ${total}: ${JSON.stringify(counters)}`);
-  return total / elapsed;
+  const outcomes = (['match', 'mismatch', 'noise', 'error'] as const)
+    .filter((o) => counters[o] > 0)
+    .map((o) => `${o} ${counters[o]}`)
+    .join(', ');
+  return { rate: total / elapsed, outcomes };
 }
 
 /** The in-process comparator; the other side answers from memory and 2 % of new answers differ. */
@@ -210,25 +218,36 @@ async function main(): Promise<void> {
     const legacyUrl = `http://127.0.0.1:${legacyPort}`;
     const newUrl = `http://127.0.0.1:${newPort}`;
 
-    // 1. engine throughput
-    await enginePairsPerSecond(inProcessComparator(), 5_000, path.join(dir, 'warm'), inProcess); // JIT warm-up
+    // 1. engine throughput; in process legacy answers benchBody(1) whatever the path
+    const legacyBody = json(benchBody(1)).body;
+    const inProcessBody = () => Buffer.from(legacyBody); // a fresh body each, as from the network
+    await enginePairsPerSecond(
+      inProcessComparator(),
+      5_000,
+      path.join(dir, 'warm'),
+      inProcess,
+      inProcessBody,
+    ); // JIT warm-up
     const diffRate = diffPairsPerSecond(20_000);
-    const engineRate = await enginePairsPerSecond(
+    const { rate: engineRate, outcomes: engineOutcomes } = await enginePairsPerSecond(
       inProcessComparator(),
       pairsTotal,
       path.join(dir, 'engine'),
       inProcess,
+      inProcessBody,
     );
-    // as in the proxy: the comparisons in the worker thread, the other side over HTTP
+    // as in the proxy: the comparisons in the worker thread, the other side over HTTP; the
+    // fixture answers benchBody(id) for /bench/:id, so that is what legacy "served" (made
+    // before the clock starts)
+    const httpPairs = Math.min(pairsTotal, 20_000);
+    const httpBodies = Array.from({ length: httpPairs }, (_, i) => json(benchBody(i)).body);
     const worker = new WorkerExecutor(() => ({ noiseSampleRate: 0.1, noiseWarmup: 20, noiseState: {} }));
-    const httpRate = await enginePairsPerSecond(
+    const { rate: httpRate, outcomes: httpOutcomes } = await enginePairsPerSecond(
       worker,
-      Math.min(pairsTotal, 20_000),
+      httpPairs,
       path.join(dir, 'http'),
-      {
-        legacy: legacyUrl,
-        new: newUrl,
-      },
+      { legacy: legacyUrl, new: newUrl },
+      (i) => httpBodies[i]!,
     );
     console.error(
       `pairs/s: engine ${engineRate.toFixed(0)}, engine over HTTP ${httpRate.toFixed(0)}, bare diff ${diffRate.toFixed(0)}`,
@@ -306,8 +325,8 @@ async function main(): Promise<void> {
       '',
       '| what | pairs/s |',
       '| --- | ---: |',
-      `| compare engine, in process (other side answers in-process; ${pairsTotal} pairs) | ${engineRate.toFixed(0)} |`,
-      `| compare engine as in the proxy: comparisons in the worker thread, both sides real upstream processes over HTTP | ${httpRate.toFixed(0)} |`,
+      `| compare engine, in process (other side answers in-process; ${pairsTotal} pairs: ${engineOutcomes}) | ${engineRate.toFixed(0)} |`,
+      `| compare engine as in the proxy: comparisons in the worker thread, both sides real upstream processes over HTTP (${httpPairs} pairs: ${httpOutcomes}) | ${httpRate.toFixed(0)} |`,
       `| structural diff alone (parse both bodies + diff) | ${diffRate.toFixed(0)} |`,
       '',
       `**Client latency through the proxy** at a fixed ${rate} req/s (scripts/bench/paced-load.ts in its own process: one request every ${(1000 / rate).toFixed(1)} ms, open loop over up to ${connections} keep-alive connections, latency counted from when each request was due; ${seconds} s rounds of ${rate * seconds} requests, ${rounds} rounds a side alternating off-on / on-off, p50/p99 over each side's ${off.requests} requests pooled), 2 KiB JSON from fixture upstream processes, both routes in shadow mode; "on" compares every request in the background (new side called, legacy again for noise samples), "off" has \`compare.enabled: false\`. Comparisons done on route "on" during the run: ${JSON.stringify(onCounters)}.`,
