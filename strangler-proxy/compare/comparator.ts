@@ -1,7 +1,7 @@
 import type { Exchange } from '../shadow-hook.ts';
 import type { NoiseState, Outcome } from './comparison-store.ts';
 import { type Answer, diffAnswers, type FieldDiff } from './diff.ts';
-import { recheckAfterCatchUp } from './lag-recheck.ts';
+import { candidateStanding, recheckAfterCatchUp } from './lag-recheck.ts';
 import type { NoiseModel } from './noise.ts';
 import { headerObject } from './redact.ts';
 import { type CompareRulesSpec, type CompiledRules, compileRules } from './rules.ts';
@@ -10,8 +10,10 @@ import type { Position } from './source-position.ts';
 /**
  * One comparison, start to end: call the side that did not serve, sometimes legacy a second
  * time (noise), diff under the route's rules, and re-check a mismatch once a lagging new
- * side has caught up (lag; lag-recheck.ts, shared with compareEndpoints). Everything in a job and its result can cross a worker-thread
- * boundary (structured clone), so the proxy runs this off its event loop.
+ * side has caught up (lag; lag-recheck.ts, shared with compareEndpoints) or, when legacy served
+ * first and the new side was not behind, against legacy's answer now (a write in between).
+ * Everything in a job and its result can cross a worker-thread boundary (structured clone), so
+ * the proxy runs this off its event loop.
  */
 export interface SendRequest {
   method: string;
@@ -111,21 +113,56 @@ export class Comparator implements ComparisonExecutor {
     // before the second call, a write landing between the read and that call made the new side
     // look caught up when legacy's answer already held the write.
     const legacyPosition = await this.options.legacyPosition?.().catch(() => undefined);
-    let legacy = exchange.servedBy === 'legacy' ? served : other;
+    // Legacy's first answer: the noise twin is diffed against it whatever the re-asks do.
+    const original = exchange.servedBy === 'legacy' ? served : other;
+    let legacy = original;
     let candidate = exchange.servedBy === 'legacy' ? other : served;
+    const first = diffAnswers(rules, original, candidate);
 
-    let localNoise: FieldDiff[] = [];
-    let noiseState: NoiseState | undefined;
-    if (model.shouldSample(exchange.routeId)) {
-      const again = await send(route.legacy, request).catch(() => undefined);
-      if (again) {
-        localNoise = diffAnswers(rules, legacy, again);
-        model.learn(exchange.routeId, localNoise);
-        noiseState = model.snapshot();
+    let twin: Answer | undefined;
+    if (model.shouldSample(exchange.routeId)) twin = await send(route.legacy, request).catch(() => undefined);
+
+    // Legacy served first (shadow) and the new side was asked afterwards: a write landing in
+    // between that the new side already had makes its answer newer than the served one. Its
+    // position (at or past legacy's, read once both answered) cannot show that, as legacy's
+    // answers carry none; legacy's answer *now* can. The noise twin, when taken, already is
+    // that fresh answer; else legacy is asked once more, only for such a mismatch.
+    let note: string | undefined;
+    if (
+      legacyPosition &&
+      exchange.servedBy === 'legacy' &&
+      (candidateStanding(candidate, legacyPosition) ?? -1) >= 0 &&
+      model.split(exchange.routeId, first).real.length > 0
+    ) {
+      const fresh = twin ?? (await send(route.legacy, request).catch((err: Error) => err));
+      if (fresh instanceof Error) {
+        note = `legacy re-asked (the new side was not behind it): the call failed, the difference stands: ${fresh.message}`;
+      } else if (model.split(exchange.routeId, diffAnswers(rules, fresh, candidate)).real.length === 0) {
+        // The record keeps what was served and the diff it showed, as a catch-up lag does. A
+        // twin that differed from the served answer differed by the write, not by noise:
+        // nothing is learnt from it.
+        const { real, noise } = model.split(exchange.routeId, first);
+        return { outcome: 'lag', legacy, candidate, diffs: real, noise, note: aheadNote };
+      } else {
+        // Still different: the diff against legacy's fresh answer, as the catch-up re-check
+        // keeps the diff after it. That is the difference left once the write is accounted
+        // for; the served answer's own diff would mix the write in.
+        legacy = fresh;
+        note =
+          "legacy re-asked (the new side was not behind it): still different; diffs against legacy's fresh answer";
       }
     }
 
-    let { real, noise } = model.split(exchange.routeId, diffAnswers(rules, legacy, candidate), localNoise);
+    let localNoise: FieldDiff[] = [];
+    let noiseState: NoiseState | undefined;
+    if (twin) {
+      localNoise = diffAnswers(rules, original, twin);
+      model.learn(exchange.routeId, localNoise);
+      noiseState = model.snapshot();
+    }
+
+    const diffs = legacy === original ? first : diffAnswers(rules, legacy, candidate);
+    let { real, noise } = model.split(exchange.routeId, diffs, localNoise);
     if (real.length > 0 && legacyPosition) {
       const recheck = await recheckAfterCatchUp(send, route, request, candidate, legacyPosition, {
         waitMs: this.options.lagWaitMs,
@@ -146,9 +183,12 @@ export class Comparator implements ComparisonExecutor {
       }
     }
     const outcome = real.length > 0 ? 'mismatch' : noise.length > 0 ? 'noise' : 'match';
-    return { outcome, legacy, candidate, diffs: real, noise, noiseState };
+    return { outcome, legacy, candidate, diffs: real, noise, note, noiseState };
   }
 }
+
+const aheadNote =
+  "legacy's served answer predates a write the new side already had (legacy re-asked: equal now)";
 
 /** Upstreams can tell a shadow copy from real traffic (and skip side effects such as analytics). */
 function withShadowMark(headers: readonly string[]): string[] {

@@ -7,6 +7,7 @@ import { comparePositions, type Position, parsePosition, positionHeader } from '
  * answered from a store behind the legacy database, wait (bounded) until its position advances
  * past where legacy was, then ask both sides again. The caller diffs the fresh answers under its
  * own rules and noise: no difference left → lag; still different → a mismatch with the new diff.
+ * `candidateStanding` is also what the Comparator's shadow re-ask of legacy checks first.
  */
 export interface CatchUpTiming {
   /** How long to wait for the new side to catch up. Default 5000 ms. */
@@ -22,6 +23,16 @@ export interface CaughtUp {
 }
 
 /**
+ * Where the new side's answer stands against legacy's position: negative when its
+ * `x-strangler-source-position` is behind, zero or more when at or past it; undefined without
+ * a position header or when the two cannot be ordered (then neither lag rule applies).
+ */
+export function candidateStanding(candidate: Answer, legacyAt: Position): number | undefined {
+  const at = parsePosition(candidate.headers[positionHeader]);
+  return at ? comparePositions(at, legacyAt) : undefined;
+}
+
+/**
  * Undefined when the new side was not behind `legacyAt`, reports no position, or never caught
  * up within the wait. A failing call once caught up rejects (the caller decides what that is).
  */
@@ -33,8 +44,8 @@ export async function recheckAfterCatchUp(
   legacyAt: Position,
   timing: CatchUpTiming = {},
 ): Promise<CaughtUp | undefined> {
-  const before = parsePosition(candidate.headers[positionHeader]);
-  if (!before || (comparePositions(before, legacyAt) ?? 0) >= 0) return undefined;
+  if ((candidateStanding(candidate, legacyAt) ?? 0) >= 0) return undefined;
+  const before = parsePosition(candidate.headers[positionHeader])!;
   const deadline = Date.now() + (timing.waitMs ?? 5000);
   while (Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, timing.pollMs ?? 200));

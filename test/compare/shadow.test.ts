@@ -67,6 +67,7 @@ beforeAll(async () => {
           compare: { shadowMethods: ['GET', 'POST'], captureRequestBodyMethods: ['POST'] },
         },
         route('stock', ['/stock/:id', '/stock-wrong/:id']),
+        route('stock-ahead', ['/stock-ahead/:id', '/stock-ahead-wrong/:id']),
         route('baked', ['/diff-new/:id'], { compare: { bakePeriodMs: 600_000 } }),
         route('stock-late', ['/stock-late/:id'], { compare: { bakePeriodMs: 600_000 } }),
         route('canary', ['/diff-canary/:id']),
@@ -76,10 +77,18 @@ beforeAll(async () => {
     },
     flags: {
       ...Object.fromEntries(
-        ['same', 'diff', 'noisy', 'list', 'list-raw', 'account', 'stock', 'slow', 'slow-off'].map((id) => [
-          `strangler.${id}`,
-          shadow,
-        ]),
+        [
+          'same',
+          'diff',
+          'noisy',
+          'list',
+          'list-raw',
+          'account',
+          'stock',
+          'stock-ahead',
+          'slow',
+          'slow-off',
+        ].map((id) => [`strangler.${id}`, shadow]),
       ),
       'strangler.baked': { mode: 'new', percent: 100 },
       'strangler.stock-late': { mode: 'new', percent: 100 },
@@ -102,8 +111,8 @@ afterAll(async () => {
   if (work) await fs.rm(work, { recursive: true, force: true });
 });
 
-async function get(p: string, headers: Record<string, string> = {}) {
-  const res = await fetch(proxy.url + p, { headers });
+async function get(p: string, headers: Record<string, string> = {}, via: TestProxy = proxy) {
+  const res = await fetch(via.url + p, { headers });
   return {
     status: res.status,
     target: res.headers.get('x-strangler-target'),
@@ -406,5 +415,148 @@ describe('shadow comparison through the proxy', () => {
     expect(after.match - before.match + shed).toBe(40);
     const metrics = await (await proxy.admin('/metrics')).text();
     expect(metrics).toContain(`strangler_compare_total{route="slow",outcome="shed"} ${after.shed}`);
+  });
+});
+
+/**
+ * Shadow mode: legacy serves, the new side is asked afterwards. A write landing in between that
+ * the new side already applied makes its answer newer than the one legacy served; with the
+ * legacy position (MYSQL_URL) legacy is asked once more, and equal now is lag.
+ */
+describe('shadow: a write between the served answer and the new side’s', () => {
+  const post = (origin: string, p: string) => fetch(origin + p, { method: 'POST' }).then((r) => r.json());
+  // through legacy, the system of record (new has no write path)
+  const write = (p: string, qty: number) =>
+    fetch(legacy.url + p, { method: 'PUT', body: JSON.stringify({ qty }) }).then((r) => r.json());
+  const legacyGets = async () =>
+    ((await fetch(`${legacy.url}/__count`).then((r) => r.json())) as { stockGets: number }).stockGets;
+
+  /** The new side's background call parks (asked before the write) and answers after it. */
+  async function writeWhileNewIsAsked(via: TestProxy, p: string, before: number, after: number) {
+    await write(p, before);
+    await post(next.url, '/__pause');
+    expect(await get(p, {}, via)).toMatchObject({ target: 'legacy', body: { qty: before } });
+    const deadline = Date.now() + 10_000;
+    while (
+      ((await fetch(`${next.url}/__waiting`).then((r) => r.json())) as { waiting: number }).waiting < 1
+    ) {
+      if (Date.now() > deadline) throw new Error('the new side was never asked');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await write(p, after);
+  }
+
+  let quiet: TestProxy; // MYSQL_URL, no noise twin: the re-ask is a call of its own
+  let blind: TestProxy; // no MYSQL_URL: no position source
+  beforeAll(async () => {
+    const routes = {
+      legacy: legacy.url,
+      routes: [
+        {
+          id: 'stock-ahead',
+          methods: ['GET' as const],
+          paths: ['/stock-ahead/:id', '/stock-ahead-wrong/:id'],
+          new: next.url,
+        },
+      ],
+    };
+    const flags = { 'strangler.stock-ahead': shadow };
+    const env = { PROXY_COMPARE_NOISE_WARMUP: '0', PROXY_COMPARE_NOISE_SAMPLE_RATE: '0' };
+    [quiet, blind] = await Promise.all([
+      startProxy({ routes, flags, env: { ...env, MYSQL_URL: db.url } }),
+      startProxy({ routes, flags, env: { ...env, MYSQL_URL: '' } }),
+    ]);
+  });
+  afterAll(async () => {
+    await Promise.allSettled([quiet?.stop(), blind?.stop()]);
+  });
+
+  it('the new side already had the write, legacy answers the same now → lag with a note (the noise twin is the re-ask)', async () => {
+    const calls = await legacyGets();
+    await writeWhileNewIsAsked(proxy, '/stock-ahead/11', 5, 60);
+    await post(next.url, '/__release');
+    expect(await untilCounted(proxy, 'stock-ahead', 1)).toMatchObject({ lag: 1, mismatch: 0, noise: 0 });
+    const [rec] = await recordsOf(proxy, 'stock-ahead');
+    expect(rec).toMatchObject({
+      outcome: 'lag',
+      note: "legacy's served answer predates a write the new side already had (legacy re-asked: equal now)",
+      diffs: [{ field: '$.qty', legacy: 5, new: 60 }],
+      legacy: { body: { qty: 5 } },
+      new: { body: { qty: 60 } },
+    });
+    // served + the noise twin (in warm-up every exchange has one): no call beyond it
+    expect((await legacyGets()) - calls).toBe(2);
+  });
+
+  it('a new side not behind that still differs from legacy’s answer now → mismatch with a note', async () => {
+    // no write: new is simply wrong (qty + 1). Were $.qty learnt as noise from the lag above
+    // (the twin differed from the served answer by the write), this would count as noise.
+    await write('/stock-ahead-wrong/12', 7);
+    await get('/stock-ahead-wrong/12');
+    expect(await untilCounted(proxy, 'stock-ahead', 2)).toMatchObject({ lag: 1, mismatch: 1, noise: 0 });
+    const rec = (await recordsOf(proxy, 'stock-ahead')).find((r) => r.outcome === 'mismatch');
+    expect(rec).toMatchObject({
+      diffs: [{ field: '$.qty', legacy: 7, new: 8 }],
+      note: "legacy re-asked (the new side was not behind it): still different; diffs against legacy's fresh answer",
+    });
+  });
+
+  it('a failing re-ask keeps the mismatch, with a note', async () => {
+    await writeWhileNewIsAsked(proxy, '/stock-ahead/13', 5, 60);
+    await post(legacy.url, '/__break'); // legacy drops every /stock call from now on
+    try {
+      await post(next.url, '/__release');
+      expect(await untilCounted(proxy, 'stock-ahead', 3)).toMatchObject({ lag: 1, mismatch: 2 });
+    } finally {
+      await post(legacy.url, '/__release');
+    }
+    const [rec] = (await recordsOf(proxy, 'stock-ahead')).filter((r) => r.request.path === '/stock-ahead/13');
+    expect(rec).toMatchObject({
+      outcome: 'mismatch',
+      diffs: [{ field: '$.qty', legacy: 5, new: 60 }],
+      note: expect.stringMatching(
+        /^legacy re-asked \(the new side was not behind it\): the call failed, the difference stands: /,
+      ),
+    });
+  });
+
+  it('without a noise twin legacy is asked exactly once more, only for a mismatch', async () => {
+    let calls = await legacyGets();
+    await write('/stock-ahead/14', 9);
+    await get('/stock-ahead/14', {}, quiet);
+    expect(await untilCounted(quiet, 'stock-ahead', 1)).toMatchObject({ match: 1 });
+    expect((await legacyGets()) - calls).toBe(1); // a match: only the served call
+
+    calls = await legacyGets();
+    await writeWhileNewIsAsked(quiet, '/stock-ahead/15', 5, 60);
+    await post(next.url, '/__release');
+    expect(await untilCounted(quiet, 'stock-ahead', 2)).toMatchObject({ match: 1, lag: 1, mismatch: 0 });
+    expect((await legacyGets()) - calls).toBe(2); // served + one re-ask
+    const [rec] = await recordsOf(quiet, 'stock-ahead');
+    expect(rec).toMatchObject({ outcome: 'lag', diffs: [{ field: '$.qty', legacy: 5, new: 60 }] });
+  });
+
+  it('still different after the re-ask → mismatch, diffed against legacy’s fresh answer', async () => {
+    // new had the write (70) but answers it wrong (71): served 7, legacy now 70
+    await writeWhileNewIsAsked(quiet, '/stock-ahead-wrong/16', 7, 70);
+    await post(next.url, '/__release');
+    expect(await untilCounted(quiet, 'stock-ahead', 3)).toMatchObject({ lag: 1, mismatch: 1 });
+    const rec = (await recordsOf(quiet, 'stock-ahead')).find((r) => r.outcome === 'mismatch');
+    expect(rec).toMatchObject({
+      diffs: [{ field: '$.qty', legacy: 70, new: 71 }],
+      legacy: { body: { qty: 70 } },
+      note: expect.stringMatching(/still different; diffs against legacy's fresh answer/),
+    });
+  });
+
+  it('without MYSQL_URL the same write is a mismatch, as before, and legacy is not asked again', async () => {
+    const calls = await legacyGets();
+    await writeWhileNewIsAsked(blind, '/stock-ahead/17', 5, 60);
+    await post(next.url, '/__release');
+    expect(await untilCounted(blind, 'stock-ahead', 1)).toMatchObject({ lag: 0, mismatch: 1 });
+    const [rec] = await recordsOf(blind, 'stock-ahead');
+    expect(rec).toMatchObject({ diffs: [{ field: '$.qty', legacy: 5, new: 60 }] });
+    expect(rec!.note).toBeUndefined();
+    expect((await legacyGets()) - calls).toBe(1);
   });
 });

@@ -23,6 +23,12 @@ import { benchBody } from './bench-body.ts';
  *                    catch up. /stock-wrong/:id is the same, except new adds 1 once caught up.
  *                    /stock-late/:id is the same, except legacy reads the row 3 s late (a
  *                    write can land between the two sides' answers).
+ *                    POST /__pause parks new's /stock answers (GET /__waiting counts them)
+ *                    until POST /__release, then they read position and row fresh: a new
+ *                    side asked before a write and answering after it. On legacy,
+ *                    GET /__count counts the /stock GETs it was asked, and POST /__break
+ *                    drops them (socket destroyed, no answer) until POST /__release.
+ *   /stock-ahead/:id, /stock-ahead-wrong/:id   as /stock, /stock-wrong
  *   PUT /stock/:id   {"qty": n} writes the row (legacy only: the system of record)
  *   any other path   {path}
  */
@@ -33,6 +39,9 @@ const mysqlUrl = process.env.COMPARE_FIXTURE_MYSQL_URL;
 const pool = mysqlUrl ? mysql.createPool({ uri: mysqlUrl, connectionLimit: 4 }) : undefined;
 
 let held: { position: string; ts: number; rows: Map<number, number> } | undefined;
+let paused: { released: Promise<void>; release: () => void; waiting: number } | undefined;
+let broken = false;
+let stockGets = 0;
 
 async function masterPosition(): Promise<string> {
   const [rows] = await pool!.query<mysql.RowDataPacket[]>('SHOW MASTER STATUS');
@@ -66,17 +75,38 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, body:
   // Aliases, so one behaviour can sit behind two routes with different rules or modes.
   const head =
     (
-      { 'list-raw': 'list', 'diff-new': 'diff', 'diff-canary': 'diff', 'bench-off': 'bench' } as Record<
-        string,
-        string
-      >
+      {
+        'list-raw': 'list',
+        'diff-new': 'diff',
+        'diff-canary': 'diff',
+        'bench-off': 'bench',
+        'stock-ahead': 'stock',
+        'stock-ahead-wrong': 'stock-wrong',
+      } as Record<string, string>
     )[first ?? ''] ?? first;
   if (req.method === 'POST' && head === '__hold') {
     held = { position: await masterPosition(), ts: Date.now(), rows: await stockRows() };
     return send(res, 200, { held: held.position });
   }
+  if (req.method === 'POST' && head === '__pause') {
+    let release = () => {};
+    const released = new Promise<void>((r) => {
+      release = r;
+    });
+    paused = { released, release, waiting: 0 };
+    return send(res, 200, { paused: true });
+  }
+  if (head === '__waiting') return send(res, 200, { waiting: paused?.waiting ?? 0 });
+  if (head === '__count') return send(res, 200, { stockGets });
+  if (req.method === 'POST' && head === '__break') {
+    broken = true;
+    return send(res, 200, { broken: true });
+  }
   if (req.method === 'POST' && head === '__release') {
     held = undefined;
+    broken = false;
+    paused?.release();
+    paused = undefined;
     return send(res, 200, { released: true });
   }
   if (head === 'stock' || head === 'stock-wrong' || head === 'stock-late') {
@@ -90,9 +120,16 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, body:
       return send(res, 200, { id: Number(id), qty });
     }
     if (!isNew) {
+      stockGets++;
+      if (broken) return void res.destroy();
       if (head === 'stock-late') await new Promise((r) => setTimeout(r, 3000));
       const rows = await stockRows();
       return send(res, 200, { id: Number(id), qty: rows.get(Number(id)) ?? null });
+    }
+    if (paused) {
+      const waitFor = paused;
+      waitFor.waiting++;
+      await waitFor.released;
     }
     // As the extracted services do: the position is read before the data, so it never
     // claims more than the answer reflects.
