@@ -4,6 +4,7 @@ import path from 'node:path';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ComponentProcess } from '../../lib/component-process.ts';
+import { waitUntil } from '../../lib/net.ts';
 import { compareEndpoints, renderMarkdown, reportFromResults } from '../../strangler-proxy/compare/index.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { startFixture, strangler } from './support.ts';
@@ -38,6 +39,26 @@ afterAll(async () => {
 const post = (url: string) => fetch(url, { method: 'POST' }).then((r) => r.text());
 const hold = () => post(`${next.url}/__hold`);
 const release = () => post(`${next.url}/__release`);
+const legacyStockGets = async () =>
+  ((await (await fetch(`${legacy.url}/__count`)).json()) as { stockGets: number }).stockGets;
+/**
+ * Releases the held candidate once legacy has been asked `times` more /stock GETs (the first
+ * answers and the noise call are in, so the candidate answered while held): a fixed delay
+ * raced the caller's start-up on a loaded machine. Resolves with the release time.
+ */
+async function releaseAfterLegacyAsked(times: number): Promise<number> {
+  const before = await legacyStockGets();
+  await waitUntil(
+    `legacy to be asked ${times} more times`,
+    async () => (await legacyStockGets()) >= before + times,
+    {
+      timeoutMs: 30_000,
+    },
+  );
+  const at = Date.now();
+  await release();
+  return at;
+}
 /** A write through legacy, the system of record; the held new side does not see it. */
 const write = (p: string, qty: number) =>
   fetch(`${legacy.url}${p}`, { method: 'PUT', body: JSON.stringify({ qty }) }).then((r) => r.text());
@@ -106,10 +127,9 @@ describe('compareEndpoints with legacyMysqlUrl: a candidate behind the legacy da
     let releasedAt = 0;
     try {
       await write('/stock/1', 50);
-      setTimeout(() => {
-        releasedAt = Date.now();
-        void release();
-      }, 1000);
+      const released = releaseAfterLegacyAsked(2).then((at) => {
+        releasedAt = at;
+      });
       let decidedAt = 0;
       const report = await compareEndpoints({
         legacyUrl: legacy.url,
@@ -121,6 +141,7 @@ describe('compareEndpoints with legacyMysqlUrl: a candidate behind the legacy da
           if (r.outcome === 'lag') decidedAt = Date.now();
         },
       });
+      await released;
       expect(report.pass, report.summary).toBe(true);
       expect(report).toMatchObject({ total: 2, matched: 1, mismatched: 0, lag: 1, errors: 0 });
       expect(report.summary).toBe('2 compared: 1 matched, 0 mismatched, 0 noise only, 1 lag, 0 errors');
@@ -230,9 +251,10 @@ describe('compareEndpoints with legacyMysqlUrl: a candidate behind the legacy da
     await hold();
     try {
       await write('/stock/5', 130);
-      // the CLI process takes a moment to start; the catch-up comes while it waits
-      setTimeout(() => void release(), 1500);
+      // the catch-up comes while the CLI polls the held candidate
+      const released = releaseAfterLegacyAsked(2);
       const r = await replay([], { MYSQL_URL: db.url });
+      await released;
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toMatch(
         /stock +compared +1 +mismatch +0\.00 % +\(matched 0, mismatched 0, noise 0, lag 1,/,
