@@ -1,7 +1,7 @@
 import type { Exchange } from '../shadow-hook.ts';
 import type { NoiseState, Outcome } from './comparison-store.ts';
 import { type Answer, diffAnswers, type FieldDiff } from './diff.ts';
-import { candidateStanding, recheckAfterCatchUp } from './lag-recheck.ts';
+import { recheckAfterCatchUp } from './lag-recheck.ts';
 import type { NoiseModel } from './noise.ts';
 import { headerObject } from './redact.ts';
 import { type CompareRulesSpec, type CompiledRules, compileRules } from './rules.ts';
@@ -123,20 +123,20 @@ export class Comparator implements ComparisonExecutor {
     if (model.shouldSample(exchange.routeId)) twin = await send(route.legacy, request).catch(() => undefined);
 
     // Legacy served first (shadow) and the new side was asked afterwards: a write landing in
-    // between that the new side already had makes its answer newer than the served one. Its
-    // position (at or past legacy's, read once both answered) cannot show that, as legacy's
-    // answers carry none; legacy's answer *now* can. The noise twin, when taken, already is
-    // that fresh answer; else legacy is asked once more, only for such a mismatch.
+    // between that the new side already had makes its answer newer than the served one. No
+    // position shows that: legacy's answers carry none, and the new side's may still read as
+    // behind the server's position, which unrelated writes keep moving. Legacy's answer *now*
+    // does. The noise twin, when taken, already is that fresh answer; else legacy is asked
+    // once more, only for such a mismatch.
     let note: string | undefined;
     if (
       legacyPosition &&
       exchange.servedBy === 'legacy' &&
-      (candidateStanding(candidate, legacyPosition) ?? -1) >= 0 &&
       model.split(exchange.routeId, first).real.length > 0
     ) {
       const fresh = twin ?? (await send(route.legacy, request).catch((err: Error) => err));
       if (fresh instanceof Error) {
-        note = `legacy re-asked (the new side was not behind it): the call failed, the difference stands: ${fresh.message}`;
+        note = `legacy re-asked: the call failed, the difference stands: ${fresh.message}`;
       } else if (model.split(exchange.routeId, diffAnswers(rules, fresh, candidate)).real.length === 0) {
         // The record keeps what was served and the diff it showed, as a catch-up lag does. A
         // twin that differed from the served answer differed by the write, not by noise:
@@ -148,8 +148,7 @@ export class Comparator implements ComparisonExecutor {
         // keeps the diff after it. That is the difference left once the write is accounted
         // for; the served answer's own diff would mix the write in.
         legacy = fresh;
-        note =
-          "legacy re-asked (the new side was not behind it): still different; diffs against legacy's fresh answer";
+        note = "legacy re-asked: still different; diffs against legacy's fresh answer";
       }
     }
 
@@ -167,6 +166,10 @@ export class Comparator implements ComparisonExecutor {
       const recheck = await recheckAfterCatchUp(send, route, request, candidate, legacyPosition, {
         waitMs: this.options.lagWaitMs,
         pollMs: this.options.lagPollMs,
+      }).catch((err: Error) => {
+        // the difference stands; what failed is said, as for the re-ask above
+        note ??= `re-check after the new side caught up failed, the difference stands: ${err.message}`;
+        return undefined;
       });
       if (recheck) {
         const again = model.split(

@@ -7,7 +7,6 @@ import { comparePositions, type Position, parsePosition, positionHeader } from '
  * answered from a store behind the legacy database, wait (bounded) until its position advances
  * past where legacy was, then ask both sides again. The caller diffs the fresh answers under its
  * own rules and noise: no difference left → lag; still different → a mismatch with the new diff.
- * `candidateStanding` is also what the Comparator's shadow re-ask of legacy checks first.
  */
 export interface CatchUpTiming {
   /** How long to wait for the new side to catch up. Default 5000 ms. */
@@ -27,7 +26,7 @@ export interface CaughtUp {
  * `x-strangler-source-position` is behind, zero or more when at or past it; undefined without
  * a position header or when the two cannot be ordered (then neither lag rule applies).
  */
-export function candidateStanding(candidate: Answer, legacyAt: Position): number | undefined {
+function candidateStanding(candidate: Answer, legacyAt: Position): number | undefined {
   const at = parsePosition(candidate.headers[positionHeader]);
   return at ? comparePositions(at, legacyAt) : undefined;
 }

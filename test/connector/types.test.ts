@@ -961,9 +961,16 @@ describe.skipIf(!hasConnector)('connector: every type of the reference mapping',
     expect(new Set(keys).size).toBe(keys.length);
   }
 
+  const rowId = (d: ReturnType<typeof decodeRecord>) =>
+    d.kind === 'change' ? Number(d.key?.id) : Number.NaN;
+
   it('decodeRecord on the defaults (schemas, precise decimals, µs time, bytes): every event as the rows it carries', () => {
     checkDecodedHistory(P, 'default', { tombstones: true });
-    const tail = collector.on(topic(P, 'b_tail')).map((m) => decodeRecord(m));
+    // the two rows' keys may hash to different partitions: their order across them is not kept
+    const tail = collector
+      .on(topic(P, 'b_tail'))
+      .map((m) => decodeRecord(m))
+      .sort((x, y) => rowId(x) - rowId(y));
     expect(tail.map((d) => d.kind === 'change' && { op: d.op, key: d.key, after: d.after })).toEqual([
       { op: 'r', key: { id: 1 }, after: { id: 1, v: 'x' } },
       { op: 'r', key: { id: 2 }, after: { id: 2, v: 'y' } },
