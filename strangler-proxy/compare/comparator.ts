@@ -129,11 +129,9 @@ export class Comparator implements ComparisonExecutor {
     // does. The noise twin, when taken, already is that fresh answer; else legacy is asked
     // once more, only for such a mismatch.
     let note: string | undefined;
-    if (
-      legacyPosition &&
-      exchange.servedBy === 'legacy' &&
-      model.split(exchange.routeId, first).real.length > 0
-    ) {
+    const servedSplit =
+      legacyPosition && exchange.servedBy === 'legacy' ? model.split(exchange.routeId, first) : undefined;
+    if (servedSplit && servedSplit.real.length > 0) {
       const fresh = twin ?? (await send(route.legacy, request).catch((err: Error) => err));
       if (fresh instanceof Error) {
         note = `legacy re-asked: the call failed, the difference stands: ${fresh.message}`;
@@ -141,8 +139,14 @@ export class Comparator implements ComparisonExecutor {
         // The record keeps what was served and the diff it showed, as a catch-up lag does. A
         // twin that differed from the served answer differed by the write, not by noise:
         // nothing is learnt from it.
-        const { real, noise } = model.split(exchange.routeId, first);
-        return { outcome: 'lag', legacy, candidate, diffs: real, noise, note: aheadNote };
+        return {
+          outcome: 'lag',
+          legacy,
+          candidate,
+          diffs: servedSplit.real,
+          noise: servedSplit.noise,
+          note: aheadNote,
+        };
       } else {
         // Still different: the diff against legacy's fresh answer, as the catch-up re-check
         // keeps the diff after it. That is the difference left once the write is accounted

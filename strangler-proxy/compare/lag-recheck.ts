@@ -22,16 +22,6 @@ export interface CaughtUp {
 }
 
 /**
- * Where the new side's answer stands against legacy's position: negative when its
- * `x-strangler-source-position` is behind, zero or more when at or past it; undefined without
- * a position header or when the two cannot be ordered (then neither lag rule applies).
- */
-function candidateStanding(candidate: Answer, legacyAt: Position): number | undefined {
-  const at = parsePosition(candidate.headers[positionHeader]);
-  return at ? comparePositions(at, legacyAt) : undefined;
-}
-
-/**
  * Undefined when the new side was not behind `legacyAt`, reports no position, or never caught
  * up within the wait. A failing call once caught up rejects (the caller decides what that is).
  */
@@ -43,8 +33,8 @@ export async function recheckAfterCatchUp(
   legacyAt: Position,
   timing: CatchUpTiming = {},
 ): Promise<CaughtUp | undefined> {
-  if ((candidateStanding(candidate, legacyAt) ?? 0) >= 0) return undefined;
-  const before = parsePosition(candidate.headers[positionHeader])!;
+  const before = parsePosition(candidate.headers[positionHeader]);
+  if (!before || (comparePositions(before, legacyAt) ?? 0) >= 0) return undefined;
   const deadline = Date.now() + (timing.waitMs ?? 5000);
   while (Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, timing.pollMs ?? 200));

@@ -206,8 +206,6 @@ class Connection implements ResponseEvents {
   #pendingBody: Readable | null | undefined;
   #bodyLength = -1;
   idleUntil = 0;
-  /** Reads land in sharedReadBuffer (plain TCP); TLS sockets hand out chunks of their own. */
-  readonly #sharedReads: boolean;
   readonly #resume = (): void => {
     if (!this.#dead) this.#socket.resume();
   };
@@ -227,7 +225,6 @@ class Connection implements ResponseEvents {
           port: pool.port,
           onread: { buffer: sharedReadBuffer, callback: (n: number, buf: Buffer) => this.#onRead(n, buf) },
         });
-    this.#sharedReads = !pool.tls;
     this.#socket = socket;
     socket.setNoDelay(true);
     this.#setTimeout(pool.options.connectTimeoutMs);
@@ -309,7 +306,8 @@ class Connection implements ResponseEvents {
 
   onBody(chunk: Buffer): void {
     const e = this.#exchange;
-    if (e && !this.#dead && !e.handler.onData(this.#sharedReads ? Buffer.from(chunk) : chunk))
+    // plain-TCP reads land in sharedReadBuffer, reused by the next read; TLS chunks are their own
+    if (e && !this.#dead && !e.handler.onData(this.pool.tls ? chunk : Buffer.from(chunk)))
       this.#socket.pause();
   }
 
