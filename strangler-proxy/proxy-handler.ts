@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { Logger } from '../lib/log.ts';
 import type { Breakers } from './breakers.ts';
@@ -256,6 +257,11 @@ function watchClient(req: IncomingMessage, state: RequestState): void {
   const socket = req.socket as WatchedSocket;
   if (!(kCurrent in socket)) socket.once('close', onClientSocketClose);
   socket[kCurrent] = state;
+}
+/** Whether the connection is serving a request whose response is not finished yet. */
+export function inFlight(socket: Socket): boolean {
+  const state = (socket as WatchedSocket)[kCurrent];
+  return state !== undefined && !state.res.writableFinished;
 }
 function onClientSocketClose(this: WatchedSocket): void {
   const state = this[kCurrent];

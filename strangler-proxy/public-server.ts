@@ -2,6 +2,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from '../lib/log.ts';
 import type { ProxyStats } from './metrics.ts';
+import { inFlight } from './proxy-handler.ts';
 import { replyOnSocket } from './respond.ts';
 
 /**
@@ -10,18 +11,26 @@ import { replyOnSocket } from './respond.ts';
  */
 export function createPublicServer(
   handler: (req: IncomingMessage, res: ServerResponse) => void,
-  options: { maxHeaderBytes: number; stats: ProxyStats; log: Logger },
+  options: { maxHeaderBytes: number; clientIdleMs: number; stats: ProxyStats; log: Logger },
 ): http.Server {
   const server = http.createServer(
     {
       maxHeaderSize: options.maxHeaderBytes,
-      keepAliveTimeout: 65_000,
+      // No keep-alive timer: node would arm one after every response and clear it at the next
+      // request (two timer changes a request). The idle limit below covers idle connections.
+      keepAliveTimeout: 0,
       headersTimeout: 20_000,
       requestTimeout: 0, // long uploads are bounded by the body limit and the upstream timeouts
       requireHostHeader: true,
     },
     handler,
   );
+  // One idle timer per connection, refreshed by its reads and writes: a connection with no
+  // request in flight that stays silent this long is closed. A request in flight is left to the
+  // route's upstream timeouts (a slow answer is not the client's fault).
+  server.setTimeout(options.clientIdleMs, (socket: Socket) => {
+    if (!inFlight(socket)) socket.destroy();
+  });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     if (err.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy();

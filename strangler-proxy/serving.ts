@@ -75,6 +75,7 @@ export async function listenPublic(
   const handler = createProxyHandler({ config, ...state, ...deps });
   const server = createPublicServer(handler, {
     maxHeaderBytes: config.maxHeaderBytes,
+    clientIdleMs: config.clientIdleMs,
     stats: state.stats,
     log: deps.log,
   });

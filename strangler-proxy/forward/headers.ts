@@ -1,4 +1,4 @@
-import { randomFillSync } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 
 /**
@@ -149,16 +149,17 @@ export function nextTraceparent(incoming: string | undefined): string {
   return `00-${randomHex(16)}-${randomHex(8)}-01`;
 }
 
-// One kernel call per 512 ids instead of one per request.
-const pool = Buffer.alloc(4096);
-let poolAt = pool.length;
+// Random bytes are drawn and hex-encoded 4 KiB at a time: per request only a substring.
+let hexPool = '';
+let hexAt = 0;
 function randomHex(bytes: number): string {
-  if (poolAt + bytes > pool.length) {
-    randomFillSync(pool);
-    poolAt = 0;
+  const chars = bytes * 2;
+  if (hexAt + chars > hexPool.length) {
+    hexPool = randomBytes(4096).toString('hex');
+    hexAt = 0;
   }
-  const hex = pool.toString('hex', poolAt, poolAt + bytes);
-  poolAt += bytes;
+  const hex = hexPool.substring(hexAt, hexAt + chars);
+  hexAt += chars;
   return hex;
 }
 

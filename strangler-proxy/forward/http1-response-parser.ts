@@ -3,8 +3,8 @@
  * Strict on purpose: whatever framing it cannot be sure of (Content-Length and
  * Transfer-Encoding together, two different lengths, a transfer coding it does not know,
  * folded or bare-LF header lines) is a bad response, never a guess, so an upstream can never
- * desynchronise a pooled connection. Body bytes are handed on as views of the socket's own
- * chunks: nothing is copied on the hot path.
+ * desynchronise a pooled connection. Body bytes are handed on as views of the chunk being
+ * parsed (the pool copies what must outlive its read buffer).
  */
 
 export type UpstreamErrorCode =
@@ -45,8 +45,28 @@ enum State {
   Done = 7,
 }
 
-const tokenPattern = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const badValuePattern = /[\0\r\n]/;
+/** RFC 9110 tchar, by char code. */
+const tchar = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+  tchar[c.charCodeAt(0)] = 1;
+
+function isToken(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 128 || tchar[c] === 0) return false;
+  }
+  return to > from;
+}
+
+/** NUL, or a CR or LF not part of the CRLF that ends the line (bare-LF lines, smuggled lines). */
+function hasBadValueChar(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0 || c === 10 || c === 13) return true;
+  }
+  return false;
+}
+const headEnd = Buffer.from('\r\n\r\n', 'latin1');
 const statusLinePattern = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: |$)/;
 const lengthPattern = /^\d{1,15}$/;
 const chunkSizePattern = /^([0-9A-Fa-f]{1,12})[ \t]*(?:;.*)?$/;
@@ -185,7 +205,7 @@ export class ResponseParser {
 
   /** Parses one response head at `at`; returns where its body starts, or -1 for "need more". */
   #head(data: Buffer, at: number): number {
-    const end = data.indexOf('\r\n\r\n', at, 'latin1');
+    const end = data.indexOf(headEnd, at);
     if (end < 0) {
       if (data.length - at > this.maxHeaderBytes)
         throw new UpstreamError(
@@ -200,9 +220,12 @@ export class ResponseParser {
         'UPSTREAM_HEADERS_TOO_LARGE',
         `response head over ${this.maxHeaderBytes} bytes`,
       );
-    const lines = data.toString('latin1', at, end).split('\r\n');
-    const m = statusLinePattern.exec(lines[0]!);
-    if (!m) throw bad(`malformed status line ${JSON.stringify(lines[0]!.slice(0, 64))}`);
+    const text = data.toString('latin1', at, end);
+    let eol = text.indexOf('\r\n');
+    if (eol < 0) eol = text.length;
+    const statusLine = text.slice(0, eol);
+    const m = statusLinePattern.exec(statusLine);
+    if (!m) throw bad(`malformed status line ${JSON.stringify(statusLine.slice(0, 64))}`);
     const status = Number(m[2]);
     const http10 = m[1] === '0';
     const headers: string[] = [];
@@ -210,14 +233,17 @@ export class ResponseParser {
     let transferEncoding: string | undefined;
     let connection: string | undefined;
     let keepAliveHint: string | undefined;
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i]!;
-      const colon = line.indexOf(':');
-      if (colon <= 0) throw bad(`malformed header line ${JSON.stringify(line.slice(0, 64))}`);
-      const name = line.slice(0, colon);
-      if (!tokenPattern.test(name)) throw bad(`invalid header name ${JSON.stringify(name.slice(0, 64))}`);
-      const value = line.slice(colon + 1).trim();
-      if (badValuePattern.test(value)) throw bad(`invalid character in header ${name}`);
+    // line by line without split's array; names and values checked by char code, not RegExp
+    for (let start = eol + 2; start < text.length; start = eol + 2) {
+      eol = text.indexOf('\r\n', start);
+      if (eol < 0) eol = text.length;
+      const colon = text.indexOf(':', start);
+      if (colon <= start || colon > eol)
+        throw bad(`malformed header line ${JSON.stringify(text.slice(start, Math.min(eol, start + 64)))}`);
+      const name = text.slice(start, colon);
+      if (!isToken(text, start, colon)) throw bad(`invalid header name ${JSON.stringify(name.slice(0, 64))}`);
+      if (hasBadValueChar(text, colon + 1, eol)) throw bad(`invalid character in header ${name}`);
+      const value = text.slice(colon + 1, eol).trim();
       // only names as long as a framing header's need lower-casing
       const n = name.length;
       if (n === 14 || n === 17 || n === 10) {
@@ -242,9 +268,11 @@ export class ResponseParser {
       return at;
     }
     const connectionLower = connection?.toLowerCase();
-    let keepAlive = http10
-      ? connectionLower !== undefined && /(?:^|,)\s*keep-alive\s*(?:,|$)/.test(connectionLower)
-      : connectionLower === undefined || !/(?:^|,)\s*close\s*(?:,|$)/.test(connectionLower);
+    let keepAlive =
+      connectionLower === 'keep-alive' ||
+      (http10
+        ? connectionLower !== undefined && /(?:^|,)\s*keep-alive\s*(?:,|$)/.test(connectionLower)
+        : connectionLower === undefined || !/(?:^|,)\s*close\s*(?:,|$)/.test(connectionLower));
     const hint = keepAliveHint ? keepAliveTimeoutPattern.exec(keepAliveHint) : null;
     const keepAliveMs = hint ? Number(hint[1]) * 1000 : undefined;
     if (this.#noBody || status === 204 || status === 304) {

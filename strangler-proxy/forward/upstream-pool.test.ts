@@ -194,6 +194,11 @@ describe('upstream pool (own HTTP/1.1 client)', () => {
     await expect(send(slowPool, { path: '/slow-body', bodyTimeout: 100 })).rejects.toMatchObject({
       code: 'UPSTREAM_BODY_TIMEOUT',
     });
+    // once the head is in, the body timeout rules: a short head timeout does not cut a body
+    // whose pieces keep within the body timeout
+    await expect(
+      send(slowPool, { path: '/slow-body', headersTimeout: 300, bodyTimeout: 3000 }),
+    ).resolves.toMatchObject({ status: 200, body: '1234567890' });
 
     const liar = net.createServer((socket) =>
       socket.once('data', () =>

@@ -300,7 +300,6 @@ class Connection implements ResponseEvents {
     this.#keepAlive = keepAlive;
     if (keepAliveMs !== undefined)
       this.#keepAliveMs = Math.min(Math.max(keepAliveMs - keepAliveMarginMs, 0), maxKeepAliveMs);
-    this.#setTimeout(e.request.bodyTimeout);
     if (!e.handler.onHeaders(status, headers, this.#resume)) this.#socket.pause();
   }
 
@@ -332,8 +331,11 @@ class Connection implements ResponseEvents {
       this.fail(err as Error);
       return;
     }
-    // the handler may have aborted the exchange from inside a callback
-    if (this.#responseDone && this.#exchange && !this.#dead) this.#complete();
+    if (!this.#exchange || this.#dead) return; // the handler aborted it from inside a callback
+    if (this.#responseDone) this.#complete();
+    // The body timeout starts once a read leaves the response unfinished: the usual small
+    // answer, head and body in one read, then costs no timer change at all.
+    else if (this.#headReceived) this.#setTimeout(this.#exchange.request.bodyTimeout);
   }
 
   #complete(): void {

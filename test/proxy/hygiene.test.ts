@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ProxyRig, startProxyRig } from '../../strangler-proxy/testing/harness.ts';
@@ -14,7 +15,12 @@ beforeAll(async () => {
       ],
     }),
     flags: { 'strangler.products': { mode: 'new', percent: 100 } },
-    env: { PROXY_MAX_BODY_BYTES: '1000', PROXY_MAX_HEADER_BYTES: '4096', PROXY_TARGET_HEADER: 'x-served-by' },
+    env: {
+      PROXY_MAX_BODY_BYTES: '1000',
+      PROXY_MAX_HEADER_BYTES: '4096',
+      PROXY_TARGET_HEADER: 'x-served-by',
+      PROXY_CLIENT_IDLE_MS: '800',
+    },
   });
 });
 afterAll(() => rig?.stop());
@@ -152,6 +158,32 @@ async function expectNeverForwarded(marker: string): Promise<void> {
   const all = [...(await rig.legacy.requests()), ...(await rig.next.requests())];
   expect(all.filter((q) => q.url.includes(marker))).toEqual([]);
 }
+
+describe('client connections', () => {
+  it('closes a connection idle past PROXY_CLIENT_IDLE_MS, but never one waiting for its answer', async () => {
+    const socket = net.connect(rig.proxy.port, '127.0.0.1');
+    await once(socket, 'connect');
+    const closed = once(socket, 'close');
+    let out = '';
+    const answered = new Promise<number>((resolve) =>
+      socket.on('data', (c) => {
+        out += c.toString('latin1');
+        const head = out.indexOf('\r\n\r\n');
+        const length = Number(/content-length: (\d+)/i.exec(out)?.[1]);
+        if (head > 0 && out.length - head - 4 >= length) resolve(Date.now());
+      }),
+    );
+    // the upstream takes 1.5 s, nearly twice the idle limit, with no byte either way meanwhile
+    socket.write('GET /products/1 HTTP/1.1\r\nHost: shop.example\r\nX-Test-Delay-Ms: 1500\r\n\r\n');
+    const answeredAt = await answered;
+    expect(statusOf(out)).toBe(200);
+    expect(out.toLowerCase()).toContain('connection: keep-alive');
+    await closed;
+    const idleMs = Date.now() - answeredAt;
+    expect(idleMs).toBeGreaterThanOrEqual(600);
+    expect(idleMs).toBeLessThan(3000);
+  });
+});
 
 describe('bad input', () => {
   it('answers a malformed request with 400', async () => {
