@@ -5,9 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { startTestBroker } from '../../cdc/broker/test-broker.ts';
 import { repoRoot } from '../../lib/component-process.ts';
+import { medianBy, percentile } from '../../lib/stats.ts';
 import { processCpuSeconds } from './proc-cpu.ts';
 import { publishBenchmark } from './report.ts';
-import { percentile } from './stats.ts';
 
 /**
  * `npm run bench:broker`: the embedded broker driven by the real kafkajs 2.2.4 client, with the
@@ -206,8 +206,7 @@ async function main() {
     const median = async (run: (round: number) => Promise<ProduceResult>) => {
       const runs: ProduceResult[] = [];
       for (let round = 0; round < ROUNDS; round++) runs.push(await run(round));
-      const sorted = [...runs].sort((x, y) => x.msgsPerS - y.msgsPerS);
-      return { ...sorted[Math.floor(sorted.length / 2)]!, all: runs.map((x) => Math.round(x.msgsPerS)) };
+      return { ...medianBy(runs, (x) => x.msgsPerS), all: runs.map((x) => Math.round(x.msgsPerS)) };
     };
     const single1k = await median((i) => produceRun(b, `bench-single-1k-${i}`, 1024, 1));
     const cpu0 = brokerCpuMs(pid);

@@ -8,10 +8,10 @@ import mysql from 'mysql2/promise';
 import { startTestBroker } from '../../cdc/broker/test-broker.ts';
 import { type ComponentProcess, startComponent } from '../../lib/component-process.ts';
 import { freePort, waitFor } from '../../lib/net.ts';
+import { percentile } from '../../lib/stats.ts';
 import { resolveServerUrl, withDatabase } from '../db/database-url.ts';
 import { processCpuSeconds } from './proc-cpu.ts';
 import { publishBenchmark } from './report.ts';
-import { percentile } from './stats.ts';
 
 /**
  * `npm run bench:cdc`: the connector (cdc/connector, its own process) between the private

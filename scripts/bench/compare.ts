@@ -5,6 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { type ComponentProcess, repoRoot, startComponent } from '../../lib/component-process.ts';
 import { freePort, waitForHttp } from '../../lib/net.ts';
+import { medianBy, percentile } from '../../lib/stats.ts';
 import { Comparator, type ComparisonExecutor, type Send } from '../../strangler-proxy/compare/comparator.ts';
 import { CompareEngine } from '../../strangler-proxy/compare/compare-engine.ts';
 import { ComparisonStore } from '../../strangler-proxy/compare/comparison-store.ts';
@@ -18,7 +19,6 @@ import type { Exchange } from '../../strangler-proxy/shadow-hook.ts';
 import { startProxy, type TestProxy } from '../../strangler-proxy/testing/harness.ts';
 import { processCpuSeconds, statCpuSeconds } from './proc-cpu.ts';
 import { publishBenchmark } from './report.ts';
-import { medianBy, percentile } from './stats.ts';
 
 /**
  * npm run bench:compare — the comparison engine's cost, two ways (issue 6):

@@ -1,5 +1,5 @@
 import { type Dispatcher, Pool } from 'undici';
-import { percentile } from './stats.ts';
+import { percentile } from '../../lib/stats.ts';
 
 /**
  * A fixed-rate, open-loop HTTP load generator for the benchmarks, run as its own process:

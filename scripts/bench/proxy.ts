@@ -5,10 +5,10 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { type ComponentProcess, startComponent } from '../../lib/component-process.ts';
 import { freePort, waitForHttp } from '../../lib/net.ts';
+import { medianBy } from '../../lib/stats.ts';
 import { featureFor } from '../../strangler-proxy/flags/flag-mapping.ts';
 import { treeCpuSeconds } from './proc-cpu.ts';
 import { publishBenchmark } from './report.ts';
-import { medianBy } from './stats.ts';
 
 /**
  * npm run bench:proxy — one run, one upstream (a fast node:http server in its own process),

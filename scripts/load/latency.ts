@@ -1,3 +1,4 @@
+import { percentile } from '../../lib/stats.ts';
 /**
  * Latency samples of one bounded run. Runs are bounded (duration × rate), so keeping every
  * sample and sorting once is exact and cheap; a histogram would blur the p99 the gates read.
@@ -22,8 +23,7 @@ export class LatencySamples {
       this.values.sort((a, b) => a - b);
       this.sorted = true;
     }
-    const rank = Math.max(1, Math.ceil((p / 100) * this.values.length));
-    return this.values[Math.min(rank, this.values.length) - 1]!;
+    return percentile(this.values, p);
   }
 
   merge(other: LatencySamples): this {

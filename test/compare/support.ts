@@ -3,6 +3,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { type ComponentProcess, repoRoot, startComponent } from '../../lib/component-process.ts';
 import { freePort } from '../../lib/net.ts';
+import { percentile } from '../../lib/stats.ts';
 import type { ComparisonRecord, RouteCounters } from '../../strangler-proxy/compare/comparison-store.ts';
 import type { CompareReport } from '../../strangler-proxy/compare/report.ts';
 import type { TestProxy } from '../../strangler-proxy/testing/harness.ts';
@@ -74,7 +75,10 @@ export async function strangler(args: string[], env: Record<string, string> = {}
   }
 }
 
-export function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+/** Nearest-rank percentile of unsorted values. */
+export function percentileOf(values: number[], p: number): number {
+  return percentile(
+    [...values].sort((a, b) => a - b),
+    p,
+  );
 }

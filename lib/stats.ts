@@ -1,4 +1,4 @@
-/** Small statistics the benchmarks share. */
+/** Small statistics shared by the benchmarks, the load generator's summary and tests. */
 
 /** Nearest-rank percentile of an ascending array (NaN when empty). */
 export function percentile(sorted: ArrayLike<number>, p: number): number {
