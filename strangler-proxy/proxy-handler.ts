@@ -1,6 +1,5 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { Logger } from '../lib/log.ts';
 import type { Breakers } from './breakers.ts';
 import type { ProxyConfig } from './config.ts';
@@ -12,7 +11,7 @@ import { RequestState } from './forward/request-state.ts';
 import { classifyUpstreamError } from './forward/upstream-errors.ts';
 import type { UpstreamPools } from './forward/upstream-pools.ts';
 import type { ProxyStats, RouteTargetStats } from './metrics.ts';
-import { replyError } from './respond.ts';
+import { type ClientRequest, type ClientResponse, replyError } from './respond.ts';
 import { normaliseTarget } from './routes/path-normalise.ts';
 import { matchRoute } from './routes/route-matcher.ts';
 import { idempotentMethods, type Route, type RouteTable } from './routes/route-table.ts';
@@ -30,11 +29,11 @@ export interface ProxyDeps {
 }
 
 /**
- * The hot path: node:http request → normalise target → match a precompiled route → flag
+ * The hot path: client request (front/fast-connections.ts or node:http) → normalise target → match a precompiled route → flag
  * decision from unleash-client's memory → the upstream pool with streamed bodies. No Express,
  * no per-request closures beyond one state object and one attempt handler.
  */
-export function createProxyHandler(deps: ProxyDeps): (req: IncomingMessage, res: ServerResponse) => void {
+export function createProxyHandler(deps: ProxyDeps): (req: ClientRequest, res: ClientResponse) => void {
   const { config, pools, breakers, decider, stats, log } = deps;
   const hookModes: ReadonlySet<string> = deps.hook ? (deps.hook.modes ?? defaultHookModes) : new Set();
   const records = new Map<Route | undefined, { legacy: RouteTargetStats; new: RouteTargetStats }>();
@@ -172,7 +171,7 @@ export function createProxyHandler(deps: ProxyDeps): (req: IncomingMessage, res:
       );
   }
 
-  return function onRequest(req: IncomingMessage, res: ServerResponse): void {
+  return function onRequest(req: ClientRequest, res: ClientResponse): void {
     const startedHr = performance.now();
     try {
       const target = normaliseTarget(req.url ?? '');
@@ -211,6 +210,8 @@ export function createProxyHandler(deps: ProxyDeps): (req: IncomingMessage, res:
       let body: Readable | null = null;
       let meter: BodyMeter | undefined;
       if (hasBody) {
+        // the fast path never takes a request with a body (front/simple-request.ts)
+        if (!(req instanceof Readable)) throw new Error('a request body without its stream');
         req.on('error', noop);
         const captureBody = tee && route!.captureRequestMethods.has(method) ? captureMax : 0;
         if (h.chunked || captureBody > 0) {
@@ -221,7 +222,6 @@ export function createProxyHandler(deps: ProxyDeps): (req: IncomingMessage, res:
       }
       const path = target.query ? target.path + target.query : target.path;
       const state = new RequestState(
-        req,
         res,
         method,
         path,
@@ -252,8 +252,8 @@ export function createProxyHandler(deps: ProxyDeps): (req: IncomingMessage, res:
  * remembers the request it is serving now.
  */
 const kCurrent = Symbol('strangler.current');
-type WatchedSocket = IncomingMessage['socket'] & { [kCurrent]?: RequestState };
-function watchClient(req: IncomingMessage, state: RequestState): void {
+type WatchedSocket = Socket & { [kCurrent]?: RequestState };
+function watchClient(req: ClientRequest, state: RequestState): void {
   const socket = req.socket as WatchedSocket;
   if (!(kCurrent in socket)) socket.once('close', onClientSocketClose);
   socket[kCurrent] = state;

@@ -1,19 +1,57 @@
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import http from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from '../lib/log.ts';
+import { type ClientHandler, FastConnections } from './front/fast-connections.ts';
 import type { ProxyStats } from './metrics.ts';
 import { inFlight } from './proxy-handler.ts';
 import { replyOnSocket } from './respond.ts';
 
 /**
- * The public node:http server. Parser-level bad input never reaches the handler: oversized
- * headers → 431, anything else the parser refuses → 400, both as JSON and then close.
+ * The public server: a node:http server whose connections start on the fast path
+ * (front/fast-connections.ts) and move to node:http at the first request that is not a plain
+ * one. node:http keeps every rule for those: parser-level bad input never reaches the handler
+ * (oversized headers → 431, anything else the parser refuses → 400, both as JSON and then
+ * close), header timeouts, bodies, Expect, pipelining.
  */
+class PublicServer extends http.Server {
+  readonly #fast: FastConnections;
+
+  constructor(
+    options: http.ServerOptions,
+    handler: ClientHandler,
+    fast: { maxHeaderBytes: number; clientIdleMs: number },
+  ) {
+    super(options, handler);
+    // node:http serves a connection from its own 'connection' listener (the documented way to
+    // inject a connection is to emit that event): the fast path takes that place and calls
+    // node's listener for the connections it hands over.
+    const [nodeConnection, ...others] = this.listeners('connection') as ((socket: Socket) => void)[];
+    if (nodeConnection === undefined || others.length > 0)
+      throw new Error('node:http server without exactly one connection listener: cannot add the fast path');
+    this.removeListener('connection', nodeConnection);
+    this.#fast = new FastConnections({
+      handler,
+      handOver: (socket, unread) => {
+        nodeConnection.call(this, socket);
+        socket.emit('data', unread);
+      },
+      accepting: () => this.listening,
+      ...fast,
+    });
+    this.on('connection', (socket: Socket) => this.#fast.accept(socket));
+  }
+
+  override closeIdleConnections(): void {
+    super.closeIdleConnections();
+    this.#fast.closeIdle();
+  }
+}
+
 export function createPublicServer(
-  handler: (req: IncomingMessage, res: ServerResponse) => void,
+  handler: ClientHandler,
   options: { maxHeaderBytes: number; clientIdleMs: number; stats: ProxyStats; log: Logger },
 ): http.Server {
-  const server = http.createServer(
+  const server = new PublicServer(
     {
       maxHeaderSize: options.maxHeaderBytes,
       // No keep-alive timer: node would arm one after every response and clear it at the next
@@ -24,6 +62,7 @@ export function createPublicServer(
       requireHostHeader: true,
     },
     handler,
+    { maxHeaderBytes: options.maxHeaderBytes, clientIdleMs: options.clientIdleMs },
   );
   // One idle timer per connection, refreshed by its reads and writes: a connection with no
   // request in flight that stays silent this long is closed. A request in flight is left to the

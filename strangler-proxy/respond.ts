@@ -1,10 +1,32 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { errorBody, type ProxyErrorCode } from './errors.ts';
 
+/**
+ * What the proxy reads of a client request: node's IncomingMessage, or the fast path's own
+ * (front/fast-connections.ts). Only node:http hands on a request with a body, as the
+ * IncomingMessage stream it is.
+ */
+export type ClientRequest = Pick<IncomingMessage, 'method' | 'url' | 'rawHeaders' | 'socket'>;
+
+/** What the proxy does with a client response: node's ServerResponse, or the fast path's FastResponse. */
+export interface ClientResponse {
+  readonly headersSent: boolean;
+  readonly destroyed: boolean;
+  /** Once the whole response has been handed to the socket. */
+  readonly writableFinished: boolean;
+  /** Flat [name, value, …] pairs. */
+  writeHead(status: number, headers: string[]): unknown;
+  /** false: wait for 'drain' before writing more. */
+  write(chunk: Buffer): boolean;
+  end(chunk?: Buffer | string): unknown;
+  destroy(): unknown;
+  once(event: 'drain', listener: () => void): unknown;
+}
+
 /** Every answer the proxy writes itself: JSON error body, never cached. */
 export function replyError(
-  res: ServerResponse,
+  res: ClientResponse,
   status: number,
   code: ProxyErrorCode,
   message: string,
@@ -15,12 +37,15 @@ export function replyError(
     return;
   }
   const body = errorBody(code, message);
-  const headers: Record<string, string | number> = {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
-    'cache-control': 'no-store',
-  };
-  if (close) headers.connection = 'close';
+  const headers = [
+    'content-type',
+    'application/json; charset=utf-8',
+    'content-length',
+    String(Buffer.byteLength(body)),
+    'cache-control',
+    'no-store',
+  ];
+  if (close) headers.push('connection', 'close');
   res.writeHead(status, headers);
   res.end(body);
 }

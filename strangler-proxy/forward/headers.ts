@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import type { ClientRequest } from '../respond.ts';
 
 /**
  * Header hygiene in both directions, working on flat raw arrays ([name, value, name, value…])
@@ -47,7 +48,7 @@ export interface RequestHeaderResult {
 }
 
 export function upstreamRequestHeaders(
-  req: IncomingMessage,
+  req: ClientRequest,
   userHeader: string,
   trustForwarded: boolean,
 ): RequestHeaderResult {
@@ -125,7 +126,7 @@ interface Hop {
   proto: string;
   hop: string;
 }
-type HopSocket = IncomingMessage['socket'] & { encrypted?: boolean; [kHop]?: Hop };
+type HopSocket = Socket & { encrypted?: boolean; [kHop]?: Hop };
 function hopOf(socket: HopSocket, host: string): Hop {
   const cached = socket[kHop];
   if (cached !== undefined && cached.host === host) return cached;

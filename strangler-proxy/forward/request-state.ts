@@ -1,6 +1,6 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Decision } from '../flags/decider.ts';
+import type { ClientResponse } from '../respond.ts';
 import type { Route } from '../routes/route-table.ts';
 import type { BodyMeter } from './body-meter.ts';
 
@@ -15,8 +15,7 @@ export class RequestState {
   fellBack = false;
 
   constructor(
-    readonly req: IncomingMessage,
-    readonly res: ServerResponse,
+    readonly res: ClientResponse,
     readonly method: string,
     /** Normalised path + original query: what the upstream gets. */
     readonly path: string,

@@ -8,6 +8,8 @@ import http from 'node:http';
  * bodySha256}. The body is hashed as it streams, never held. Steering:
  *   POST /__control {"status":500} | {"delayMs":2000} | {} (back to normal) — every later request
  *   header x-test-status / x-test-delay-ms — this request only
+ *   header x-test-chunked: 1 — this request only: no Content-Length on the answer, whose body is
+ *     written in two pieces, so node frames it with Transfer-Encoding: chunked (HTTP/1.1)
  *   header x-test-pause-after-bytes + x-test-pause-ms — stop reading the body for that long once
  *     that many bytes arrived, so a test can see whether backpressure reaches the client
  *   GET /__requests — the last 200 requests seen (method, url, headers); GET /__die — exit(1)
@@ -91,15 +93,20 @@ const server = http.createServer((req, res) => {
         bodySha256: bodyBytes ? hash.digest('hex') : null,
       });
       if (res.destroyed) return;
+      const chunked = req.headers['x-test-chunked'] === '1';
       res.writeHead(status, {
         'content-type': 'application/json',
-        'content-length': Buffer.byteLength(body),
+        ...(chunked ? {} : { 'content-length': Buffer.byteLength(body) }),
         'x-upstream': name,
         connection: 'keep-alive, x-private-hop',
         'x-private-hop': 'must-not-leak',
         'keep-alive': 'timeout=5',
       });
-      res.end(body);
+      if (chunked) {
+        const half = body.length >> 1;
+        res.write(body.slice(0, half));
+        res.end(body.slice(half));
+      } else res.end(body);
     };
     if (delayMs > 0) setTimeout(answer, delayMs);
     else answer();
