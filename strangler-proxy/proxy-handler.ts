@@ -29,9 +29,10 @@ export interface ProxyDeps {
 }
 
 /**
- * The hot path: client request (front/fast-connections.ts or node:http) → normalise target → match a precompiled route → flag
- * decision from unleash-client's memory → the upstream pool with streamed bodies. No Express,
- * no per-request closures beyond one state object and one attempt handler.
+ * The hot path: client request (the fast path of front/fast-connections.ts, or node:http) →
+ * normalise target → match a precompiled route → flag decision from unleash-client's memory →
+ * the upstream pool with streamed bodies. No Express, no per-request closures beyond one state
+ * object and one attempt handler.
  */
 export function createProxyHandler(deps: ProxyDeps): (req: ClientRequest, res: ClientResponse) => void {
   const { config, pools, breakers, decider, stats, log } = deps;
