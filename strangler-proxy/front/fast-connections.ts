@@ -53,10 +53,13 @@ export class FastConnections {
 
 class FastConnection implements ResponseOwner {
   #res: FastResponse | undefined;
-  /** Bytes that came while a response was in flight. */
+  /** Bytes that came while a response was in flight or the client was not reading. */
   #held: Buffer | undefined;
+  /** The client is not reading its answers: nothing more is read or served until 'drain'. */
+  #draining = false;
   /** The client has half-closed: finish what it asked for, then close. */
   #ended = false;
+  #handedOver = false;
 
   constructor(
     private readonly owner: FastConnections,
@@ -76,24 +79,43 @@ class FastConnection implements ResponseOwner {
 
   responded(close: boolean): void {
     this.#res = undefined;
-    const held = this.#held;
-    if (held !== undefined) {
-      this.#held = undefined;
-      // not from inside the upstream read that finished this response: the next request
-      // starts its own exchange; a microtask still runs before any further socket read
-      queueMicrotask(() => {
-        if (this.socket.destroyed) return;
-        if (close || !this.owner.options.accepting()) return void this.socket.destroySoon();
-        this.#serve(held);
-        if (this.socket.isPaused()) this.socket.resume();
-      });
+    if (close || !this.owner.options.accepting()) {
+      this.socket.destroySoon();
       return;
     }
-    if (close || this.#ended || !this.owner.options.accepting()) this.socket.destroySoon();
+    if (this.socket.writableNeedDrain) {
+      // answers pile up unread (as node:http does, read no more until the client catches up)
+      this.#draining = true;
+      this.socket.pause();
+      this.socket.once('drain', this.#onDrain);
+      return;
+    }
+    // the next request starts its own exchange, not from inside the upstream read that
+    // finished this one; a microtask still runs before any further socket read
+    if (this.#held !== undefined) queueMicrotask(this.#next);
+    else if (this.#ended) this.socket.destroySoon();
   }
 
+  readonly #onDrain = (): void => {
+    this.#draining = false;
+    this.#next();
+  };
+
+  /** Serves what was held back, then reads again. */
+  readonly #next = (): void => {
+    if (this.socket.destroyed || this.#res !== undefined) return;
+    const held = this.#held;
+    this.#held = undefined;
+    if (held !== undefined) this.#serve(held);
+    else if (this.#ended) {
+      this.socket.destroySoon();
+      return;
+    }
+    if (!this.#handedOver && !this.#draining && this.socket.isPaused()) this.socket.resume();
+  };
+
   readonly #onData = (chunk: Buffer): void => {
-    if (this.#res !== undefined) {
+    if (this.#res !== undefined || this.#draining) {
       this.#held = this.#held === undefined ? chunk : Buffer.concat([this.#held, chunk]);
       // a client that keeps sending without reading answers waits in the kernel, not here
       if (this.#held.length > this.owner.options.maxHeaderBytes) this.socket.pause();
@@ -123,6 +145,7 @@ class FastConnection implements ResponseOwner {
     socket.removeListener('error', this.#onError);
     socket.removeListener('close', this.#onClose);
     this.owner.forget(this);
+    this.#handedOver = true;
     let bytes = unread;
     if (socket.isPaused()) {
       // what the socket read while paused comes after the held bytes
@@ -135,7 +158,7 @@ class FastConnection implements ResponseOwner {
 
   readonly #onEnd = (): void => {
     this.#ended = true;
-    if (this.#res === undefined && this.#held === undefined) this.socket.destroySoon();
+    if (this.#res === undefined && this.#held === undefined && !this.#draining) this.socket.destroySoon();
   };
 
   readonly #onTimeout = (): void => {
