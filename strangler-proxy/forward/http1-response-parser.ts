@@ -1,3 +1,4 @@
+import { isToken } from '../http-token.ts';
 /**
  * A strict HTTP/1.1 response parser for the proxy's own upstream client (upstream-pool.ts).
  * Strict on purpose: whatever framing it cannot be sure of (Content-Length and
@@ -43,19 +44,6 @@ enum State {
   Trailers = 5,
   UntilClose = 6,
   Done = 7,
-}
-
-/** RFC 9110 tchar, by char code. */
-const tchar = new Uint8Array(128);
-for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
-  tchar[c.charCodeAt(0)] = 1;
-
-function isToken(text: string, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 128 || tchar[c] === 0) return false;
-  }
-  return to > from;
 }
 
 /** NUL, or a CR or LF not part of the CRLF that ends the line (bare-LF lines, smuggled lines). */

@@ -27,7 +27,7 @@ export interface FastConnectionsOptions {
 
 /**
  * Client connections served without node:http's request and response objects, which cost
- * about a fifth of a small proxied request's CPU (docs/proxy.md). A connection stays here as
+ * about 30 % of a small proxied request's CPU (docs/proxy.md). A connection stays here as
  * long as every socket read is one plain request (front/simple-request.ts); the first read that
  * is anything else hands the connection, and those bytes, to node:http for the rest of its
  * life. Reads that arrive while a response is being written are kept and looked at after it,

@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
+import { isToken } from '../http-token.ts';
 import type { ClientResponse } from '../respond.ts';
 
 /** Where a fast-path response reports that it is done (front/fast-connections.ts). */
@@ -7,8 +8,8 @@ export interface ResponseOwner {
   responded(close: boolean): void;
 }
 
-// the checks node's own ServerResponse makes on every header it sends (no response splitting)
-const tokenPattern = /^[\^_`a-zA-Z\-0-9!#$%&'*+.|~]+$/;
+// with isToken, the checks node's own ServerResponse makes on every header it sends (no
+// response splitting)
 const invalidValueChar = /[^\t\x20-\x7e\x80-\xff]/;
 
 let dateText = '';
@@ -59,7 +60,7 @@ export class FastResponse implements ClientResponse {
     for (let i = 0; i < headers.length; i += 2) {
       const name = headers[i]!;
       const value = headers[i + 1]!;
-      if (!tokenPattern.test(name) || invalidValueChar.test(value))
+      if (!isToken(name) || invalidValueChar.test(value))
         throw Object.assign(new Error(`invalid response header ${JSON.stringify(name)}`), {
           code: 'ERR_INVALID_CHAR',
         });

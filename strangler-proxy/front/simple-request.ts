@@ -1,3 +1,4 @@
+import { isToken } from '../http-token.ts';
 /**
  * The fast path reads a client request itself only when one socket read holds exactly one
  * complete request of the plainest kind: `GET`/`HEAD`/`DELETE`/`OPTIONS`, an origin-form
@@ -32,8 +33,6 @@ const alnum: [number, number][] = [
   [0x41, 0x5a],
   [0x61, 0x7a],
 ];
-/** RFC 9110 tchar. */
-const tokenChar = charTable("!#$%&'*+-.^_`|~", alnum);
 /** RFC 3986 unreserved, sub-delims, ':', '@', '/', '?' and '%': no '#', quotes, brackets or spaces. */
 const targetChar = charTable("-._~!$&'()*+,;=:@/?%", alnum);
 /** Visible ASCII, space and tab (no obs-text, no controls). */
@@ -69,12 +68,8 @@ export function parseSimpleRequest(chunk: Buffer, maxHeaderBytes: number): Simpl
   for (let at = lineEnd + 2; at < n - 2; ) {
     const end = s.indexOf('\r\n', at);
     if (end === at || rawHeaders.length === 2 * maxHeaderLines) return undefined;
-    let colon = at;
-    for (; colon < end; colon++) {
-      const c = s.charCodeAt(colon);
-      if (c > 127 || tokenChar[c] === 0) break;
-    }
-    if (colon === at || colon === end || s.charCodeAt(colon) !== 0x3a) return undefined;
+    const colon = s.indexOf(':', at);
+    if (colon < 0 || colon >= end || !isToken(s, at, colon)) return undefined;
     let from = colon + 1;
     let to = end;
     for (let i = from; i < to; i++) {
