@@ -32,7 +32,10 @@ describe('publishBenchmark', () => {
       '# Benchmarks\n\n<!-- bench:broker:start -->\n## Broker\nkept\n<!-- bench:broker:end -->\n',
     );
     await fs.mkdir(path.join(docsDir, 'history'));
-    await fs.writeFile(path.join(docsDir, 'history', 'proxy.md'), '# strangler-proxy: history\n\nolder entries\n');
+    await fs.writeFile(
+      path.join(docsDir, 'history', 'proxy.md'),
+      '# strangler-proxy: history\n\nolder entries\n',
+    );
 
     await run(1111, '2026-12-01T10:00:00.000Z');
     await run(2222, '2026-12-02T11:30:00.000Z');

@@ -37,7 +37,13 @@ export async function publishBenchmark(options: {
 
   const file = path.join(docsDir, 'benchmarks.md');
   const doc = await fs.readFile(file, 'utf8').catch(() => benchmarksHeader);
-  const section = [`<!-- bench:${options.id}:start -->`, `## ${options.title}`, '', ...body, `<!-- bench:${options.id}:end -->`];
+  const section = [
+    `<!-- bench:${options.id}:start -->`,
+    `## ${options.title}`,
+    '',
+    ...body,
+    `<!-- bench:${options.id}:end -->`,
+  ];
   await fs.mkdir(docsDir, { recursive: true });
   await fs.writeFile(file, replaceSection(doc, options.id, section.join('\n')));
 
@@ -46,7 +52,9 @@ export async function publishBenchmark(options: {
   const history = await fs
     .readFile(historyFile, 'utf8')
     .catch(() => `# ${page}: history\n\nDated runs and decisions, oldest first.\n`);
-  const entry = [`## ${at.slice(0, 10)} ${at.slice(11, 16)} UTC: \`${options.command}\``, '', ...body].join('\n');
+  const entry = [`## ${at.slice(0, 10)} ${at.slice(11, 16)} UTC: \`${options.command}\``, '', ...body].join(
+    '\n',
+  );
   await fs.mkdir(path.dirname(historyFile), { recursive: true });
   await fs.writeFile(historyFile, `${history.trimEnd()}\n\n${entry}\n`);
   console.log(JSON.stringify(options.summary));
