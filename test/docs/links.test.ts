@@ -146,8 +146,9 @@ describe('documentation links', () => {
   });
 
   it('nothing cites a file outside the repository or an issue number', () => {
+    // The outside files' names in character classes, so a grep for them finds only real citations.
     const banned =
-      /design\.md|shared\/reference|debezium-mysql-events|kafka-broker-subset|\.\.\/shared\/|[Ii]ssue [0-9]+|(?<![\w&/])#[0-9]+\b/;
+      /design[.]md|shared[/]reference|debezium-mysql-event[s]|kafka-broker-subse[t]|\.\.\/shared\/|[Ii]ssue [0-9]+|(?<![\w&/])#[0-9]+\b/;
     const found = files.flatMap((f) =>
       text
         .get(f)!
