@@ -8,7 +8,7 @@ import { parseLosslessJson } from './lossless-json.ts';
 
 /**
  * One test per sample in fixtures/: events written in the documented Debezium format
- * (docs: ../shared/reference/debezium-mysql-events.md), decoded and matched against the
+ * (Debezium's documentation of its MySQL and MariaDB connectors), decoded and matched against the
  * expected JS values. BigInt values are written as "123n" in the expectations.
  */
 const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');

@@ -48,7 +48,7 @@ export interface Tombstone {
   table: string;
 }
 
-/** Schema changes, transaction markers, heartbeats: not data (checklist §14.7). */
+/** Schema changes, transaction markers, heartbeats: not data (they describe the stream, not a row). */
 export interface Ignored {
   kind: 'ignored';
   topic: string;

@@ -250,7 +250,7 @@ async function main() {
       `kafkajs 2.2.4 producers (${PRODUCERS} processes, batches of ${BATCH} messages, ${IN_FLIGHT} sends in flight each, node --max-semi-space-size=32,`,
       'acks=-1, so every ack waited for the group-commit fdatasync) and one group consumer (eachBatch, timed from',
       '`run()` so the join is included), against `cdc/broker` in its own process on the same 2-core machine.',
-      'No real Kafka runs here (no JVM): the reference is the bar of issue 3. The machine is shared with other',
+      'No real Kafka runs here (no JVM): the reference is a fixed bar per measure (below). The machine is shared with other',
       'work while this runs, so figures are noisy.',
       '',
       '| measure | 100 B values | 1 KiB values | bar (1 KiB) | ratio to bar |',

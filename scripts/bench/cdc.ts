@@ -323,7 +323,7 @@ async function main() {
       `${loadSeconds.toFixed(1)} s with server-side multi-row INSERT … SELECT. Connector, broker and MariaDB each in their own`,
       'process on the same 2-core machine (shared with other work, so figures are noisy); JSON with schemas (Debezium defaults),',
       "gzip batches (the connector's default `compression.type`), connector run as `npm run connector` (--max-semi-space-size=64),",
-      'broker acks=-1 with fdatasync. No real Debezium runs here (no JVM): the references are the bars of issue 4 and, for the',
+      'broker acks=-1 with fdatasync. No real Debezium runs here (no JVM): the references are fixed bars (below) and, for the',
       'snapshot, a plain mysql2 streaming `SELECT *` of the same table in the same run.',
       `1-min load average before/after: ${loadBefore.toFixed(2)} / ${loadAfter.toFixed(2)} (other work shares the machine).`,
       '',

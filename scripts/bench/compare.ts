@@ -21,7 +21,7 @@ import { processCpuSeconds, statCpuSeconds } from './proc-cpu.ts';
 import { publishBenchmark } from './report.ts';
 
 /**
- * npm run bench:compare — the comparison engine's cost, two ways (issue 6):
+ * npm run bench:compare — the comparison engine's cost, two ways:
  * 1. compared pairs/s on 2 KiB JSON bodies: the engine in this process (queue, the other
  *    side's answer, noise sampling at the proxy's defaults, structural diff under rules, the
  *    store with its records), the other side answering in-process so the engine is measured,
@@ -332,8 +332,6 @@ async function main(): Promise<void> {
       `**Client latency through the proxy** at a fixed ${rate} req/s (scripts/bench/paced-load.ts in its own process: one request every ${(1000 / rate).toFixed(1)} ms, open loop over up to ${connections} keep-alive connections, latency counted from when each request was due; ${seconds} s rounds of ${rate * seconds} requests, ${rounds} rounds a side alternating off-on / on-off, p50/p99 over each side's ${off.requests} requests pooled), 2 KiB JSON from fixture upstream processes, both routes in shadow mode; "on" compares every request in the background (new side called, legacy again for noise samples), "off" has \`compare.enabled: false\`. Comparisons done on route "on" during the run: ${JSON.stringify(onCounters)}.`,
       `1-min load average before/after: ${loadBefore} / ${loadAfter} (the machine is shared with other helpers).`,
       '',
-      "Until 2026-12-01 this used autocannon -R, which is not a fixed rate: each connection sends its quota for the second back to back when the second starts (the second's 400 requests in one burst, then nothing until the next second), and its coordinated-omission correction assumes 1 ms between requests (a sample is added at every millisecond below each latency). Its p99 measured how fast the proxy drains a 32-connection burst, weighted towards the slowest requests, and moved between runs by more than the 1.2 × bar.",
-      '',
       '| shadow | req/s | p50 ms | p99 ms | p99.9 ms | median round p99 ms | errors | proxy CPU µs/request, main thread (median of the rounds) | all threads (median of the rounds) |',
       '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
       `| off | ${off.rps.toFixed(0)} | ${off.p50ms} | ${off.p99ms} | ${off.p999ms} | ${offRound.p99ms} | ${off.errors} | ${offCpu.mainUs} | ${offCpu.allUs} |`,
@@ -348,7 +346,7 @@ async function main(): Promise<void> {
     console.error(markdown);
     await publishBenchmark({
       id: 'compare',
-      title: 'Comparison engine: pairs/s and client latency with shadow on vs off (issue 6)',
+      title: 'Comparison engine: pairs/s and client latency with shadow on vs off',
       command: 'npm run bench:compare',
       markdown,
       summary: {

@@ -20,12 +20,12 @@ import { publishBenchmark } from './report.ts';
  * targets; the median round per target counts. CPU time (user + system, all processes of
  * the tier) per request is read from /proc around every wrk run: it moves less with other
  * load on the machine than req/s does.
- * Bar (issue 5): proxy ≥ 0.6 × nginx req/s and p99 ≤ 2 × nginx p99.
+ * Bar: proxy ≥ 0.6 × nginx req/s and p99 ≤ 2 × nginx p99.
  */
 const run = promisify(execFile);
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 // Five, not three: on a shared host one slow spell can cover two windows of one target, and
-// with three rounds that alone decided a run (docs/proxy.md, runs of 2026-12-02 00:04).
+// with three rounds that alone decided a run (docs/history/proxy.md, runs of 2026-12-02 00:04).
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const connections = 32;
 const workers = Number(process.env.BENCH_WORKERS ?? os.availableParallelism());
@@ -270,7 +270,7 @@ async function main(): Promise<void> {
     console.error(markdown);
     await publishBenchmark({
       id: 'proxy',
-      title: 'Strangler proxy vs nginx (issue 5)',
+      title: 'Strangler proxy vs nginx',
       command: 'npm run bench:proxy',
       markdown,
       summary: {

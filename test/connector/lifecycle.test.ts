@@ -225,7 +225,7 @@ describe('connector lifecycle', () => {
       `{"schema":{"type":"struct","fields":[{"type":"string","optional":false,"field":"code"}],"optional":false,"name":"${prefix}.${db.name}.skus.Key"},"payload":{"code":"${code}"}}`;
     const skus = c.on(topics[2]!);
     expect(skus.filter((m) => m.key === skuKey('A-1')).map(op)).toEqual(['r', 'u']);
-    // §4: a key change is d (header __debezium.newkey) + tombstone for the old key, c (__debezium.oldkey) for the new.
+    // A primary-key change is d (header __debezium.newkey) + tombstone for the old key, c (__debezium.oldkey) for the new.
     const b2 = skus.filter((m) => m.key === skuKey('B-2'));
     expect(b2.map(op)).toEqual(['c', 'd', 'tombstone']);
     const a9 = skus.filter((m) => m.key === skuKey('A-9'));
@@ -235,7 +235,7 @@ describe('connector lifecycle', () => {
     // TRUNCATE: skipped by default (skipped.operations=t), the insert after it arrives.
     expect(c.on(topics[1]!).filter((m) => m.value !== null && op(m) === 't')).toEqual([]);
 
-    // §3.1 markers: audit_log, order_items, skus, zz_empty (empty, last): the last emitted record becomes "last".
+    // Snapshot markers: audit_log, order_items, skus, zz_empty (empty, last): the last emitted record becomes "last".
     const markers = [...items, ...audit, ...skus]
       .filter((m) => m.value !== null && op(m) === 'r')
       .map((m) => [
@@ -410,7 +410,7 @@ describe('connector lifecycle', () => {
     await conn.query(`SET SESSION sql_mode = ''; INSERT INTO zd VALUES ${row(2)}`);
     await c.until('both rows', () => c.on(topic).length >= 2 || undefined);
     await conn.end();
-    // §7: zero dates → null for nullable columns, epoch for NOT NULL ones; DATETIME as if UTC.
+    // Zero dates → null for nullable columns, epoch for NOT NULL ones; DATETIME as if UTC.
     const expected = (id: number) => ({
       id,
       d: null,

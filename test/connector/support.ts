@@ -14,8 +14,8 @@ import type { TestDatabase } from '../support/database.ts';
 /**
  * Shared pieces of the connector's end-to-end tests: the connector as a real process, a real
  * kafkajs consumer that records every message, and a lossless JSON view of Debezium's output.
- * Expected values in the tests come from the reference (debezium-mysql-events.md), never from
- * what the connector printed.
+ * Expected values in the tests come from Debezium's own documentation of its MySQL and MariaDB
+ * connectors (data change events, data type mappings), never from what the connector printed.
  */
 export const connectorScript = 'cdc/connector/main.ts';
 if (!existsSync(path.join(repoRoot, connectorScript)))
@@ -302,10 +302,10 @@ export async function masterStatus(conn: mysql.Connection): Promise<{ file: stri
   return { file: String(rows[0]!.File), pos: Number(rows[0]!.Position) };
 }
 
-/** The envelope's payload fields in Debezium 3.x order (§3). */
+/** The envelope's payload fields in Debezium 3.x order (its change event values). */
 export const envelopeFields = ['before', 'after', 'source', 'transaction', 'op', 'ts_ms', 'ts_us', 'ts_ns'];
 
-/** The JsonConverter order of a schema object's keys (§5): type, fields, optional, name, version, parameters, default, field. */
+/** The JsonConverter order of a schema object's keys (Kafka Connect's JsonConverter): type, fields, optional, name, version, parameters, default, field. */
 export const schemaKeyOrder = [
   'type',
   'fields',

@@ -24,13 +24,13 @@ import {
 } from './support.ts';
 
 /**
- * Every type of the reference's mapping (§7), compared field by field — payload, value schema,
- * key, source block — with values worked out by hand from debezium-mysql-events.md. Three
+ * Every type of Debezium's data type mappings, compared field by field — payload, value schema,
+ * key, source block — with values worked out by hand from Debezium's documentation. Three
  * connectors read the same database: P with the defaults (decimal precise, bigint long, binary
  * bytes, schemas on), S with decimal string, bigint precise, binary base64, schema-less keys, no
  * tombstones and time.precision.mode=connect, N with the defaults but no schemas at all. Every
  * message of each is also run through cdc/consumer's decodeRecord and compared with the JS
- * values the inserted rows stand for (issue 7: the consumer must read the connector's output).
+ * values the inserted rows stand for (the consumer must read the connector's output).
  */
 
 type Mode = 'default' | 'alt';
@@ -74,8 +74,8 @@ const decimalSchema = (p: number, s: number) =>
   });
 
 /**
- * §6 by the letter: the unscaled integer as big-endian two's complement in the fewest bytes
- * (Java BigInteger.toByteArray), base64. Written from the reference, not from the connector.
+ * Debezium's precise decimals by the letter: the unscaled integer as big-endian two's complement in the fewest bytes
+ * (Java BigInteger.toByteArray), base64. Written from Debezium's documentation, not from the connector.
  */
 function twosComplementBase64(unscaled: bigint): string {
   let bytes = 1;
@@ -203,7 +203,7 @@ const columns: Col[] = [
     ddl: 'DECIMAL(10,2) NULL',
     schema: (m) => (m === 'default' ? decimalSchema(10, 2) : plain('string')),
     sql: ['19.99', 'NULL', '-0.01'],
-    // §6: 1999 = 07 CF → "B88="; -1 = FF → "/w==".
+    // Precise decimals: 1999 = 07 CF → "B88="; -1 = FF → "/w==".
     value: (row, m) => (m === 'default' ? ['B88=', null, '/w=='] : ['19.99', null, '-0.01'])[row]!,
     decoded: same('19.99', null, '-0.01'),
   },
@@ -249,7 +249,7 @@ const columns: Col[] = [
     ddl: 'DATETIME(6) NULL',
     schema: (m) => (m === 'default' ? named('int64', 'io.debezium.time.MicroTimestamp') : connectTimestamp),
     sql: ["'2024-01-15 10:30:00.123456'", 'NULL', "'2000-02-29 12:00:00.000001'"],
-    // time.precision.mode=connect: Kafka's Timestamp for every precision, µs truncated (§7).
+    // time.precision.mode=connect: Kafka's Timestamp for every precision, µs truncated (Debezium's temporal types).
     value: (row, m) =>
       m === 'default'
         ? [utc(2024, 1, 15, 10, 30) * 1000 + 123456, null, utc(2000, 2, 29, 12) * 1000 + 1][row]!
@@ -320,7 +320,7 @@ const columns: Col[] = [
   {
     name: 'c_json',
     ddl: 'JSON NULL',
-    // §12: MariaDB's JSON is LONGTEXT (+ CHECK json_valid): a plain string, no io.debezium.data.Json,
+    // MariaDB's JSON is LONGTEXT (+ CHECK json_valid): a plain string, no io.debezium.data.Json,
     // and the text exactly as stored (MariaDB keeps JSON as text, no binary re-rendering).
     schema: () => plain('string'),
     sql: [`'{"a": 1, "b": [true, null]}'`, 'NULL', "'[]'"],
@@ -418,7 +418,7 @@ const columns: Col[] = [
     name: 'c_note',
     ddl: "VARCHAR(20) NULL DEFAULT 'none'",
     schema: () => ({ type: 'string', optional: true, default: 'none' }),
-    // §5: a real NULL in a nullable column with a non-null DDL default arrives as the default.
+    // Column defaults: a real NULL in a nullable column with a non-null DDL default arrives as the default.
     sql: ["'note'", 'NULL', 'DEFAULT'],
     value: same('note', 'none', 'none'),
   },
@@ -765,7 +765,7 @@ describe.skipIf(!hasConnector)('connector: every type of the reference mapping',
       expect(Math.floor(Number(src.ts_us) / 1000)).toBe(src.ts_ms);
       expect(BigInt(src.ts_ns as number | bigint)).toBe(BigInt(src.ts_us as number) * 1000n);
     }
-    // §3.1: a_types (3 rows) then b_tail (2 rows), sorted by table id.
+    // Snapshot order: a_types (3 rows) then b_tail (2 rows), sorted by table id.
     const markers = Object.fromEntries(
       all.map((m) => [
         `${m.topic.endsWith('.a_types') ? 'a' : 'b'}${idOf(m)}`,
@@ -1042,13 +1042,13 @@ describe.skipIf(!hasConnector)('connector: every type of the reference mapping',
     expect(st.eventsTotal).toBeGreaterThanOrEqual(10);
     expect(st.position.file).toMatch(/^binlog\.\d{6}$/);
     expect(binlogOrder(st.position, writes.delete.before)).toBeGreaterThan(0);
-    // The brief names it position.gtid; the connector serves the GTID position as `gtids`.
+    // Either name is accepted for the GTID position; the connector serves it as `gtids` (docs/connector.md, Status).
     expect(String(st.position.gtid ?? st.position.gtids ?? '')).toMatch(/^0-1-\d+$/);
     expect(typeof st.lagMs).toBe('number');
     expect(st.lastEventTsMs).toBeGreaterThan(startedAt - 5000);
   });
 
-  it('records carry the Debezium context headers (§1, 3.2.1+)', () => {
+  it('records carry the Debezium context headers (Debezium 3.2.1+)', () => {
     const m = collector.on(topic(P, 'a_types'))[0]!;
     expect(m.headers['__debezium.context.connectorLogicalName']).toBe(P);
     expect(m.headers['__debezium.context.taskId']).toBe('0');
@@ -1069,13 +1069,13 @@ function checkStreamSource(src: JsonObject, w: Write, row: number) {
     server_id: 1,
     gtid: w.gtid,
     row,
-    // MariaDB writes no BEGIN query event (the GTID event opens the transaction, §12), and the
-    // thread id comes from that BEGIN (§3.1): null here.
+    // MariaDB writes no BEGIN query event (the GTID event opens the transaction), and the
+    // thread id comes from that BEGIN: null here.
     thread: null,
     query: null,
   });
   expect(w.gtid).toMatch(/^0-1-\d+$/);
-  // MariaDB: second resolution (§12); ts_us/ts_ns the same instant.
+  // MariaDB: second resolution; ts_us/ts_ns the same instant.
   const ts = Number(src.ts_ms);
   expect(ts % 1000).toBe(0);
   expect(ts).toBeGreaterThanOrEqual(Math.floor((w.atMs - 2000) / 1000) * 1000);

@@ -140,7 +140,7 @@ describe('snapshot and binlog rows encode identically (real MariaDB, real binlog
     expect(byName.tsd).toMatchObject({ dataType: 'timestamp', nullable: false, fsp: 0 });
     expect(byName.dt6.fsp).toBe(6);
     expect(byName.biu.unsigned).toBe(true);
-    expect(byName.j.dataType).toBe('longtext'); // MariaDB JSON is an alias of LONGTEXT (§12)
+    expect(byName.j.dataType).toBe('longtext'); // MariaDB JSON is an alias of LONGTEXT
   });
 
   it('builds the same definition from the binlog TABLE_MAP (FULL metadata), defaults aside', () => {

@@ -4,7 +4,7 @@ import { connectorSchemaName, sourcePayloadWriter, sourceSchemaBody } from './so
 import type { ColumnDef, EncoderOptions, SourceInfo, TableDef } from './types.ts';
 
 /**
- * The non-data messages: schema changes (§9), transaction boundaries (§10), heartbeats (§11),
+ * The non-data messages: schema changes, transaction boundaries, heartbeats,
  * as JsonConverter text with schemas.enable following the key/value converter settings.
  * Struct layouts follow Debezium 3.4's SchemaFactory.
  */
@@ -26,7 +26,7 @@ const field = (type: string, optional: boolean, name: string) =>
   `{"type":"${type}","optional":${optional},"field":"${name}"}`;
 
 // ---------------------------------------------------------------------------------------------
-// §9 schema changes
+// schema changes
 
 export type TableChangeType = 'CREATE' | 'ALTER' | 'DROP';
 
@@ -295,7 +295,7 @@ export function schemaChangeMessage(o: EncoderOptions, input: SchemaChangeInput)
 }
 
 // ---------------------------------------------------------------------------------------------
-// §10 transaction metadata
+// transaction metadata
 
 export interface TransactionMessageInput {
   status: 'BEGIN' | 'END';
@@ -359,7 +359,7 @@ export function transactionMessage(o: EncoderOptions, input: TransactionMessageI
 }
 
 // ---------------------------------------------------------------------------------------------
-// §11 heartbeats
+// heartbeats
 
 const heartbeatKeySchema =
   '{"type":"struct","fields":[' +
