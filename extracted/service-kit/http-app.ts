@@ -1,7 +1,7 @@
 import express, { type Express, type RequestHandler, type Router } from 'express';
 import type { Knex } from 'knex';
 import type { ProjectionRunner } from '../../cdc/consumer/index.ts';
-import { errorHandler, routeNotFound } from '../../legacy-monolith/http/error-handler.ts';
+import { errorHandler, routeNotFound } from '../../contract/index.ts';
 import type { Logger } from '../../lib/log.ts';
 
 /** Header names the comparison engine reads (docs/extracted.md). */
