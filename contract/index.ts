@@ -1,8 +1,9 @@
 /**
  * The shop's contract: what the monolith and the extracted services must agree on to answer
  * alike (request schemas and their parsing, the error body and handler, money and time
- * formats, the Product and Order answers). It depends on `lib/` and libraries only, never on
- * either side.
+ * formats, the Product and Order answers), and the source-position headers the services write
+ * and the comparison engine reads. It depends on `lib/` and libraries only, never on either
+ * side.
  */
 export { isoTime } from './dates.ts';
 export { errorHandler, routeNotFound } from './error-handler.ts';
@@ -45,3 +46,13 @@ export {
   queryMoney,
   textField,
 } from './requests.ts';
+export {
+  compareSourcePositions,
+  formatSourcePosition,
+  noSourcePosition,
+  type ParsedSourcePosition,
+  parseSourcePosition,
+  sourcePositionHeader,
+  sourcePositionHeaders,
+  sourceTsHeader,
+} from './source-position.ts';
