@@ -9,7 +9,10 @@ import { maxPriceCents, parseCents } from './money.ts';
  * an unknown key is a 400 naming it.
  */
 
-/** Money in a body: "12.30" (preferred, as the API answers) or 12.3; at most 2 decimals; → cents. */
+/**
+ * Money in a body: "12.30" (preferred, as the API answers) or 12.3; at most 2 decimals and at
+ * most 99999999.99 (a DECIMAL(10,2) price); → cents.
+ */
 export const moneyField = (field: string) =>
   z.union([z.string(), z.number()]).transform((value, ctx) => {
     const text = typeof value === 'number' ? (Number.isFinite(value) ? String(value) : 'x') : value;
