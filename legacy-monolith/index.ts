@@ -1,8 +1,6 @@
 /** What other components embed: the schema runner, the seed, and (server.ts) the monolith itself. */
 
 export { loadMonolithConfig, type MonolithConfig } from './config.ts';
-export { createShopKnex, ensureDatabase } from './db/connection.ts';
-export { ShopError, shopErrorCodes } from './errors.ts';
 export { createApp } from './http/app.ts';
 export { migrateLatest, migrateRollback, shopMigrations, shopTables } from './migrations/index.ts';
 export { defaultSeedSize, generateShop, type SeedSize } from './seed/generate.ts';

@@ -1,8 +1,8 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Knex } from 'knex';
+import { createMysqlKnex, ensureDatabase } from '../lib/knex-mysql.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
-import { createShopKnex, ensureDatabase } from './db/connection.ts';
 import { createApp } from './http/app.ts';
 import { migrateLatest } from './migrations/index.ts';
 
@@ -29,7 +29,7 @@ export interface RunningMonolith {
 export async function startMonolith(options: MonolithOptions): Promise<RunningMonolith> {
   const log = options.log ?? createLogger('legacy-monolith');
   await ensureDatabase(options.serverUrl, options.database);
-  const knex = createShopKnex(options.serverUrl, options.database, { min: 0, max: options.poolMax ?? 20 });
+  const knex = createMysqlKnex(options.serverUrl, options.database, { min: 0, max: options.poolMax ?? 20 });
   try {
     const applied = await migrateLatest(knex);
     if (applied.length > 0) log.info({ applied }, 'applied shop migrations');

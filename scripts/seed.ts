@@ -1,10 +1,10 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { loadShopDatabaseName } from '../legacy-monolith/config.ts';
-import { createShopKnex, ensureDatabase } from '../legacy-monolith/db/connection.ts';
 import { migrateLatest } from '../legacy-monolith/migrations/index.ts';
 import { defaultSeedSize } from '../legacy-monolith/seed/generate.ts';
 import { isShopEmpty, seedShop } from '../legacy-monolith/seed/seed-shop.ts';
 import { exitOnConfigError } from '../lib/config.ts';
+import { createMysqlKnex, ensureDatabase } from '../lib/knex-mysql.ts';
 import { redactUrl } from './db/binlog-check.ts';
 import { resolveServerUrl } from './db/database-url.ts';
 
@@ -42,7 +42,7 @@ const program = new Command('seed')
     }
     const server = await resolveServerUrl();
     await ensureDatabase(server.url, database);
-    const knex = createShopKnex(server.url, database);
+    const knex = createMysqlKnex(server.url, database);
     try {
       await migrateLatest(knex);
       if (opts.ifEmpty && !(await isShopEmpty(knex))) {

@@ -19,4 +19,4 @@ export {
   ProjectionRunner,
   type RunnerOptions,
 } from './projection-runner.ts';
-export { positionFromSource, positionKey, positionLabel, type SourcePosition } from './source-position.ts';
+export { positionFromSource, positionKey, type SourcePosition } from './source-position.ts';

@@ -10,6 +10,7 @@ import {
   type Producer,
 } from 'kafkajs';
 import type { Knex } from 'knex';
+import { formatSourcePosition } from '../../contract/index.ts';
 import { createLogger, type Logger } from '../../lib/log.ts';
 import { settledWithin } from '../../lib/timeout.ts';
 import { type DeadLetter, defaultDlqTopic, sendDeadLetters } from './dead-letter.ts';
@@ -17,7 +18,6 @@ import { type ChangeEvent, type DecodeOptions, decodeRecord, type RawRecord } fr
 import { ConsumerError } from './errors.ts';
 import { loadOffsets, offsetKey, type StoredOffset, saveOffsets } from './offset-store.ts';
 import { backoffMs, classify } from './retry-policy.ts';
-import { positionLabel } from './source-position.ts';
 
 /** A read model fed by change events: which topics, and how a batch of events changes the store. */
 export interface Projection {
@@ -377,7 +377,7 @@ export class ProjectionRunner extends EventEmitter {
     for (const e of events) {
       if (e.positionKey && e.position && e.positionKey >= next.positionKey) {
         next.positionKey = e.positionKey;
-        next.positionLabel = positionLabel(e.position);
+        next.positionLabel = formatSourcePosition(e.position);
         next.sourceTsMs = e.position.tsMs;
       }
     }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { compareSourcePositions, formatSourcePosition, parseSourcePosition } from '../../contract/index.ts';
 import { eventPosition, newestPerKey } from './newer-wins.ts';
-import { positionFromSource, positionKey, positionLabel, type SourcePosition } from './source-position.ts';
+import { positionFromSource, positionKey, type SourcePosition } from './source-position.ts';
 
 const at = (file: string, pos: number, row = 0, snapshot = false): SourcePosition => ({
   file,
@@ -53,10 +54,6 @@ describe('positionFromSource', () => {
     expect(positionFromSource({ pos: 10 })).toBeNull();
     expect(positionFromSource(null)).toBeNull();
   });
-  it('labels as file:pos[:row], the form the comparison engine parses', () => {
-    expect(positionLabel(at('mysql-bin.000003', 2731))).toBe('mysql-bin.000003:2731');
-    expect(positionLabel(at('mysql-bin.000003', 2731, 4))).toBe('mysql-bin.000003:2731:4');
-  });
 });
 
 describe('newestPerKey / eventPosition', () => {
@@ -75,5 +72,43 @@ describe('newestPerKey / eventPosition', () => {
   it('falls back to the Kafka offset when an event has no source position', () => {
     expect(eventPosition({ positionKey: null, offset: '42' })).toBe('offset:00000000000000000042');
     expect(eventPosition({ positionKey: 'k', offset: '42' })).toBe('k');
+  });
+});
+
+describe('positionKey and the header label', () => {
+  // The runner picks the store's position by positionKey and answers with its label; the
+  // comparison engine orders labels with the contract. Both must see the same order.
+  const streamed = [
+    at('mysql-bin.000001', 4),
+    at('mysql-bin.000001', 999_999),
+    at('mysql-bin.000001', 999_999, 1),
+    at('mysql-bin.000001', 999_999, 12),
+    at('mysql-bin.000002', 4),
+    at('mysql-bin.000002', 4, 2),
+    at('mysql-bin.000010', 4),
+    at('mysql-bin.999999', 120),
+    at('mysql-bin.1000000', 4),
+    at('binlog', 7),
+  ];
+  it('order streamed positions alike', () => {
+    for (const a of streamed)
+      for (const b of streamed) {
+        const byKey = positionKey(a) < positionKey(b) ? -1 : positionKey(a) > positionKey(b) ? 1 : 0;
+        const byLabel =
+          Math.sign(
+            compareSourcePositions(
+              parseSourcePosition(formatSourcePosition(a))!,
+              parseSourcePosition(formatSourcePosition(b))!,
+            )!,
+          ) || 0;
+        expect({ a, b, order: byLabel }).toEqual({ a, b, order: byKey });
+      }
+  });
+  it('a snapshot read and a streamed event at the same coordinates share a label', () => {
+    // The key puts the snapshot first; the label carries no snapshot flag, so the engine sees
+    // them as the same point — which they are for lag: the snapshot is the state at that point.
+    expect(formatSourcePosition(at('b.000001', 200, 0, true))).toBe(
+      formatSourcePosition(at('b.000001', 200)),
+    );
   });
 });

@@ -36,14 +36,6 @@ export function positionKey(p: SourcePosition): string {
 
 export const positionKeyLength = 12 + 1 + 20 + 1 + 1 + 1 + 10;
 
-/**
- * "mysql-bin.000003:2731" (":row" added when the row index is not 0) — the form the services
- * put in x-strangler-source-position and the comparison engine parses.
- */
-export function positionLabel(p: Pick<SourcePosition, 'file' | 'pos' | 'row'>): string {
-  return p.row ? `${p.file}:${p.pos}:${p.row}` : `${p.file}:${p.pos}`;
-}
-
 const snapshotTrue = new Set([
   'true',
   'first',

@@ -1,22 +1,17 @@
 import express, { type Express, type RequestHandler, type Router } from 'express';
 import type { Knex } from 'knex';
 import type { ProjectionRunner } from '../../cdc/consumer/index.ts';
-import { errorHandler, routeNotFound } from '../../legacy-monolith/http/error-handler.ts';
+import { errorHandler, routeNotFound, sourcePositionHeaders } from '../../contract/index.ts';
 import type { Logger } from '../../lib/log.ts';
 
-/** Header names the comparison engine reads (docs/extracted.md). */
-export const sourcePositionHeader = 'x-strangler-source-position';
-export const sourceTsHeader = 'x-strangler-source-ts';
-
-/** Every answer says which source position the store reflected when it was read. */
+/**
+ * Every answer says which source position the store reflected when it was read (the headers
+ * the comparison engine reads, docs/extracted.md).
+ */
 function sourcePosition(runner: ProjectionRunner): RequestHandler {
   return (_req, res, next) => {
-    const position = runner.storePosition();
-    res.setHeader(sourcePositionHeader, position?.label || 'none');
-    res.setHeader(
-      sourceTsHeader,
-      position?.sourceTsMs === null || position === null ? 'none' : String(position.sourceTsMs),
-    );
+    for (const [name, value] of Object.entries(sourcePositionHeaders(runner.storePosition())))
+      res.setHeader(name, value);
     next();
   };
 }

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { createShopKnex, ensureDatabase } from '../../legacy-monolith/db/connection.ts';
+import { createMysqlKnex, ensureDatabase } from '../../lib/knex-mysql.ts';
 
 export interface ServiceMigration extends Knex.Migration {
   name: string;
@@ -8,7 +8,7 @@ export interface ServiceMigration extends Knex.Migration {
 /** The service's own database: created when missing (utf8mb4_unicode_ci, the monolith's collation). */
 export async function openStore(serverUrl: string, database: string, poolMax: number): Promise<Knex> {
   await ensureDatabase(serverUrl, database);
-  return createShopKnex(serverUrl, database, { min: 0, max: poolMax });
+  return createMysqlKnex(serverUrl, database, { min: 0, max: poolMax });
 }
 
 /** Static migration list (no directory scan), tracked in `<service>_migrations`. */

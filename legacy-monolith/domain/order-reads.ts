@@ -1,39 +1,6 @@
 import type { Knex } from 'knex';
-import { notFound } from '../errors.ts';
-import { isoTime, money } from './rows.ts';
+import { notFound, type Order, shapeOrders } from '../../contract/index.ts';
 import { getUser } from './users.ts';
-
-export type OrderStatus = 'pending' | 'paid' | 'cancelled';
-export type PaymentMethod = 'card' | 'paypal' | 'bank_transfer';
-
-export interface OrderItem {
-  lineNo: number;
-  productId: number;
-  productName: string;
-  quantity: number;
-  unitPrice: string;
-  lineTotal: string;
-}
-
-export interface Payment {
-  id: number;
-  amount: string;
-  method: PaymentMethod;
-  status: 'captured' | 'refunded';
-  createdAt: string;
-}
-
-export interface Order {
-  id: number;
-  userId: number;
-  status: OrderStatus;
-  total: string;
-  currency: string;
-  createdAt: string;
-  updatedAt: string;
-  items: OrderItem[];
-  payment: Payment | null;
-}
 
 type Db = Knex | Knex.Transaction;
 
@@ -65,52 +32,6 @@ async function loadOrders(db: Db, orderRows: Record<string, unknown>[]): Promise
     .whereIn('order_id', ids)
     .select('id', 'order_id', 'amount', 'method', 'status', 'created_at');
   return shapeOrders(orderRows, itemRows, paymentRows);
-}
-
-/**
- * The shop contract's Order from its rows: order rows in the wanted order, item rows (with
- * product_name and line_total) and payment rows for those orders. Shared with the orders
- * read model, which must answer exactly as the monolith does.
- */
-export function shapeOrders(
-  orderRows: Record<string, unknown>[],
-  itemRows: Record<string, unknown>[],
-  paymentRows: Record<string, unknown>[],
-): Order[] {
-  const items = new Map<number, OrderItem[]>();
-  for (const row of itemRows) {
-    const list = items.get(Number(row.order_id)) ?? [];
-    list.push({
-      lineNo: Number(row.line_no),
-      productId: Number(row.product_id),
-      productName: String(row.product_name),
-      quantity: Number(row.quantity),
-      unitPrice: money(row.unit_price),
-      lineTotal: money(row.line_total),
-    });
-    items.set(Number(row.order_id), list);
-  }
-  const payments = new Map<number, Payment>();
-  for (const row of paymentRows) {
-    payments.set(Number(row.order_id), {
-      id: Number(row.id),
-      amount: money(row.amount),
-      method: row.method as Payment['method'],
-      status: row.status as Payment['status'],
-      createdAt: isoTime(row.created_at),
-    });
-  }
-  return orderRows.map((row) => ({
-    id: Number(row.id),
-    userId: Number(row.user_id),
-    status: row.status as OrderStatus,
-    total: money(row.total),
-    currency: String(row.currency),
-    createdAt: isoTime(row.created_at),
-    updatedAt: isoTime(row.updated_at),
-    items: items.get(Number(row.id)) ?? [],
-    payment: payments.get(Number(row.id)) ?? null,
-  }));
 }
 
 const orderColumns = ['id', 'user_id', 'status', 'total', 'currency', 'created_at', 'updated_at'];

@@ -1,6 +1,12 @@
 import type { Knex } from 'knex';
-import { notFound, ShopError } from '../errors.ts';
-import { getOrder, type Order, type OrderStatus, type PaymentMethod } from './order-reads.ts';
+import {
+  notFound,
+  type Order,
+  type OrderStatus,
+  type PaymentMethod,
+  ShopError,
+} from '../../contract/index.ts';
+import { getOrder } from './order-reads.ts';
 import { withDeadlockRetry } from './retry.ts';
 
 /**

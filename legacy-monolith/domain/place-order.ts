@@ -1,7 +1,13 @@
 import type { Knex } from 'knex';
-import { notFound, ShopError } from '../errors.ts';
-import { formatCents, maxTotalCents, parseCents } from './money.ts';
-import { getOrder, type Order } from './order-reads.ts';
+import {
+  formatCents,
+  maxTotalCents,
+  notFound,
+  type Order,
+  parseCents,
+  ShopError,
+} from '../../contract/index.ts';
+import { getOrder } from './order-reads.ts';
 import { withDeadlockRetry } from './retry.ts';
 
 export interface OrderRequest {

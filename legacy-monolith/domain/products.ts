@@ -1,42 +1,14 @@
 import type { Knex } from 'knex';
-import { notFound, ShopError } from '../errors.ts';
-import { formatCents } from './money.ts';
-import { isMysqlError, isoTime, jsonValue, likeContains, money, mysqlErrors } from './rows.ts';
-
-export interface Product {
-  id: number;
-  sku: string;
-  name: string;
-  description: string | null;
-  price: string;
-  category: string;
-  attributes: unknown;
-  stock: number;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export const productSorts = [
-  'id',
-  '-id',
-  'name',
-  '-name',
-  'price',
-  '-price',
-  'createdAt',
-  '-createdAt',
-] as const;
-export type ProductSort = (typeof productSorts)[number];
-
-export interface ProductQuery {
-  page: number;
-  pageSize: number;
-  sort: ProductSort;
-  q?: string;
-  category?: string;
-  minPriceCents?: number;
-  maxPriceCents?: number;
-}
+import {
+  formatCents,
+  notFound,
+  type Product,
+  type ProductQuery,
+  ShopError,
+  toProduct,
+} from '../../contract/index.ts';
+import { containsLiteral } from '../../lib/sql-like.ts';
+import { isMysqlError, mysqlErrors } from './mysql-errors.ts';
 
 export interface NewProduct {
   sku: string;
@@ -73,22 +45,6 @@ function productsWithStock(db: Knex | Knex.Transaction) {
   return db('products as p').leftJoin('inventory as i', 'i.product_id', 'p.id');
 }
 
-/** The contract's Product JSON from a products row with stock (also the catalog read model's). */
-export function toProduct(row: Record<string, unknown>): Product {
-  return {
-    id: Number(row.id),
-    sku: String(row.sku),
-    name: String(row.name),
-    description: row.description === null ? null : String(row.description),
-    price: money(row.price),
-    category: String(row.category),
-    attributes: jsonValue(row.attributes),
-    stock: Number(row.stock ?? 0),
-    createdAt: isoTime(row.created_at),
-    updatedAt: isoTime(row.updated_at),
-  };
-}
-
 /**
  * One page of products. Order is the sort key, then id ascending, so pages never overlap.
  * `q` is a literal substring of the name (wildcards escaped); comparisons follow the table
@@ -100,7 +56,7 @@ export async function listProducts(
 ): Promise<{ items: Product[]; page: number; pageSize: number; total: number }> {
   const filtered = productsWithStock(knex);
   if (query.q !== undefined && query.q !== '') {
-    filtered.whereRaw("p.name LIKE ? ESCAPE '!'", [likeContains(query.q)]);
+    filtered.whereRaw(...containsLiteral('p.name', query.q));
   }
   if (query.category !== undefined) filtered.where('p.category', query.category);
   if (query.minPriceCents !== undefined) {

@@ -1,5 +1,5 @@
-import { ShopError } from '../errors.ts';
-import { isMysqlError, mysqlErrors } from './rows.ts';
+import { ShopError } from '../../contract/index.ts';
+import { isMysqlError, mysqlErrors } from './mysql-errors.ts';
 
 /**
  * Runs a transaction again when InnoDB picked it as a deadlock victim (error 1213): the

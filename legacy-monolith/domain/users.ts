@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
-import { notFound, ShopError } from '../errors.ts';
-import { isMysqlError, isoTime, mysqlErrors } from './rows.ts';
+import { isoTime, notFound, ShopError } from '../../contract/index.ts';
+import { isMysqlError, mysqlErrors } from './mysql-errors.ts';
 
 export interface User {
   id: number;

@@ -1,7 +1,7 @@
 import express, { type Express } from 'express';
 import type { Knex } from 'knex';
+import { errorHandler, routeNotFound } from '../../contract/index.ts';
 import { createLogger, type Logger } from '../../lib/log.ts';
-import { errorHandler, routeNotFound } from './error-handler.ts';
 import { orderRoutes } from './routes/orders.ts';
 import { productRoutes } from './routes/products.ts';
 import { userRoutes } from './routes/users.ts';

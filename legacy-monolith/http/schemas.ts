@@ -1,32 +1,13 @@
 import { z } from 'zod';
-import { maxPriceCents, parseCents } from '../domain/money.ts';
-import { productSorts } from '../domain/products.ts';
+import { moneyField, textField } from '../../contract/index.ts';
 
-/** Request shapes of the HTTP API. Objects are strict: an unknown key is a 400 naming it. */
+/**
+ * Request bodies only the monolith takes (the writes). Shapes both sides parse (the read
+ * routes' queries) are in contract/; a body moves there with its route. Objects are strict: an
+ * unknown key is a 400 naming it.
+ */
 
 const maxStock = 1_000_000_000;
-
-/** Money in: "12.30" (preferred, as the API answers) or 12.3; at most 2 decimals; → cents. */
-const money = (field: string) =>
-  z.union([z.string(), z.number()]).transform((value, ctx) => {
-    const text = typeof value === 'number' ? (Number.isFinite(value) ? String(value) : 'x') : value;
-    const cents = parseCents(text);
-    if (cents === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `${field} must be an amount with at most 2 decimals, e.g. "12.30"; got ${JSON.stringify(value)}`,
-      });
-      return z.NEVER;
-    }
-    if (cents > maxPriceCents) {
-      ctx.addIssue({ code: 'custom', message: `${field} must be at most 99999999.99` });
-      return z.NEVER;
-    }
-    return cents;
-  });
-
-const text = (max: number) =>
-  z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
 
 const attributes = z
   .record(z.string(), z.json())
@@ -37,11 +18,11 @@ const attributes = z
   );
 
 const productFields = {
-  sku: text(64),
-  name: text(255),
+  sku: textField(64),
+  name: textField(255),
   description: z.string().max(10_000, 'must be at most 10000 characters').nullable(),
-  price: money('price').refine((cents) => cents >= 1, 'price must be at least 0.01'),
-  category: text(64),
+  price: moneyField('price').refine((cents) => cents >= 1, 'price must be at least 0.01'),
+  category: textField(64),
   attributes,
 };
 
@@ -74,7 +55,7 @@ export const newUserBody = z.strictObject({
     .email({ pattern: z.regexes.unicodeEmail, error: 'must be an email address, e.g. ann@example.com' })
     .max(255, 'must be at most 255 characters')
     .refine((email) => /@[^@]+\.[^@.]+$/.test(email), 'must be an email address, e.g. ann@example.com'),
-  name: text(200),
+  name: textField(200),
 });
 
 const positiveId = z.int().min(1).max(Number.MAX_SAFE_INTEGER);
@@ -105,46 +86,3 @@ export const payBody = z.strictObject({
 });
 
 export const cancelBody = z.strictObject({});
-
-/** Query strings: one value per key, digits only for numbers. */
-const queryInt = (min: number, max: number, fallback: number) =>
-  z
-    .string()
-    .regex(/^\d{1,9}$/, `must be a whole number from ${min} to ${max}`)
-    .transform(Number)
-    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`))
-    .default(fallback);
-
-const queryMoney = (field: string) =>
-  z
-    .string()
-    .transform((value, ctx) => {
-      const cents = parseCents(value);
-      if (cents === undefined) {
-        ctx.addIssue({ code: 'custom', message: `${field} must be an amount like 12.30` });
-        return z.NEVER;
-      }
-      return cents;
-    })
-    .optional();
-
-export const pageQuery = {
-  page: queryInt(1, 1_000_000, 1),
-  pageSize: queryInt(1, 100, 20),
-};
-
-export const productListQuery = z
-  .strictObject({
-    ...pageQuery,
-    sort: z.enum(productSorts, `must be one of ${productSorts.join(', ')}`).default('id'),
-    q: z.string().max(200, 'must be at most 200 characters').optional(),
-    category: z.string().max(64, 'must be at most 64 characters').optional(),
-    minPrice: queryMoney('minPrice'),
-    maxPrice: queryMoney('maxPrice'),
-  })
-  .refine((q) => q.minPrice === undefined || q.maxPrice === undefined || q.minPrice <= q.maxPrice, {
-    message: 'minPrice must not be greater than maxPrice',
-    path: ['minPrice'],
-  });
-
-export const userOrdersQuery = z.strictObject(pageQuery);

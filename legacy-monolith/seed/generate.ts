@@ -1,4 +1,4 @@
-import { formatCents } from '../domain/money.ts';
+import { formatCents } from '../../contract/index.ts';
 import { adjectives, categories, describe, firstNames, lastNames } from './catalog-words.ts';
 import { SeededRandom } from './random.ts';
 

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { ShopError } from '../errors.ts';
+import { ShopError } from '../../contract/index.ts';
 import { shopTables } from '../migrations/index.ts';
 import { defaultSeedSize, generateShop, type SeedSize } from './generate.ts';
 

@@ -10,10 +10,10 @@ import { catalogProjection } from '../../extracted/catalog/entry-points/catalog-
 import { ordersMigrations } from '../../extracted/orders/data-access/migrations.ts';
 import { ordersProjection } from '../../extracted/orders/entry-points/orders-projection.ts';
 import { migrate, openStore } from '../../extracted/service-kit/store.ts';
-import { createShopKnex, ensureDatabase } from '../../legacy-monolith/db/connection.ts';
 import { migrateLatest } from '../../legacy-monolith/migrations/index.ts';
 import { seedShop } from '../../legacy-monolith/seed/seed-shop.ts';
 import { repoRoot, startComponent } from '../../lib/component-process.ts';
+import { createMysqlKnex, ensureDatabase } from '../../lib/knex-mysql.ts';
 import { freePort } from '../../lib/net.ts';
 import { percentile } from '../../lib/stats.ts';
 import { debeziumMessage } from '../../test/extracted/debezium-publisher.ts';
@@ -152,7 +152,7 @@ async function endToEnd(kafka: Kafka, brokers: string[], serverUrl: string): Pro
   const shopDb = `bench_${prefix}_shop`;
   const catalogDb = `bench_${prefix}_cat`;
   await ensureDatabase(serverUrl, shopDb);
-  const shop = createShopKnex(serverUrl, shopDb, { min: 0, max: 20 });
+  const shop = createMysqlKnex(serverUrl, shopDb, { min: 0, max: 20 });
   await migrateLatest(shop);
   await seedShop(shop, { products: 200, users: 5, orders: 0, seed: 1 });
   const connectorScript = 'cdc/connector/main.ts';
@@ -221,7 +221,7 @@ async function endToEnd(kafka: Kafka, brokers: string[], serverUrl: string): Pro
       readyTimeoutMs: 60_000,
     }),
   );
-  const store = createShopKnex(serverUrl, catalogDb, { min: 1, max: 2 });
+  const store = createMysqlKnex(serverUrl, catalogDb, { min: 1, max: 2 });
   // Wait for the snapshot: 200 products visible.
   for (;;) {
     const ok =

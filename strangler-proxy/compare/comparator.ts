@@ -1,3 +1,4 @@
+import type { ParsedSourcePosition } from '../../contract/index.ts';
 import type { Exchange } from '../shadow-hook.ts';
 import type { NoiseState, Outcome } from './comparison-store.ts';
 import { type Answer, diffAnswers, type FieldDiff } from './diff.ts';
@@ -5,7 +6,6 @@ import { recheckAfterCatchUp } from './lag-recheck.ts';
 import type { NoiseModel } from './noise.ts';
 import { headerObject } from './redact.ts';
 import { type CompareRulesSpec, type CompiledRules, compileRules } from './rules.ts';
-import type { Position } from './source-position.ts';
 
 /**
  * One comparison, start to end: call the side that did not serve, sometimes legacy a second
@@ -50,7 +50,7 @@ export interface ComparatorOptions {
   send: Send;
   noise: NoiseModel;
   /** The legacy database's current position; without it no mismatch is classified as lag. */
-  legacyPosition?: () => Promise<Position | undefined>;
+  legacyPosition?: () => Promise<ParsedSourcePosition | undefined>;
   lagWaitMs?: number;
   lagPollMs?: number;
 }

@@ -25,4 +25,3 @@ export {
   writeReport,
 } from './report.ts';
 export { type CompareRulesInput, compareRulesSchema, compileRules } from './rules.ts';
-export { positionHeader, sourceTsHeader } from './source-position.ts';

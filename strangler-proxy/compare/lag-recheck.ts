@@ -1,6 +1,11 @@
+import {
+  compareSourcePositions,
+  type ParsedSourcePosition,
+  parseSourcePosition,
+  sourcePositionHeader,
+} from '../../contract/index.ts';
 import type { Send, SendRequest } from './comparator.ts';
 import type { Answer } from './diff.ts';
-import { comparePositions, type Position, parsePosition, positionHeader } from './source-position.ts';
 
 /**
  * The lag re-check, shared by the proxy's Comparator and `compareEndpoints`: when the new side
@@ -30,27 +35,30 @@ export async function recheckAfterCatchUp(
   origins: { legacy: string; new: string },
   request: SendRequest,
   candidate: Answer,
-  legacyAt: Position,
+  legacyAt: ParsedSourcePosition,
   timing: CatchUpTiming = {},
 ): Promise<CaughtUp | undefined> {
-  const before = parsePosition(candidate.headers[positionHeader]);
-  if (!before || (comparePositions(before, legacyAt) ?? 0) >= 0) return undefined;
+  const before = parseSourcePosition(candidate.headers[sourcePositionHeader]);
+  if (!before || (compareSourcePositions(before, legacyAt) ?? 0) >= 0) return undefined;
   const deadline = Date.now() + (timing.waitMs ?? 5000);
   while (Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, timing.pollMs ?? 200));
     const probe = await send(origins.new, request).catch(() => undefined);
-    const now = parsePosition(probe?.headers[positionHeader]);
+    const now = parseSourcePosition(probe?.headers[sourcePositionHeader]);
     if (!probe || !now) continue;
     // Caught up: at or past legacy's position, or moved on from where it was (the
     // position it reports is the start of the last applied event, which can stay just
     // below the server's end-of-log position forever once writes stop).
-    if ((comparePositions(now, legacyAt) ?? -1) >= 0 || (comparePositions(now, before) ?? 0) > 0) {
+    if (
+      (compareSourcePositions(now, legacyAt) ?? -1) >= 0 ||
+      (compareSourcePositions(now, before) ?? 0) > 0
+    ) {
       const legacy = await send(origins.legacy, request);
       const fresh = await send(origins.new, request);
       return {
         legacy,
         candidate: fresh,
-        note: `new side was at ${candidate.headers[positionHeader]}, behind legacy; re-checked after it caught up`,
+        note: `new side was at ${candidate.headers[sourcePositionHeader]}, behind legacy; re-checked after it caught up`,
       };
     }
   }

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createShopKnex } from '../../legacy-monolith/db/connection.ts';
 import { withDeadlockRetry } from '../../legacy-monolith/domain/retry.ts';
+import { createMysqlKnex } from '../../lib/knex-mysql.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 
 /**
@@ -13,7 +13,7 @@ describe('withDeadlockRetry on a real deadlock', () => {
   let knex: Knex;
   beforeAll(async () => {
     db = await createTestDatabase('dl');
-    knex = createShopKnex(db.serverUrl, db.name, { min: 0, max: 4 });
+    knex = createMysqlKnex(db.serverUrl, db.name, { min: 0, max: 4 });
     await knex.raw('CREATE TABLE counters (id INT PRIMARY KEY, v INT NOT NULL) ENGINE=InnoDB');
   });
   beforeEach(async () => {

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ShopError, shopErrorCodes } from '../../legacy-monolith/errors.ts';
+import { ShopError, shopErrorCodes } from '../../contract/index.ts';
 import { repoRoot } from '../../lib/component-process.ts';
 
 describe('shop error codes', () => {

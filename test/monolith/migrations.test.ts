@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createShopKnex } from '../../legacy-monolith/db/connection.ts';
 import { migrateLatest, migrateRollback, shopTables } from '../../legacy-monolith/migrations/index.ts';
+import { createMysqlKnex } from '../../lib/knex-mysql.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 
 describe('shop migrations', () => {
@@ -9,7 +9,7 @@ describe('shop migrations', () => {
   let knex: Knex;
   beforeAll(async () => {
     db = await createTestDatabase('mig');
-    knex = createShopKnex(db.serverUrl, db.name);
+    knex = createMysqlKnex(db.serverUrl, db.name);
   });
   afterAll(async () => {
     await knex.destroy();

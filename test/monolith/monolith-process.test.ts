@@ -4,8 +4,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
 import { describe, expect, it } from 'vitest';
-import { createShopKnex } from '../../legacy-monolith/db/connection.ts';
 import { repoRoot, startComponent } from '../../lib/component-process.ts';
+import { createMysqlKnex } from '../../lib/knex-mysql.ts';
 import { freePort } from '../../lib/net.ts';
 import { testServerUrl } from '../support/database.ts';
 
@@ -76,7 +76,7 @@ describe('legacy-monolith/main.ts and scripts/seed.ts as processes', () => {
       );
       expect(again?.code).toBe(1);
       expect(again?.stderr).toContain('already has users or products');
-      const knex = createShopKnex(testServerUrl(), name);
+      const knex = createMysqlKnex(testServerUrl(), name);
       expect(await knex('products').count({ n: '*' })).toEqual([{ n: 200 }]);
       await knex.destroy();
     } finally {

@@ -1,15 +1,15 @@
 import type { Knex } from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createShopKnex } from '../../legacy-monolith/db/connection.ts';
 import { migrateLatest, shopTables } from '../../legacy-monolith/migrations/index.ts';
 import { isShopEmpty, seedShop } from '../../legacy-monolith/seed/seed-shop.ts';
+import { createMysqlKnex } from '../../lib/knex-mysql.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 
 const size = { products: 400, users: 80, orders: 900 };
 
 async function freshShop(): Promise<{ db: TestDatabase; knex: Knex }> {
   const db = await createTestDatabase('seed');
-  const knex = createShopKnex(db.serverUrl, db.name, { min: 0, max: 2 });
+  const knex = createMysqlKnex(db.serverUrl, db.name, { min: 0, max: 2 });
   await migrateLatest(knex);
   return { db, knex };
 }

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
-import { createShopKnex } from '../../legacy-monolith/db/connection.ts';
 import { type ComponentProcess, startComponent } from '../../lib/component-process.ts';
+import { createMysqlKnex } from '../../lib/knex-mysql.ts';
 import { freePort } from '../../lib/net.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 
@@ -24,7 +24,7 @@ export async function startMonolithProcess(prefix = 'shop'): Promise<MonolithUnd
     readyUrl: `http://127.0.0.1:${port}/health`,
     readyTimeoutMs: 45_000,
   });
-  const knex = createShopKnex(db.serverUrl, db.name, { min: 0, max: 4 });
+  const knex = createMysqlKnex(db.serverUrl, db.name, { min: 0, max: 4 });
   return {
     db,
     knex,

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { upsertNewer } from '../../../cdc/consumer/index.ts';
-import { formatCents } from '../../../legacy-monolith/domain/money.ts';
-import { likeContains } from '../../../legacy-monolith/domain/rows.ts';
+import { formatCents } from '../../../contract/index.ts';
+import { containsLiteral } from '../../../lib/sql-like.ts';
 
 export interface ProductRow {
   id: number;
@@ -71,7 +71,7 @@ export async function findProductPage(
   f: ProductFilter,
 ): Promise<{ rows: Record<string, unknown>[]; total: number }> {
   const query = knex('catalog_products').where('product_exists', 1);
-  if (f.q !== undefined && f.q !== '') query.whereRaw("name LIKE ? ESCAPE '!'", [likeContains(f.q)]);
+  if (f.q !== undefined && f.q !== '') query.whereRaw(...containsLiteral('name', f.q));
   if (f.category !== undefined) query.where('category', f.category);
   if (f.minPriceCents !== undefined)
     query.whereRaw('price >= CAST(? AS DECIMAL(12,2))', [formatCents(f.minPriceCents)]);

@@ -1,6 +1,5 @@
 import type { Knex } from 'knex';
-import { type Product, type ProductQuery, toProduct } from '../../../legacy-monolith/domain/products.ts';
-import { notFound } from '../../../legacy-monolith/errors.ts';
+import { notFound, type Product, type ProductQuery, toProduct } from '../../../contract/index.ts';
 import { findProductPage, findProductRow } from '../data-access/product-store.ts';
 
 export async function listProducts(knex: Knex, query: ProductQuery) {

@@ -1,6 +1,5 @@
 import type { Knex } from 'knex';
-import { type Order, shapeOrders } from '../../../legacy-monolith/domain/order-reads.ts';
-import { notFound } from '../../../legacy-monolith/errors.ts';
+import { notFound, type Order, shapeOrders } from '../../../contract/index.ts';
 import {
   findItemRows,
   findOrderRow,

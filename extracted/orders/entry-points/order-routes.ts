@@ -1,7 +1,6 @@
 import { Router } from 'express';
 import type { Knex } from 'knex';
-import { userOrdersQuery } from '../../../legacy-monolith/http/schemas.ts';
-import { parseId, parseQuery } from '../../../legacy-monolith/http/validate.ts';
+import { parseId, parseQuery, userOrdersQuery } from '../../../contract/index.ts';
 import { getOrder, listUserOrders } from '../domain/orders.ts';
 
 /** The migrated `orders` routes, with the shop contract's own parsing so 400s match. */

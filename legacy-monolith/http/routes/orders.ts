@@ -1,10 +1,10 @@
 import { Router } from 'express';
 import type { Knex } from 'knex';
+import { parseBody, parseId } from '../../../contract/index.ts';
 import { getOrder } from '../../domain/order-reads.ts';
 import { cancelOrder, payOrder } from '../../domain/order-state.ts';
 import { placeOrder } from '../../domain/place-order.ts';
 import { cancelBody, orderBody, payBody } from '../schemas.ts';
-import { parseBody, parseId } from '../validate.ts';
 
 export function orderRoutes(knex: Knex): Router {
   const router = Router();

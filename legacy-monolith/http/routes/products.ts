@@ -1,15 +1,14 @@
 import { Router } from 'express';
 import type { Knex } from 'knex';
+import { parseBody, parseId, parseProductListQuery } from '../../../contract/index.ts';
 import { createProduct, getProduct, listProducts, setStock, updateProduct } from '../../domain/products.ts';
-import { newProductBody, productChangesBody, productListQuery, stockBody } from '../schemas.ts';
-import { parseBody, parseId, parseQuery } from '../validate.ts';
+import { newProductBody, productChangesBody, stockBody } from '../schemas.ts';
 
 export function productRoutes(knex: Knex): Router {
   const router = Router();
 
   router.get('/products', async (req, res) => {
-    const { minPrice, maxPrice, ...query } = parseQuery(productListQuery, req.query);
-    res.json(await listProducts(knex, { ...query, minPriceCents: minPrice, maxPriceCents: maxPrice }));
+    res.json(await listProducts(knex, parseProductListQuery(req.query)));
   });
 
   router.get('/products/:id', async (req, res) => {

@@ -1,9 +1,9 @@
 import { Router } from 'express';
 import type { Knex } from 'knex';
+import { parseBody, parseId, parseQuery, userOrdersQuery } from '../../../contract/index.ts';
 import { listUserOrders } from '../../domain/order-reads.ts';
 import { createUser, getUser } from '../../domain/users.ts';
-import { newUserBody, userOrdersQuery } from '../schemas.ts';
-import { parseBody, parseId, parseQuery } from '../validate.ts';
+import { newUserBody } from '../schemas.ts';
 
 export function userRoutes(knex: Knex): Router {
   const router = Router();

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createShopKnex } from '../../../legacy-monolith/db/connection.ts';
 import { migrateLatest } from '../../../legacy-monolith/migrations/index.ts';
 import { seedShop } from '../../../legacy-monolith/seed/seed-shop.ts';
+import { createMysqlKnex } from '../../../lib/knex-mysql.ts';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database.ts';
 import { measureBackfill } from './backfill.ts';
 import { storeMappings } from './store-mappings.ts';
@@ -11,8 +11,8 @@ import { compareTable, sameShape } from './table-checksum.ts';
 describe('table checksums', () => {
   let legacyDb: TestDatabase;
   let serviceDb: TestDatabase;
-  const legacy = () => createShopKnex(legacyDb.serverUrl, legacyDb.name);
-  const service = () => createShopKnex(serviceDb.serverUrl, serviceDb.name);
+  const legacy = () => createMysqlKnex(legacyDb.serverUrl, legacyDb.name);
+  const service = () => createMysqlKnex(serviceDb.serverUrl, serviceDb.name);
 
   beforeAll(async () => {
     legacyDb = await createTestDatabase('bf_legacy');

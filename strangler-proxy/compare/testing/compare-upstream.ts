@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import mysql from 'mysql2/promise';
-import { positionHeader, sourceTsHeader } from '../source-position.ts';
+import { sourcePositionHeaders } from '../../../contract/index.ts';
 import { benchBody } from './bench-body.ts';
 
 /**
@@ -142,7 +142,7 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, body:
       res,
       200,
       { id: Number(id), qty },
-      { [positionHeader]: position, [sourceTsHeader]: String(ts) },
+      sourcePositionHeaders({ label: position, sourceTsMs: ts }),
     );
   }
   switch (head) {

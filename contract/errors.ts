@@ -1,8 +1,10 @@
 import { ToolkitError } from '../lib/errors.ts';
 
 /**
- * Every error the shop reports, with the HTTP status it maps to. Codes are stable: a retired
- * code is never reused (docs/shop.md lists them).
+ * Every error the shop's API reports, with the HTTP status it maps to — whichever side answers:
+ * a client sees the same code from the monolith and from an extracted service. Codes are stable:
+ * a retired code is never reused (docs/shop.md lists them). SHOP_ERR_SEED_NOT_EMPTY is the
+ * monolith's seed, not an answer; it stays here so one catalog keeps the SHOP_ERR_ codes unique.
  */
 export const shopErrorCodes = {
   SHOP_ERR_BAD_REQUEST: 400,
@@ -28,6 +30,13 @@ export const shopErrorCodes = {
 } as const;
 
 export type ShopErrorCode = keyof typeof shopErrorCodes;
+
+/** The JSON body of every error answer. */
+export interface ErrorBody {
+  error: { code: string; message: string };
+}
+
+export const errorBody = (code: string, message: string): ErrorBody => ({ error: { code, message } });
 
 export class ShopError extends ToolkitError {
   declare readonly code: ShopErrorCode;

@@ -1,5 +1,67 @@
-import type { z } from 'zod';
-import { ShopError, type ShopErrorCode } from '../errors.ts';
+import { z } from 'zod';
+import { ShopError, type ShopErrorCode } from './errors.ts';
+import { maxPriceCents, parseCents } from './money.ts';
+
+/**
+ * How the shop's API reads a request, whichever side answers: the zod building blocks of the
+ * request schemas (each resource's own schemas are in its module, e.g. products.ts) and the
+ * parsers that turn a failed schema into the 400 naming every bad field. Objects are strict:
+ * an unknown key is a 400 naming it.
+ */
+
+/**
+ * Money in a body: "12.30" (preferred, as the API answers) or 12.3; at most 2 decimals and at
+ * most 99999999.99 (a DECIMAL(10,2) price); → cents.
+ */
+export const moneyField = (field: string) =>
+  z.union([z.string(), z.number()]).transform((value, ctx) => {
+    const text = typeof value === 'number' ? (Number.isFinite(value) ? String(value) : 'x') : value;
+    const cents = parseCents(text);
+    if (cents === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${field} must be an amount with at most 2 decimals, e.g. "12.30"; got ${JSON.stringify(value)}`,
+      });
+      return z.NEVER;
+    }
+    if (cents > maxPriceCents) {
+      ctx.addIssue({ code: 'custom', message: `${field} must be at most 99999999.99` });
+      return z.NEVER;
+    }
+    return cents;
+  });
+
+/** Text in a body: trimmed, not empty, at most `max` characters. */
+export const textField = (max: number) =>
+  z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+
+/** Query strings: one value per key, digits only for numbers. */
+export const queryInt = (min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .regex(/^\d{1,9}$/, `must be a whole number from ${min} to ${max}`)
+    .transform(Number)
+    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`))
+    .default(fallback);
+
+export const queryMoney = (field: string) =>
+  z
+    .string()
+    .transform((value, ctx) => {
+      const cents = parseCents(value);
+      if (cents === undefined) {
+        ctx.addIssue({ code: 'custom', message: `${field} must be an amount like 12.30` });
+        return z.NEVER;
+      }
+      return cents;
+    })
+    .optional();
+
+/** `page` and `pageSize` of every paged list. */
+export const pageQuery = {
+  page: queryInt(1, 1_000_000, 1),
+  pageSize: queryInt(1, 100, 20),
+};
 
 /** "items.1.quantity" style paths, as a client would write them: items[1].quantity. */
 function pathText(path: readonly PropertyKey[]): string {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatCents, parseCents } from './money.ts';
+import { formatCents, formatMoney, parseCents } from './money.ts';
 
 describe('money in cents', () => {
   it.each([
@@ -26,5 +26,14 @@ describe('money in cents', () => {
     expect(formatCents(120)).toBe('1.20');
     expect(() => formatCents(1.5)).toThrow(RangeError);
     expect(() => formatCents(-1)).toThrow(RangeError);
+  });
+
+  it.each([
+    ['12.30', '12.30'],
+    ['12.3', '12.30'],
+    ['12', '12.00'],
+    [12.5, '12.50'],
+  ])('answers the DECIMAL value %j as %j', (value, text) => {
+    expect(formatMoney(value)).toBe(text);
   });
 });

@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import type { Logger } from '../../lib/log.ts';
-import { ShopError, type ShopErrorCode } from '../errors.ts';
+import type { Logger } from '../lib/log.ts';
+import { errorBody, ShopError, type ShopErrorCode } from './errors.ts';
 
 interface HttpishError {
   type?: string;
@@ -44,12 +44,16 @@ const unavailableCodes = new Set([
   'EPIPE',
 ]);
 
-/** Maps any error to { error: { code, message } }: input problems are 4xx; the rest never leak details. */
+/**
+ * Maps any error to the ErrorBody `{ error: { code, message } }`: input problems are 4xx; the
+ * rest never leak details. The monolith and the services install the same handler, so their
+ * error answers compare equal.
+ */
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, next) => {
     if (res.headersSent) return next(err);
     const send = (status: number, code: string, message: string) =>
-      res.status(status).json({ error: { code, message } });
+      res.status(status).json(errorBody(code, message));
     if (err instanceof ShopError) {
       if (err.status >= 500) log.warn({ err, path: req.path }, 'request failed');
       return send(err.status, err.code, err.message);
@@ -75,7 +79,7 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
 }
 
 export const routeNotFound: RequestHandler = (req, res) => {
-  res.status(404).json({
-    error: { code: 'SHOP_ERR_ROUTE_NOT_FOUND', message: `no route ${req.method} ${req.path.slice(0, 200)}` },
-  });
+  res
+    .status(404)
+    .json(errorBody('SHOP_ERR_ROUTE_NOT_FOUND', `no route ${req.method} ${req.path.slice(0, 200)}`));
 };

@@ -1,6 +1,6 @@
 /**
  * Money is handled in integer cents, never floats: "12.30" → 1230 → "12.30". The database's
- * DECIMAL columns take and give the string form.
+ * DECIMAL columns take and give the string form; the API answers it with exactly two decimals.
  */
 const moneyPattern = /^(\d{1,10})(?:\.(\d{1,2}))?$/;
 
@@ -23,3 +23,10 @@ export function formatCents(cents: number): string {
 /** Upper bounds of the DECIMAL columns, in cents. */
 export const maxPriceCents = 99_999_999_99; // DECIMAL(10,2)
 export const maxTotalCents = 9_999_999_999_99; // DECIMAL(12,2)
+
+/** DECIMAL comes back as a string already ("12.30"); keep exactly two decimals whatever the driver did. */
+export function formatMoney(value: unknown): string {
+  const text = String(value);
+  const [whole, fraction = ''] = text.split('.');
+  return `${whole}.${fraction.padEnd(2, '0').slice(0, 2)}`;
+}

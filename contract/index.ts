@@ -1,0 +1,58 @@
+/**
+ * The shop's contract: what the monolith and the extracted services must agree on to answer
+ * alike (request schemas and their parsing, the error body and handler, money and time
+ * formats, the Product and Order answers), and the source-position headers the services write
+ * and the comparison engine reads. It depends on `lib/` and libraries only, never on either
+ * side.
+ */
+export { isoTime } from './dates.ts';
+export { errorHandler, routeNotFound } from './error-handler.ts';
+export {
+  type ErrorBody,
+  errorBody,
+  notFound,
+  ShopError,
+  type ShopErrorCode,
+  shopErrorCodes,
+} from './errors.ts';
+export { formatCents, formatMoney, maxPriceCents, maxTotalCents, parseCents } from './money.ts';
+export {
+  type Order,
+  type OrderItem,
+  type OrderStatus,
+  type Payment,
+  type PaymentMethod,
+  shapeOrders,
+  userOrdersQuery,
+} from './orders.ts';
+export {
+  type Product,
+  type ProductQuery,
+  type ProductSort,
+  parseProductListQuery,
+  productListQuery,
+  productSorts,
+  toProduct,
+} from './products.ts';
+export {
+  describeIssues,
+  maxBodyDepth,
+  moneyField,
+  pageQuery,
+  parseBody,
+  parseId,
+  parseQuery,
+  queryInt,
+  queryMoney,
+  textField,
+} from './requests.ts';
+export {
+  compareSourcePositions,
+  formatSourcePosition,
+  noSourcePosition,
+  type ParsedSourcePosition,
+  parseSourcePosition,
+  sourcePositionHeader,
+  sourcePositionHeaders,
+  sourceTsHeader,
+} from './source-position.ts';
