@@ -14,10 +14,10 @@ import { createShopKnex, ensureDatabase } from '../../legacy-monolith/db/connect
 import { migrateLatest } from '../../legacy-monolith/migrations/index.ts';
 import { seedShop } from '../../legacy-monolith/seed/seed-shop.ts';
 import { repoRoot, startComponent } from '../../lib/component-process.ts';
+import { resolveServerUrl } from '../../lib/database/server-url.ts';
 import { freePort } from '../../lib/net.ts';
 import { percentile } from '../../lib/stats.ts';
 import { debeziumMessage } from '../../test/extracted/debezium-publisher.ts';
-import { resolveServerUrl } from '../db/database-url.ts';
 import { publishBenchmark } from './report.ts';
 
 /**
