@@ -82,6 +82,8 @@ describe('layers and packages', () => {
     expect(exportsOffer('./i.js', './i.js')).toBe(false);
     expect(exportsOffer(undefined, '.')).toBe(true);
     expect(exportsOffer(undefined, './src/a.js')).toBe(false);
+    expect(exportsOffer(undefined, './package.json')).toBe(true);
+    expect(exportsOffer({ '.': './i.js' }, './package.json')).toBe(false);
   });
 });
 

@@ -209,10 +209,12 @@ export function packageSubpath(specifier: string): { name: string; subpath: stri
 
 /**
  * Whether a package's `exports` field offers `subpath`. A package without `exports` offers
- * only its main entry: anything below it is the package's own layout, not its interface.
+ * its main entry and its manifest (`package.json`, published metadata such as the version);
+ * anything else below it is the package's own layout, not its interface.
  */
 export function exportsOffer(exportsField: unknown, subpath: string): boolean {
-  if (exportsField === undefined || exportsField === null) return subpath === '.';
+  if (exportsField === undefined || exportsField === null)
+    return subpath === '.' || subpath === './package.json';
   if (typeof exportsField !== 'object' || Array.isArray(exportsField)) return subpath === '.';
   const entries = Object.entries(exportsField as Record<string, unknown>);
   if (!entries.some(([key]) => key.startsWith('.'))) return subpath === '.'; // conditions only
