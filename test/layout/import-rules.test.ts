@@ -8,6 +8,7 @@ import {
   formatViolation,
   installedExports,
   layerOf,
+  parseImports,
   repositoryFiles,
 } from './import-rules.ts';
 
@@ -26,6 +27,9 @@ describe('import rules', () => {
     expect(result.importsScanned).toBeGreaterThan(1200);
     expect(result.repoEdges).toBeGreaterThan(800);
     expect(files.has('test/layout/import-rules.test.ts')).toBe(true);
+    // A known import is seen where it is written.
+    const cli = parseImports('scripts/db.ts', files.get('scripts/db.ts') ?? '').imports;
+    expect(cli.map((i) => i.specifier)).toContain('../lib/database/private-server.ts');
   });
 
   it('every entry point in the component table exists', () => {
