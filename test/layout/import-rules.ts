@@ -76,9 +76,11 @@ export const components: ComponentTable = {
   },
   'strangler-proxy': {
     mayImport: ['lib', 'contract'],
-    // The `strangler` CLI and the rehearsal drive flags and routes the way the proxy reads them.
+    // The `strangler` CLI and the rehearsal drive flags and routes the way the proxy reads them;
+    // the compare bench feeds the engine the proxy's own Exchange records (shadow-hook.ts).
     entryPoints: [
       'compare/index.ts',
+      'shadow-hook.ts',
       'config.ts',
       'cli/shift.ts',
       'flags/flag-mapping.ts',
