@@ -53,7 +53,6 @@ export const components: ComponentTable = {
     entryPoints: [
       'index.ts',
       'config.ts',
-      'db/connection.ts',
       'migrations/index.ts',
       'seed/generate.ts',
       'seed/seed-shop.ts',
