@@ -8,7 +8,7 @@ const databaseName = z
     'must be a MySQL database name: letters, digits, _ or $, at most 64 (e.g. shop)',
   );
 
-/** The monolith's settings. MYSQL_URL is read by resolveServerUrl() (scripts/db/database-url.ts). */
+/** The monolith's settings. MYSQL_URL is read by resolveServerUrl() (lib/database/server-url.ts). */
 export const monolithConfigShape = {
   /** HTTP port of the shop API. */
   port: port(3000),

@@ -1,7 +1,7 @@
 import { exitOnConfigError } from '../lib/config.ts';
+import { resolveServerUrl } from '../lib/database/server-url.ts';
+import { redactUrl } from '../lib/database/url.ts';
 import { createLogger } from '../lib/log.ts';
-import { redactUrl } from '../scripts/db/binlog-check.ts';
-import { resolveServerUrl } from '../scripts/db/database-url.ts';
 import { loadMonolithConfig, type MonolithConfig } from './config.ts';
 import { startMonolith } from './server.ts';
 

@@ -1,5 +1,9 @@
 import { Command } from 'commander';
-import { ensurePrivateServer, privateServerStatus, stopPrivateServer } from './db/private-mariadb.ts';
+import {
+  ensurePrivateServer,
+  privateServerStatus,
+  stopPrivateServer,
+} from '../lib/database/private-server.ts';
 
 const program = new Command('db').description(
   'the private MariaDB server the toolkit runs when MYSQL_URL is unset',

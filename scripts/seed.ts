@@ -4,9 +4,9 @@ import { migrateLatest } from '../legacy-monolith/migrations/index.ts';
 import { defaultSeedSize } from '../legacy-monolith/seed/generate.ts';
 import { isShopEmpty, seedShop } from '../legacy-monolith/seed/seed-shop.ts';
 import { exitOnConfigError } from '../lib/config.ts';
+import { resolveServerUrl } from '../lib/database/server-url.ts';
+import { redactUrl } from '../lib/database/url.ts';
 import { createMysqlKnex, ensureDatabase } from '../lib/knex-mysql.ts';
-import { redactUrl } from './db/binlog-check.ts';
-import { resolveServerUrl } from './db/database-url.ts';
 
 const count = (name: string) => (value: string) => {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${name} must be a whole number ≥ 0, e.g. 1000`);

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { repoRoot } from '../lib/component-process.ts';
 import { boolFlag, loadConfig, port } from '../lib/config.ts';
-import { dataRoot } from '../scripts/db/private-mariadb.ts';
+import { dataRoot } from '../lib/database/data-root.ts';
 
 const ms = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
 const bytes = (fallback: number) => z.coerce.number().int().min(1).default(fallback);

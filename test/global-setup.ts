@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { ensurePrivateServer } from '../scripts/db/private-mariadb.ts';
+import { ensurePrivateServer } from '../lib/database/private-server.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { boolFlag, loadConfig, port } from '../../lib/config.ts';
-import { dataRoot } from '../../scripts/db/private-mariadb.ts';
+import { dataRoot } from '../../lib/database/data-root.ts';
 
 const MiB = 1024 * 1024;
 const bytes = (fallback: number, max: number) => z.coerce.number().int().min(1024).max(max).default(fallback);

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { boolFlag, envValue, loadConfig, port } from '../../lib/config.ts';
-import { dataRoot } from '../../scripts/db/private-mariadb.ts';
+import { dataRoot } from '../../lib/database/data-root.ts';
 import { ConnectorError } from './errors.ts';
 
 /**

@@ -1,8 +1,8 @@
 import type http from 'node:http';
 import mysql from 'mysql2/promise';
+import { resolveServerUrl } from '../../lib/database/server-url.ts';
 import type { Logger } from '../../lib/log.ts';
 import { settledWithin } from '../../lib/timeout.ts';
-import { resolveServerUrl } from '../../scripts/db/database-url.ts';
 import { BinlogStream } from './binlog-stream.ts';
 import { type ConnectorConfig, nameFilter } from './config.ts';
 import { readTableDefs } from './encoding/index.ts';

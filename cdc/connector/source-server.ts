@@ -1,5 +1,6 @@
 import mysql from 'mysql2/promise';
-import { checkBinlogSettings, redactUrl } from '../../scripts/db/binlog-check.ts';
+import { checkBinlogSettings } from '../../lib/database/binlog-check.ts';
+import { redactUrl } from '../../lib/database/url.ts';
 import { ConnectorError } from './errors.ts';
 import type { BinlogPosition } from './offsets.ts';
 

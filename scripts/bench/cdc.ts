@@ -7,9 +7,10 @@ import mysqlCallback from 'mysql2';
 import mysql from 'mysql2/promise';
 import { startTestBroker } from '../../cdc/broker/test-broker.ts';
 import { type ComponentProcess, startComponent } from '../../lib/component-process.ts';
+import { resolveServerUrl } from '../../lib/database/server-url.ts';
+import { withDatabase } from '../../lib/database/url.ts';
 import { freePort, waitFor } from '../../lib/net.ts';
 import { percentile } from '../../lib/stats.ts';
-import { resolveServerUrl, withDatabase } from '../db/database-url.ts';
 import { processCpuSeconds } from './proc-cpu.ts';
 import { publishBenchmark } from './report.ts';
 

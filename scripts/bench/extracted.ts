@@ -10,14 +10,14 @@ import { catalogProjection } from '../../extracted/catalog/entry-points/catalog-
 import { ordersMigrations } from '../../extracted/orders/data-access/migrations.ts';
 import { ordersProjection } from '../../extracted/orders/entry-points/orders-projection.ts';
 import { migrate, openStore } from '../../extracted/service-kit/store.ts';
+import { debeziumMessage } from '../../extracted/service-kit/testing/debezium-publisher.ts';
 import { migrateLatest } from '../../legacy-monolith/migrations/index.ts';
 import { seedShop } from '../../legacy-monolith/seed/seed-shop.ts';
 import { repoRoot, startComponent } from '../../lib/component-process.ts';
+import { resolveServerUrl } from '../../lib/database/server-url.ts';
 import { createMysqlKnex, ensureDatabase } from '../../lib/knex-mysql.ts';
 import { freePort } from '../../lib/net.ts';
 import { percentile } from '../../lib/stats.ts';
-import { debeziumMessage } from '../../test/extracted/debezium-publisher.ts';
-import { resolveServerUrl } from '../db/database-url.ts';
 import { publishBenchmark } from './report.ts';
 
 /**

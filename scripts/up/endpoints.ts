@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { envValue } from '../../lib/config.ts';
-import { dataRoot } from '../db/private-mariadb.ts';
+import { dataRoot } from '../../lib/database/data-root.ts';
 import { type PortName, portOf } from './components.ts';
 
 /** Where each part of a running toolkit answers, from the same env names npm start uses. */

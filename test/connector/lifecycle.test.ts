@@ -3,8 +3,8 @@ import path from 'node:path';
 import mysql from 'mysql2/promise';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../../cdc/broker/test-broker.ts';
+import { ensurePrivateServer, stopPrivateServer } from '../../lib/database/private-server.ts';
 import { freePort, waitFor } from '../../lib/net.ts';
-import { ensurePrivateServer, stopPrivateServer } from '../../scripts/db/private-mariadb.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import {
   Collector,

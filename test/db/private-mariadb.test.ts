@@ -5,12 +5,12 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkBinlogSettings } from '../../scripts/db/binlog-check.ts';
+import { checkBinlogSettings } from '../../lib/database/binlog-check.ts';
 import {
   ensurePrivateServer,
   privateServerStatus,
   stopPrivateServer,
-} from '../../scripts/db/private-mariadb.ts';
+} from '../../lib/database/private-server.ts';
 import { createTestDatabase, testServerUrl } from '../support/database.ts';
 
 const run = promisify(execFile);

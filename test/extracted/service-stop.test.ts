@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../../cdc/broker/test-broker.ts';
+import { debeziumMessage } from '../../extracted/service-kit/testing/debezium-publisher.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { debeziumMessage } from './debezium-publisher.ts';
 import { type ServiceUnderTest, startService, until } from './support.ts';
 
 /**

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../../cdc/broker/test-broker.ts';
+import { debeziumMessage, publishSnapshot } from '../../extracted/service-kit/testing/debezium-publisher.ts';
 import { seedShop } from '../../legacy-monolith/seed/seed-shop.ts';
 import { call, type MonolithUnderTest, startMonolithProcess } from '../monolith/support.ts';
-import { debeziumMessage, publishSnapshot } from './debezium-publisher.ts';
 import { converge, productListQueries, type ServiceUnderTest, startService } from './support.ts';
 
 /**

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import mysql from 'mysql2/promise';
 import { inject } from 'vitest';
-import { withDatabase } from '../../scripts/db/database-url.ts';
+import { withDatabase } from '../../lib/database/url.ts';
 
 export interface TestDatabase {
   name: string;

@@ -1,5 +1,5 @@
 import knexFactory, { type Knex } from 'knex';
-import { withDatabase } from '../../db/database-url.ts';
+import { withDatabase } from '../../../lib/database/url.ts';
 import type { BackfillFigures, TableCheck } from '../figures.ts';
 import { RehearsalError } from '../thresholds.ts';
 import type { StoreMapping } from './store-mappings.ts';

@@ -1,7 +1,7 @@
 import { envValue } from '../../../lib/config.ts';
+import { resolveServerUrl } from '../../../lib/database/server-url.ts';
 import { fetchJson, fetchText } from '../../cli/fetch-text.ts';
 import { lagOf } from '../../cli/status-probe.ts';
-import { resolveServerUrl } from '../../db/database-url.ts';
 import type { ShopFacts } from '../../load/shop-facts.ts';
 import { discoverShop } from '../../load/shop-facts.ts';
 import type { Endpoints } from '../../up/endpoints.ts';

@@ -1,10 +1,11 @@
-import { envValue } from '../../lib/config.ts';
+import { envValue } from '../config.ts';
 import { checkBinlogSettings } from './binlog-check.ts';
-import { ensurePrivateServer } from './private-mariadb.ts';
+import { ensurePrivateServer } from './private-server.ts';
 
 /**
  * The server URL every component uses: MYSQL_URL when set (checked for a ROW/FULL binlog),
- * else the private MariaDB, started or reused. The URL names no database; callers add theirs.
+ * else the private MariaDB, started or reused. The URL names no database; callers add theirs
+ * (`withDatabase` in url.ts).
  */
 export async function resolveServerUrl(): Promise<{ url: string; private: boolean }> {
   const configured = envValue('MYSQL_URL');
@@ -14,11 +15,4 @@ export async function resolveServerUrl(): Promise<{ url: string; private: boolea
   }
   const server = await ensurePrivateServer({ port: 3307 });
   return { url: server.url, private: true };
-}
-
-/** `mysql://u:p@h:1/` + `shop` → `mysql://u:p@h:1/shop`, keeping any query string. */
-export function withDatabase(serverUrl: string, database: string): string {
-  const url = new URL(serverUrl);
-  url.pathname = `/${database}`;
-  return url.toString();
 }

@@ -4,10 +4,10 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
-import { repoRoot } from '../../lib/component-process.ts';
-import { envValue } from '../../lib/config.ts';
-import { freePort, isListening, waitFor } from '../../lib/net.ts';
-import { isAlive } from '../../lib/process.ts';
+import { envValue } from '../config.ts';
+import { freePort, isListening, waitFor } from '../net.ts';
+import { isAlive } from '../process.ts';
+import { dataRoot } from './data-root.ts';
 import { DatabaseError, installHint } from './errors.ts';
 
 const run = promisify(execFile);
@@ -38,10 +38,6 @@ const searchPaths = [
   '/opt/homebrew/bin',
   '/usr/local/mysql/bin',
 ];
-
-export function dataRoot(): string {
-  return envValue('STRANGLER_DATA_DIR') ?? path.join(repoRoot, '.data');
-}
 
 /** Where to look for server binaries: STRANGLER_DB_BIN_DIRS when set, else PATH plus the usual places. */
 function binaryDirs(): string[] {

@@ -5,7 +5,8 @@ import type { Knex } from 'knex';
  * Writes shop rows to Kafka as a Debezium 3.4 MariaDB connector with JsonConverter
  * (schemas.enable=true, decimal.handling.mode=precise) would: envelope, key struct, source
  * block, logical types. Used to test the services on the documented format independently of
- * this project's connector (which the e2e suite uses).
+ * this project's connector (which the e2e suite uses), and by the extracted bench to pre-produce
+ * events; it lives beside the service kit rather than under test/ so that scripts may use it too.
  */
 type Kind = 'int32' | 'int64' | 'string' | 'decimal' | 'datetime' | 'timestamp' | 'enum' | 'text';
 const shopColumns: Record<string, [string, Kind][]> = {

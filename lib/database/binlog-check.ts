@@ -1,5 +1,6 @@
 import mysql from 'mysql2/promise';
 import { DatabaseError } from './errors.ts';
+import { redactUrl } from './url.ts';
 
 /** What change data capture needs from the server, with the setting that fixes each. */
 const required: { variable: string; expected: string; fix: string }[] = [
@@ -49,8 +50,4 @@ export async function checkBinlogSettings(url: string): Promise<void> {
   } finally {
     await conn.end();
   }
-}
-
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
 }
