@@ -160,10 +160,10 @@ function tableMapPrototype(z: ZongJi): TableMapPrototype {
  */
 function syntheticTableMapPacket(tableId: number, checksum: boolean) {
   const name = Buffer.from('zongji_seam_probe');
+  const idAndFlags = Buffer.alloc(8); // 6-byte table id, 2 bytes of flags (none)
+  idAndFlags.writeUIntLE(tableId, 0, 6);
   const body = Buffer.concat([
-    Buffer.from([tableId & 0xff, (tableId / 2 ** 8) & 0xff, (tableId / 2 ** 16) & 0xff]),
-    Buffer.from([(tableId / 2 ** 24) & 0xff, (tableId / 2 ** 32) & 0xff, (tableId / 2 ** 40) & 0xff]),
-    Buffer.from([0, 0]), // flags
+    idAndFlags,
     Buffer.from([name.length]),
     name,
     Buffer.from([0, name.length]),
