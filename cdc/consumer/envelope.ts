@@ -106,6 +106,8 @@ function fieldSchema(schema: ConnectSchema | undefined, name: string): ConnectSc
   return schema?.fields?.find((f) => f.field === name);
 }
 
+const stringOrNull = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+
 function tableOf(topic: string): string {
   return topic.slice(topic.lastIndexOf('.') + 1);
 }
@@ -240,7 +242,7 @@ function fromEnvelope(
     source,
     position,
     positionKey: position ? positionKey(position) : null,
-    db: typeof source?.[SourceField.DATABASE] === 'string' ? (source[SourceField.DATABASE] as string) : null,
+    db: stringOrNull(source?.[SourceField.DATABASE]),
     table,
     unwrapped: false,
   };
@@ -302,7 +304,7 @@ function fromUnwrapped(
     source,
     position,
     positionKey: position ? positionKey(position) : null,
-    db: typeof extras[SourceField.DATABASE] === 'string' ? (extras[SourceField.DATABASE] as string) : null,
+    db: stringOrNull(extras[SourceField.DATABASE]),
     table,
     unwrapped: true,
   };
