@@ -4,7 +4,6 @@ import type { ConnectorConfig } from './config.ts';
 import {
   createTableEncoder,
   heartbeatMessage,
-  installTableMapNullability,
   schemaChangeMessage,
   type TableEncoder,
   tableDefFromTableMap,
@@ -17,6 +16,7 @@ import type { BinlogPosition } from './offsets.ts';
 import type { OutMessage, Publisher } from './publisher.ts';
 import { ddlTarget, GtidPosition } from './source-server.ts';
 import type { ConnectorStatus } from './status.ts';
+import { installZongjiSeam } from './zongji-seam.ts';
 
 /** Event header (19 bytes) and CRC32 trailer are not part of zongji's `size`. */
 const HEADER_BYTES = 19;
@@ -78,8 +78,9 @@ export class BinlogStream {
   async start(from: BinlogPosition): Promise<void> {
     this.file = from.file;
     this.gtids = GtidPosition.parse(from.gtids);
-    await installTableMapNullability();
     const z = new ZongJi({ uri: this.ctx.url, ...zongjiConnectionOptions });
+    // Before start: TableMap events must carry the NULL-ability zongji drops (see zongji-seam.ts).
+    const seam = installZongjiSeam(z);
     this.zongji = z;
     z.on('binlog', (event: AnyBinlogEvent) => this.enqueue(event));
     z.on('error', (err: Error) =>
@@ -93,7 +94,7 @@ export class BinlogStream {
         ),
       ),
     );
-    await new Promise<void>((resolve, reject) => {
+    const ready = new Promise<void>((resolve, reject) => {
       z.once('ready', () => resolve());
       z.once('error', reject);
       z.start({
@@ -103,6 +104,7 @@ export class BinlogStream {
         requestAnnotateRows: this.ctx.config['include.query'],
       });
     });
+    await Promise.all([ready, seam]);
     this.useChecksum = z.useChecksum;
   }
 

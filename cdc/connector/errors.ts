@@ -12,6 +12,8 @@ export const connectorErrorCodes = {
   CONNECTOR_ERR_BINLOG: 'the binlog stream failed',
   CONNECTOR_ERR_PRODUCE: 'Kafka did not accept the events',
   CONNECTOR_ERR_SNAPSHOT: 'the snapshot failed',
+  CONNECTOR_ERR_LIBRARY:
+    'an installed library is not the version (or shape) the connector reaches into was checked against',
   CONNECTOR_ERR_ENCODING:
     'a value or column type cannot be encoded as Debezium does (spatial and vector types)',
 } as const;

@@ -1,11 +1,17 @@
+import {
+  ENVELOPE_SCHEMA_SUFFIX,
+  EnvelopeField,
+  isOperation,
+  Operation,
+  SourceField,
+  UNWRAP_DELETED,
+  UNWRAP_PREFIX,
+  UNWRAP_SOURCE_PREFIX,
+} from '../debezium/envelope.ts';
 import { ConsumerError } from './errors.ts';
 import { type ConnectSchema, decodeStruct, decodeWithHints } from './logical-types.ts';
 import { parseLosslessJson } from './lossless-json.ts';
 import { positionFromSource, positionKey, type SourcePosition } from './source-position.ts';
-
-/** Debezium operation letters: create, update, delete, snapshot read, truncate. */
-export type Operation = 'c' | 'u' | 'd' | 'r' | 't';
-const operations = new Set<string>(['c', 'u', 'd', 'r', 't']);
 
 export type Row = Record<string, unknown>;
 
@@ -100,6 +106,8 @@ function fieldSchema(schema: ConnectSchema | undefined, name: string): ConnectSc
   return schema?.fields?.find((f) => f.field === name);
 }
 
+const stringOrNull = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+
 function tableOf(topic: string): string {
   return topic.slice(topic.lastIndexOf('.') + 1);
 }
@@ -126,12 +134,11 @@ function nonDataReason(schema: ConnectSchema | undefined, payload: Row): string 
 }
 
 function isEnvelope(schema: ConnectSchema | undefined, payload: Row): boolean {
-  if (schema?.name?.endsWith('.Envelope')) return true;
+  if (schema?.name?.endsWith(ENVELOPE_SCHEMA_SUFFIX)) return true;
   return (
-    typeof payload.op === 'string' &&
-    operations.has(payload.op) &&
-    'source' in payload &&
-    ('before' in payload || 'after' in payload)
+    isOperation(payload[EnvelopeField.OPERATION]) &&
+    EnvelopeField.SOURCE in payload &&
+    (EnvelopeField.BEFORE in payload || EnvelopeField.AFTER in payload)
   );
 }
 
@@ -172,8 +179,8 @@ function fromEnvelope(
   key: Row | null,
   options: DecodeOptions,
 ): ChangeEvent {
-  const op = body.op;
-  if (typeof op !== 'string' || !operations.has(op)) {
+  const op = body[EnvelopeField.OPERATION];
+  if (!isOperation(op)) {
     throw new ConsumerError(
       'CDC_ERR_EVENT_SHAPE',
       `envelope of ${raw.topic}/${raw.partition}@${raw.offset} has unknown op ${JSON.stringify(op)}`,
@@ -182,15 +189,17 @@ function fromEnvelope(
       },
     );
   }
-  const sourceSchema = fieldSchema(schema, 'source');
+  const sourceSchema = fieldSchema(schema, EnvelopeField.SOURCE);
+  const rawSource = body[EnvelopeField.SOURCE];
   const source =
-    body.source === null || body.source === undefined
+    rawSource === null || rawSource === undefined
       ? null
       : sourceSchema
-        ? decodeStruct(sourceSchema, body.source, 'source')
-        : (body.source as Row);
-  const table = typeof source?.table === 'string' ? source.table : tableOf(raw.topic);
-  const image = (name: 'before' | 'after'): Row | null => {
+        ? decodeStruct(sourceSchema, rawSource, EnvelopeField.SOURCE)
+        : (rawSource as Row);
+  const sourceTable = source?.[SourceField.TABLE];
+  const table = typeof sourceTable === 'string' ? sourceTable : tableOf(raw.topic);
+  const image = (name: typeof EnvelopeField.BEFORE | typeof EnvelopeField.AFTER): Row | null => {
     const value = body[name];
     if (value === null || value === undefined) return null;
     const s = fieldSchema(schema, name);
@@ -204,16 +213,16 @@ function fromEnvelope(
     }
     return decodeWithHints(value as Row, options.columnHints?.[table]);
   };
-  const before = image('before');
-  const after = image('after');
-  if ((op === 'c' || op === 'r' || op === 'u') && !after) {
+  const before = image(EnvelopeField.BEFORE);
+  const after = image(EnvelopeField.AFTER);
+  if ((op === Operation.CREATE || op === Operation.READ || op === Operation.UPDATE) && !after) {
     throw new ConsumerError(
       'CDC_ERR_EVENT_SHAPE',
       `op ${op} at ${raw.topic}@${raw.offset} has no after image`,
       { context: { topic: raw.topic, offset: raw.offset } },
     );
   }
-  if (op === 'd' && !before) {
+  if (op === Operation.DELETE && !before) {
     throw new ConsumerError(
       'CDC_ERR_EVENT_SHAPE',
       `delete at ${raw.topic}@${raw.offset} has no before image`,
@@ -226,14 +235,14 @@ function fromEnvelope(
     topic: raw.topic,
     partition: raw.partition,
     offset: raw.offset,
-    op: op as Operation,
+    op,
     key,
     before,
     after,
     source,
     position,
     positionKey: position ? positionKey(position) : null,
-    db: typeof source?.db === 'string' ? source.db : null,
+    db: stringOrNull(source?.[SourceField.DATABASE]),
     table,
     unwrapped: false,
   };
@@ -250,34 +259,36 @@ function fromUnwrapped(
   const extras: Row = {};
   const columns: Row = {};
   for (const [name, value] of Object.entries(body)) {
-    if (name.startsWith('__')) extras[name.slice(2)] = value;
+    if (name.startsWith(UNWRAP_PREFIX)) extras[name.slice(UNWRAP_PREFIX.length)] = value;
     else columns[name] = value;
   }
-  const table = typeof extras.table === 'string' ? extras.table : tableOf(raw.topic);
+  // add.fields names envelope fields (`op`), source keys bare (`table`, `db`) or prefixed (`source_file`)
+  const extraTable = extras[SourceField.TABLE];
+  const table = typeof extraTable === 'string' ? extraTable : tableOf(raw.topic);
   const row = schema
     ? decodeStruct(
-        { ...schema, fields: schema.fields?.filter((f) => !f.field.startsWith('__')) },
+        { ...schema, fields: schema.fields?.filter((f) => !f.field.startsWith(UNWRAP_PREFIX)) },
         columns,
         'row',
       )
     : decodeWithHints(columns, options.columnHints?.[table]);
-  const deleted = extras.deleted === 'true' || extras.deleted === true || extras.op === 'd';
-  const op: Operation = deleted
-    ? 'd'
-    : typeof extras.op === 'string' && operations.has(extras.op)
-      ? (extras.op as Operation)
-      : 'u';
+  const extraOp = extras[EnvelopeField.OPERATION];
+  const marker = extras[UNWRAP_DELETED];
+  const deleted = marker === 'true' || marker === true || extraOp === Operation.DELETE;
+  const op: Operation = deleted ? Operation.DELETE : isOperation(extraOp) ? extraOp : Operation.UPDATE;
+  const fromSource = (key: string) => extras[UNWRAP_SOURCE_PREFIX + key];
   const source: Row | null =
-    'source_file' in extras || 'source_ts_ms' in extras
+    UNWRAP_SOURCE_PREFIX + SourceField.FILE in extras ||
+    UNWRAP_SOURCE_PREFIX + SourceField.TIMESTAMP in extras
       ? {
-          file: extras.source_file,
-          pos: extras.source_pos,
-          row: extras.source_row,
-          snapshot: extras.source_snapshot,
-          gtid: extras.source_gtid ?? null,
-          ts_ms: extras.source_ts_ms,
-          db: extras.source_db ?? extras.db,
-          table,
+          [SourceField.FILE]: fromSource(SourceField.FILE),
+          [SourceField.POSITION]: fromSource(SourceField.POSITION),
+          [SourceField.ROW]: fromSource(SourceField.ROW),
+          [SourceField.SNAPSHOT]: fromSource(SourceField.SNAPSHOT),
+          [SourceField.GTID]: fromSource(SourceField.GTID) ?? null,
+          [SourceField.TIMESTAMP]: fromSource(SourceField.TIMESTAMP),
+          [SourceField.DATABASE]: fromSource(SourceField.DATABASE) ?? extras[SourceField.DATABASE],
+          [SourceField.TABLE]: table,
         }
       : null;
   const position = positionFromSource(source);
@@ -293,7 +304,7 @@ function fromUnwrapped(
     source,
     position,
     positionKey: position ? positionKey(position) : null,
-    db: typeof extras.db === 'string' ? extras.db : null,
+    db: stringOrNull(extras[SourceField.DATABASE]),
     table,
     unwrapped: true,
   };

@@ -13,6 +13,7 @@ import type { Knex } from 'knex';
 import { formatSourcePosition } from '../../contract/index.ts';
 import { createLogger, type Logger } from '../../lib/log.ts';
 import { settledWithin } from '../../lib/timeout.ts';
+import { Operation } from '../debezium/envelope.ts';
 import { type DeadLetter, defaultDlqTopic, sendDeadLetters } from './dead-letter.ts';
 import { type ChangeEvent, type DecodeOptions, decodeRecord, type RawRecord } from './envelope.ts';
 import { ConsumerError } from './errors.ts';
@@ -317,7 +318,7 @@ export class ProjectionRunner extends EventEmitter {
           event: {
             ...decoded,
             kind: 'change',
-            op: 'd',
+            op: Operation.DELETE,
             before: decoded.key,
             after: null,
             source: null,

@@ -1,3 +1,5 @@
+import { SnapshotRecord, SourceField } from '../debezium/envelope.ts';
+
 /**
  * Where in the source database's history an event comes from. Debezium's MySQL/MariaDB source
  * block always carries `file`, `pos` and `row` (required fields), so the order of two events is
@@ -34,33 +36,25 @@ export function positionKey(p: SourcePosition): string {
   ].join(':');
 }
 
-export const positionKeyLength = 12 + 1 + 20 + 1 + 1 + 1 + 10;
-
-const snapshotTrue = new Set([
-  'true',
-  'first',
-  'last',
-  'first_in_data_collection',
-  'last_in_data_collection',
-  'incremental',
-]);
+const snapshotTrue = new Set<string>(Object.values(SnapshotRecord).filter((v) => v !== SnapshotRecord.FALSE));
 
 /** From a decoded Debezium `source` block; null when it lacks binlog coordinates. */
 export function positionFromSource(
   source: Record<string, unknown> | null | undefined,
 ): SourcePosition | null {
   if (!source) return null;
-  const file = source.file;
-  const pos = toNumber(source.pos);
+  const file = source[SourceField.FILE];
+  const pos = toNumber(source[SourceField.POSITION]);
   if (typeof file !== 'string' || pos === null) return null;
-  const snapshot = source.snapshot;
+  const snapshot = source[SourceField.SNAPSHOT];
+  const gtid = source[SourceField.GTID];
   return {
     file,
     pos,
-    row: toNumber(source.row) ?? 0,
+    row: toNumber(source[SourceField.ROW]) ?? 0,
     snapshot: snapshot === true || (typeof snapshot === 'string' && snapshotTrue.has(snapshot)),
-    gtid: typeof source.gtid === 'string' ? source.gtid : null,
-    tsMs: toNumber(source.ts_ms),
+    gtid: typeof gtid === 'string' ? gtid : null,
+    tsMs: toNumber(source[SourceField.TIMESTAMP]),
   };
 }
 

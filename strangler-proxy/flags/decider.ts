@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import { type Context, Unleash, UnleashEvents } from 'unleash-client';
-import { normalizedStrategyValue } from 'unleash-client/lib/strategy/util.js';
 import type { Logger } from '../../lib/log.ts';
 import type { Route } from '../routes/route-table.ts';
 import { type Mode, stateOf, type UnleashFeature } from './flag-mapping.ts';
+import { checkUnleashClientVersion, rolloutBucket } from './stickiness.ts';
 
 /**
  * Per-request routing decision from unleash-client's in-memory flag state (no I/O on the
@@ -32,8 +32,8 @@ const shadowDecision: Decision = Object.freeze({ mode: 'shadow', serve: 'legacy'
  * What one flag means for the request path, worked out once per flag change. `rollout` is set
  * when the flag is exactly what the proxy writes (enabled, one flexibleRollout strategy with
  * default stickiness, no constraints, segments, dependencies or impression data): then the
- * per-request check is unleash-client's own murmur bucket (`normalizedStrategyValue`, the
- * function its flexibleRollout strategy calls) against the rollout, without isEnabled's
+ * per-request check is flexibleRollout's murmur bucket (`rolloutBucket`, stickiness.ts,
+ * checked against unleash-client's own) against the rollout, without isEnabled's
  * context copy, fallback closure, strategy loop and variant hash. Any other flag definition
  * (hand-edited in the Unleash UI) goes through `unleash.isEnabled` unchanged.
  */
@@ -56,6 +56,8 @@ export class FlagDecider {
     environment: string;
     log: Logger;
   }) {
+    // The fast path's bucket must be unleash-client's: refuse a version it was not checked against.
+    checkUnleashClientVersion();
     // unleash-client writes its backup into this folder but never creates it.
     fs.mkdirSync(options.backupPath, { recursive: true });
     this.unleash = new Unleash({
@@ -121,7 +123,7 @@ export class FlagDecider {
     if (rollout) {
       // flexibleRollout with stickiness default: userId, else sessionId, else a random bucket
       const id = context.userId || context.sessionId || String(Math.round(Math.random() * 10000) + 1);
-      enabled = rollout.percentage > 0 && normalizedStrategyValue(id, rollout.groupId) <= rollout.percentage;
+      enabled = rollout.percentage > 0 && rolloutBucket(id, rollout.groupId) <= rollout.percentage;
       // keep the Unleash usage metrics (yes/no per flag) that isEnabled would have counted
       this.unleash.count(route.flag, enabled);
     } else enabled = this.unleash.isEnabled(route.flag, context as Context);

@@ -1,3 +1,4 @@
+import { ENVELOPE_SCHEMA_SUFFIX, EnvelopeField, jsonKey, type Operation } from '../../debezium/envelope.ts';
 import { type FieldCodec, fieldCodec } from './columns.ts';
 import { EncodingError } from './errors.ts';
 import { joinedText } from './json-text.ts';
@@ -6,6 +7,7 @@ import {
   nanosText,
   sourcePartsWriter,
   sourceSchemaBody,
+  transactionPayload,
   transactionSchemaField,
 } from './source.ts';
 import type {
@@ -19,7 +21,18 @@ import type {
   TransactionInfo,
 } from './types.ts';
 
-export type ChangeOp = 'c' | 'u' | 'd' | 'r';
+/** The operations of a row change event (a truncate is not one: the connector skips TRUNCATE). */
+export type ChangeOp = Exclude<Operation, 't'>;
+
+// The envelope's constant texts between values, built once from the field names.
+const BEFORE = `{${jsonKey(EnvelopeField.BEFORE)}`;
+const AFTER = `,${jsonKey(EnvelopeField.AFTER)}`;
+const SOURCE = `,${jsonKey(EnvelopeField.SOURCE)}`;
+const TRANSACTION = `,${jsonKey(EnvelopeField.TRANSACTION)}`;
+const OP = `,${jsonKey(EnvelopeField.OPERATION)}"`;
+const TS_MS = `",${jsonKey(EnvelopeField.TIMESTAMP)}`;
+const TS_US = `,${jsonKey(EnvelopeField.TIMESTAMP_US)}`;
+const TS_NS = `,${jsonKey(EnvelopeField.TIMESTAMP_NS)}`;
 
 export interface TableEncoder {
   /** `<prefix>.<db>.<table>` */
@@ -105,16 +118,16 @@ export function createTableEncoder(table: TableDef, options: EncoderOptions): Ta
   const envelopeSchema =
     '{"type":"struct","fields":[' +
     [
-      valueStruct('before'),
-      valueStruct('after'),
-      sourceSchemaBody(options) + ',"field":"source"}',
+      valueStruct(EnvelopeField.BEFORE),
+      valueStruct(EnvelopeField.AFTER),
+      `${sourceSchemaBody(options)},"field":"${EnvelopeField.SOURCE}"}`,
       transactionSchemaField,
-      '{"type":"string","optional":false,"field":"op"}',
-      '{"type":"int64","optional":true,"field":"ts_ms"}',
-      '{"type":"int64","optional":true,"field":"ts_us"}',
-      '{"type":"int64","optional":true,"field":"ts_ns"}',
+      `{"type":"string","optional":false,"field":"${EnvelopeField.OPERATION}"}`,
+      `{"type":"int64","optional":true,"field":"${EnvelopeField.TIMESTAMP}"}`,
+      `{"type":"int64","optional":true,"field":"${EnvelopeField.TIMESTAMP_US}"}`,
+      `{"type":"int64","optional":true,"field":"${EnvelopeField.TIMESTAMP_NS}"}`,
     ].join(',') +
-    `],"optional":false,"name":${JSON.stringify(`${base}.Envelope`)},"version":2}`;
+    `],"optional":false,"name":${JSON.stringify(base + ENVELOPE_SCHEMA_SUFFIX)},"version":2}`;
   const keySchema =
     keyCodecs.length === 0
       ? null
@@ -129,16 +142,6 @@ export function createTableEncoder(table: TableDef, options: EncoderOptions): Ta
   const writeRow = structWriter(valueCodecs);
   const writeKey = structWriter(keyCodecs);
   const writeSource = sourcePartsWriter(options);
-  const txText = (t: TransactionInfo | null) =>
-    t === null
-      ? 'null'
-      : '{"id":' +
-        JSON.stringify(t.id) +
-        ',"total_order":' +
-        t.totalOrder +
-        ',"data_collection_order":' +
-        t.dataCollectionOrder +
-        '}';
   const valueHead = Buffer.from(
     options.valueSchemasEnable ? '{"schema":' + envelopeSchema + ',"payload":' : '',
   );
@@ -163,24 +166,24 @@ export function createTableEncoder(table: TableDef, options: EncoderOptions): Ta
     },
     change(op, before, after, _origin, source, transaction, nowMs) {
       const body = joinedText((out) => {
-        out.push('{"before":');
+        out.push(BEFORE);
         if (before === null) out.push('null');
         else writeRow(before, out);
-        out.push(',"after":');
+        out.push(AFTER);
         if (after === null) out.push('null');
         else writeRow(after, out);
-        out.push(',"source":');
+        out.push(SOURCE);
         writeSource(source, out);
         out.push(
-          ',"transaction":',
-          txText(transaction),
-          ',"op":"',
+          TRANSACTION,
+          transactionPayload(transaction),
+          OP,
           op,
-          '","ts_ms":',
+          TS_MS,
           String(nowMs),
-          ',"ts_us":',
+          TS_US,
           microsText(nowMs),
-          ',"ts_ns":',
+          TS_NS,
           nanosText(nowMs),
           '}',
         );

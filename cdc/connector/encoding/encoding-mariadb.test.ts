@@ -2,6 +2,7 @@ import ZongJi from '@vlasky/zongji';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database.ts';
+import { installZongjiSeam } from '../zongji-seam.ts';
 import {
   createTableEncoder,
   readTableDefs,
@@ -79,6 +80,8 @@ describe('snapshot and binlog rows encode identically (real MariaDB, real binlog
       password: decodeURIComponent(url.password),
       ...zongjiConnectionOptions,
     });
+    // as the connector does: TableMap events carry NULL-ability and their own column schemas
+    const seam = installZongjiSeam(zongji);
     zongji.on(
       'binlog',
       (e: { getTypeName(): string; rows?: Array<RawRow | { before: RawRow; after: RawRow }> }) => {
@@ -98,6 +101,7 @@ describe('snapshot and binlog rows encode identically (real MariaDB, real binlog
         includeSchema: { [db.name]: true },
       });
     });
+    await seam;
     await conn.query(full);
     await conn.query('INSERT INTO everything (id, k2) VALUES (1, 2)');
     // Values strict mode refuses: zero dates, an invalid ENUM (index 0), YEAR 0000, explicit NULL over a default.
@@ -145,7 +149,7 @@ describe('snapshot and binlog rows encode identically (real MariaDB, real binlog
 
   it('builds the same definition from the binlog TABLE_MAP (FULL metadata), defaults aside', () => {
     const tm = captured.tableMaps.at(-1) as TableMapLike;
-    // the import-time hook keeps what zongji would drop or share between events
+    // the zongji seam keeps what zongji would drop or share between events
     expect(tm.nullability).toHaveLength(def.columns.length);
     expect(tm.ownColumnSchemas).toHaveLength(def.columns.length);
     const fromBinlog = tableDefFromTableMap(tm);
@@ -307,6 +311,7 @@ describe('temporal edge values through both paths', () => {
     });
     const rows: RawRow[] = [];
     let tableMap: TableMapLike | undefined;
+    const seam = installZongjiSeam(zongji);
     try {
       for (const sql of snapshotSessionSql) await conn.query(sql);
       await conn.query(
@@ -329,6 +334,7 @@ describe('temporal edge values through both paths', () => {
           includeSchema: { [db.name]: true },
         });
       });
+      await seam;
       const times = [
         '-00:00:01.5',
         '-12:34:56.000001',

@@ -1,3 +1,10 @@
+import {
+  EnvelopeField,
+  jsonKey,
+  SnapshotRecord,
+  SourceField,
+  TransactionField,
+} from '../../debezium/envelope.ts';
 import { joinedText, jsonString } from './json-text.ts';
 import type { EncoderOptions, SourceInfo, TransactionInfo } from './types.ts';
 
@@ -8,8 +15,7 @@ import type { EncoderOptions, SourceInfo, TransactionInfo } from './types.ts';
 
 const str = JSON.stringify;
 
-export const snapshotAllowed =
-  'true,first,first_in_data_collection,last_in_data_collection,last,false,incremental';
+export const snapshotAllowed = Object.values(SnapshotRecord).join(',');
 
 /** `io.debezium.connector.<mysql|mariadb>.<suffix>` */
 export const connectorSchemaName = (o: Pick<EncoderOptions, 'connectorName'>, suffix: string) =>
@@ -22,33 +28,33 @@ export function sourceSchemaBody(o: Pick<EncoderOptions, 'connectorName'>): stri
   return (
     '{"type":"struct","fields":[' +
     [
-      f('string', false, 'version'),
-      f('string', false, 'connector'),
-      f('string', false, 'name'),
-      f('int64', false, 'ts_ms'),
-      `{"type":"string","optional":true,"name":"io.debezium.data.Enum","version":1,"parameters":{"allowed":"${snapshotAllowed}"},"default":"false","field":"snapshot"}`,
-      f('string', false, 'db'),
-      f('string', true, 'sequence'),
-      f('int64', true, 'ts_us'),
-      f('int64', true, 'ts_ns'),
-      f('string', true, 'table'),
-      f('int64', false, 'server_id'),
-      f('string', true, 'gtid'),
-      f('string', false, 'file'),
-      f('int64', false, 'pos'),
-      f('int32', false, 'row'),
-      f('int64', true, 'thread'),
-      f('string', true, 'query'),
+      f('string', false, SourceField.VERSION),
+      f('string', false, SourceField.CONNECTOR),
+      f('string', false, SourceField.NAME),
+      f('int64', false, SourceField.TIMESTAMP),
+      `{"type":"string","optional":true,"name":"io.debezium.data.Enum","version":1,"parameters":{"allowed":"${snapshotAllowed}"},"default":"${SnapshotRecord.FALSE}","field":"${SourceField.SNAPSHOT}"}`,
+      f('string', false, SourceField.DATABASE),
+      f('string', true, SourceField.SEQUENCE),
+      f('int64', true, SourceField.TIMESTAMP_US),
+      f('int64', true, SourceField.TIMESTAMP_NS),
+      f('string', true, SourceField.TABLE),
+      f('int64', false, SourceField.SERVER_ID),
+      f('string', true, SourceField.GTID),
+      f('string', false, SourceField.FILE),
+      f('int64', false, SourceField.POSITION),
+      f('int32', false, SourceField.ROW),
+      f('int64', true, SourceField.THREAD),
+      f('string', true, SourceField.QUERY),
     ].join(',') +
     `],"optional":false,"name":${str(connectorSchemaName(o, 'Source'))},"version":1`
   );
 }
 
 export const transactionSchemaField =
-  '{"type":"struct","fields":[{"type":"string","optional":false,"field":"id"},' +
-  '{"type":"int64","optional":false,"field":"total_order"},' +
-  '{"type":"int64","optional":false,"field":"data_collection_order"}],' +
-  '"optional":true,"name":"event.block","version":1,"field":"transaction"}';
+  `{"type":"struct","fields":[{"type":"string","optional":false,"field":"${TransactionField.ID}"},` +
+  `{"type":"int64","optional":false,"field":"${TransactionField.TOTAL_ORDER}"},` +
+  `{"type":"int64","optional":false,"field":"${TransactionField.DATA_COLLECTION_ORDER}"}],` +
+  `"optional":true,"name":"event.block","version":1,"field":"${EnvelopeField.TRANSACTION}"}`;
 
 /** ms → µs / ns as exact digits (ns exceeds 2^53). */
 export const microsText = (ms: number) => (ms === 0 ? '0' : String(ms * 1000));
@@ -74,56 +80,73 @@ export function sourcePayloadWriter(o: Pick<EncoderOptions, 'version' | 'connect
   return (s: SourceInfo): string => joinedText((out) => write(s, out));
 }
 
+// The source block's constant texts between values, built once from the field names.
+const next = (name: string) => `,${jsonKey(name)}`;
+const TS_MS = next(SourceField.TIMESTAMP);
+const SNAPSHOT = `${next(SourceField.SNAPSHOT)}"`;
+const DB = `"${next(SourceField.DATABASE)}`;
+const SEQUENCE_NULL_TS_US = `${next(SourceField.SEQUENCE)}null${next(SourceField.TIMESTAMP_US)}`;
+const TS_NS = next(SourceField.TIMESTAMP_NS);
+const TABLE = next(SourceField.TABLE);
+const SERVER_ID = next(SourceField.SERVER_ID);
+const GTID = next(SourceField.GTID);
+const FILE = next(SourceField.FILE);
+const POS = next(SourceField.POSITION);
+const ROW = next(SourceField.ROW);
+const THREAD = next(SourceField.THREAD);
+const QUERY = next(SourceField.QUERY);
+
 /** The source block as parts appended to `out` (the event encoder joins a whole event once). */
 export function sourcePartsWriter(o: Pick<EncoderOptions, 'version' | 'connectorName' | 'topicPrefix'>) {
   const head =
-    '{"version":' + str(o.version) + ',"connector":' + str(o.connectorName) + ',"name":' + str(o.topicPrefix);
+    `{${jsonKey(SourceField.VERSION)}${str(o.version)}` +
+    `${next(SourceField.CONNECTOR)}${str(o.connectorName)}` +
+    `${next(SourceField.NAME)}${str(o.topicPrefix)}`;
   const dbText = lastStringCache();
   const tableText = lastStringCache();
   const fileText = lastStringCache();
   return (s: SourceInfo, out: string[]): void => {
     out.push(
       head,
-      ',"ts_ms":',
+      TS_MS,
       String(s.tsMs),
-      ',"snapshot":"',
+      SNAPSHOT,
       String(s.snapshot),
-      '","db":',
+      DB,
       dbText(s.db),
-      ',"sequence":null,"ts_us":',
+      SEQUENCE_NULL_TS_US,
       s.tsUs === undefined ? microsText(s.tsMs) : String(s.tsUs),
-      ',"ts_ns":',
+      TS_NS,
       s.tsUs === undefined ? nanosText(s.tsMs) : s.tsUs === 0 ? '0' : `${s.tsUs}000`,
-      ',"table":',
+      TABLE,
       tableText(s.table),
-      ',"server_id":',
+      SERVER_ID,
       String(s.serverId),
-      ',"gtid":',
+      GTID,
       nullable(s.gtid),
-      ',"file":',
+      FILE,
       fileText(s.file),
-      ',"pos":',
+      POS,
       String(s.pos),
-      ',"row":',
+      ROW,
       String(s.row),
-      ',"thread":',
+      THREAD,
       s.thread === null || s.thread === undefined ? 'null' : String(s.thread),
-      ',"query":',
+      QUERY,
       nullable(s.query),
       '}',
     );
   };
 }
 
+const TX_ID = `{${jsonKey(TransactionField.ID)}`;
+const TX_TOTAL_ORDER = next(TransactionField.TOTAL_ORDER);
+const TX_DATA_COLLECTION_ORDER = next(TransactionField.DATA_COLLECTION_ORDER);
+
+/** The envelope's `transaction` block (`null` outside a transaction). */
 export function transactionPayload(t: TransactionInfo | null): string {
   if (t === null) return 'null';
   return (
-    '{"id":' +
-    str(t.id) +
-    ',"total_order":' +
-    t.totalOrder +
-    ',"data_collection_order":' +
-    t.dataCollectionOrder +
-    '}'
+    TX_ID + str(t.id) + TX_TOTAL_ORDER + t.totalOrder + TX_DATA_COLLECTION_ORDER + t.dataCollectionOrder + '}'
   );
 }

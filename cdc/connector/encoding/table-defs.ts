@@ -1,6 +1,3 @@
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { Connection } from 'mysql2/promise';
 import { EncodingError } from './errors.ts';
 import type { ColumnDef, TableDef } from './types.ts';
@@ -267,9 +264,9 @@ export interface TableMapLike {
   columnNames?: string[];
   signedness?: Array<boolean | null | undefined>;
   primaryKey?: number[];
-  /** Per-column NULL-ability from the TABLE_MAP null bitmap (captured by installTableMapNullability). */
+  /** Per-column NULL-ability from the TABLE_MAP null bitmap (left there by the zongji seam, zongji-seam.ts). */
   nullability?: boolean[];
-  /** The column schemas zongji built from this very event (captured by installTableMapNullability). */
+  /** The column schemas zongji built from this very event (left there by the zongji seam). */
   ownColumnSchemas?: ColumnSchemaLike[];
   tableMap?: Record<number, { columnSchemas?: ColumnSchemaLike[] }>;
 }
@@ -320,7 +317,7 @@ export function tableDefFromTableMap(event: TableMapLike, previous?: TableDef): 
       name: names[i],
       dataType: 'unknown',
       unsigned: event.signedness?.[i] === true,
-      // The null bitmap is always written; without the capture hook, assume nullable.
+      // The null bitmap is always written; without the zongji seam, assume nullable.
       nullable: event.nullability ? event.nullability[i] : true,
       charset: binary ? null : charset,
     };
@@ -495,75 +492,3 @@ function sameColumns(a: ColumnDef[], b: ColumnDef[]): boolean {
   }
   return true;
 }
-
-// ---------------------------------------------------------------------------------------------
-// zongji keeps no NULL-ability: its TableMap parser skips the null bitmap that precedes the
-// optional metadata. Wrap that one method so every TableMap event also gets `nullability`.
-
-let nullabilityInstalled: Promise<void> | undefined;
-
-/**
- * Makes every zongji TableMap event carry `nullability` (one boolean per column, from the
- * TABLE_MAP null bitmap) and `ownColumnSchemas` (the column schemas built from that event, which
- * zongji otherwise keeps only in its shared per-table-id cache). Idempotent; runs on import of
- * this module, so importing the encoding before starting zongji is enough.
- */
-export function installTableMapNullability(): Promise<void> {
-  nullabilityInstalled ??= (async () => {
-    const require = createRequire(import.meta.url);
-    const main = require.resolve('@vlasky/zongji');
-    const url = pathToFileURL(path.join(path.dirname(main), 'lib', 'binlog_event.js')).href;
-    const mod = (await import(url)) as { TableMap?: { prototype: Record<string, unknown> } };
-    const proto = mod.TableMap?.prototype as
-      | {
-          _readOptionalMetadata: (this: TableMapInternals, parser: ParserInternals, zongji: unknown) => void;
-          __nullabilityHook?: boolean;
-        }
-      | undefined;
-    if (!proto || typeof proto._readOptionalMetadata !== 'function') {
-      throw new EncodingError('@vlasky/zongji changed: TableMap._readOptionalMetadata not found', {});
-    }
-    if (proto.__nullabilityHook) return;
-    const original = proto._readOptionalMetadata;
-    proto._readOptionalMetadata = function (
-      this: TableMapInternals,
-      parser: ParserInternals,
-      zongji: unknown,
-    ) {
-      const bytes = parser._buffer;
-      const start = parser._offset;
-      const nullability = new Array<boolean>(this.columnCount);
-      for (let i = 0; i < this.columnCount; i++)
-        nullability[i] = (bytes[start + (i >> 3)] & (1 << (i & 7))) !== 0;
-      this.nullability = nullability;
-      return original.call(this, parser, zongji);
-    };
-    const build = (
-      proto as unknown as { buildColumnSchemas?: (this: TableMapInternals) => ColumnSchemaLike[] }
-    ).buildColumnSchemas;
-    if (typeof build === 'function') {
-      (
-        proto as unknown as { buildColumnSchemas: (this: TableMapInternals) => ColumnSchemaLike[] }
-      ).buildColumnSchemas = function (this: TableMapInternals) {
-        const schemas = build.call(this);
-        this.ownColumnSchemas = schemas;
-        return schemas;
-      };
-    }
-    proto.__nullabilityHook = true;
-  })();
-  return nullabilityInstalled;
-}
-
-interface TableMapInternals {
-  columnCount: number;
-  nullability?: boolean[];
-  ownColumnSchemas?: ColumnSchemaLike[];
-}
-interface ParserInternals {
-  _buffer: Buffer;
-  _offset: number;
-}
-
-// Installed on import: zongji must parse TableMap events with the hook in place.
-await installTableMapNullability();

@@ -5,6 +5,8 @@
  * encoder; the encoder turns them into exactly what Debezium + JsonConverter put on Kafka.
  */
 
+import type { SnapshotRecord } from '../../debezium/envelope.ts';
+
 /** One column as the encoder needs it, whatever the source of the definition. */
 export interface ColumnDef {
   name: string;
@@ -69,13 +71,8 @@ export interface EncoderOptions {
   /** Server time zone used to read TIMESTAMP values (the connector sets the session to '+00:00'). */
 }
 
-export type SnapshotMarker =
-  | 'true'
-  | 'first'
-  | 'first_in_data_collection'
-  | 'last_in_data_collection'
-  | 'last'
-  | 'false';
+/** `source.snapshot` as this connector writes it (it takes no incremental snapshots). */
+export type SnapshotMarker = Exclude<SnapshotRecord, 'incremental'>;
 
 export interface SourceInfo {
   tsMs: number;
