@@ -9,7 +9,6 @@ import { compareRulesSchema } from '../compare/rules.ts';
  *   /products/*      the prefix and everything below it (`*` only as the last segment)
  */
 export const httpMethods = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
-export const idempotentMethods = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
 
 const upstream = z
   .string()

@@ -3,13 +3,7 @@ import path from 'node:path';
 import { type CompiledRules, compileRules } from '../compare/rules.ts';
 import { ProxyError } from '../errors.ts';
 import { compilePattern } from './path-pattern.ts';
-import {
-  describeIssues,
-  idempotentMethods,
-  type RouteSpec,
-  type RouteTableFile,
-  routeTableSchema,
-} from './route-schema.ts';
+import { describeIssues, type RouteSpec, type RouteTableFile, routeTableSchema } from './route-schema.ts';
 
 /** A route ready for the hot path: patterns compiled, defaults resolved, method set built. */
 export interface Route {
@@ -38,8 +32,6 @@ export interface RouteTable {
   /** Every upstream origin the table names; nothing else can ever be reached. */
   readonly origins: ReadonlySet<string>;
 }
-
-export { idempotentMethods };
 
 /** Validates a parsed route table; throws PROXY_ERR_ROUTE_FILE_INVALID naming each bad field. */
 export function buildRouteTable(raw: unknown, captureMaxBytes: number, source = 'route table'): RouteTable {
