@@ -1,4 +1,5 @@
 import { z } from 'zod';
+// the rules module only, not compare/index.ts: proxy workers load this file, never the engine
 import { compareRulesSchema } from '../compare/rules.ts';
 
 /**

@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
+// the rules module only, not compare/index.ts: proxy workers load this file, never the engine
 import { type CompiledRules, compileRules } from '../compare/rules.ts';
 import { ProxyError } from '../errors.ts';
 import { compilePattern } from './path-pattern.ts';
