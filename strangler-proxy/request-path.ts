@@ -9,8 +9,6 @@ import { type ClientRequest, type ClientResponse, replyError } from './respond.t
 import { normaliseTarget } from './routes/path-normalise.ts';
 import { matchRoute } from './routes/route-matcher.ts';
 
-export type { ProxyDeps } from './proxy-context.ts';
-
 /**
  * The request path, top to bottom. Every client request goes through these steps in this
  * order; each is a plain function of the request's one state object (forward/request-state.ts):

@@ -77,7 +77,6 @@ export async function listenPublic(
     maxHeaderBytes: config.maxHeaderBytes,
     clientIdleMs: config.clientIdleMs,
     stats: state.stats,
-    log: deps.log,
   });
   server.listen(config.port, config.host);
   await once(server, 'listening');

@@ -1,6 +1,5 @@
 import http from 'node:http';
 import type { Socket } from 'node:net';
-import type { Logger } from '../../lib/log.ts';
 import type { RequestState } from '../forward/request-state.ts';
 import type { ProxyStats } from '../metrics.ts';
 import { type ClientRequest, type ClientResponse, replyOnSocket } from '../respond.ts';
@@ -21,11 +20,13 @@ import { parseSimpleRequest } from './simple-request.ts';
  * - a client that goes away mid-response aborts its upstream attempt (trackRequest).
  * Either path calls the request path (request-path.ts) with a request and a response.
  */
+
+/** What a connection calls for each request it reads: the request path's onRequest. */
 export type ClientHandler = (req: ClientRequest, res: ClientResponse) => void;
 
 export function createPublicServer(
   handler: ClientHandler,
-  options: { maxHeaderBytes: number; clientIdleMs: number; stats: ProxyStats; log: Logger },
+  options: { maxHeaderBytes: number; clientIdleMs: number; stats: ProxyStats },
 ): http.Server {
   const server = new PublicServer(
     {
