@@ -5,7 +5,7 @@ import { classifyUpstreamError } from './upstream-errors.ts';
 import type { UpstreamHandler } from './upstream-pool.ts';
 
 /** How an attempt ended, as ClientAnswer.outcome. */
-export type AttemptOutcome =
+type AttemptOutcome =
   | 'served'
   /** A 5xx the proxy kept from the client because it may still fall back to legacy. */
   | 'discarded-5xx'
