@@ -26,8 +26,8 @@ import { matchRoute } from './routes/route-matcher.ts';
  *                                         streamed to the client, or the proxy's error
  *   record   recordOutcome                record-outcome.ts: counters, the shadow hook
  *
- * The hot path: no Express, and per request one state object and one ClientAnswer (plus the
- * breaker's promise on the new side); every step is a hoisted function (docs/proxy.md).
+ * The hot path (docs/proxy.md): no Express, and every step a hoisted function, so the steps
+ * make no closure for a request legacy serves; on the new side the breaker's promise needs four.
  */
 export function createRequestPath(deps: ProxyDeps): ClientHandler {
   const proxy = new ProxyContext(deps);
