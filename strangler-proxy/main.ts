@@ -6,7 +6,7 @@ import { settledWithin } from '../lib/timeout.ts';
 import { createAdminApp } from './admin/admin-app.ts';
 import { resolveAdminToken } from './admin/admin-token.ts';
 import type { BreakerStates } from './breakers.ts';
-import { createCompareHook } from './compare/create-compare-hook.ts';
+import { createCompareHook } from './compare/index.ts';
 import { loadProxyConfig, type ProxyConfig } from './config.ts';
 import type { FlagDecider } from './flags/decider.ts';
 import type { FlagStore } from './flags/flag-store.ts';

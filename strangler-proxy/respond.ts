@@ -4,7 +4,7 @@ import { errorBody, type ProxyErrorCode } from './errors.ts';
 
 /**
  * What the proxy reads of a client request: node's IncomingMessage, or the fast path's own
- * (front/fast-connections.ts). Only node:http hands on a request with a body, as the
+ * (front/client-connections.ts). Only node:http hands on a request with a body, as the
  * IncomingMessage stream it is.
  */
 export type ClientRequest = Pick<IncomingMessage, 'method' | 'url' | 'rawHeaders' | 'socket'>;

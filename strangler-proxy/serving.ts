@@ -6,9 +6,9 @@ import { Breakers } from './breakers.ts';
 import type { ProxyConfig } from './config.ts';
 import { FlagDecider } from './flags/decider.ts';
 import { UpstreamPools } from './forward/upstream-pools.ts';
+import { createPublicServer } from './front/client-connections.ts';
 import { ProxyStats } from './metrics.ts';
-import { createProxyHandler } from './proxy-handler.ts';
-import { createPublicServer } from './public-server.ts';
+import { createRequestPath } from './request-path.ts';
 import type { RouteTable } from './routes/route-table.ts';
 import type { ShadowHook } from './shadow-hook.ts';
 
@@ -72,12 +72,11 @@ export async function listenPublic(
   state: ServingState,
   deps: { table: () => RouteTable; decider: FlagDecider; hook: ShadowHook | undefined; log: Logger },
 ): Promise<{ server: http.Server; port: number }> {
-  const handler = createProxyHandler({ config, ...state, ...deps });
+  const handler = createRequestPath({ config, ...state, ...deps });
   const server = createPublicServer(handler, {
     maxHeaderBytes: config.maxHeaderBytes,
     clientIdleMs: config.clientIdleMs,
     stats: state.stats,
-    log: deps.log,
   });
   server.listen(config.port, config.host);
   await once(server, 'listening');

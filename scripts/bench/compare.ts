@@ -6,15 +6,20 @@ import { promisify } from 'node:util';
 import { type ComponentProcess, repoRoot, startComponent } from '../../lib/component-process.ts';
 import { freePort, waitForHttp } from '../../lib/net.ts';
 import { medianBy, percentile } from '../../lib/stats.ts';
-import { Comparator, type ComparisonExecutor, type Send } from '../../strangler-proxy/compare/comparator.ts';
-import { CompareEngine } from '../../strangler-proxy/compare/compare-engine.ts';
-import { ComparisonStore } from '../../strangler-proxy/compare/comparison-store.ts';
-import { type Answer, diffAnswers } from '../../strangler-proxy/compare/diff.ts';
-import { NoiseModel } from '../../strangler-proxy/compare/noise.ts';
-import { defaultRedaction } from '../../strangler-proxy/compare/redact.ts';
-import { compileRules } from '../../strangler-proxy/compare/rules.ts';
-import { benchBody } from '../../strangler-proxy/compare/testing/bench-body.ts';
-import { WorkerExecutor } from '../../strangler-proxy/compare/worker-executor.ts';
+import {
+  type Answer,
+  benchBody,
+  Comparator,
+  CompareEngine,
+  type ComparisonExecutor,
+  ComparisonStore,
+  compileRules,
+  defaultRedaction,
+  diffAnswers,
+  NoiseModel,
+  type Send,
+  WorkerExecutor,
+} from '../../strangler-proxy/compare/index.ts';
 import type { Exchange } from '../../strangler-proxy/shadow-hook.ts';
 import { startProxy, type TestProxy } from '../../strangler-proxy/testing/harness.ts';
 import { processCpuSeconds, statCpuSeconds } from './proc-cpu.ts';

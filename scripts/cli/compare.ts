@@ -2,16 +2,18 @@ import path from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { envValue } from '../../lib/config.ts';
 import { ToolkitError } from '../../lib/errors.ts';
-import { type CapturedRequest, readCapture } from '../../strangler-proxy/compare/capture.ts';
-import { compareEndpoints, type EndpointRequest } from '../../strangler-proxy/compare/compare-endpoints.ts';
-import { ComparisonStore } from '../../strangler-proxy/compare/comparison-store.ts';
-import { REDACTED } from '../../strangler-proxy/compare/redact.ts';
 import {
+  type CapturedRequest,
   type CompareReport,
+  ComparisonStore,
+  compareEndpoints,
+  type EndpointRequest,
+  REDACTED,
+  readCapture,
   reportFromResults,
   reportFromStore,
   writeReport,
-} from '../../strangler-proxy/compare/report.ts';
+} from '../../strangler-proxy/compare/index.ts';
 import { loadProxyConfig } from '../../strangler-proxy/config.ts';
 import { loadRouteTableFile } from '../../strangler-proxy/routes/route-table.ts';
 import { readAdminToken } from '../rehearsal/live/proxy-admin.ts';

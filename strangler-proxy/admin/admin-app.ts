@@ -2,8 +2,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../lib/log.ts';
 import type { BreakerStates } from '../breakers.ts';
-import type { ComparisonStore } from '../compare/comparison-store.ts';
-import { reportFromStore } from '../compare/report.ts';
+import { type ComparisonStore, reportFromStore } from '../compare/index.ts';
 import { ProxyError } from '../errors.ts';
 import type { FlagDecider } from '../flags/decider.ts';
 import { applyShift } from '../flags/flag-mapping.ts';

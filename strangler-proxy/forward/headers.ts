@@ -39,7 +39,6 @@ const traceparentPattern = /^([0-9a-f]{2})-([0-9a-f]{32})-[0-9a-f]{16}-([0-9a-f]
 
 export interface RequestHeaderResult {
   headers: string[];
-  traceparent: string;
   /** The header named by PROXY_USER_HEADER, and Cookie, picked up on the way for stickiness. */
   userHeader: string | undefined;
   cookie: string | undefined;
@@ -110,9 +109,8 @@ export function upstreamRequestHeaders(
   out.push('x-forwarded-host', trustForwarded && xfh ? xfh : host);
   out.push('x-forwarded-proto', trustForwarded && xfp ? xfp : proto);
   out.push('forwarded', trustForwarded && forwarded ? `${forwarded}, ${hop}` : hop);
-  const tp = nextTraceparent(traceparent);
-  out.push('traceparent', tp);
-  return { headers: out, traceparent: tp, userHeader: user, cookie, contentLength, chunked };
+  out.push('traceparent', nextTraceparent(traceparent));
+  return { headers: out, userHeader: user, cookie, contentLength, chunked };
 }
 
 /**

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import type { Readable } from 'node:stream';
 import tls from 'node:tls';
-import { idempotentMethods } from '../routes/route-schema.ts';
+import { idempotentMethods } from '../http-methods.ts';
 import { type ResponseEvents, ResponseParser, UpstreamError } from './http1-response-parser.ts';
 
 /**

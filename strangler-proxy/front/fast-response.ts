@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import { isToken } from '../http-token.ts';
 import type { ClientResponse } from '../respond.ts';
 
-/** Where a fast-path response reports that it is done (front/fast-connections.ts). */
+/** Where a fast-path response reports that it is done (front/client-connections.ts). */
 export interface ResponseOwner {
   responded(close: boolean): void;
 }

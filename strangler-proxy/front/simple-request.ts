@@ -7,7 +7,7 @@ import { isToken } from '../http-token.ts';
  * the head. The accepted grammar is a strict subset of what node's parser (llhttp) accepts
  * and reads the same way, so the two can never disagree on where a request ends. Everything
  * else — a split head, pipelined requests, a body, HTTP/1.0, any byte outside the grammar —
- * returns undefined and goes to node:http untouched (front/fast-connections.ts), which stays
+ * returns undefined and goes to node:http untouched (front/client-connections.ts), which stays
  * the one authority on unusual and malformed input.
  */
 export interface SimpleRequest {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+// the rules module only, not compare/index.ts: proxy workers load this file, never the engine
 import { compareRulesSchema } from '../compare/rules.ts';
 
 /**
@@ -9,7 +10,6 @@ import { compareRulesSchema } from '../compare/rules.ts';
  *   /products/*      the prefix and everything below it (`*` only as the last segment)
  */
 export const httpMethods = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
-export const idempotentMethods = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
 
 const upstream = z
   .string()

@@ -1,15 +1,10 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
+// the rules module only, not compare/index.ts: proxy workers load this file, never the engine
 import { type CompiledRules, compileRules } from '../compare/rules.ts';
 import { ProxyError } from '../errors.ts';
 import { compilePattern } from './path-pattern.ts';
-import {
-  describeIssues,
-  idempotentMethods,
-  type RouteSpec,
-  type RouteTableFile,
-  routeTableSchema,
-} from './route-schema.ts';
+import { describeIssues, type RouteSpec, type RouteTableFile, routeTableSchema } from './route-schema.ts';
 
 /** A route ready for the hot path: patterns compiled, defaults resolved, method set built. */
 export interface Route {
@@ -38,8 +33,6 @@ export interface RouteTable {
   /** Every upstream origin the table names; nothing else can ever be reached. */
   readonly origins: ReadonlySet<string>;
 }
-
-export { idempotentMethods };
 
 /** Validates a parsed route table; throws PROXY_ERR_ROUTE_FILE_INVALID naming each bad field. */
 export function buildRouteTable(raw: unknown, captureMaxBytes: number, source = 'route table'): RouteTable {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ComponentProcess } from '../../lib/component-process.ts';
-import { readCapture } from '../../strangler-proxy/compare/capture.ts';
+import { readCapture } from '../../strangler-proxy/compare/index.ts';
 import { startProxy, type TestProxy } from '../../strangler-proxy/testing/harness.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { countersOf, percentileOf, recordsOf, startFixture, strangler, untilCounted } from './support.ts';

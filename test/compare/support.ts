@@ -4,8 +4,7 @@ import { promisify } from 'node:util';
 import { type ComponentProcess, repoRoot, startComponent } from '../../lib/component-process.ts';
 import { freePort } from '../../lib/net.ts';
 import { percentile } from '../../lib/stats.ts';
-import type { ComparisonRecord, RouteCounters } from '../../strangler-proxy/compare/comparison-store.ts';
-import type { CompareReport } from '../../strangler-proxy/compare/report.ts';
+import type { CompareReport, ComparisonRecord, RouteCounters } from '../../strangler-proxy/compare/index.ts';
 import type { TestProxy } from '../../strangler-proxy/testing/harness.ts';
 
 /** The comparison fixture upstream (strangler-proxy/compare/testing/compare-upstream.ts) as a process. */

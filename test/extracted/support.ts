@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
 import { type ComponentProcess, startComponent } from '../../lib/component-process.ts';
 import { freePort, waitUntil } from '../../lib/net.ts';
-import { compareEndpoints } from '../../strangler-proxy/compare/compare-endpoints.ts';
+import { compareEndpoints } from '../../strangler-proxy/compare/index.ts';
 
 export interface ServiceUnderTest {
   name: 'catalog' | 'orders';

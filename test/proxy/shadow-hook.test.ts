@@ -12,7 +12,7 @@ import { FlagDecider } from '../../strangler-proxy/flags/decider.ts';
 import { LocalFlagFile } from '../../strangler-proxy/flags/local-flag-file.ts';
 import { UpstreamPools } from '../../strangler-proxy/forward/upstream-pools.ts';
 import { createRegistry, ProxyStats } from '../../strangler-proxy/metrics.ts';
-import { createProxyHandler } from '../../strangler-proxy/proxy-handler.ts';
+import { createRequestPath } from '../../strangler-proxy/request-path.ts';
 import { buildRouteTable, type RouteTable } from '../../strangler-proxy/routes/route-table.ts';
 import { RouteWatcher } from '../../strangler-proxy/routes/route-watcher.ts';
 import type { Exchange, ShadowHook } from '../../strangler-proxy/shadow-hook.ts';
@@ -99,7 +99,7 @@ beforeAll(async () => {
   expect(await decider.waitUntilReady(5000)).toBe(true);
   const hook: ShadowHook = { onExchange: (e) => seen.push(e) };
   const proxy = http.createServer(
-    createProxyHandler({ config, table: () => table, pools, breakers, decider, stats, hook, log }),
+    createRequestPath({ config, table: () => table, pools, breakers, decider, stats, hook, log }),
   );
   proxy.listen(0, '127.0.0.1');
   await once(proxy, 'listening');

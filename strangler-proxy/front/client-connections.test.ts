@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FastConnections } from './fast-connections.ts';
+import { FastConnections } from './client-connections.ts';
 
 /** FastConnections on real sockets, with a handler that answers at once. */
 let server: net.Server | undefined;

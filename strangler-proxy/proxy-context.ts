@@ -1,0 +1,60 @@
+import type { Logger } from '../lib/log.ts';
+import type { Breakers } from './breakers.ts';
+import type { ProxyConfig } from './config.ts';
+import type { FlagDecider } from './flags/decider.ts';
+import type { UpstreamPools } from './forward/upstream-pools.ts';
+import type { ProxyStats, RouteTargetStats } from './metrics.ts';
+import type { Route, RouteTable } from './routes/route-table.ts';
+import { defaultHookModes, type ShadowHook } from './shadow-hook.ts';
+
+export interface ProxyDeps {
+  config: ProxyConfig;
+  table: () => RouteTable;
+  pools: UpstreamPools;
+  breakers: Breakers;
+  decider: FlagDecider;
+  stats: ProxyStats;
+  hook: ShadowHook | undefined;
+  log: Logger;
+}
+
+/** A route's counters for each side, looked up once per route (recordOutcome, record-outcome.ts). */
+export interface SideStats {
+  legacy: RouteTargetStats;
+  new: RouteTargetStats;
+}
+
+/**
+ * What every step of the request path reads (request-path.ts), built once per process (one
+ * per worker): each request's state object points here, so the steps are plain functions of
+ * that state, with no closure over these made per request.
+ */
+export class ProxyContext {
+  readonly config: ProxyConfig;
+  readonly table: () => RouteTable;
+  readonly pools: UpstreamPools;
+  readonly breakers: Breakers;
+  readonly decider: FlagDecider;
+  readonly stats: ProxyStats;
+  readonly hook: ShadowHook | undefined;
+  readonly log: Logger;
+  /** The modes whose exchanges the hook wants teed; none without a hook. */
+  readonly hookModes: ReadonlySet<string>;
+  /** The response header naming the side that served (PROXY_TARGET_HEADER). */
+  readonly targetHeader: string;
+  /** Counters per route (undefined: unmatched), cached so no label key is built per request. */
+  readonly sideStats = new Map<Route | undefined, SideStats>();
+
+  constructor(deps: ProxyDeps) {
+    this.config = deps.config;
+    this.table = deps.table;
+    this.pools = deps.pools;
+    this.breakers = deps.breakers;
+    this.decider = deps.decider;
+    this.stats = deps.stats;
+    this.hook = deps.hook;
+    this.log = deps.log;
+    this.hookModes = deps.hook ? (deps.hook.modes ?? defaultHookModes) : new Set();
+    this.targetHeader = deps.config.targetHeader;
+  }
+}

@@ -1,0 +1,128 @@
+import { Readable } from 'node:stream';
+import { BodyMeter } from './forward/body-meter.ts';
+import { forwardRequest } from './forward/forward-request.ts';
+import { cookieValue, upstreamRequestHeaders } from './forward/headers.ts';
+import { RequestState } from './forward/request-state.ts';
+import { type ClientHandler, trackRequest } from './front/client-connections.ts';
+import { ProxyContext, type ProxyDeps } from './proxy-context.ts';
+import { type ClientRequest, type ClientResponse, replyError } from './respond.ts';
+import { normaliseTarget } from './routes/path-normalise.ts';
+import { matchRoute } from './routes/route-matcher.ts';
+
+/**
+ * The request path, top to bottom. Every client request goes through these steps in this
+ * order; each is a plain function of the request's one state object (forward/request-state.ts):
+ *
+ *   accept   front/client-connections.ts  owns the client socket: the fast path serves plain
+ *                                         requests itself, node:http the rest; both call onRequest
+ *   parse    parseRequest (below)         the target normalised, the headers made ready for the
+ *                                         upstream, the body limit checked
+ *   match    matchRoute                   routes/route-matcher.ts: the first route that matches
+ *   decide   decideSide (below)           which side serves: the flag's mode and, for a canary,
+ *                                         the sticky share (flags/decider.ts); whether it is teed
+ *   forward  forwardRequest               forward/forward-request.ts: the upstream call, the
+ *                                         new side's breaker, the fallback to legacy
+ *   answer   ClientAnswer                 forward/answer-client.ts: the upstream's response
+ *                                         streamed to the client, or the proxy's error
+ *   record   recordOutcome                record-outcome.ts: counters, the shadow hook
+ *
+ * The hot path (docs/proxy.md): no Express, and every step a hoisted function, so the steps
+ * make no closure for a request legacy serves; on the new side the breaker's promise needs four.
+ */
+export function createRequestPath(deps: ProxyDeps): ClientHandler {
+  const proxy = new ProxyContext(deps);
+  return function onRequest(req: ClientRequest, res: ClientResponse): void {
+    const startedHr = performance.now();
+    try {
+      const state = parseRequest(proxy, req, res, startedHr);
+      if (state === undefined) return; // refused, and answered
+      const table = proxy.table();
+      state.route = matchRoute(table, state.method, state.routePath);
+      decideSide(state, req);
+      openRequestBody(state, req);
+      trackRequest(req.socket, state);
+      forwardRequest(state, table.legacy);
+    } catch (err) {
+      proxy.log.error({ err }, 'request handler failed');
+      replyError(res, 500, 'PROXY_ERR_UPSTREAM_UNREACHABLE', 'internal proxy error');
+    }
+  };
+}
+
+/**
+ * parse: the target normalised (routes/path-normalise.ts), the headers the upstream will get
+ * (forward/headers.ts), a declared body over PROXY_MAX_BODY_BYTES refused. Returns the
+ * request's state, or undefined when the request was refused (and answered).
+ */
+function parseRequest(
+  proxy: ProxyContext,
+  req: ClientRequest,
+  res: ClientResponse,
+  startedHr: number,
+): RequestState | undefined {
+  const target = normaliseTarget(req.url ?? '');
+  if (!target.ok) {
+    proxy.stats.reject('bad-target');
+    replyError(res, 400, target.code, target.reason);
+    return undefined;
+  }
+  const config = proxy.config;
+  const head = upstreamRequestHeaders(req, config.userHeader, config.trustForwarded);
+  if (head.contentLength !== undefined && Number(head.contentLength) > config.maxBodyBytes) {
+    proxy.stats.reject('body-too-large');
+    replyError(
+      res,
+      413,
+      'PROXY_ERR_BODY_TOO_LARGE',
+      `content-length ${head.contentLength} is over the ${config.maxBodyBytes}-byte limit (PROXY_MAX_BODY_BYTES)`,
+      true,
+    );
+    return undefined;
+  }
+  const path = target.query ? target.path + target.query : target.path;
+  return new RequestState(proxy, res, req.method!, target.path, path, head, Date.now(), startedHr);
+}
+
+/**
+ * decide: for a matched route, which side serves. The flag decider (flags/decider.ts) reads the
+ * route's mode and, for a canary or shadow share, buckets the sticky id: the user header or
+ * cookie, else the session cookie, else the client address. The exchange is teed for the
+ * shadow hook when the route compares and the hook wants this mode.
+ */
+function decideSide(state: RequestState, req: ClientRequest): void {
+  const route = state.route;
+  if (route === undefined) return;
+  const proxy = state.proxy;
+  const config = proxy.config;
+  const head = state.head;
+  const remote = req.socket.remoteAddress;
+  const decision = proxy.decider.decide(route, {
+    userId: head.userHeader ?? cookieValue(head.cookie, config.userCookie),
+    sessionId: cookieValue(head.cookie, config.sessionCookie) ?? remote,
+    remoteAddress: remote,
+  });
+  state.decision = decision;
+  if (route.compare && proxy.hookModes.has(decision.mode)) state.captureMax = route.captureMaxBytes;
+}
+
+/**
+ * The request body as the upstream will get it: the client's stream, or a meter it runs
+ * through when it is chunked (the size limit) or captured for the shadow hook.
+ */
+function openRequestBody(state: RequestState, req: ClientRequest): void {
+  const head = state.head;
+  if (!head.chunked && (head.contentLength === undefined || head.contentLength === '0')) return;
+  // the fast path never takes a request with a body (front/simple-request.ts)
+  if (!(req instanceof Readable)) throw new Error('a request body without its stream');
+  req.on('error', noop);
+  const captureBody =
+    state.captureMax > 0 && state.route!.captureRequestMethods.has(state.method) ? state.captureMax : 0;
+  if (head.chunked || captureBody > 0) {
+    const meter = new BodyMeter(state.proxy.config.maxBodyBytes, captureBody);
+    req.pipe(meter);
+    state.meter = meter;
+    state.body = meter;
+  } else state.body = req;
+}
+
+function noop(): void {}
