@@ -45,7 +45,8 @@ export const components: ComponentTable = {
   // Benches embed a broker in process.
   'cdc/broker': { mayImport: ['lib', 'cdc/kafka-protocol'], entryPoints: ['test-broker.ts'] },
   'cdc/connector': { mayImport: ['lib', 'cdc/kafka-protocol', 'cdc/debezium'], entryPoints: [] },
-  'cdc/consumer': { mayImport: ['lib', 'cdc/debezium'], entryPoints: ['index.ts'] },
+  // The consumer labels each applied event in the form of the source-position header (contract/).
+  'cdc/consumer': { mayImport: ['lib', 'contract', 'cdc/debezium'], entryPoints: ['index.ts'] },
   'legacy-monolith': {
     mayImport: ['lib', 'contract'],
     // index.ts for embedding; the seed CLI, load generator and extracted bench take the schema,
