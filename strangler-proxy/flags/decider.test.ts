@@ -1,11 +1,10 @@
-import { once } from 'node:events';
 import fs from 'node:fs/promises';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../lib/log.ts';
 import { buildRouteTable, type Route } from '../routes/route-table.ts';
+import { serveClientFeatures } from '../testing/client-features-server.ts';
 import { FlagDecider } from './decider.ts';
 import { featureFor, type UnleashFeature } from './flag-mapping.ts';
 
@@ -34,28 +33,16 @@ const noGroup: UnleashFeature = {
   ],
 };
 
-let server: http.Server;
+let flagApi: Awaited<ReturnType<typeof serveClientFeatures>>;
 let decider: FlagDecider;
 let dir: string;
 let routes: Route[];
 
 beforeAll(async () => {
-  server = http.createServer((req, res) => {
-    if (req.url?.startsWith('/api/client/features')) {
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ version: 2, features: [canary, constrained, shadow, noGroup] }));
-      return;
-    }
-    req.resume();
-    res.statusCode = 202;
-    res.end();
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as { port: number }).port;
+  flagApi = await serveClientFeatures([canary, constrained, shadow, noGroup]);
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'decider-'));
   decider = new FlagDecider({
-    url: `http://127.0.0.1:${port}/api/`,
+    url: flagApi.url,
     refreshMs: 1000,
     backupPath: dir,
     environment: 'development',
@@ -76,7 +63,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   decider?.destroy();
-  server?.close();
+  flagApi?.close();
   await fs.rm(dir, { recursive: true, force: true });
 });
 

@@ -1,11 +1,11 @@
 import { once } from 'node:events';
 import fs from 'node:fs/promises';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { Unleash, UnleashEvents } from 'unleash-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProxyError } from '../errors.ts';
+import { serveClientFeatures } from '../testing/client-features-server.ts';
 import { featureFor, type UnleashFeature } from './flag-mapping.ts';
 import {
   checkUnleashClientVersion,
@@ -39,28 +39,16 @@ const ids = Array.from({ length: 4000 }, (_, i) =>
   i % 4 === 0 ? `u${i}` : i % 4 === 1 ? `user-${i * 7919}@example.com` : i % 4 === 2 ? `é${i}ü` : `ユ${i}😀`,
 );
 
-let server: http.Server;
+let flagApi: Awaited<ReturnType<typeof serveClientFeatures>>;
 let unleash: Unleash;
 let dir: string;
 
 beforeAll(async () => {
-  server = http.createServer((req, res) => {
-    if (req.url?.startsWith('/api/client/features')) {
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ version: 2, features: flags }));
-      return;
-    }
-    req.resume();
-    res.statusCode = 202;
-    res.end();
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as { port: number }).port;
+  flagApi = await serveClientFeatures(flags);
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'stickiness-'));
   unleash = new Unleash({
     appName: 'stickiness-test',
-    url: `http://127.0.0.1:${port}/api/`,
+    url: flagApi.url,
     refreshInterval: 60_000,
     disableMetrics: true,
     backupPath: dir,
@@ -72,7 +60,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   unleash?.destroy();
-  server?.close();
+  flagApi?.close();
   await fs.rm(dir, { recursive: true, force: true });
 });
 
