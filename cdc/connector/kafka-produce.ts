@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
-import { crc32c } from '../broker/protocol/crc32c.ts';
-import { BATCH_HEADER_BYTES, BATCH_LOG_OVERHEAD } from '../broker/protocol/record-batch.ts';
-import { Writer } from '../broker/protocol/writer.ts';
+import { crc32c } from '../kafka-protocol/crc32c.ts';
+import { BATCH_HEADER_BYTES, BATCH_LOG_OVERHEAD } from '../kafka-protocol/record-batch.ts';
+import { Writer } from '../kafka-protocol/writer.ts';
 import type { FramedText } from './encoding/types.ts';
 
 /**
@@ -258,7 +258,7 @@ export function prepareRecords(
 }
 
 /**
- * One partition's record batch in the broker's layout (cdc/broker/protocol/record-batch.ts):
+ * One partition's record batch in the broker's layout (cdc/kafka-protocol/record-batch.ts):
  * base offset 0, leader epoch 0, magic 2, then the CRC-32C of everything after it.
  */
 async function encodeBatch(

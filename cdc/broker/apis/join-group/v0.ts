@@ -1,5 +1,5 @@
+import type { Writer } from '../../../kafka-protocol/writer.ts';
 import type { JoinResult } from '../../groups/group.ts';
-import type { Writer } from '../../protocol/writer.ts';
 import type { VersionCodec } from '../api.ts';
 import type { JoinGroupRequest } from './v2.ts';
 
