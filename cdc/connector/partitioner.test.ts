@@ -1,12 +1,24 @@
-import { createRequire } from 'node:module';
+import { Partitioners } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { murmur2 } from './partitioner.ts';
+import { murmur2, partitionForKey } from './partitioner.ts';
 
-// kafkajs' own Java-compatible murmur2 is the reference: same key, same partition.
-const require = createRequire(import.meta.url);
-const kafkajsMurmur2 = require('kafkajs/src/producer/partitioners/default/murmur2.js') as (
-  k: Buffer | string,
-) => number;
+/**
+ * kafkajs' default (Java-compatible) partitioner is the reference: same key, same partition.
+ * Its public form answers `toPositive(murmur2(key)) % partitions`; agreeing for partition
+ * counts whose product exceeds 2^31 (1289 · 1291 · 1293, pairwise coprime) pins down the whole
+ * positive hash, and Kafka's own test vectors below cover the sign bit.
+ */
+const kafkajsPartition = Partitioners.DefaultPartitioner();
+const partitionCounts = [1289, 1291, 1293];
+const metadata = new Map(
+  partitionCounts.map((n) => [n, Array.from({ length: n }, (_, i) => ({ partitionId: i, leader: 0 }))]),
+);
+const referencePartition = (key: Buffer, partitions: number) =>
+  kafkajsPartition({
+    topic: 't',
+    partitionMetadata: metadata.get(partitions) as never,
+    message: { key, value: null },
+  });
 
 describe('murmur2 partitioner', () => {
   it('hashes exactly as kafkajs (and the Java client) for keys of every length remainder', () => {
@@ -18,7 +30,12 @@ describe('murmur2 partitioner', () => {
           .toString(36)
           .repeat(1 + (i % 5)),
       );
-    for (const k of keys) expect(murmur2(Buffer.from(k)), k).toBe(kafkajsMurmur2(Buffer.from(k)));
+    for (const k of keys) {
+      const key = Buffer.from(k);
+      const ours = partitionCounts.map((n) => partitionForKey(key, n));
+      expect(ours, k).toEqual(partitionCounts.map((n) => referencePartition(key, n)));
+      expect(ours, k).toEqual(partitionCounts.map((n) => (murmur2(key) & 0x7fffffff) % n));
+    }
   });
 
   it('matches known Java values', () => {
