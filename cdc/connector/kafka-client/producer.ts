@@ -79,6 +79,8 @@ const topicError = (topic: string, code: number) =>
     { retriable: isRetriable(code), context: { topic, errorCode: code, error: errorName(code) } },
   );
 
+const METADATA_MAX_AGE_MS = 300_000;
+
 const retriable = (err: unknown) => err instanceof ConnectorError && err.retriable;
 
 /**
@@ -99,6 +101,8 @@ export class KafkaProducer {
   private readonly nodes = new Map<number, BrokerAddress>();
   /** Leader node id per partition index, per topic. */
   private readonly leaders = new Map<string, number[]>();
+  /** When each topic's metadata was last fetched. */
+  private readonly metadataAt = new Map<string, number>();
   private sending = false;
   private closed = false;
 
@@ -142,14 +146,23 @@ export class KafkaProducer {
   private async sendOnce(req: SendRequest): Promise<void> {
     const topics = req.topicMessages.filter((t) => t.messages.length > 0).map((t) => t.topic);
     if (topics.length === 0) return;
+    if (req.acks === 0)
+      throw new Error('KafkaProducer.send: acks=0 is not supported (no answer to wait for)');
     let parts: PartitionSend[] | undefined;
     let refresh = false;
     await this.withRetries(async () => {
       if (!parts) {
-        await this.refreshMetadata(topics.filter((t) => !this.leaders.has(t)));
+        // Metadata ages like kafkajs' (metadataMaxAge): added partitions are found within minutes.
+        const now = Date.now();
+        const due = topics.filter((t) => now - (this.metadataAt.get(t) ?? 0) > METADATA_MAX_AGE_MS);
+        if (due.length > 0) await this.refreshMetadata(due);
         parts = this.assignPartitions(req);
         // Encoded once: a retry sends the same batches.
-        for (const p of parts) p.batch = encodeBatch(p.messages, req.compression);
+        for (const p of parts) {
+          p.batch = encodeBatch(p.messages, req.compression);
+          // Awaited when sent; a round that fails before then must not leave it unobserved.
+          p.batch.catch(() => undefined);
+        }
       } else if (refresh) {
         await this.refreshMetadata(topics);
       }
@@ -274,6 +287,7 @@ export class KafkaProducer {
       const leaders = new Array<number>(t.partitions.length).fill(-1);
       for (const p of t.partitions) leaders[p.index] = p.leader;
       this.leaders.set(t.name, leaders);
+      this.metadataAt.set(t.name, Date.now());
     }
     if (failure) throw failure;
   }
