@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Consumer, Kafka, logLevel } from 'kafkajs';
 import pino from 'pino';
@@ -168,6 +169,47 @@ describe("the connector's Kafka producer against the broker", () => {
       );
     } finally {
       await producer.disconnect();
+    }
+  });
+});
+
+describe('the producer and the addresses Metadata names', () => {
+  it('bootstraps through one address, then reaches brokers where Metadata says they are', async () => {
+    const broker = await startTestBroker();
+    // A plain TCP forwarder stands for a bootstrap address that is not a broker's own (a load
+    // balancer, a DNS alias); the broker advertises its real port.
+    const sockets = new Set<net.Socket>();
+    const forwarder = net.createServer((client) => {
+      const upstream = net.connect({ host: '127.0.0.1', port: broker.port });
+      for (const s of [client, upstream]) {
+        sockets.add(s);
+        s.on('error', () => undefined);
+        s.on('close', () => sockets.delete(s));
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => forwarder.listen(0, '127.0.0.1', resolve));
+    const { port } = forwarder.address() as net.AddressInfo;
+    const producer = producerFor([`127.0.0.1:${port}`]);
+    try {
+      await producer.connect();
+      // The bootstrap address goes away: metadata and produce must use the advertised one.
+      await new Promise<void>((resolve) => {
+        forwarder.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      });
+      const topic = unique('client.advertised');
+      await producer.send({
+        topicMessages: [{ topic, messages: [{ key: 'k', value: 'v' }] }],
+        acks: -1,
+        timeoutMs: 30_000,
+        compression: 'gzip',
+      });
+      const got = await readAll(broker.brokers, [topic], 1);
+      expect(got.get(topic)?.map((r) => r.value)).toEqual(['v']);
+    } finally {
+      await producer.disconnect();
+      await broker.stop();
     }
   });
 });
