@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../../lib/component-process.ts';
+import { ErrorCode, errorCodes } from '../kafka-protocol/error-codes.ts';
 import { FrameSizeError, MalformedRequestError, StorageError } from './errors.ts';
-import { ErrorCode, errorCodes } from './protocol/error-codes.ts';
 
 const doc = fs.readFileSync(path.join(repoRoot, 'docs', 'broker.md'), 'utf8');
 

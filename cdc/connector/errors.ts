@@ -10,7 +10,10 @@ export const connectorErrorCodes = {
   CONNECTOR_ERR_OFFSET_MISMATCH: 'the stored offsets were written against another server',
   CONNECTOR_ERR_OFFSETS_FILE: 'the offsets file is unreadable',
   CONNECTOR_ERR_BINLOG: 'the binlog stream failed',
-  CONNECTOR_ERR_PRODUCE: 'Kafka did not accept the events',
+  CONNECTOR_ERR_PRODUCE: 'Kafka did not accept the events (the message names topic, partition and error)',
+  CONNECTOR_ERR_KAFKA_CONNECTION: 'a Kafka broker cannot be reached, or its connection broke or timed out',
+  CONNECTOR_ERR_KAFKA_VERSION:
+    'a Kafka broker does not support the Produce/Metadata versions the connector speaks',
   CONNECTOR_ERR_SNAPSHOT: 'the snapshot failed',
   CONNECTOR_ERR_LIBRARY:
     'an installed library is not the version (or shape) the connector reaches into was checked against',

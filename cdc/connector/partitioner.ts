@@ -1,4 +1,4 @@
-import type { ICustomPartitioner } from 'kafkajs';
+import type { Partitioner } from './kafka-client/producer.ts';
 
 const SEED = 0x9747b28c;
 const M = 0x5bd1e995;
@@ -39,15 +39,16 @@ export const partitionForKey = (key: string | Buffer, partitions: number): numbe
 
 /**
  * Keyed records: `toPositive(murmur2(key)) % partitions`, as Java's default partitioner.
- * Keyless records (tables without a key, tombstones never are) go round robin.
+ * Keyless records (tables without a key, tombstones never are) go round robin. A message whose
+ * partition is already set (the publisher computes it ahead for keyed batches) keeps it.
  */
-export const keyPartitioner: ICustomPartitioner = () => {
+export const keyPartitioner = (): Partitioner => {
   let next = 0;
-  return ({ partitionMetadata, message }) => {
-    const partitions = partitionMetadata.length;
+  return (message, partitions) => {
     if (message.partition !== undefined && message.partition !== null) return message.partition;
     const key = message.key;
     if (key === null || key === undefined) return next++ % partitions;
-    return partitionForKey(key, partitions);
+    if (typeof key === 'string' || Buffer.isBuffer(key)) return partitionForKey(key, partitions);
+    return partitionForKey(Buffer.concat([key.head, Buffer.from(key.body), key.tail]), partitions);
   };
 };

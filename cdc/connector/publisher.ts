@@ -1,9 +1,7 @@
-import { promisify } from 'node:util';
-import zlib from 'node:zlib';
-import type { Message, Producer, TopicMessages } from 'kafkajs';
 import type { Logger } from '../../lib/log.ts';
 import type { Encoded } from './encoding/types.ts';
-import { groupMessagesPerPartition, loadPatchedKafkajs, prepareRecords } from './kafka-produce.ts';
+import { type ProduceMessage, prepareRecords } from './kafka-client/produce-encoder.ts';
+import { KafkaProducer } from './kafka-client/producer.ts';
 import type { BinlogPosition } from './offsets.ts';
 import { keyPartitioner, partitionForKey } from './partitioner.ts';
 
@@ -15,21 +13,10 @@ export interface OutMessage {
   headers?: Record<string, string>;
 }
 
-const { Kafka, logLevel: kafkaLogLevel, CompressionCodecs, CompressionTypes } = loadPatchedKafkajs();
-const gzip = promisify(zlib.gzip);
-const gunzip = promisify(zlib.gunzip);
-/**
- * kafkajs' gzip at zlib level 3, the last of zlib's fast levels: JSON events with their schema
- * repeat one long schema text per record, which level 3's longer match search finds. On a
- * batch of the shop's products it compresses about 100-fold, at more bytes a second than
- * level 1 (which only finds shorter matches, about 45-fold); the default level 6 is several
- * times slower. It runs on libuv's pool, off the event loop. Still standard gzip batches any Kafka
- * client reads.
- */
-CompressionCodecs[CompressionTypes.GZIP] = () => ({
-  compress: (encoder: { buffer: Buffer }) => gzip(encoder.buffer, { level: 3 }),
-  decompress: (buffer: Buffer) => gunzip(buffer),
-});
+interface TopicMessages {
+  topic: string;
+  messages: ProduceMessage[];
+}
 
 /** A queue entry: a message, or a resume point that becomes safe once everything before it is acknowledged. */
 type Entry =
@@ -55,7 +42,7 @@ export interface Checkpoint {
  * only when every message queued before them is acknowledged by Kafka (acks=all).
  */
 export class Publisher {
-  private readonly producer: Producer;
+  private readonly producer: KafkaProducer;
   private queue: Entry[] = [];
   private queuedMessages = 0;
   private inFlight = false;
@@ -63,9 +50,6 @@ export class Publisher {
   private sending = 0;
   /** The next batch, taken off the queue while a request is in flight so its records compress meanwhile. */
   private next: Batch | undefined;
-  /** Partitions per topic, as kafkajs' metadata gave them to the partitioner. */
-  private readonly partitionMetadata = new Map<string, unknown[]>();
-  private readonly compression: number;
   private stopped = false;
   private roomWaiters: (() => void)[] = [];
   private drainWaiters: (() => void)[] = [];
@@ -87,25 +71,14 @@ export class Publisher {
       onAcked?: (messages: number) => void;
     },
   ) {
-    this.compression = options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
-    const kafka = new Kafka({
-      clientId: options.clientId,
-      brokers,
-      logLevel: kafkaLogLevel.NOTHING,
-      retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 5000 },
-    });
     // One request in flight is what keeps per-partition order across retries without an idempotent producer.
-    this.producer = kafka.producer({
-      maxInFlightRequests: 1,
+    this.producer = new KafkaProducer({
+      brokers,
+      clientId: options.clientId,
+      partitioner: keyPartitioner(),
       allowAutoTopicCreation: true,
-      idempotent: false,
-      createPartitioner: () => {
-        const partition = keyPartitioner();
-        return (args) => {
-          this.partitionMetadata.set(args.topic, args.partitionMetadata);
-          return partition(args);
-        };
-      },
+      retry: { retries: 5, initialRetryTimeMs: 200, maxRetryTimeMs: 5000 },
+      log: options.log,
     });
   }
 
@@ -176,7 +149,7 @@ export class Publisher {
 
   /**
    * While a request is in flight and a whole batch waits behind it, takes that batch and starts
-   * compressing its records, grouped per partition as kafkajs will group them. Only whole
+   * compressing its records, grouped per partition as the producer will group them. Only whole
    * batches: under light load a change still leaves with whatever joined it by the time the
    * request before it is acknowledged.
    */
@@ -185,20 +158,18 @@ export class Publisher {
     if (this.next || waiting < this.options.maxBatch) return;
     this.next = this.takeBatch();
     for (const { topic, messages } of this.next.topicMessages) {
-      const partitionMetadata = this.partitionMetadata.get(topic);
-      // Keyless messages go round robin: their partition is known only when kafkajs sends them.
-      if (!partitionMetadata || messages.some((m) => m.key === null || m.key === undefined)) continue;
-      const groups = groupMessagesPerPartition({
-        topic,
-        partitionMetadata,
-        messages,
-        // Set on the message too, so kafkajs' partitioner does not hash the key again.
-        partitioner: ({ message }) => {
-          message.partition = partitionForKey(message.key as string | Buffer, partitionMetadata.length);
-          return message.partition;
-        },
-      });
-      for (const group of Object.values(groups)) prepareRecords(group, this.compression);
+      const partitions = this.producer.partitionCount(topic);
+      // Keyless messages go round robin: their partition is known only when the producer sends them.
+      if (!partitions || messages.some((m) => m.key === null || m.key === undefined)) continue;
+      const groups = new Map<number, ProduceMessage[]>();
+      for (const message of messages) {
+        // Set on the message too, so the producer's partitioner does not hash the key again.
+        message.partition = partitionForKey(message.key as string, partitions);
+        const group = groups.get(message.partition);
+        if (group) group.push(message);
+        else groups.set(message.partition, [message]);
+      }
+      for (const group of groups.values()) prepareRecords(group, this.options.compression);
     }
   }
 
@@ -221,8 +192,8 @@ export class Publisher {
       }
       t.messages.push({
         key: m.key,
-        // Framed values are written by the connector's produce encoder (kafka-produce.ts).
-        value: m.value as Message['value'],
+        // Framed values are written as they are by the produce encoder.
+        value: m.value,
         headers: m.headers ? { ...this.options.headers, ...m.headers } : this.options.headers,
       });
       count++;
@@ -237,11 +208,11 @@ export class Publisher {
     if (count === 0) return true;
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.producer.sendBatch({
+        await this.producer.send({
           topicMessages,
           acks: -1,
-          timeout: 30_000,
-          compression: this.compression,
+          timeoutMs: 30_000,
+          compression: this.options.compression,
         });
         this.lastError = undefined;
         return true;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { crc32c } from '../../cdc/broker/protocol/crc32c.ts';
 import { startTestBroker, type TestBroker } from '../../cdc/broker/test-broker.ts';
+import { crc32c } from '../../cdc/kafka-protocol/crc32c.ts';
 import { int16, int32, kafkaClient, kString, RawClient, uniqueName, until } from './support.ts';
 
 let broker: TestBroker;

@@ -814,6 +814,26 @@ describe('connector lifecycle', () => {
     }
   }, 120_000);
 
+  it('no Kafka broker reachable at start: retries, then exits non-zero naming the broker', async () => {
+    const db = await newDb('cdcnokafka');
+    const port = await freePort();
+    const env = await connectorEnv({
+      db,
+      broker,
+      prefix: randomPrefix('nk'),
+      extra: { KAFKA_BROKERS: `127.0.0.1:${port}` },
+    });
+    const started = Date.now();
+    const r = await runUntilExit(env);
+    expect(r.code, r.stderr).not.toBe(0);
+    expect(r.code, `killed by ${r.signal}`).not.toBeNull();
+    expect(r.stderr).toMatch(
+      new RegExp(`connector failed: cannot reach any Kafka broker of 127\\.0\\.0\\.1:${port} .*ECONNREFUSED`),
+    );
+    // Five retries with backoff from 200 ms before giving up, not a failure on the first refusal.
+    expect(Date.now() - started).toBeGreaterThan(4000);
+  }, 120_000);
+
   it('a table in table.include.list that does not exist: clear error at start', async () => {
     const db = await newDb('cdcnotab');
     const conn = await connect(db.url);

@@ -1,6 +1,6 @@
+import type { Reader } from '../../kafka-protocol/reader.ts';
+import type { Writer } from '../../kafka-protocol/writer.ts';
 import type { RequestContext } from '../broker-context.ts';
-import type { Reader } from '../protocol/reader.ts';
-import type { Writer } from '../protocol/writer.ts';
 
 /** Request decoder and response encoder of one API version (one file per version). */
 export interface VersionCodec<Req, Res> {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../../lib/log.ts';
-import { ErrorCode } from '../protocol/error-codes.ts';
+import { ErrorCode } from '../../kafka-protocol/error-codes.ts';
 import { GroupCoordinator, type JoinRequest } from './group-coordinator.ts';
 
 const coordinator = () =>

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../../lib/log.ts';
-import { ErrorCode } from '../protocol/error-codes.ts';
+import { ErrorCode } from '../../kafka-protocol/error-codes.ts';
 import { Group, type JoinResult, type Member, type SyncResult } from './group.ts';
 import { maybeCompleteJoin, prepareRebalance, type RebalanceHooks } from './rebalance.ts';
 

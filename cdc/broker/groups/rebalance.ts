@@ -1,5 +1,5 @@
 import type { Logger } from '../../../lib/log.ts';
-import { ErrorCode } from '../protocol/error-codes.ts';
+import { ErrorCode } from '../../kafka-protocol/error-codes.ts';
 import type { Group, Member } from './group.ts';
 
 /**

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../../../lib/log.ts';
-import { BATCH_LOG_OVERHEAD, storedBatchSize } from '../protocol/record-batch.ts';
+import { BATCH_LOG_OVERHEAD, storedBatchSize } from '../../kafka-protocol/record-batch.ts';
 
 /** One stored batch: where it is and what offsets it covers. */
 export interface BatchEntry {

@@ -1,7 +1,7 @@
 import type net from 'node:net';
+import { FrameDecoder } from '../../kafka-protocol/frame-decoder.ts';
 import type { BrokerContext } from '../broker-context.ts';
-import { BrokerError } from '../errors.ts';
-import { FrameDecoder } from './frame-decoder.ts';
+import { BrokerError, FrameSizeError } from '../errors.ts';
 import { dispatch, type Outcome } from './request-dispatcher.ts';
 
 const WRITE_BUFFER_LIMIT = 64 * 1024 * 1024;
@@ -27,7 +27,11 @@ export class Connection {
     private readonly socket: net.Socket,
     private readonly broker: BrokerContext,
   ) {
-    this.decoder = new FrameDecoder(broker.config.maxRequestBytes);
+    // A request header alone takes 8 bytes (api key, version, correlation id).
+    this.decoder = new FrameDecoder(
+      { minBytes: 8, maxBytes: broker.config.maxRequestBytes },
+      (size, limits) => new FrameSizeError(size, limits.maxBytes),
+    );
     this.clientHost = `/${socket.remoteAddress ?? 'unknown'}`;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));

@@ -1,11 +1,12 @@
+import { ApiKey, apiNames } from '../../kafka-protocol/api-keys.ts';
+import { ErrorCode } from '../../kafka-protocol/error-codes.ts';
+import { MalformedDataError } from '../../kafka-protocol/errors.ts';
+import { Reader } from '../../kafka-protocol/reader.ts';
+import { Writer } from '../../kafka-protocol/writer.ts';
 import { NO_RESPONSE } from '../apis/api.ts';
 import { apis } from '../apis/index.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { MalformedRequestError } from '../errors.ts';
-import { ApiKey, apiNames } from '../protocol/api-keys.ts';
-import { ErrorCode } from '../protocol/error-codes.ts';
-import { Reader } from '../protocol/reader.ts';
-import { Writer } from '../protocol/writer.ts';
 
 /** What the connection does with one frame: answer (body chunks after the correlation id), or not. */
 export type Outcome = { body: Buffer[] | null; correlationId: number };
@@ -21,9 +22,7 @@ export async function dispatch(
   peer: { clientHost: string; closed: AbortSignal },
 ): Promise<Outcome> {
   const r = new Reader(frame);
-  const apiKey = r.int16();
-  const apiVersion = r.int16();
-  const correlationId = r.int32();
+  const [apiKey, apiVersion, correlationId] = asRequestError(() => [r.int16(), r.int16(), r.int32()]);
   const api = apis.get(apiKey);
   const codec = api?.versions[apiVersion];
   if (!api || !codec) {
@@ -35,8 +34,10 @@ export async function dispatch(
     );
     return { correlationId, body: unsupported(apiKey, broker) };
   }
-  const clientId = r.nullableString() ?? '';
-  const req = codec.decode(r);
+  const { clientId, req } = asRequestError(() => ({
+    clientId: r.nullableString() ?? '',
+    req: codec.decode(r),
+  }));
   if (r.remaining() !== 0) {
     throw new MalformedRequestError(
       `${api.name} v${apiVersion} request has ${r.remaining()} unread trailing bytes`,
@@ -47,6 +48,16 @@ export async function dispatch(
   const w = new Writer();
   codec.encode(w, res);
   return { correlationId, body: w.finish() };
+}
+
+/** Undecodable request bytes are the client's fault: the broker's error closes its connection. */
+function asRequestError<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof MalformedDataError) throw new MalformedRequestError(err.message, err.context);
+    throw err;
+  }
 }
 
 /**

@@ -2,7 +2,7 @@ import type { VersionCodec } from '../api.ts';
 import { type ApiVersionsResponse, v0 } from './v0.ts';
 
 /**
- * ApiVersions v1 and v2 (identical)
+ * ApiVersions v1
  *   request:  (empty)
  *   response: v0 fields, throttle_time_ms int32
  */

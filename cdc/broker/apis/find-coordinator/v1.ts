@@ -1,4 +1,5 @@
 import type { VersionCodec } from '../api.ts';
+import type { FindCoordinatorRequest, FindCoordinatorResponse } from './v0.ts';
 
 /**
  * FindCoordinator v1
@@ -6,18 +7,6 @@ import type { VersionCodec } from '../api.ts';
  *   response: throttle_time_ms int32, error_code int16, error_message nullable string,
  *             node_id int32, host string, port int32
  */
-export interface FindCoordinatorRequest {
-  key: string;
-  keyType: number;
-}
-export interface FindCoordinatorResponse {
-  errorCode: number;
-  errorMessage: string | null;
-  nodeId: number;
-  host: string;
-  port: number;
-}
-
 export const v1: VersionCodec<FindCoordinatorRequest, FindCoordinatorResponse> = {
   decode: (r) => ({ key: r.string(), keyType: r.int8() }),
   encode(w, res) {

@@ -1,19 +1,14 @@
 import type { VersionCodec } from '../api.ts';
+import { type HeartbeatRequest, v0 } from './v0.ts';
 
 /**
  * Heartbeat v1
- *   request:  group_id string, generation_id int32, member_id string
- *   response: throttle_time_ms int32, error_code int16
+ *   request:  as v0
+ *   response: throttle_time_ms int32, then v0's error_code int16
  */
-export interface HeartbeatRequest {
-  groupId: string;
-  generationId: number;
-  memberId: string;
-}
-
 export const v1: VersionCodec<HeartbeatRequest, { errorCode: number }> = {
-  decode: (r) => ({ groupId: r.string(), generationId: r.int32(), memberId: r.string() }),
+  decode: v0.decode,
   encode(w, res) {
-    w.int32(0).int16(res.errorCode);
+    v0.encode(w.int32(0), res);
   },
 };

@@ -1,4 +1,4 @@
-import { ApiKey } from '../../protocol/api-keys.ts';
+import { ApiKey } from '../../../kafka-protocol/api-keys.ts';
 import { defineApi } from '../api.ts';
 import { v0 } from './v0.ts';
 import { v1 } from './v1.ts';

@@ -1,7 +1,5 @@
 import type { JoinResult } from '../../groups/group.ts';
-import type { Writer } from '../../protocol/writer.ts';
 import type { VersionCodec } from '../api.ts';
-import type { JoinGroupRequest } from './v2.ts';
 
 /**
  * JoinGroup v0
@@ -10,13 +8,13 @@ import type { JoinGroupRequest } from './v2.ts';
  *   response: error_code int16, generation_id int32, protocol_name string, leader string,
  *             member_id string, members [member_id string, metadata bytes]
  */
-export function encodeJoinBody(w: Writer, res: JoinResult): void {
-  w.int16(res.errorCode)
-    .int32(res.generationId)
-    .string(res.protocolName)
-    .string(res.leaderId)
-    .string(res.memberId)
-    .array(res.members, (w, m) => w.string(m.memberId).bytes(m.metadata));
+export interface JoinGroupRequest {
+  groupId: string;
+  sessionTimeoutMs: number;
+  rebalanceTimeoutMs: number;
+  memberId: string;
+  protocolType: string;
+  protocols: Array<{ name: string; metadata: Buffer }>;
 }
 
 export const v0: VersionCodec<JoinGroupRequest, JoinResult> = {
@@ -29,8 +27,16 @@ export const v0: VersionCodec<JoinGroupRequest, JoinResult> = {
       rebalanceTimeoutMs: sessionTimeoutMs,
       memberId: r.string(),
       protocolType: r.string(),
+      // Copied: the frame buffer must not be pinned for the life of the group.
       protocols: r.array((r) => ({ name: r.string(), metadata: Buffer.from(r.bytes()) })),
     };
   },
-  encode: encodeJoinBody,
+  encode(w, res) {
+    w.int16(res.errorCode)
+      .int32(res.generationId)
+      .string(res.protocolName)
+      .string(res.leaderId)
+      .string(res.memberId)
+      .array(res.members, (w, m) => w.string(m.memberId).bytes(m.metadata));
+  },
 };

@@ -1,14 +1,22 @@
 import type { JoinResult } from '../../groups/group.ts';
 import type { VersionCodec } from '../api.ts';
-import { encodeJoinBody } from './v0.ts';
-import { type JoinGroupRequest, v2 } from './v2.ts';
+import { type JoinGroupRequest, v0 } from './v0.ts';
 
 /**
  * JoinGroup v1
- *   request:  as v2 (adds rebalance_timeout_ms after session_timeout_ms)
- *   response: as v0 (v2 adds throttle_time_ms first)
+ *   request:  group_id string, session_timeout_ms int32, rebalance_timeout_ms int32,
+ *             member_id string, protocol_type string, protocols [name string, metadata bytes]
+ *   response: as v0
  */
 export const v1: VersionCodec<JoinGroupRequest, JoinResult> = {
-  decode: v2.decode,
-  encode: encodeJoinBody,
+  decode: (r) => ({
+    groupId: r.string(),
+    sessionTimeoutMs: r.int32(),
+    rebalanceTimeoutMs: r.int32(),
+    memberId: r.string(),
+    protocolType: r.string(),
+    // Copied: the frame buffer must not be pinned for the life of the group.
+    protocols: r.array((r) => ({ name: r.string(), metadata: Buffer.from(r.bytes()) })),
+  }),
+  encode: v0.encode,
 };

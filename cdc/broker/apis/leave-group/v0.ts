@@ -1,13 +1,17 @@
 import type { VersionCodec } from '../api.ts';
-import { type LeaveGroupRequest, v1 } from './v1.ts';
 
 /**
  * LeaveGroup v0
- *   request:  group_id string, member_id string   (as v1)
- *   response: error_code int16   (v1 adds throttle_time_ms first)
+ *   request:  group_id string, member_id string
+ *   response: error_code int16
  */
+export interface LeaveGroupRequest {
+  groupId: string;
+  memberId: string;
+}
+
 export const v0: VersionCodec<LeaveGroupRequest, { errorCode: number }> = {
-  decode: v1.decode,
+  decode: (r) => ({ groupId: r.string(), memberId: r.string() }),
   encode(w, res) {
     w.int16(res.errorCode);
   },

@@ -1,5 +1,5 @@
-import { ApiKey } from '../../protocol/api-keys.ts';
-import { ErrorCode } from '../../protocol/error-codes.ts';
+import { ApiKey } from '../../../kafka-protocol/api-keys.ts';
+import { ErrorCode } from '../../../kafka-protocol/error-codes.ts';
 import { defineApi } from '../api.ts';
 import { v1 } from './v1.ts';
 

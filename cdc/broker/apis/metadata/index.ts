@@ -1,6 +1,6 @@
+import { ApiKey } from '../../../kafka-protocol/api-keys.ts';
+import { ErrorCode } from '../../../kafka-protocol/error-codes.ts';
 import { validTopicName } from '../../log/topic-store.ts';
-import { ApiKey } from '../../protocol/api-keys.ts';
-import { ErrorCode } from '../../protocol/error-codes.ts';
 import { defineApi } from '../api.ts';
 import { type MetadataResponse, v4 } from './v4.ts';
 

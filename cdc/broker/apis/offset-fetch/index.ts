@@ -1,7 +1,8 @@
-import { ApiKey } from '../../protocol/api-keys.ts';
+import { ApiKey } from '../../../kafka-protocol/api-keys.ts';
 import { defineApi } from '../api.ts';
-import { v1, v2 } from './v1.ts';
-import { type OffsetFetchResponse, v3 } from './v3.ts';
+import { type OffsetFetchResponse, v1 } from './v1.ts';
+import { v2 } from './v2.ts';
+import { v3 } from './v3.ts';
 
 /** No commit (or unknown group) → offset -1, metadata '', no error, as Kafka answers. */
 export const offsetFetch = defineApi({

@@ -1,5 +1,6 @@
 import type { VersionCodec } from '../api.ts';
-import { v2 } from './v1.ts';
+import type { OffsetFetchRequest, OffsetFetchResponse } from './v1.ts';
+import { v2 } from './v2.ts';
 
 /**
  * OffsetFetch v3
@@ -10,18 +11,6 @@ import { v2 } from './v1.ts';
  *                                             metadata nullable string, error_code int16]],
  *             error_code int16
  */
-export interface OffsetFetchRequest {
-  groupId: string;
-  topics: Array<{ name: string; partitions: number[] }> | null;
-}
-export interface OffsetFetchResponse {
-  topics: Array<{
-    name: string;
-    partitions: Array<{ index: number; offset: number; metadata: string | null; errorCode: number }>;
-  }>;
-  errorCode: number;
-}
-
 export const v3: VersionCodec<OffsetFetchRequest, OffsetFetchResponse> = {
   decode: (r) => ({
     groupId: r.string(),

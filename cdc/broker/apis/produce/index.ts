@@ -1,6 +1,6 @@
-import { ApiKey } from '../../protocol/api-keys.ts';
-import { ErrorCode } from '../../protocol/error-codes.ts';
-import { checkProducedBatch } from '../../protocol/record-batch.ts';
+import { ApiKey } from '../../../kafka-protocol/api-keys.ts';
+import { ErrorCode } from '../../../kafka-protocol/error-codes.ts';
+import { checkProducedBatch } from '../../../kafka-protocol/record-batch.ts';
 import { defineApi, NO_RESPONSE } from '../api.ts';
 import { type ProduceResponse, v3 } from './v3.ts';
 

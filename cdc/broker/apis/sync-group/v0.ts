@@ -1,14 +1,26 @@
 import type { SyncResult } from '../../groups/group.ts';
 import type { VersionCodec } from '../api.ts';
-import { type SyncGroupRequest, v1 } from './v1.ts';
 
 /**
  * SyncGroup v0
- *   request:  as v1
- *   response: error_code int16, assignment bytes   (v1 adds throttle_time_ms first)
+ *   request:  group_id string, generation_id int32, member_id string,
+ *             assignments [member_id string, assignment bytes]   (leader only)
+ *   response: error_code int16, assignment bytes
  */
+export interface SyncGroupRequest {
+  groupId: string;
+  generationId: number;
+  memberId: string;
+  assignments: Array<{ memberId: string; assignment: Buffer }>;
+}
+
 export const v0: VersionCodec<SyncGroupRequest, SyncResult> = {
-  decode: v1.decode,
+  decode: (r) => ({
+    groupId: r.string(),
+    generationId: r.int32(),
+    memberId: r.string(),
+    assignments: r.array((r) => ({ memberId: r.string(), assignment: Buffer.from(r.bytes()) })),
+  }),
   encode(w, res) {
     w.int16(res.errorCode).bytes(res.assignment);
   },

@@ -1,27 +1,15 @@
 import type { SyncResult } from '../../groups/group.ts';
 import type { VersionCodec } from '../api.ts';
+import { type SyncGroupRequest, v0 } from './v0.ts';
 
 /**
  * SyncGroup v1
- *   request:  group_id string, generation_id int32, member_id string,
- *             assignments [member_id string, assignment bytes]   (leader only)
- *   response: throttle_time_ms int32, error_code int16, assignment bytes
+ *   request:  as v0
+ *   response: throttle_time_ms int32, then v0's error_code int16, assignment bytes
  */
-export interface SyncGroupRequest {
-  groupId: string;
-  generationId: number;
-  memberId: string;
-  assignments: Array<{ memberId: string; assignment: Buffer }>;
-}
-
 export const v1: VersionCodec<SyncGroupRequest, SyncResult> = {
-  decode: (r) => ({
-    groupId: r.string(),
-    generationId: r.int32(),
-    memberId: r.string(),
-    assignments: r.array((r) => ({ memberId: r.string(), assignment: Buffer.from(r.bytes()) })),
-  }),
+  decode: v0.decode,
   encode(w, res) {
-    w.int32(0).int16(res.errorCode).bytes(res.assignment);
+    v0.encode(w.int32(0), res);
   },
 };

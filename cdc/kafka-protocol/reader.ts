@@ -1,8 +1,9 @@
-import { MalformedRequestError } from '../errors.ts';
+import { MalformedDataError } from './errors.ts';
 
 /**
- * Cursor over one request body. Every read checks bounds and throws MalformedRequestError,
- * which the connection turns into "close this socket, log why" (never a crash).
+ * Cursor over one request or response body. Every read checks bounds and throws
+ * MalformedDataError, which the broker turns into "close this client's socket, log why" and the
+ * connector's client into "drop this broker connection, retry" (never a crash).
  * Kafka primitives: big-endian ints; string = int16 length (-1 null); bytes = int32 length
  * (-1 null); array = int32 count (-1 null).
  */
@@ -19,7 +20,7 @@ export class Reader {
   private need(n: number, what: string): number {
     const at = this.offset;
     if (n < 0 || at + n > this.end) {
-      throw new MalformedRequestError(
+      throw new MalformedDataError(
         `truncated ${what}: need ${n} bytes at offset ${at}, have ${this.end - at}`,
       );
     }
@@ -51,13 +52,13 @@ export class Reader {
   nullableString(): string | null {
     const len = this.int16();
     if (len === -1) return null;
-    if (len < -1) throw new MalformedRequestError(`negative string length ${len}`);
+    if (len < -1) throw new MalformedDataError(`negative string length ${len}`);
     const at = this.need(len, 'string');
     return this.buf.toString('utf8', at, at + len);
   }
   string(): string {
     const s = this.nullableString();
-    if (s === null) throw new MalformedRequestError('null where a string is required');
+    if (s === null) throw new MalformedDataError('null where a string is required');
     return s;
   }
 
@@ -65,7 +66,7 @@ export class Reader {
   nullableBytes(): Buffer | null {
     const len = this.int32();
     if (len === -1) return null;
-    if (len < -1) throw new MalformedRequestError(`negative bytes length ${len}`);
+    if (len < -1) throw new MalformedDataError(`negative bytes length ${len}`);
     const at = this.need(len, 'bytes');
     return this.buf.subarray(at, at + len);
   }
@@ -77,7 +78,7 @@ export class Reader {
     const count = this.int32();
     if (count === -1) return null;
     // Each item takes at least one byte: a count above the remaining bytes is a lie.
-    if (count < -1 || count > this.remaining()) throw new MalformedRequestError(`bad array count ${count}`);
+    if (count < -1 || count > this.remaining()) throw new MalformedDataError(`bad array count ${count}`);
     const out: T[] = new Array(count);
     for (let i = 0; i < count; i++) out[i] = item(this);
     return out;

@@ -1,6 +1,8 @@
 /**
- * Kafka error codes the broker returns, as data: code, name, whether Kafka clients retry,
- * and what it means here. Names and numbers are Kafka's (clients match on the number).
+ * Kafka error codes the toolkit knows, as data: code, name, whether Kafka clients retry, and
+ * what it means here. The broker returns most of them; a few only a multi-node Kafka returns,
+ * and the connector's produce client retries on those. Names and numbers are Kafka's (clients
+ * match on the number).
  */
 export const ErrorCode = {
   NONE: 0,
@@ -8,11 +10,16 @@ export const ErrorCode = {
   CORRUPT_MESSAGE: 2,
   UNKNOWN_TOPIC_OR_PARTITION: 3,
   LEADER_NOT_AVAILABLE: 5,
+  NOT_LEADER_OR_FOLLOWER: 6,
+  REQUEST_TIMED_OUT: 7,
   MESSAGE_TOO_LARGE: 10,
+  NETWORK_EXCEPTION: 13,
   COORDINATOR_NOT_AVAILABLE: 15,
   INVALID_TOPIC_EXCEPTION: 17,
   ILLEGAL_GENERATION: 22,
   INCONSISTENT_GROUP_PROTOCOL: 23,
+  NOT_ENOUGH_REPLICAS: 19,
+  NOT_ENOUGH_REPLICAS_AFTER_APPEND: 20,
   INVALID_REQUIRED_ACKS: 21,
   INVALID_GROUP_ID: 24,
   UNKNOWN_MEMBER_ID: 25,
@@ -24,6 +31,7 @@ export const ErrorCode = {
   INVALID_REPLICATION_FACTOR: 38,
   INVALID_REQUEST: 42,
   UNKNOWN_SERVER_ERROR: -1,
+  KAFKA_STORAGE_ERROR: 56,
   INVALID_RECORD: 87,
 } as const;
 
@@ -51,13 +59,43 @@ export const errorCodes: ReadonlyArray<{
   { code: 2, name: 'CORRUPT_MESSAGE', retriable: true, message: 'record batch CRC-32C mismatch' },
   { code: 3, name: 'UNKNOWN_TOPIC_OR_PARTITION', retriable: true, message: 'no such topic or partition' },
   { code: 5, name: 'LEADER_NOT_AVAILABLE', retriable: true, message: 'partition not ready' },
+  {
+    code: 6,
+    name: 'NOT_LEADER_OR_FOLLOWER',
+    retriable: true,
+    message: 'not from this broker: leadership moved (connector refreshes metadata)',
+  },
+  {
+    code: 7,
+    name: 'REQUEST_TIMED_OUT',
+    retriable: true,
+    message: 'not from this broker: replicas did not acknowledge in time',
+  },
   { code: 10, name: 'MESSAGE_TOO_LARGE', retriable: false, message: 'batch above BROKER_MAX_BATCH_BYTES' },
+  {
+    code: 13,
+    name: 'NETWORK_EXCEPTION',
+    retriable: true,
+    message: 'not from this broker: broker lost its connection to another',
+  },
   { code: 15, name: 'COORDINATOR_NOT_AVAILABLE', retriable: true, message: 'broker shutting down' },
   {
     code: 17,
     name: 'INVALID_TOPIC_EXCEPTION',
     retriable: false,
     message: 'topic name not [a-zA-Z0-9._-]{1,249}',
+  },
+  {
+    code: 19,
+    name: 'NOT_ENOUGH_REPLICAS',
+    retriable: true,
+    message: 'not from this broker: in-sync replicas below min.insync.replicas',
+  },
+  {
+    code: 20,
+    name: 'NOT_ENOUGH_REPLICAS_AFTER_APPEND',
+    retriable: true,
+    message: 'not from this broker: written, but too few replicas acknowledged',
   },
   { code: 21, name: 'INVALID_REQUIRED_ACKS', retriable: false, message: 'acks must be -1, 0 or 1' },
   { code: 22, name: 'ILLEGAL_GENERATION', retriable: false, message: 'stale group generation' },
@@ -81,5 +119,21 @@ export const errorCodes: ReadonlyArray<{
     message: 'single node: replication factor 1',
   },
   { code: 42, name: 'INVALID_REQUEST', retriable: false, message: 'request fields inconsistent' },
+  {
+    code: 56,
+    name: 'KAFKA_STORAGE_ERROR',
+    retriable: true,
+    message: 'not from this broker: the leader lost a log directory',
+  },
   { code: 87, name: 'INVALID_RECORD', retriable: false, message: 'not exactly one magic-2 record batch' },
 ];
+
+/** Kafka's name of an error code (`error code N` for one the toolkit does not know). */
+export function errorName(code: number): string {
+  return errorCodes.find((e) => e.code === code)?.name ?? `error code ${code}`;
+}
+
+/** Whether Kafka clients retry this code; unknown codes are not retried. */
+export function isRetriable(code: number): boolean {
+  return errorCodes.find((e) => e.code === code)?.retriable ?? false;
+}
