@@ -142,6 +142,11 @@ export interface EnsureOptions {
   name?: string;
   /** Preferred port; taken when free, else any free port. 0 = any. */
   port?: number;
+  /**
+   * More server options, after the toolkit's own (the interop suite's version string). Applied
+   * when this call starts the server; a running instance is reused as it is.
+   */
+  serverArgs?: string[];
 }
 
 export async function ensurePrivateServer(options: EnsureOptions = {}): Promise<PrivateServer> {
@@ -184,6 +189,7 @@ export async function ensurePrivateServer(options: EnsureOptions = {}): Promise<
         // The binlog is still written per commit, which is what CDC reads.
         '--innodb-flush-log-at-trx-commit=2',
         ...(process.getuid?.() === 0 ? ['--user=root'] : []),
+        ...(options.serverArgs ?? []),
       ],
       { detached: true, stdio: ['ignore', log, log] },
     );
