@@ -5,7 +5,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['**/*.test.ts'],
-    exclude: ['node_modules/**', '.data/**'],
+    // The interop suite needs Java and Maven: `npm run test:interop` (vitest.interop.config.ts).
+    exclude: ['node_modules/**', '.data/**', 'test/interop/**'],
     globalSetup: ['test/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,

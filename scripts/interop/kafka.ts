@@ -1,0 +1,236 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { dataRoot } from '../../lib/database/data-root.ts';
+import { freePort, waitFor } from '../../lib/net.ts';
+import { ensureInteropJars, type InteropJars } from './jars.ts';
+import { type JvmProcess, jvmFlags, runJvm, startJvm, whileAlive } from './jvm.ts';
+
+export interface KafkaNode {
+  readonly id: number;
+  /** The client listener, `127.0.0.1:<port>`. */
+  readonly address: string;
+  readonly port: number;
+  readonly controllerPort: number;
+  readonly dir: string;
+  /** The running JVM, undefined while stopped. */
+  readonly process: JvmProcess | undefined;
+  /** SIGTERM: Kafka's controlled shutdown (leadership moves first). */
+  stop(): Promise<void>;
+  /** SIGKILL: a crash; the log stays for a restart. */
+  kill(): Promise<void>;
+  /** Starts the node again on the same ports and log (after stop or kill). */
+  start(): Promise<void>;
+}
+
+export interface KafkaCluster {
+  /** Bootstrap list for clients. */
+  readonly brokers: string[];
+  readonly nodes: KafkaNode[];
+  readonly clusterId: string;
+  readonly dir: string;
+  /** From the first JVM spawned to every broker in metadata, storage format included. */
+  readonly startupMs: { format: number; ready: number };
+  /** Resolves once `count` brokers are in the cluster's metadata. */
+  waitForBrokers(count: number, timeoutMs?: number): Promise<void>;
+  /** Stops every node (SIGTERM, SIGKILL after the bound) and removes the data unless asked. */
+  stop(options?: { keepData?: boolean }): Promise<void>;
+}
+
+export interface KafkaOptions {
+  /** 1: one combined broker+controller; 3: three combined nodes, RF 3, min.insync.replicas 2. */
+  nodes?: 1 | 3;
+  jars?: InteropJars;
+  /** Default: a fresh folder under `<data>/interop/kafka/`. */
+  dir?: string;
+  /** Extra server.properties (every node). */
+  properties?: Record<string, string>;
+  heapMb?: number;
+  /** Full JIT (benches); C1 only by default, which starts faster. */
+  fullJit?: boolean;
+  readyTimeoutMs?: number;
+}
+
+/**
+ * Kafka's log4j 2: warnings only, plus the lines that say the server started or stopped. At INFO
+ * a broker prints thousands of configuration lines per start.
+ */
+const log4j = `status = warn
+appender.out.type = Console
+appender.out.name = out
+appender.out.layout.type = PatternLayout
+appender.out.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = warn
+rootLogger.appenderRef.out.ref = out
+logger.raft.name = kafka.server.KafkaRaftServer
+logger.raft.level = info
+`;
+
+/** Kafka's cluster ids are 16 random bytes in URL-safe base64 without padding (its Uuid). */
+const newClusterId = () => randomBytes(16).toString('base64url');
+
+/**
+ * Starts a real Apache Kafka (KRaft, no ZooKeeper) on free ports of 127.0.0.1: each node a
+ * combined broker and controller in its own JVM, its log formatted by Kafka's own storage tool.
+ * Ready when every broker is in the metadata a kafkajs admin reads.
+ */
+export async function startKafka(options: KafkaOptions = {}): Promise<KafkaCluster> {
+  const count = options.nodes ?? 1;
+  const jars = options.jars ?? (await ensureInteropJars());
+  const dir =
+    options.dir ??
+    path.join(dataRoot(), 'interop', 'kafka', `${count}n-${Date.now()}-${randomBytes(3).toString('hex')}`);
+  await fs.mkdir(dir, { recursive: true });
+  const log4jFile = path.join(dir, 'log4j2.properties');
+  await fs.writeFile(log4jFile, log4j);
+  const ports = await Promise.all(
+    Array.from({ length: count }, async () => ({ port: await freePort(), controllerPort: await freePort() })),
+  );
+  const voters = ports.map((p, i) => `${i + 1}@127.0.0.1:${p.controllerPort}`).join(',');
+  const replication = String(count);
+  const minIsr = count >= 3 ? '2' : '1';
+  const clusterId = newClusterId();
+  const jvmArgs = [
+    ...jvmFlags({ heapMb: options.heapMb ?? 256, fast: !options.fullJit }),
+    `-Dlog4j2.configurationFile=${log4jFile}`,
+  ];
+
+  const nodeDirs = ports.map((_, i) => path.join(dir, `node-${i + 1}`));
+  await Promise.all(
+    ports.map(async (p, i) => {
+      const id = i + 1;
+      const props: Record<string, string> = {
+        'process.roles': 'broker,controller',
+        'node.id': String(id),
+        'controller.quorum.voters': voters,
+        listeners: `PLAINTEXT://127.0.0.1:${p.port},CONTROLLER://127.0.0.1:${p.controllerPort}`,
+        'advertised.listeners': `PLAINTEXT://127.0.0.1:${p.port}`,
+        'controller.listener.names': 'CONTROLLER',
+        'inter.broker.listener.name': 'PLAINTEXT',
+        'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+        'log.dirs': path.join(nodeDirs[i]!, 'log'),
+        'default.replication.factor': replication,
+        'min.insync.replicas': minIsr,
+        'offsets.topic.replication.factor': replication,
+        'transaction.state.log.replication.factor': replication,
+        'transaction.state.log.min.isr': minIsr,
+        'share.coordinator.state.topic.replication.factor': replication,
+        'share.coordinator.state.topic.min.isr': minIsr,
+        'auto.create.topics.enable': 'true',
+        // A test's consumer group starts at once rather than after Kafka's 3 s default.
+        'group.initial.rebalance.delay.ms': '0',
+        ...options.properties,
+      };
+      await fs.mkdir(nodeDirs[i]!, { recursive: true });
+      await fs.writeFile(
+        path.join(nodeDirs[i]!, 'server.properties'),
+        `${Object.entries(props)
+          .map(([k, v]) => `${k}=${v}`)
+          .join('\n')}\n`,
+      );
+    }),
+  );
+
+  const formatStarted = Date.now();
+  // Kafka's own `kafka-storage.sh format`: the log's meta.properties and bootstrap metadata.
+  await Promise.all(
+    nodeDirs.map((nodeDir, i) =>
+      runJvm({
+        name: `kafka-storage-format:${i + 1}`,
+        jars,
+        classpath: [jars.kafka],
+        mainClass: 'kafka.tools.StorageTool',
+        args: ['format', '--cluster-id', clusterId, '--config', path.join(nodeDir, 'server.properties')],
+        jvmArgs,
+      }),
+    ),
+  );
+  const formatMs = Date.now() - formatStarted;
+
+  const nodes: Array<KafkaNode & { jvm?: JvmProcess }> = ports.map((p, i) => {
+    const nodeDir = nodeDirs[i]!;
+    const node: KafkaNode & { jvm?: JvmProcess } = {
+      id: i + 1,
+      address: `127.0.0.1:${p.port}`,
+      port: p.port,
+      controllerPort: p.controllerPort,
+      dir: nodeDir,
+      get process() {
+        return node.jvm;
+      },
+      async stop() {
+        await node.jvm?.stop();
+        node.jvm = undefined;
+      },
+      async kill() {
+        await node.jvm?.kill();
+        node.jvm = undefined;
+      },
+      async start() {
+        if (node.jvm) throw new Error(`kafka node ${node.id} is already running`);
+        node.jvm = startJvm({
+          name: `kafka:${node.id}`,
+          jars,
+          classpath: [jars.kafka],
+          mainClass: 'kafka.Kafka',
+          args: [path.join(nodeDir, 'server.properties')],
+          jvmArgs,
+          logFile: path.join(nodeDir, 'server.log'),
+        });
+      },
+    };
+    return node;
+  });
+
+  const brokers = nodes.map((n) => n.address);
+  const cluster: KafkaCluster = {
+    brokers,
+    nodes,
+    clusterId,
+    dir,
+    startupMs: { format: formatMs, ready: 0 },
+    async waitForBrokers(expected, timeoutMs = options.readyTimeoutMs ?? 60_000) {
+      const running = nodes.map((n) => n.jvm).filter((j): j is JvmProcess => j !== undefined);
+      const probe = waitFor(
+        `${expected} Kafka broker(s) in metadata`,
+        async () => {
+          const admin = new Kafka({
+            brokers: nodes.filter((n) => n.jvm).map((n) => n.address),
+            logLevel: logLevel.NOTHING,
+            retry: { retries: 0 },
+            connectionTimeout: 1000,
+          }).admin();
+          try {
+            await admin.connect();
+            const { brokers: seen } = await admin.describeCluster();
+            if (seen.length < expected) throw new Error(`${seen.length} broker(s) registered`);
+          } finally {
+            await admin.disconnect().catch(() => undefined);
+          }
+        },
+        { timeoutMs, intervalMs: 200 },
+      );
+      // Any node dying while we wait fails the wait with its output.
+      await Promise.race([
+        probe,
+        ...running.map((j) => whileAlive(j, 'it was ready', new Promise<never>(() => {}))),
+      ]);
+    },
+    async stop({ keepData = false } = {}) {
+      await Promise.all(nodes.map((n) => n.stop()));
+      if (!keepData) await fs.rm(dir, { recursive: true, force: true });
+    },
+  };
+
+  const started = Date.now();
+  try {
+    for (const n of nodes) await n.start();
+    await cluster.waitForBrokers(count);
+  } catch (err) {
+    await Promise.all(nodes.map((n) => n.kill()));
+    throw err;
+  }
+  cluster.startupMs.ready = Date.now() - started;
+  return cluster;
+}

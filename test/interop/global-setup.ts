@@ -1,0 +1,33 @@
+import type { TestProject } from 'vitest/node';
+import { ensurePrivateServer, findServerBinary } from '../../lib/database/private-server.ts';
+import { ensureInteropJars } from '../../scripts/interop/jars.ts';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    interopMysqlUrl: string;
+  }
+}
+
+/**
+ * Java, Maven and the jars first: a machine without them fails here, naming what is missing
+ * (never a skip). Then the suite's own private MariaDB (`.data/mariadb-interop/`).
+ *
+ * Its version string reads `8.0.99-MariaDB`: Debezium's MySQL connector (its MariaDB module is
+ * not served here) asks for the binlog position with `SHOW BINARY LOG STATUS` and, when that
+ * fails, picks its fallback from the major version, taking MariaDB 10.11 for a MySQL newer than
+ * 8.4. Below 8.4 it uses `SHOW MASTER STATUS`, which MariaDB answers. The toolkit's connector
+ * still sees MariaDB (it looks for the word), so both read the same server the same way.
+ */
+export default async function setup(project: TestProject) {
+  const started = Date.now();
+  const jars = await ensureInteropJars();
+  console.log(
+    `interop: ${jars.java.version}; jars ${jars.resolved ? `resolved by Maven in ${jars.resolveMs} ms` : 'current'} (${Date.now() - started} ms)`,
+  );
+  const { flavor } = await findServerBinary();
+  const server = await ensurePrivateServer({
+    name: 'mariadb-interop',
+    serverArgs: flavor === 'mariadb' ? ['--version=8.0.99-MariaDB'] : [],
+  });
+  project.provide('interopMysqlUrl', server.url);
+}

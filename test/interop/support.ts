@@ -1,0 +1,105 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Kafka, logLevel } from 'kafkajs';
+import type { KafkaCluster, KafkaNode } from '../../scripts/interop/kafka.ts';
+
+export const unique = (p: string) => `${p}-${Math.random().toString(36).slice(2, 8)}`;
+
+export interface Read {
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: string | null;
+}
+
+/**
+ * Reads a topic from the beginning with a kafkajs group consumer until `done(reads)` holds (or
+ * the timeout names how far it got), then a short while longer so duplicates show too.
+ */
+export async function readTopic(
+  brokers: readonly string[],
+  topic: string,
+  done: (reads: Read[]) => boolean,
+  timeoutMs = 60_000,
+): Promise<Read[]> {
+  const consumer = new Kafka({
+    brokers: [...brokers],
+    logLevel: logLevel.NOTHING,
+    clientId: 'interop-reader',
+  }).consumer({
+    groupId: unique('interop-reader'),
+    maxWaitTimeInMs: 100,
+  });
+  const reads: Read[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ partition, message }) => {
+        reads.push({
+          partition,
+          offset: message.offset,
+          key: message.key?.toString('utf8') ?? null,
+          value: message.value?.toString('utf8') ?? null,
+        });
+      },
+    });
+    const deadline = Date.now() + timeoutMs;
+    while (!done(reads)) {
+      if (Date.now() > deadline)
+        throw new Error(`read ${reads.length} messages of ${topic} in ${timeoutMs} ms`);
+      await sleep(100);
+    }
+    await sleep(500);
+  } finally {
+    await consumer.disconnect().catch(() => undefined);
+  }
+  return reads;
+}
+
+/** The node that leads `partition` of `topic` now, from the cluster's metadata. */
+export async function leaderOf(cluster: KafkaCluster, topic: string, partition: number): Promise<KafkaNode> {
+  const admin = new Kafka({ brokers: [...cluster.brokers], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const md = await admin.fetchTopicMetadata({ topics: [topic] });
+    const leader = md.topics[0]?.partitions.find((p) => p.partitionId === partition)?.leader;
+    const node = cluster.nodes.find((n) => n.id === leader);
+    if (!node) throw new Error(`no leader for ${topic}/${partition} (metadata says ${leader})`);
+    return node;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function createTopic(
+  brokers: readonly string[],
+  topic: string,
+  numPartitions: number,
+  replicationFactor = -1,
+): Promise<void> {
+  const admin = new Kafka({ brokers: [...brokers], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: [{ topic, numPartitions, replicationFactor }], waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * Per key, the sequence numbers in the order they were read, duplicates (a retried batch that
+ * had landed) dropped after their first read: order per key holds when each list ascends.
+ */
+export function seqsByKey(reads: Read[]): Map<string, number[]> {
+  const byKey = new Map<string, number[]>();
+  const seen = new Set<number>();
+  for (const r of reads) {
+    const seq = Number(JSON.parse(r.value as string).seq);
+    if (seen.has(seq)) continue;
+    seen.add(seq);
+    const list = byKey.get(r.key as string) ?? [];
+    list.push(seq);
+    byKey.set(r.key as string, list);
+  }
+  return byKey;
+}

@@ -1,0 +1,18 @@
+import { defineConfig } from 'vitest/config';
+
+// The interop suite: Apache Kafka, Kafka Connect and Debezium as real JVMs beside the toolkit's
+// own parts (`npm run test:interop`). Apart from `npm test`, which must keep working on a
+// machine without Java. One file at a time: a three-broker Kafka and Connect already fill the
+// machine's two cores.
+export default defineConfig({
+  test: {
+    include: ['test/interop/**/*.test.ts'],
+    exclude: ['node_modules/**', '.data/**'],
+    globalSetup: ['test/interop/global-setup.ts'],
+    testTimeout: 180_000,
+    hookTimeout: 240_000,
+    pool: 'forks',
+    maxWorkers: 1,
+    fileParallelism: false,
+  },
+});
