@@ -20,6 +20,11 @@ export interface ConnectWorker {
   readonly startupMs: number;
   /** Connect's own status document of a connector (`GET /connectors/<name>/status`). */
   status(name: string): Promise<ConnectorStatus>;
+  /**
+   * Rejects with Connect's trace once the connector or a task is FAILED (a connector can fail
+   * after it ran: a snapshot that breaks); race it with a wait for the connector's output.
+   */
+  failure(name: string): Promise<never>;
   stop(options?: { keepData?: boolean }): Promise<void>;
 }
 
@@ -150,13 +155,24 @@ export async function startConnect(options: ConnectOptions): Promise<ConnectWork
     throw new Error(`${(err as Error).message}\n--- Kafka Connect output ---\n${jvm.output().slice(-4000)}`);
   }
   const startupMs = Date.now() - started;
+  let stopped = false;
   return {
     url,
     dir,
     process: jvm,
     startupMs,
     status,
+    async failure(name) {
+      for (;;) {
+        await new Promise((r) => setTimeout(r, 500));
+        if (stopped) return new Promise<never>(() => {});
+        const s = await status(name).catch(() => undefined);
+        const failed = s && [s.connector, ...s.tasks].find((x) => x.state === 'FAILED');
+        if (failed) throw new Error(`connector ${name} FAILED:\n${failed.trace ?? ''}`);
+      }
+    },
     async stop({ keepData = false } = {}) {
+      stopped = true;
       await jvm.stop();
       if (!keepData) await fs.rm(dir, { recursive: true, force: true });
     },

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
+import { waitFor } from '../../lib/net.ts';
 import type { KafkaCluster, KafkaNode } from '../../scripts/interop/kafka.ts';
 
 export const unique = (p: string) => `${p}-${Math.random().toString(36).slice(2, 8)}`;
@@ -30,6 +31,7 @@ export async function readTopic(
     maxWaitTimeInMs: 100,
   });
   const reads: Read[] = [];
+  await waitForTopic(brokers, topic, timeoutMs);
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
@@ -54,6 +56,28 @@ export async function readTopic(
     await consumer.disconnect().catch(() => undefined);
   }
   return reads;
+}
+
+/** Waits until `topic` exists with a leader for each partition (a connector creates it on its first event). */
+export async function waitForTopic(
+  brokers: readonly string[],
+  topic: string,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const admin = new Kafka({ brokers: [...brokers], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    await waitFor(
+      `topic ${topic}`,
+      async () => {
+        const md = await admin.fetchTopicMetadata({ topics: [topic] });
+        if (md.topics[0]!.partitions.some((p) => p.leader < 0)) throw new Error('no leader yet');
+      },
+      { timeoutMs, intervalMs: 200 },
+    );
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 /** The node that leads `partition` of `topic` now, from the cluster's metadata. */
