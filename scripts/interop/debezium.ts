@@ -1,6 +1,9 @@
 import { randomInt } from 'node:crypto';
 
-/** Debezium's MySQL connector class; it reads MariaDB's binlog too (see the note in jars.ts). */
+/**
+ * Debezium's MySQL connector class: its MariaDB module is not served here, and the MySQL
+ * connector reads MariaDB's binlog (test/interop/global-setup.ts says what it needs).
+ */
 export const mysqlConnectorClass = 'io.debezium.connector.mysql.MySqlConnector';
 
 export interface DebeziumOptions {
@@ -29,17 +32,6 @@ export function debeziumConfig(options: DebeziumOptions): Record<string, string>
   return {
     'connector.class': mysqlConnectorClass,
     'tasks.max': '1',
-    // MariaDB's driver: MySQL Connector/J 8.3+ cannot connect to MariaDB before 11.1.
-    'database.jdbc.driver': 'org.mariadb.jdbc.Driver',
-    'database.protocol': 'jdbc:mariadb',
-    // Debezium's default, `preferred`, is no SSL mode MariaDB's driver knows; the private
-    // server has no TLS anyway.
-    'database.ssl.mode': 'disabled',
-    // The MySQL connector streams large snapshot reads with fetch size Integer.MIN_VALUE, MySQL
-    // Connector/J's idiom, which MariaDB's driver refuses; with cursor fetch it passes a
-    // positive size, which MariaDB's driver streams by.
-    'database.useCursorFetch': 'true',
-    'snapshot.fetch.size': '10240',
     'database.hostname': url.hostname,
     'database.port': url.port || '3306',
     'database.user': decodeURIComponent(url.username),

@@ -12,11 +12,13 @@ declare module 'vitest' {
  * Java, Maven and the jars first: a machine without them fails here, naming what is missing
  * (never a skip). Then the suite's own private MariaDB (`.data/mariadb-interop/`).
  *
- * Its version string reads `8.0.99-MariaDB`: Debezium's MySQL connector (its MariaDB module is
- * not served here) asks for the binlog position with `SHOW BINARY LOG STATUS` and, when that
- * fails, picks its fallback from the major version, taking MariaDB 10.11 for a MySQL newer than
- * 8.4. Below 8.4 it uses `SHOW MASTER STATUS`, which MariaDB answers. The toolkit's connector
- * still sees MariaDB (it looks for the word), so both read the same server the same way.
+ * Its version string reads `5.7.19-MariaDB`, for Debezium's MySQL connector (its MariaDB module
+ * is not served here): it asks for the binlog position with `SHOW BINARY LOG STATUS` and, when
+ * that fails, picks its fallback from the major version, taking MariaDB 10.11 for a MySQL newer
+ * than 8.4; below, it uses `SHOW MASTER STATUS`, which MariaDB answers. And MySQL Connector/J
+ * reads @@tx_isolation (which MariaDB 10.11 has) rather than @@transaction_isolation only from
+ * servers older than 5.7.20. The toolkit's connector still sees MariaDB (it looks for the
+ * word), so both read the same server the same way.
  */
 export default async function setup(project: TestProject) {
   const started = Date.now();
@@ -27,7 +29,7 @@ export default async function setup(project: TestProject) {
   const { flavor } = await findServerBinary();
   const server = await ensurePrivateServer({
     name: 'mariadb-interop',
-    serverArgs: flavor === 'mariadb' ? ['--version=8.0.99-MariaDB'] : [],
+    serverArgs: flavor === 'mariadb' ? ['--version=5.7.19-MariaDB'] : [],
   });
   project.provide('interopMysqlUrl', server.url);
 }
