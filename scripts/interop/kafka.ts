@@ -67,6 +67,26 @@ logger.raft.name = kafka.server.KafkaRaftServer
 logger.raft.level = info
 `;
 
+/**
+ * Two ports per node, all different: the kernel may hand the same free port to two asks once the
+ * first probe socket closed.
+ */
+async function distinctPorts(count: number): Promise<Array<{ port: number; controllerPort: number }>> {
+  const taken = new Set<number>();
+  const next = async (): Promise<number> => {
+    for (;;) {
+      const p = await freePort();
+      if (!taken.has(p)) {
+        taken.add(p);
+        return p;
+      }
+    }
+  };
+  const out: Array<{ port: number; controllerPort: number }> = [];
+  for (let i = 0; i < count; i++) out.push({ port: await next(), controllerPort: await next() });
+  return out;
+}
+
 /** Kafka's cluster ids are 16 random bytes in URL-safe base64 without padding (its Uuid). */
 const newClusterId = () => randomBytes(16).toString('base64url');
 
@@ -84,9 +104,7 @@ export async function startKafka(options: KafkaOptions = {}): Promise<KafkaClust
   await fs.mkdir(dir, { recursive: true });
   const log4jFile = path.join(dir, 'log4j2.properties');
   await fs.writeFile(log4jFile, log4j);
-  const ports = await Promise.all(
-    Array.from({ length: count }, async () => ({ port: await freePort(), controllerPort: await freePort() })),
-  );
+  const ports = await distinctPorts(count);
   const voters = ports.map((p, i) => `${i + 1}@127.0.0.1:${p.controllerPort}`).join(',');
   const replication = String(count);
   const minIsr = count >= 3 ? '2' : '1';
@@ -190,7 +208,8 @@ export async function startKafka(options: KafkaOptions = {}): Promise<KafkaClust
     clusterId,
     dir,
     startupMs: { format: formatMs, ready: 0 },
-    async waitForBrokers(expected, timeoutMs = options.readyTimeoutMs ?? 60_000) {
+    // Three JVMs starting at once on two shared cores can take a minute.
+    async waitForBrokers(expected, timeoutMs = options.readyTimeoutMs ?? 120_000) {
       const running = nodes.map((n) => n.jvm).filter((j): j is JvmProcess => j !== undefined);
       const probe = waitFor(
         `${expected} Kafka broker(s) in metadata`,
@@ -228,8 +247,15 @@ export async function startKafka(options: KafkaOptions = {}): Promise<KafkaClust
     for (const n of nodes) await n.start();
     await cluster.waitForBrokers(count);
   } catch (err) {
+    // Each node's last words say why it is not in the cluster (a port taken, a slow start).
+    const said = nodes
+      .map(
+        (n) =>
+          `--- kafka node ${n.id} (${n.address}) ---\n${n.jvm?.output().slice(-1500) ?? '(not running)'}`,
+      )
+      .join('\n');
     await Promise.all(nodes.map((n) => n.kill()));
-    throw err;
+    throw new Error(`${(err as Error).message}\n${said}`);
   }
   cluster.startupMs.ready = Date.now() - started;
   return cluster;

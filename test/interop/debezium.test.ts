@@ -29,6 +29,18 @@ const snapshotRows = [
   `(2, -5, NULL, 0.00, NULL, 0, '1970-01-01', '1999-12-31 23:59:59.999', NULL, '', 'b')`,
 ];
 
+/** More of the column types the connector's type test covers, in a second table. */
+const wide = 'wide';
+const wideColumns = `id INT PRIMARY KEY, u16 SMALLINT UNSIGNED, mi MEDIUMINT, ubig BIGINT UNSIGNED, f FLOAT,
+  dec0 DECIMAL(20,0), c CHAR(3), bin VARBINARY(8), blb BLOB, t TIME(6), y YEAR, bits BIT(5),
+  tags SET('x','y','z'), doc JSON, dt0 DATETIME, ts0 TIMESTAMP NULL`;
+const wideSnapshotRow = `(1, 65535, -8388608, 18446744073709551615, 1.5, 12345678901234567890, 'ab', x'00ff10',
+  x'cafe', '-838:59:59.000000', 2155, b'10101', 'x,z', '{"a": [1, 2.5, "é"]}', '2020-02-02 02:02:02', '2021-01-01 00:00:01')`;
+const wideStreamed = [
+  `INSERT INTO ${wide} VALUES (2, 0, 0, 0, -0.125, 0, '', x'', x'', '00:00:00.000001', 1901, b'00000', '', 'null', '1000-01-01 00:00:00', NULL)`,
+  `UPDATE ${wide} SET u16 = 1, doc = '{"b": true}', bits = b'11111', t = '838:59:59.999999' WHERE id = 1`,
+];
+
 /**
  * Per run, by nature: when the event was made or read, and for snapshot rows (op r) the binlog
  * position each connector's own snapshot was taken at.
@@ -94,7 +106,9 @@ describe('real Debezium and cdc/connector, field by field', () => {
     await conn.query(`CREATE DATABASE \`${db}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
     await conn.query(`CREATE TABLE \`${db}\`.${table} (${columns})`);
     await conn.query(`INSERT INTO \`${db}\`.${table} VALUES ${snapshotRows.join(',')}`);
-    await conn.query(`CREATE TABLE \`${db}\`.probe (id INT AUTO_INCREMENT PRIMARY KEY)`);
+    await conn.query(`CREATE TABLE \`${db}\`.${wide} (${wideColumns})`);
+    await conn.query(`INSERT INTO \`${db}\`.${wide} VALUES ${wideSnapshotRow}`);
+    await conn.query(`CREATE TABLE \`${db}\`.zz_probe (id INT AUTO_INCREMENT PRIMARY KEY)`);
     kafka = await startKafka({ nodes: 1 });
 
     // The same document for both, as docs/operations.md says it works for both.
@@ -135,7 +149,7 @@ describe('real Debezium and cdc/connector, field by field', () => {
   });
 
   it('snapshot, insert, update, delete and tombstone: every difference is a known one', async () => {
-    const topic = (prefix: string) => `${prefix}.${db}.${table}`;
+    const topic = (prefix: string, name: string) => `${prefix}.${db}.${name}`;
     const failed = connect!.failure('dbz');
     failed.catch(() => undefined);
     // Both snapshot, then stream from where their snapshot was; a probe row written until both
@@ -143,7 +157,7 @@ describe('real Debezium and cdc/connector, field by field', () => {
     let probing = true;
     const probe = (async () => {
       while (probing) {
-        await conn.query(`INSERT INTO \`${db}\`.probe VALUES ()`);
+        await conn.query(`INSERT INTO \`${db}\`.zz_probe VALUES ()`);
         await new Promise((r) => setTimeout(r, 500));
       }
     })();
@@ -152,7 +166,7 @@ describe('real Debezium and cdc/connector, field by field', () => {
         failed,
         Promise.all(
           ['dbz', 'ours'].map((p) =>
-            readTopic(kafka.brokers, `${p}.${db}.probe`, (r) => r.length > 0, 90_000),
+            readTopic(kafka.brokers, `${p}.${db}.zz_probe`, (r) => r.length > 0, 90_000),
           ),
         ),
       ]);
@@ -164,28 +178,32 @@ describe('real Debezium and cdc/connector, field by field', () => {
       `USE \`${db}\`;
        INSERT INTO ${table} VALUES (3, 0, 'third', 99999999.99, -1.5e300, NULL, '2000-01-01', '2000-01-01 00:00:00.000', '2038-01-19 03:14:07.000000', NULL, NULL);
        UPDATE ${table} SET name = 'renamed', price = 13.75 WHERE id = 1;
-       DELETE FROM ${table} WHERE id = 2;`,
+       DELETE FROM ${table} WHERE id = 2;
+       ${wideStreamed.join(';\n')};`,
     );
-    const expected = snapshotRows.length + 4; // r ×2, then c, u, d and the tombstone
-    const [dbz, mine] = await Promise.race([
-      failed,
-      Promise.all([
-        readTopic(kafka.brokers, topic('dbz'), (r) => r.length >= expected, 60_000),
-        readTopic(kafka.brokers, topic('ours'), (r) => r.length >= expected, 60_000),
-      ]),
-    ]);
-    expect(dbz).toHaveLength(expected);
-    expect(mine).toHaveLength(expected);
-
     const differences = new Map<string, string>();
-    for (let i = 0; i < expected; i++) {
-      const [a, b] = [dbz[i]!, mine[i]!];
-      const op =
-        a.value === null ? 'tombstone' : (JSON.parse(a.value) as { payload: { op: string } }).payload.op;
-      const found = new Map<string, string>();
-      diff(normalized(a.key, 'dbz'), normalized(b.key, 'ours'), 'key', found, op);
-      diff(normalized(a.value, 'dbz'), normalized(b.value, 'ours'), 'value', found, op);
-      for (const [p, what] of found) if (!differences.has(p)) differences.set(p, `${op}: ${what}`);
+    for (const [name, expected] of [
+      [table, snapshotRows.length + 4], // r ×2, then c, u, d and the tombstone
+      [wide, 1 + wideStreamed.length],
+    ] as const) {
+      const [dbz, mine] = await Promise.race([
+        failed,
+        Promise.all([
+          readTopic(kafka.brokers, topic('dbz', name), (r) => r.length >= expected, 60_000),
+          readTopic(kafka.brokers, topic('ours', name), (r) => r.length >= expected, 60_000),
+        ]),
+      ]);
+      expect(dbz, name).toHaveLength(expected);
+      expect(mine, name).toHaveLength(expected);
+      for (let i = 0; i < expected; i++) {
+        const [a, b] = [dbz[i]!, mine[i]!];
+        const op =
+          a.value === null ? 'tombstone' : (JSON.parse(a.value) as { payload: { op: string } }).payload.op;
+        const found = new Map<string, string>();
+        diff(normalized(a.key, 'dbz'), normalized(b.key, 'ours'), 'key', found, op);
+        diff(normalized(a.value, 'dbz'), normalized(b.value, 'ours'), 'value', found, op);
+        for (const [p, what] of found) if (!differences.has(p)) differences.set(p, `${name} ${op}: ${what}`);
+      }
     }
     console.log(
       `differences (Debezium ${connect!.process.name} vs cdc/connector):\n${[...differences]
@@ -211,7 +229,7 @@ const knownDifferences = new Map<string, string>([
     'value.payload.source.gtid',
     "null vs MariaDB's domain-server-sequence: the MySQL connector reads only MySQL GTIDs",
   ],
-  // The snapshot's last row when a table later in the snapshot is empty (here `probe`):
+  // The snapshot's last row when the last table of the snapshot is empty (here `zz_probe`):
   // Debezium marks it last_in_data_collection and sends no "last" at all; cdc/connector marks
   // the last row it sends "last".
   ['value.payload.source.snapshot', '"last_in_data_collection" vs "last"'],

@@ -31,12 +31,17 @@ export async function readTopic(
     maxWaitTimeInMs: 100,
   });
   const reads: Read[] = [];
+  const seen = new Set<string>();
   await waitForTopic(brokers, topic, timeoutMs);
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ partition, message }) => {
+        // A rebalance re-delivers what the group had not committed yet: one read per offset.
+        const at = `${partition}/${message.offset}`;
+        if (seen.has(at)) return;
+        seen.add(at);
         reads.push({
           partition,
           offset: message.offset,
