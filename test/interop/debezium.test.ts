@@ -148,7 +148,7 @@ describe('real Debezium and cdc/connector, field by field', () => {
     await conn?.end();
   });
 
-  it('snapshot, insert, update, delete and tombstone: every difference is a known one', async () => {
+  it('snapshot, insert, update, delete, tombstone, schema change, transaction: every difference is a known one', async () => {
     const topic = (prefix: string, name: string) => `${prefix}.${db}.${name}`;
     const failed = connect!.failure('dbz');
     failed.catch(() => undefined);
@@ -179,11 +179,17 @@ describe('real Debezium and cdc/connector, field by field', () => {
        INSERT INTO ${table} VALUES (3, 0, 'third', 99999999.99, -1.5e300, NULL, '2000-01-01', '2000-01-01 00:00:00.000', '2038-01-19 03:14:07.000000', NULL, NULL);
        UPDATE ${table} SET name = 'renamed', price = 13.75 WHERE id = 1;
        DELETE FROM ${table} WHERE id = 2;
-       ${wideStreamed.join(';\n')};`,
+       ALTER TABLE ${table} ADD COLUMN extra VARCHAR(10) NOT NULL DEFAULT 'x' AFTER name;
+       INSERT INTO ${table} (id, extra) VALUES (4, 'y');
+       START TRANSACTION;
+       ${wideStreamed.join(';\n')};
+       COMMIT;`,
     );
     const differences = new Map<string, string>();
     for (const [name, expected] of [
-      [table, snapshotRows.length + 4], // r ×2, then c, u, d and the tombstone
+      // r ×2, then c, u, d, the tombstone, and a c after the schema change
+      [table, snapshotRows.length + 5],
+      // r, then one transaction of c and u
       [wide, 1 + wideStreamed.length],
     ] as const) {
       const [dbz, mine] = await Promise.race([
