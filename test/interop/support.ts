@@ -10,6 +10,9 @@ export interface Read {
   offset: string;
   key: string | null;
   value: string | null;
+  /** The bytes as Kafka holds them, for decoders that take bytes. */
+  keyBytes: Buffer | null;
+  valueBytes: Buffer | null;
 }
 
 /**
@@ -47,6 +50,8 @@ export async function readTopic(
           offset: message.offset,
           key: message.key?.toString('utf8') ?? null,
           value: message.value?.toString('utf8') ?? null,
+          keyBytes: message.key,
+          valueBytes: message.value,
         });
       },
     });
