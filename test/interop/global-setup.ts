@@ -1,5 +1,10 @@
+import mysql from 'mysql2/promise';
 import type { TestProject } from 'vitest/node';
-import { ensurePrivateServer, findServerBinary } from '../../lib/database/private-server.ts';
+import {
+  ensurePrivateServer,
+  findServerBinary,
+  stopPrivateServer,
+} from '../../lib/database/private-server.ts';
 import { ensureInteropJars } from '../../scripts/interop/jars.ts';
 
 declare module 'vitest' {
@@ -20,6 +25,18 @@ declare module 'vitest' {
  * servers older than 5.7.20. The toolkit's connector still sees MariaDB (it looks for the
  * word), so both read the same server the same way.
  */
+const version = '5.7.19-MariaDB';
+
+async function serverVersion(url: string): Promise<string> {
+  const conn = await mysql.createConnection(url);
+  try {
+    const [rows] = await conn.query<mysql.RowDataPacket[]>('SELECT VERSION() AS v');
+    return String(rows[0]?.v);
+  } finally {
+    await conn.end();
+  }
+}
+
 export default async function setup(project: TestProject) {
   const started = Date.now();
   const jars = await ensureInteropJars();
@@ -27,9 +44,15 @@ export default async function setup(project: TestProject) {
     `interop: ${jars.java.version}; jars ${jars.resolved ? `resolved by Maven in ${jars.resolveMs} ms` : 'current'} (${Date.now() - started} ms)`,
   );
   const { flavor } = await findServerBinary();
-  const server = await ensurePrivateServer({
+  const options = {
     name: 'mariadb-interop',
-    serverArgs: flavor === 'mariadb' ? ['--version=5.7.19-MariaDB'] : [],
-  });
+    serverArgs: flavor === 'mariadb' ? [`--version=${version}`] : [],
+  };
+  let server = await ensurePrivateServer(options);
+  // A running instance is reused as it is: one started with other options is restarted.
+  if (flavor === 'mariadb' && (await serverVersion(server.url)) !== version) {
+    await stopPrivateServer(options);
+    server = await ensurePrivateServer(options);
+  }
   project.provide('interopMysqlUrl', server.url);
 }
