@@ -1,12 +1,13 @@
 import { createMysqlKnex } from '../../lib/knex-mysql.ts';
 import { type Cluster, startCluster } from './cluster.ts';
+import { ChaosError } from './errors.ts';
 import { type KillRecord, planKills, runKills } from './kills.ts';
 import { type ChaosOptions, validateChaosOptions } from './options.ts';
 import { type Verification, verify } from './verify.ts';
 import { runWriteLoad, type WriteLedger } from './writes.ts';
 
 export interface ChaosResult {
-  options: Omit<ChaosOptions, 'log'>;
+  options: Omit<ChaosOptions, 'log' | 'signal'>;
   /** Where the run's data was (dropped afterwards unless `keep`). */
   cluster: Pick<Cluster, 'serverUrl' | 'databases' | 'urls' | 'dataDir'>;
   writes: WriteLedger;
@@ -46,9 +47,20 @@ export async function runChaos(input: ChaosOptions): Promise<ChaosResult> {
         seed: options.seed,
         maxProductId: Number(facts.p),
         maxUserId: Number(facts.u),
+        signal: options.signal,
       }),
-      runKills({ cluster, shop, plan, startedAt, catchUpTimeoutMs: options.catchUpTimeoutMs, log }),
+      runKills({
+        cluster,
+        shop,
+        plan,
+        startedAt,
+        catchUpTimeoutMs: options.catchUpTimeoutMs,
+        log,
+        signal: options.signal,
+      }),
     ]);
+    if (options.signal?.aborted)
+      throw new ChaosError('CHAOS_ERR_INTERRUPTED', 'interrupted: the run stopped before its checks');
     log(`load done: ${Object.values(writes.acknowledged).reduce((a, b) => a + b, 0)} writes acknowledged`);
     const verification = await verify({
       cluster,
@@ -63,7 +75,7 @@ export async function runChaos(input: ChaosOptions): Promise<ChaosResult> {
       verification.lost === 0 &&
       verification.wrong === 0 &&
       verification.duplicates === 0;
-    const { log: _log, ...shown } = options;
+    const { log: _log, signal: _signal, ...shown } = options;
     const { serverUrl, databases, urls, dataDir } = cluster;
     return {
       options: shown,

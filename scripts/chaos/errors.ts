@@ -9,6 +9,8 @@ export const chaosErrorCodes = {
     'an option is out of range or the options contradict each other (every problem named)',
   CHAOS_ERR_START: 'a part of the toolkit could not be started before the load began',
   CHAOS_ERR_RESTART: 'a killed component could not be started again (its last output is included)',
+  CHAOS_ERR_INTERRUPTED:
+    'the run was interrupted (Ctrl-C, SIGTERM) before its checks; what it started is stopped and dropped',
 } as const;
 
 export type ChaosErrorCode = keyof typeof chaosErrorCodes;

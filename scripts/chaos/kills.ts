@@ -53,6 +53,11 @@ const consumersOf: Record<Target, ('catalog' | 'orders')[]> = {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
+/** Sleeps until `until` (performance.now() time), or less when the signal aborts. */
+async function sleepUntil(until: number, signal?: AbortSignal): Promise<void> {
+  while (!signal?.aborted && performance.now() < until) await sleep(Math.min(200, until - performance.now()));
+}
+
 /**
  * Carries out the plan against the cluster: at each moment SIGKILL the target's process, start
  * it again at once (the run supervises it itself), and time the recovery. A target that is still
@@ -66,6 +71,7 @@ export async function runKills(options: {
   startedAt: number;
   catchUpTimeoutMs: number;
   log: (line: string) => void;
+  signal?: AbortSignal;
 }): Promise<KillRecord[]> {
   const { cluster, plan, log } = options;
   const busy = new Map<Target, Promise<void>>();
@@ -86,7 +92,7 @@ export async function runKills(options: {
     const target = await legacyPosition(options.shop);
     const services = consumersOf[record.target].map((s) => cluster.urls[s]);
     const deadline = performance.now() + options.catchUpTimeoutMs;
-    while (performance.now() < deadline) {
+    while (performance.now() < deadline && !options.signal?.aborted) {
       if (await caughtUp(cluster.urls, services, target)) {
         record.caughtUpMs = Math.round(performance.now() - killedAt);
         break;
@@ -102,9 +108,10 @@ export async function runKills(options: {
   };
 
   for (const planned of plan) {
-    await sleep(options.startedAt + planned.atMs - performance.now());
+    await sleepUntil(options.startedAt + planned.atMs, options.signal);
     const previous = busy.get(planned.target);
     if (previous) await previous;
+    if (options.signal?.aborted) break;
     const part = cluster.parts.get(planned.target);
     if (!part) throw new Error(`no component ${planned.target} in this run`);
     const pid = part.process().child.pid ?? 0;

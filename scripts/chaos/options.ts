@@ -27,6 +27,8 @@ export interface ChaosOptions {
   keep: boolean;
   /** Progress lines as the run goes (kills, restarts, catch-up). */
   log?: (line: string) => void;
+  /** Aborted (Ctrl-C): the load and the kills stop, everything started is stopped and dropped. */
+  signal?: AbortSignal;
 }
 
 export const chaosDefaults = {
@@ -39,7 +41,7 @@ export const chaosDefaults = {
   concurrency: 32,
   catchUpTimeoutMs: 120_000,
   keep: false,
-} satisfies Omit<ChaosOptions, 'log'>;
+} satisfies Omit<ChaosOptions, 'log' | 'signal'>;
 
 /** Minimum time between two kills on average, so each can be told apart and recovered from. */
 export const minMsPerKill = 2000;

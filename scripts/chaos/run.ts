@@ -69,6 +69,12 @@ const program = new Command('chaos')
   .option('--keep', "keep the run's databases and data folder afterwards", false)
   .action(async (opts) => {
     const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
+    const interrupt = new AbortController();
+    for (const signal of ['SIGINT', 'SIGTERM'] as const)
+      process.once(signal, () => {
+        log(`${signal}: stopping the load and the kills, then everything the run started`);
+        interrupt.abort();
+      });
     let options: ReturnType<typeof validateChaosOptions>;
     try {
       options = validateChaosOptions({
@@ -83,6 +89,7 @@ const program = new Command('chaos')
         mysqlUrl: opts.mysqlUrl,
         keep: opts.keep,
         log,
+        signal: interrupt.signal,
       });
     } catch (err) {
       console.error((err as Error).message);

@@ -45,6 +45,7 @@ export interface WriteLoadOptions {
   seed: number;
   maxProductId: number;
   maxUserId: number;
+  signal?: AbortSignal;
 }
 
 const zero = () => Object.fromEntries(writeKinds.map((k) => [k, 0])) as Record<WriteKind, number>;
@@ -148,7 +149,7 @@ export async function runWriteLoad(o: WriteLoadOptions): Promise<WriteLedger> {
   const worker = async () => {
     for (;;) {
       await pacer.wait();
-      if (performance.now() >= deadline || count >= cap) return;
+      if (performance.now() >= deadline || count >= cap || o.signal?.aborted) return;
       const n = count++;
       await one(rng.weighted(mix), n);
     }
