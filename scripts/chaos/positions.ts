@@ -39,24 +39,36 @@ export async function connectorPosition(connector: string): Promise<Position | u
   }
 }
 
-/** Events in Kafka the service has not applied; undefined while it (or Kafka) does not answer. */
-export async function serviceBehind(service: string): Promise<number | undefined> {
+/**
+ * Whether a service has applied every event up to `target` that Kafka holds: each partition it
+ * reads has either nothing left to apply, or has applied an event at or past `target` (a
+ * partition is in binlog order, so all before it is applied). Under steady writes a partition is
+ * rarely empty at the moment of asking, which is why "past the target" counts too.
+ * False while the service (or Kafka) does not answer.
+ */
+export async function serviceCaughtUp(service: string, target: Position): Promise<boolean> {
   try {
     const health = (await getJson(`${service}/health`)) as {
-      projection?: { eventsBehind?: number; error?: string };
+      projection?: { error?: string; topics?: { eventsBehind?: number; sourcePosition?: string | null }[] };
     };
-    const behind = health.projection?.eventsBehind;
-    return health.projection?.error || typeof behind !== 'number' ? undefined : behind;
+    const topics = health.projection?.topics;
+    if (health.projection?.error || !Array.isArray(topics) || topics.length === 0) return false;
+    const goal = parseSourcePosition(formatSourcePosition({ ...target, row: 0 }))!;
+    return topics.every((t) => {
+      if (t.eventsBehind === 0) return true;
+      const at = parseSourcePosition(t.sourcePosition ?? undefined);
+      return at !== undefined && (compareSourcePositions(at, goal) ?? -1) >= 0;
+    });
   } catch {
-    return undefined;
+    return false;
   }
 }
 
 /**
  * Whether the services have applied everything legacy had committed at `target`: first the
  * connector has put it all into Kafka (its acknowledged position is at or past `target`), then
- * each service has no event left to apply. Asked in that order, the services' "nothing behind"
- * covers every event up to `target`.
+ * each service has applied it (serviceCaughtUp). Asked in that order, the services' answers
+ * cover every event up to `target`.
  */
 export async function caughtUp(
   urls: { connector: string },
@@ -65,6 +77,6 @@ export async function caughtUp(
 ): Promise<boolean> {
   const at = await connectorPosition(urls.connector);
   if (!at || !atOrPast(at, target)) return false;
-  for (const s of services) if ((await serviceBehind(s)) !== 0) return false;
+  for (const s of services) if (!(await serviceCaughtUp(s, target))) return false;
   return true;
 }
