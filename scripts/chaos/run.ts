@@ -11,6 +11,8 @@ import { chaosDefaults, killableTargets, parseTargets, validateChaosOptions } fr
  * 2 the run could not start (bad options, a part that would not start).
  */
 const program = new Command('chaos')
+  // a bad option is exit 2 like every other reason the run could not start (help stays 0)
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
   .description(
     'start the toolkit as processes, write to the shop while SIGKILLing components at seeded random moments, then check the stores against legacy row by row',
   )

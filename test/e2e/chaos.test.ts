@@ -1,5 +1,9 @@
+import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { repoRoot } from '../../lib/component-process.ts';
 import { createMysqlKnex } from '../../lib/knex-mysql.ts';
 import { isListening } from '../../lib/net.ts';
 import { isAlive } from '../../lib/process.ts';
@@ -109,4 +113,24 @@ describe('the chaos run, short', () => {
       await fs.rm(cluster.dataDir, { recursive: true, force: true });
     }
   }, 240_000);
+
+  it('npm run chaos refuses bad options before starting anything: every problem named, exit 2', async () => {
+    const run = promisify(execFile);
+    const cli = ['--import', 'tsx', path.join(repoRoot, 'scripts/chaos/run.ts')];
+    const bad = await run(
+      process.execPath,
+      [...cli, '--duration', '10s', '--kills', '9', '--targets', 'proxy'],
+      {
+        cwd: repoRoot,
+      },
+    ).catch((err: { code: number; stderr: string; stdout: string }) => err);
+    expect(bad).toMatchObject({ code: 2, stdout: '' });
+    expect((bad as { stderr: string }).stderr).toContain('--kills 9 do not fit in 10 s');
+    expect((bad as { stderr: string }).stderr).toContain('--targets: unknown proxy');
+    const unparsable = await run(process.execPath, [...cli, '--rate', 'fast'], { cwd: repoRoot }).catch(
+      (err: { code: number; stderr: string }) => err,
+    );
+    expect(unparsable).toMatchObject({ code: 2 });
+    expect((unparsable as { stderr: string }).stderr).toContain('--rate must be a number > 0, e.g. 150');
+  });
 });
