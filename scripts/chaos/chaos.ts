@@ -1,5 +1,5 @@
 import { createMysqlKnex } from '../../lib/knex-mysql.ts';
-import { type Cluster, startCluster } from './cluster.ts';
+import { type Cluster, type Crash, startCluster } from './cluster.ts';
 import { ChaosError } from './errors.ts';
 import { type KillRecord, planKills, runKills } from './kills.ts';
 import { type ChaosOptions, validateChaosOptions } from './options.ts';
@@ -12,6 +12,8 @@ export interface ChaosResult {
   cluster: Pick<Cluster, 'serverUrl' | 'databases' | 'urls' | 'dataDir'>;
   writes: WriteLedger;
   kills: KillRecord[];
+  /** Components that exited without being killed (restarted by the run, reported, not judged). */
+  crashes: Crash[];
   verification: Verification;
   /** Every kill's component healthy again and caught up. */
   recovered: boolean;
@@ -77,11 +79,16 @@ export async function runChaos(input: ChaosOptions): Promise<ChaosResult> {
       verification.duplicates === 0;
     const { log: _log, signal: _signal, ...shown } = options;
     const { serverUrl, databases, urls, dataDir } = cluster;
+    const crashes = [...cluster.parts.values()]
+      .flatMap((p) => p.crashes)
+      .map((c) => ({ ...c, at: Math.round(c.at - startedAt) }))
+      .sort((a, b) => a.at - b.at);
     return {
       options: shown,
       cluster: { serverUrl, databases, urls, dataDir },
       writes,
       kills,
+      crashes,
       verification,
       recovered,
       passed,

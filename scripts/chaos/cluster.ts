@@ -29,6 +29,20 @@ export interface Part {
   start(): Promise<void>;
   /** Starts so far, the first included. */
   starts: number;
+  /** Exits the run did not cause (a crash): each is logged, recorded and restarted. */
+  readonly crashes: Crash[];
+  /** From now on an exit is expected (the run is stopping): no restart; waits for a start under way. */
+  retire(): Promise<void>;
+}
+
+/** A component that exited without being killed or stopped by the run. */
+export interface Crash {
+  name: Target;
+  /** When: performance.now() here; in a ChaosResult, ms after the load started. */
+  at: number;
+  exit: string;
+  /** The last lines it printed. */
+  lastOutput: string;
 }
 
 export interface Cluster {
@@ -81,38 +95,71 @@ async function startPart(spec: ComponentSpec, env: NodeJS.ProcessEnv): Promise<C
 
 function makePart(spec: ComponentSpec, env: NodeJS.ProcessEnv, log: (line: string) => void): Part {
   let current: ComponentProcess | undefined;
+  let starting: Promise<void> | undefined;
+  let retired = false;
+  const expected = new WeakSet<ComponentProcess>();
+
+  const launch = async () => {
+    let lastError: unknown;
+    for (let attempt = 1; attempt <= startAttempts; attempt++) {
+      try {
+        const proc = await startPart(spec, env);
+        current = proc;
+        part.starts++;
+        proc.exited.then(() => {
+          if (expected.has(proc) || retired || current !== proc) return;
+          const exit = proc.child.signalCode
+            ? `signal ${proc.child.signalCode}`
+            : `exit ${proc.child.exitCode}`;
+          const lastOutput = proc.output().trim().split('\n').slice(-5).join('\n');
+          part.crashes.push({ name: part.name, at: performance.now(), exit, lastOutput });
+          log(`${spec.name} exited by itself (${exit}); restarting it. Last output:\n${lastOutput}`);
+          part
+            .start()
+            .catch((err) => log(`${spec.name} did not come back: ${(err as Error).message.split('\n')[0]}`));
+        });
+        return;
+      } catch (err) {
+        lastError = err;
+        log(`${spec.name}: start attempt ${attempt} failed: ${(err as Error).message.split('\n')[0]}`);
+        await new Promise((r) => setTimeout(r, 1000 * attempt));
+      }
+    }
+    throw new ChaosError(
+      part.starts === 0 ? 'CHAOS_ERR_START' : 'CHAOS_ERR_RESTART',
+      `${spec.name} did not become healthy in ${startAttempts} attempts: ${(lastError as Error).message}`,
+      { cause: lastError },
+    );
+  };
+
   const part: Part = {
     name: spec.name as Target,
     port: spec.port,
     starts: 0,
+    crashes: [],
     running: () => current !== undefined,
     process() {
       if (!current) throw new Error(`${spec.name} was never started`);
       return current;
     },
     async kill() {
+      // a restart under way (after a crash) finishes first: never two processes on one port
+      if (starting) await starting.catch(() => undefined);
       const proc = part.process();
+      expected.add(proc);
       proc.child.kill('SIGKILL');
       await proc.exited;
     },
-    async start() {
-      let lastError: unknown;
-      for (let attempt = 1; attempt <= startAttempts; attempt++) {
-        try {
-          current = await startPart(spec, env);
-          part.starts++;
-          return;
-        } catch (err) {
-          lastError = err;
-          log(`${spec.name}: start attempt ${attempt} failed: ${(err as Error).message.split('\n')[0]}`);
-          await new Promise((r) => setTimeout(r, 1000 * attempt));
-        }
-      }
-      throw new ChaosError(
-        part.starts === 0 ? 'CHAOS_ERR_START' : 'CHAOS_ERR_RESTART',
-        `${spec.name} did not become healthy in ${startAttempts} attempts: ${(lastError as Error).message}`,
-        { cause: lastError },
-      );
+    start() {
+      // one start at a time: a crash restart and a kill's restart share it
+      starting ??= launch().finally(() => {
+        starting = undefined;
+      });
+      return starting;
+    },
+    async retire() {
+      retired = true;
+      if (starting) await starting.catch(() => undefined);
     },
   };
   return part;
@@ -176,6 +223,7 @@ export async function startCluster(options: {
     }
   };
   const stop = async ({ keep = false } = {}) => {
+    for (const part of parts.values()) await part.retire();
     for (const part of [...parts.values()].reverse()) {
       if (!part.running()) continue;
       await part.process().stop('SIGTERM', 10_000);

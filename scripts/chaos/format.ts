@@ -46,6 +46,14 @@ export function formatChaosReport(r: ChaosResult): string {
       `  recovery: healthy p50 ${s(percentile(healthy, 50))}, max ${s(percentile(healthy, 100))}; caught up p50 ${s(percentile(caught, 50))}, max ${s(percentile(caught, 100))}; ${caught.length}/${kills.length} recovered`,
     );
   }
+  if (r.crashes.length > 0) {
+    lines.push(`unexpected exits (not killed by the run; restarted): ${r.crashes.length}`);
+    for (const c of r.crashes) {
+      lines.push(`  ${c.name} at ${s(c.at)}: ${c.exit}`);
+      for (const l of c.lastOutput.split('\n').filter(Boolean).slice(-3))
+        lines.push(`    | ${l.slice(0, 200)}`);
+    }
+  } else lines.push('unexpected exits (not killed by the run): 0');
   lines.push('');
   lines.push(
     `stores caught up ${s(v.catchUpMs)} after the load${v.catchUpMs === undefined ? ' (timed out)' : ''}`,
@@ -72,6 +80,7 @@ export function formatChaosReport(r: ChaosResult): string {
   if (v.catchUpMs === undefined) reasons.push('stores never caught up');
   const unrecovered = kills.filter((k) => k.caughtUpMs === undefined || k.error !== undefined).length;
   if (unrecovered > 0) reasons.push(`${unrecovered} kill(s) not recovered`);
-  lines.push(r.passed ? 'verdict: PASS' : `verdict: FAIL (${reasons.join(', ')})`);
+  const note = r.crashes.length > 0 ? ` — but ${r.crashes.length} unexpected exit(s), see above` : '';
+  lines.push(r.passed ? `verdict: PASS${note}` : `verdict: FAIL (${reasons.join(', ')})${note}`);
   return lines.join('\n');
 }

@@ -13,6 +13,7 @@ import { planKills } from '../../scripts/chaos/kills.ts';
 import type { Target } from '../../scripts/chaos/options.ts';
 import { verify } from '../../scripts/chaos/verify.ts';
 import { testServerUrl } from '../support/database.ts';
+import { killPortHolder } from './system-fixture.ts';
 
 const durationMs = 20_000;
 const kills = 3;
@@ -27,9 +28,19 @@ function seedKillingEachKind(): number {
 }
 
 describe('the chaos run, short', () => {
-  it('SIGKILLs broker, connector and a service under writes: every kill recovers, the stores match legacy, and a corrupted store is caught', async () => {
+  it('SIGKILLs broker, connector and a service under writes: every kill recovers, a crash is reported and restarted, the stores match legacy, and a corrupted store is caught', async () => {
     const seed = seedKillingEachKind();
+    // A crash the run did not cause: the orders service (not in this plan) SIGKILLed from
+    // outside 3 s into the load. The run must notice, report and restart it.
+    let ordersPort = 0;
+    let outsideKill: NodeJS.Timeout | undefined;
+    const log = (line: string) => {
+      const up = /^orders up on 127\.0\.0\.1:(\d+)/.exec(line);
+      if (up) ordersPort = Number(up[1]);
+      if (line.startsWith('load:')) outsideKill = setTimeout(() => void killPortHolder(ordersPort), 3000);
+    };
     const result = await runChaos({
+      log,
       durationMs,
       rate: 40,
       kills,
@@ -41,6 +52,7 @@ describe('the chaos run, short', () => {
       mysqlUrl: testServerUrl(),
       keep: true,
     });
+    clearTimeout(outsideKill);
     const { cluster } = result;
     console.log(formatChaosReport(result));
     try {
@@ -54,6 +66,9 @@ describe('the chaos run, short', () => {
         expect(k.caughtUpMs).toBeGreaterThanOrEqual(k.healthyMs!);
         expect(isAlive(k.pid)).toBe(false);
       }
+      expect(result.kills.some((k) => k.target === 'orders')).toBe(false);
+      expect(result.crashes).toMatchObject([{ name: 'orders', exit: 'signal SIGKILL' }]);
+      expect(result.crashes[0]!.at).toBeGreaterThan(2000);
       // writes went through while components died, and both stores changed with them
       expect(result.writes.acknowledged.order).toBeGreaterThan(20);
       expect(result.writes.acknowledged.restock + result.writes.acknowledged.edit).toBeGreaterThan(10);
