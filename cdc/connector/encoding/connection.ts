@@ -1,13 +1,14 @@
-import type { ConnectionOptions } from 'mysql2';
+import type { ConnectionOptions, TypeCast } from 'mysql2';
 import type { TableDef } from './types.ts';
 
 /**
- * mysql2 options under which every value arrives lossless and in the same shape zongji gives for
- * the binlog (both are handed to the same converters): temporal values as the server's text,
- * BIGINT and DECIMAL as exact strings, JSON as text, text columns decoded as utf8mb4.
- * TIMESTAMP text depends on the *session* time zone, so run snapshotSessionSql too.
+ * Spatial values as the server's bytes (4-byte little-endian SRID, then WKB), not mysql2's
+ * {x, y} objects: what the binlog carries (see the zongji seam) and what Debezium encodes.
  */
-export const snapshotConnectionOptions = {
+const spatialAsBytes: TypeCast = (field, next) => (field.type === 'GEOMETRY' ? field.buffer() : next());
+
+/** The options both connections share. */
+const losslessOptions = {
   dateStrings: true,
   supportBigNumbers: true,
   bigNumberStrings: true,
@@ -17,6 +18,17 @@ export const snapshotConnectionOptions = {
   charset: 'UTF8MB4_UNICODE_CI',
 } satisfies ConnectionOptions;
 
+/**
+ * mysql2 options under which every value arrives lossless and in the same shape zongji gives for
+ * the binlog (both are handed to the same converters): temporal values as the server's text,
+ * BIGINT and DECIMAL as exact strings, JSON as text, text columns decoded as utf8mb4, spatial
+ * values as bytes. TIMESTAMP text depends on the *session* time zone, so run snapshotSessionSql too.
+ */
+export const snapshotConnectionOptions = {
+  ...losslessOptions,
+  typeCast: spatialAsBytes,
+} satisfies ConnectionOptions;
+
 /** Statements to run on every snapshot connection before reading rows. */
 export const snapshotSessionSql = ["SET time_zone = '+00:00'"];
 
@@ -24,7 +36,7 @@ export const snapshotSessionSql = ["SET time_zone = '+00:00'"];
  * The same options for the connection zongji opens (it reads dateStrings/timezone/jsonStrings/
  * decimalNumbers from its own mysql2 config): spread them into the ZongJi constructor's DSN.
  */
-export const zongjiConnectionOptions = snapshotConnectionOptions;
+export const zongjiConnectionOptions = losslessOptions;
 
 /** A MySQL identifier in backquotes. */
 export const quoteId = (name: string) => '`' + name.replace(/`/g, '``') + '`';
