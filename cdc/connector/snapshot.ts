@@ -1,6 +1,7 @@
 import mysql from 'mysql2';
 import type { Connection as PromiseConnection, RowDataPacket } from 'mysql2/promise';
 import type { Logger } from '../../lib/log.ts';
+import type { ColumnPolicy } from './column-policy.ts';
 import type { ConnectorConfig } from './config.ts';
 import {
   createTableEncoder,
@@ -26,6 +27,7 @@ export interface SnapshotContext {
   publisher: Publisher;
   status: ConnectorStatus;
   log: Logger;
+  columns: ColumnPolicy;
   /** The captured tables, as `db.table`, decided by the include/exclude lists. */
   listTables(conn: PromiseConnection): Promise<{ db: string; table: string }[]>;
 }
@@ -130,7 +132,15 @@ async function readTables(
   // One row is held back so its snapshot marker (first/last of its table, of the snapshot) is known when it is sent.
   let pending: { encoderIndex: number; row: RawRow; firstOfTable: boolean; tsMs: number } | undefined;
   let sentAny = false;
-  const encoders = tables.map((t) => createTableEncoder(t, ctx.encoderOptions));
+  const encoders = tables.map((t) => {
+    try {
+      return createTableEncoder(t, ctx.encoderOptions, ctx.columns.valueColumns(t));
+    } catch (err) {
+      if (err instanceof ConnectorError && err.code === 'CONNECTOR_ERR_UNSUPPORTED_COLUMN')
+        err.context.position = position;
+      throw err;
+    }
+  });
   const batch: OutMessage[] = [];
   const flushPending = (lastOfTable: boolean, lastOverall: boolean) => {
     if (!pending) return;
