@@ -9,6 +9,7 @@ import {
   readTableDefs,
   schemaChangeMessage,
   snapshotConnectionOptions,
+  snapshotQueryOptions,
   snapshotSelectList,
   snapshotSessionSql,
 } from './encoding/index.ts';
@@ -185,7 +186,10 @@ async function readTables(
     const tsMs = Number(now[0]?.s ?? Math.floor(Date.now() / 1000)) * 1000;
     let first = true;
     const stream = raw
-      .query({ sql: `SELECT ${snapshotSelectList(t)} FROM ${quoteId(t.db)}.${quoteId(t.table)}` })
+      .query({
+        sql: `SELECT ${snapshotSelectList(t)} FROM ${quoteId(t.db)}.${quoteId(t.table)}`,
+        ...snapshotQueryOptions(t),
+      })
       .stream({ highWaterMark: ctx.config['snapshot.fetch.size'] });
     for await (const row of stream) {
       // A held-back row of an earlier table was that table's last.

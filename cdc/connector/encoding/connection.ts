@@ -2,13 +2,13 @@ import type { ConnectionOptions, TypeCast } from 'mysql2';
 import type { TableDef } from './types.ts';
 
 /**
- * Spatial values as the server's bytes (4-byte little-endian SRID, then WKB), not mysql2's
- * {x, y} objects: what the binlog carries (see the zongji seam) and what Debezium encodes.
+ * mysql2 options under which every value arrives lossless and in the same shape zongji gives for
+ * the binlog (both are handed to the same converters): temporal values as the server's text,
+ * BIGINT and DECIMAL as exact strings, JSON as text, text columns decoded as utf8mb4. Spatial
+ * values need snapshotQueryOptions too. TIMESTAMP text depends on the *session* time zone, so
+ * run snapshotSessionSql too.
  */
-const spatialAsBytes: TypeCast = (field, next) => (field.type === 'GEOMETRY' ? field.buffer() : next());
-
-/** The options both connections share. */
-const losslessOptions = {
+export const snapshotConnectionOptions = {
   dateStrings: true,
   supportBigNumbers: true,
   bigNumberStrings: true,
@@ -19,15 +19,22 @@ const losslessOptions = {
 } satisfies ConnectionOptions;
 
 /**
- * mysql2 options under which every value arrives lossless and in the same shape zongji gives for
- * the binlog (both are handed to the same converters): temporal values as the server's text,
- * BIGINT and DECIMAL as exact strings, JSON as text, text columns decoded as utf8mb4, spatial
- * values as bytes. TIMESTAMP text depends on the *session* time zone, so run snapshotSessionSql too.
+ * Spatial values as the server's bytes (4-byte little-endian SRID, then WKB), not mysql2's
+ * {x, y} objects: what the binlog carries (see the zongji seam) and what Debezium encodes.
  */
-export const snapshotConnectionOptions = {
-  ...losslessOptions,
-  typeCast: spatialAsBytes,
-} satisfies ConnectionOptions;
+const spatialAsBytes: TypeCast = (field, next) => (field.type === 'GEOMETRY' ? field.buffer() : next());
+
+const spatialTypes =
+  /^(geometry|point|linestring|polygon|multipoint|multilinestring|multipolygon|geometrycollection|geomcollection)$/;
+
+/**
+ * Per-query mysql2 options for reading `table` in a snapshot: a typeCast that keeps spatial
+ * values as bytes, only for a table that has a spatial column (a typeCast is a function call per
+ * field of every row, which the other tables need not pay).
+ */
+export function snapshotQueryOptions(table: TableDef): { typeCast?: TypeCast } {
+  return table.columns.some((c) => spatialTypes.test(c.dataType)) ? { typeCast: spatialAsBytes } : {};
+}
 
 /** Statements to run on every snapshot connection before reading rows. */
 export const snapshotSessionSql = ["SET time_zone = '+00:00'"];
@@ -36,7 +43,7 @@ export const snapshotSessionSql = ["SET time_zone = '+00:00'"];
  * The same options for the connection zongji opens (it reads dateStrings/timezone/jsonStrings/
  * decimalNumbers from its own mysql2 config): spread them into the ZongJi constructor's DSN.
  */
-export const zongjiConnectionOptions = losslessOptions;
+export const zongjiConnectionOptions = snapshotConnectionOptions;
 
 /** A MySQL identifier in backquotes. */
 export const quoteId = (name: string) => '`' + name.replace(/`/g, '``') + '`';
