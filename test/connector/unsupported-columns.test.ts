@@ -3,6 +3,7 @@ import path from 'node:path';
 import type mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../../cdc/broker/test-broker.ts';
+import { startComponent } from '../../lib/component-process.ts';
 import { waitFor } from '../../lib/net.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import {
@@ -10,6 +11,7 @@ import {
   type ConnectorRun,
   connect,
   connectorEnv,
+  connectorScript,
   envelope,
   type JsonObject,
   keyOf,
@@ -62,6 +64,7 @@ let offsetsDir: string;
 let run: ConnectorRun | undefined;
 const P = randomPrefix('uc');
 const X = randomPrefix('ux');
+const Y = randomPrefix('uy');
 const topicOf = (prefix: string) => `${prefix}.${db.name}.items`;
 
 /** What the table holds now, as the connector's `after` images should say (loc never included). */
@@ -76,7 +79,7 @@ describe('a column the connector does not encode: fail halts and stays up, skip 
     conn = await connect(db.url);
     await conn.query('CREATE TABLE items (id INT NOT NULL PRIMARY KEY, name VARCHAR(20) NOT NULL)');
     await conn.query("INSERT INTO items VALUES (1, 'a'), (2, 'b'), (3, 'c')");
-    collector = await Collector.start(broker, [topicOf(P), topicOf(X)]);
+    collector = await Collector.start(broker, [topicOf(P), topicOf(X), topicOf(Y)]);
     offsetsDir = await tempDir('cdc-unsup-');
   });
 
@@ -237,6 +240,57 @@ describe('a column the connector does not encode: fail halts and stays up, skip 
       expect((await health(x)).body.status).toBe('ok');
     } finally {
       await x.stop();
+    }
+  });
+
+  it('a snapshot that meets the column halts before reading rows; a restart with skip snapshots without it', async () => {
+    const dir = await tempDir('cdc-unsup-snap-');
+    const env = await connectorEnv({
+      db,
+      broker,
+      prefix: Y,
+      offsetsDir: dir,
+      extra: { CONNECTOR_UNSUPPORTED_TYPES: 'point' },
+    });
+    // Ready when it says it halted: /health may never answer 200 before the snapshot meets the column.
+    const first = await startComponent({
+      name: 'connector:halting-snapshot',
+      script: connectorScript,
+      env,
+      readyLine: 'connector halted',
+      readyTimeoutMs: 60_000,
+    });
+    let y: ConnectorRun | undefined;
+    try {
+      const h = await health({ port: Number(env.CONNECTOR_PORT) } as ConnectorRun);
+      expect(h.code).toBe(503);
+      expect(h.body.status).toBe('halted');
+      expect(h.body.alarm).toMatchObject({
+        code: 'CONNECTOR_ERR_UNSUPPORTED_COLUMN',
+        column: 'loc',
+        type: 'point',
+      });
+      expect(h.body.alarm!.position).toMatchObject({ file: expect.stringMatching(/\.\d+$/) });
+      expect(h.body.alarm!.resumeFrom).toBeNull();
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(first.child.exitCode).toBeNull();
+      expect(collector.on(topicOf(Y))).toEqual([]);
+      // No snapshot completed: no offsets, so the restart snapshots again.
+      await expect(fs.access(path.join(dir, `${Y}.offsets.json`))).rejects.toThrow();
+      expect(await first.stop()).toBe(0);
+      y = await startConnector({ ...env, CONNECTOR_UNSUPPORTED_COLUMNS: 'skip' });
+      await waitStreaming(y);
+      const want = await tableRows();
+      await collector.until('the skip run to hold every row', () => {
+        const last = lastImages(collector.on(topicOf(Y)));
+        for (const [key, row] of want)
+          if (JSON.stringify(last.get(key)) !== JSON.stringify(row)) return undefined;
+        return true;
+      });
+    } finally {
+      await first.stop();
+      await y?.stop();
+      await fs.rm(dir, { recursive: true, force: true });
     }
   });
 });
