@@ -9,7 +9,13 @@ export {
   type Row,
 } from './envelope.ts';
 export { ConsumerError, consumerErrorCodes, poisonEvent } from './errors.ts';
-export { type ConnectSchema, hint, logicalNames } from './logical-types.ts';
+export {
+  type ConnectSchema,
+  type GeometryValue,
+  hint,
+  logicalNames,
+  type PointValue,
+} from './logical-types.ts';
 export { parseLosslessJson } from './lossless-json.ts';
 export { eventPosition, newestPerKey, positionColumnType, upsertNewer } from './newer-wins.ts';
 export { createOffsetsTable, dropOffsetsTable, offsetsTable } from './offset-store.ts';
