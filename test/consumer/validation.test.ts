@@ -423,16 +423,42 @@ describe('validation before apply', () => {
         expect(await t.rows()).toEqual([]);
         expect(t.runner.counters.deadLettered).toBe(0);
         // The source comes back (a relay to the real server opens on that port).
-        relay = net.createServer((client) => {
-          const upstream = net.connect(Number(server.port), server.hostname);
-          sockets.add(client).add(upstream);
-          client.pipe(upstream).pipe(client);
-          client.on('error', () => upstream.destroy());
-          upstream.on('error', () => client.destroy());
-        });
-        await new Promise<void>((r) => relay!.listen(port, '127.0.0.1', () => r()));
+        const open = async () => {
+          relay = net.createServer((client) => {
+            const upstream = net.connect(Number(server.port), server.hostname);
+            sockets.add(client).add(upstream);
+            client.pipe(upstream).pipe(client);
+            client.on('error', () => upstream.destroy());
+            upstream.on('error', () => client.destroy());
+          });
+          await new Promise<void>((r) => relay!.listen(port, '127.0.0.1', () => r()));
+        };
+        await open();
         await t.applied(1);
         expect(await t.rows()).toMatchObject([{ id: 9, name: 'bowl', price: '5.00' }]);
+        expect(t.runner.counters.deadLettered).toBe(0);
+
+        // A blip mid-stream: the kept connection is cut and the port refuses. An event newer
+        // than the last answer waits; one at or below it (nothing to ask) still applies.
+        for (const sock of sockets) sock.destroy();
+        sockets.clear();
+        await new Promise((r) => relay!.close(r));
+        await t.send([{ key: key(10), value: event(10, 'cup', '1.00', head, { op: 'c', row: 1 }) }]);
+        await t.applied(2);
+        const retries = t.runner.counters.retries;
+        const newer = await writeAndReadHead();
+        await t.send([{ key: key(9), value: event(9, 'bowl v2', '6.00', newer) }]);
+        await until('holding through the blip', () => t.runner.counters.retries >= retries + 3);
+        expect(await t.rows()).toMatchObject([
+          { id: 9, name: 'bowl', price: '5.00' },
+          { id: 10, name: 'cup' },
+        ]);
+        await open();
+        await t.applied(3);
+        expect(await t.rows()).toMatchObject([
+          { id: 9, name: 'bowl v2', price: '6.00' },
+          { id: 10, name: 'cup' },
+        ]);
         expect(t.runner.counters.deadLettered).toBe(0);
       } finally {
         await t.runner.stop();
