@@ -126,7 +126,13 @@ async function applyRate(
   const runner = new ProjectionRunner({ brokers, groupId: `bench-${prefix}`, knex, projection });
   const started = performance.now();
   await runner.start();
-  while (runner.counters.applied < count) await new Promise((r) => setTimeout(r, 20));
+  // The runner checks each event before applying it: one refused would leave this waiting forever.
+  while (runner.counters.applied + runner.counters.deadLettered < count)
+    await new Promise((r) => setTimeout(r, 20));
+  if (runner.counters.deadLettered > 0)
+    throw new Error(
+      `the ${service} projection dead-lettered ${runner.counters.deadLettered} bench events: ${JSON.stringify(runner.counters.deadLetteredByReason)}`,
+    );
   const seconds = (performance.now() - started) / 1000;
   await runner.stop();
   const rows = await knex(spec.readTable).count({ n: '*' });
