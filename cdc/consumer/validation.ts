@@ -202,14 +202,6 @@ export function checkEvent(
       JSON.stringify(expect.table),
       event.sourceTable,
     );
-  if (event.position && event.positionKey === null)
-    return invalid(
-      'CDC_ERR_EVENT_SHAPE',
-      event,
-      'source.pos',
-      'a binlog position',
-      src?.[SourceField.POSITION],
-    );
   if (event.position && (!Number.isSafeInteger(event.position.pos) || event.position.pos < 0))
     return invalid(
       'CDC_ERR_EVENT_SHAPE',
