@@ -69,7 +69,9 @@ describe('checkEvent', () => {
         f.options,
       );
       if (decoded.kind !== 'change') return;
-      expect(checkEvent(decoded, expectFor(decoded.topic))).toBeNull();
+      // unwrapped without add.fields: no position, so its projection declares offset order
+      const positions = decoded.position ? 'required' : 'offset';
+      expect(checkEvent(decoded, expectFor(decoded.topic, { positions }))).toBeNull();
     });
   }
 
@@ -93,7 +95,26 @@ describe('checkEvent', () => {
     const named = change(topic, { id: 1, __table: 'users', __deleted: 'false' });
     expect(checkEvent(named, expectFor(topic))?.code).toBe('CDC_ERR_EVENT_MISROUTED');
     const bare = change(topic, { id: 1, __deleted: 'false' });
-    expect(checkEvent(bare, expectFor(topic))).toBeNull();
+    expect(checkEvent(bare, expectFor(topic, { positions: 'offset' }))).toBeNull();
+  });
+
+  it('refuses an event without a binlog position unless the topic declares offset order', () => {
+    // ordered by Kafka offset, it would sort above every binlog position and pin its row
+    const topic = 'legacy.shop.products';
+    const bare = change(topic, { id: 1, name: 'forged' });
+    expect(checkEvent(bare, expectFor(topic))).toMatchObject({
+      code: 'CDC_ERR_EVENT_SHAPE',
+      context: { field: 'source.pos', actual: 'missing' },
+    });
+    expect(checkEvent(bare, expectFor(topic, { positions: 'offset' }))).toBeNull();
+    const positioned = change(topic, {
+      id: 1,
+      __source_file: 'binlog.000002',
+      __source_pos: 400,
+      __source_row: 0,
+      __deleted: 'false',
+    });
+    expect(checkEvent(positioned, expectFor(topic))).toBeNull();
   });
 
   it('a declared db and table win over the topic name (routed topics)', () => {

@@ -16,6 +16,14 @@ export interface SourceTable {
   key?: string[];
   /** Columns the projection reads: required in `after` (c/r/u), checked in `before` when present (d). */
   columns?: Record<string, ColumnType | ColumnSpec>;
+  /**
+   * `required` (default): every event carries a binlog position (full envelopes always do;
+   * unwrapped rows with add.fields=source.file,source.pos,source.row). `offset`: the topic
+   * carries unwrapped rows without one, ordered by Kafka offset instead. An `offset:` order
+   * sorts above every binlog position, so on a positioned stream one row without a position
+   * would pin its row: hence refused unless declared.
+   */
+  positions?: 'required' | 'offset';
 }
 
 /** The JS values a decoded column may hold (see the decoding table in docs/consumer.md). */
@@ -201,6 +209,14 @@ export function checkEvent(
       'source.table',
       JSON.stringify(expect.table),
       event.sourceTable,
+    );
+  if (event.position === null && !tombstone && expect.positions !== 'offset')
+    return invalid(
+      'CDC_ERR_EVENT_SHAPE',
+      event,
+      'source.pos',
+      "a binlog position (unwrapped rows: add.fields=source.file,source.pos,source.row; or declare positions: 'offset')",
+      undefined,
     );
   if (event.position && (!Number.isSafeInteger(event.position.pos) || event.position.pos < 0))
     return invalid(

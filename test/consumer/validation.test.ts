@@ -225,6 +225,8 @@ describe('validation before apply', () => {
         { key: JSON.stringify({ id: 1, sku: 'a' }), value: event(1, 'x', '1.00', real) },
         // 13: a delete that also carries an after image
         { key: key(2), value: event(2, 'cup', '0.99', real, { op: 'd', after: { id: 2 } }) },
+        // 14: a bare row, no envelope and no position: ordered by offset it would pin the row
+        { key: key(1), value: JSON.stringify({ id: 1, name: 'PINNED bare', price: '1.00' }) },
       ];
       await t.send(forged);
       await t.applied(2 + forged.length);
@@ -236,7 +238,7 @@ describe('validation before apply', () => {
         CDC_ERR_POSITION_AHEAD: 2,
         CDC_ERR_EVENT_KEY: 2,
         CDC_ERR_EVENT_TYPE: 2,
-        CDC_ERR_EVENT_SHAPE: 4,
+        CDC_ERR_EVENT_SHAPE: 5,
       });
 
       // Later real changes still land (no pin), at positions the source has really written.
@@ -271,6 +273,7 @@ describe('validation before apply', () => {
         [11, 'CDC_ERR_EVENT_SHAPE', 'source.table'],
         [12, 'CDC_ERR_EVENT_KEY', 'key'],
         [13, 'CDC_ERR_EVENT_SHAPE', 'after'],
+        [14, 'CDC_ERR_EVENT_SHAPE', 'source.pos'],
       ]);
       // The reason names what was expected and what came.
       expect(dlq[0]!.headers).toMatchObject({
@@ -358,6 +361,8 @@ describe('validation before apply', () => {
       projection: {
         name: 'samples',
         topics,
+        // some samples are unwrapped rows without add.fields: ordered by offset, declared so
+        sources: Object.fromEntries(topics.map((topic) => [topic, { positions: 'offset' as const }])),
         tombstones: 'ignore',
         decode: { columnHints: { types: {}, spans: {} } },
         async handle(event) {

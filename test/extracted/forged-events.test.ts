@@ -9,7 +9,7 @@ import { getJson, type ServiceUnderTest, startService, until } from './support.t
 /**
  * The catalog service (a real process) fed forged and misrouted events on its own products
  * topic: another table's row, another database's row, a position the source server never
- * wrote, a null name, a key naming another row. Each goes to the DLQ with its reason, the answers stay
+ * wrote, a null name, a bare row without a position, a key naming another row. Each goes to the DLQ with its reason, the answers stay
  * what they were, and a later real change still lands (no row is pinned). The source server
  * is the test MariaDB, the service's MYSQL_URL.
  */
@@ -107,6 +107,8 @@ describe('the catalog fed forged events', () => {
         forged(product(1, 'FORGED: no name'), { file, pos: 100 }, (p) => {
           p.after.name = null;
         }),
+        // a bare row without envelope or position (ordered by offset, it would pin product 2)
+        { key: JSON.stringify({ id: 2 }), value: JSON.stringify({ id: 2, name: 'PINNED bare' }) },
         // the key names product 2, the row is product 1
         {
           key: forged(product(2, 'x'), { file, pos: 100 }).key,
@@ -116,7 +118,7 @@ describe('the catalog fed forged events', () => {
     });
     await until('the forged events dead-lettered', async () => {
       const health = (await getJson(catalog.base, '/health')).body as Health;
-      return health.projection.counters.deadLettered >= 5 && health.projection.eventsBehind === 0;
+      return health.projection.counters.deadLettered >= 6 && health.projection.eventsBehind === 0;
     });
     const health = (await getJson(catalog.base, '/health')).body as Health;
     expect(health.projection.counters.deadLetteredByReason).toEqual({
@@ -124,6 +126,7 @@ describe('the catalog fed forged events', () => {
       CDC_ERR_POSITION_AHEAD: 1,
       CDC_ERR_EVENT_TYPE: 1,
       CDC_ERR_EVENT_KEY: 1,
+      CDC_ERR_EVENT_SHAPE: 1,
     });
     expect(await answers()).toEqual(before);
     expect(health.sourcePosition).not.toContain('999999');
@@ -151,7 +154,7 @@ describe('the catalog fed forged events', () => {
     await admin.connect();
     try {
       const offsets = await admin.fetchTopicOffsets(`${topic}.dlq`);
-      expect(offsets.reduce((n, p) => n + Number(p.high), 0)).toBe(5);
+      expect(offsets.reduce((n, p) => n + Number(p.high), 0)).toBe(6);
     } finally {
       await admin.disconnect();
     }
