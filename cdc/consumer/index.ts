@@ -25,4 +25,14 @@ export {
   ProjectionRunner,
   type RunnerOptions,
 } from './projection-runner.ts';
-export { positionFromSource, positionKey, type SourcePosition } from './source-position.ts';
+export { aheadOf, type BinlogHead, binlogHeadReader, headOf, SourceHead } from './source-head.ts';
+export { fileNumber, positionFromSource, positionKey, type SourcePosition } from './source-position.ts';
+export {
+  type ColumnSpec,
+  type ColumnType,
+  checkEvent,
+  type SourceTable,
+  sourceOfTopic,
+  type TopicExpectation,
+  topicExpectations,
+} from './validation.ts';

@@ -60,6 +60,8 @@ export async function startService(
     projection: def.projection(config),
     dlqTopic: config.dlqSuffix === '.dlq' ? defaultDlqTopic : (topic) => `${topic}${config.dlqSuffix}`,
     log: createLogger(`${def.name}:projection`),
+    // Positions are checked against the server the connector reads: the shop's, unless told otherwise.
+    sourceUrl: config.sourceUrl ?? server.url,
   });
   // The HTTP side starts first: a service answers from its store even while Kafka is away.
   const app = createServiceApp({ name: def.name, knex, runner, routes: def.routes(knex), log });

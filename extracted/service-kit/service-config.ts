@@ -43,6 +43,14 @@ export function serviceConfigShape(defaults: { port: number; database: string; n
       .default('.dlq'),
     /** knex pool size. */
     poolMax: z.coerce.number().int().min(2).max(200).default(10),
+    /**
+     * The legacy server the connector reads (mysql://user:pass@host:port), asked for its binlog
+     * position when an event claims one beyond what it last said; default: the MYSQL_URL server.
+     */
+    sourceUrl: z
+      .string()
+      .regex(/^mysql:\/\/[^\s]+$/, 'must be a mysql:// URL, e.g. mysql://root@127.0.0.1:3306')
+      .optional(),
   };
 }
 
@@ -57,6 +65,7 @@ export function serviceEnvNames(prefix: 'CATALOG' | 'ORDERS') {
     groupId: `${prefix}_GROUP_ID`,
     dlqSuffix: `${prefix}_DLQ_SUFFIX`,
     poolMax: `${prefix}_DB_POOL_MAX`,
+    sourceUrl: 'SOURCE_MYSQL_URL',
   } as const;
 }
 
@@ -70,6 +79,7 @@ export interface ServiceConfig {
   groupId: string;
   dlqSuffix: string;
   poolMax: number;
+  sourceUrl?: string | undefined;
 }
 
 export const topicFor = (config: Pick<ServiceConfig, 'topicPrefix' | 'sourceDatabase'>, table: string) =>

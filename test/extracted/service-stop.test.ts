@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../../cdc/broker/test-broker.ts';
-import { debeziumMessage } from '../../extracted/service-kit/testing/debezium-publisher.ts';
+import { debeziumMessage, writtenBinlog } from '../../extracted/service-kit/testing/debezium-publisher.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { type ServiceUnderTest, startService, until } from './support.ts';
 
@@ -20,6 +20,8 @@ const gaveUp = 'Kafka did not answer the disconnect in time';
 
 beforeAll(async () => {
   [broker, store] = await Promise.all([startTestBroker(), createTestDatabase('svcstop')]);
+  // a position the test server has written: the service dead-letters any beyond it
+  const file = await writtenBinlog(store.serverUrl);
   const producer = new Kafka({ brokers: broker.brokers, logLevel: logLevel.NOTHING }).producer();
   await producer.connect();
   const row = (id: number) => ({
@@ -37,7 +39,7 @@ beforeAll(async () => {
     topic,
     acks: -1,
     messages: [1, 2, 3, 4, 5].map((id) =>
-      debeziumMessage(prefix, 'shop', 'products', 'r', row(id), { file: 'mariadb-bin.000001', pos: 4 }),
+      debeziumMessage(prefix, 'shop', 'products', 'r', row(id), { file, pos: 4 }),
     ),
   });
   await producer.disconnect();
