@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { port } from '../../lib/config.ts';
+import { httpTimeoutEnvNames, httpTimeoutFields } from '../../lib/http-server.ts';
 
 const databaseName = z
   .string()
@@ -43,6 +44,8 @@ export function serviceConfigShape(defaults: { port: number; database: string; n
       .default('.dlq'),
     /** knex pool size. */
     poolMax: z.coerce.number().int().min(2).max(200).default(10),
+    /** A request head / a whole request still incomplete after this long gets 408 (lib/http-server.ts). */
+    ...httpTimeoutFields,
   };
 }
 
@@ -57,6 +60,7 @@ export function serviceEnvNames(prefix: 'CATALOG' | 'ORDERS') {
     groupId: `${prefix}_GROUP_ID`,
     dlqSuffix: `${prefix}_DLQ_SUFFIX`,
     poolMax: `${prefix}_DB_POOL_MAX`,
+    ...httpTimeoutEnvNames(prefix),
   } as const;
 }
 
@@ -70,6 +74,8 @@ export interface ServiceConfig {
   groupId: string;
   dlqSuffix: string;
   poolMax: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
 }
 
 export const topicFor = (config: Pick<ServiceConfig, 'topicPrefix' | 'sourceDatabase'>, table: string) =>
