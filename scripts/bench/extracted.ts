@@ -483,7 +483,7 @@ async function main() {
       '',
       `End-to-end path: ${lag.mode}. Visibility is read by polling the service's store every 5 ms (adds up to ~5 ms).`,
       '',
-      `Load average (1 min) when the steady writes started / when the last was seen: ${r(lag.load[0])} / ${r(lag.load[1])} on ${os.cpus().length} cores. The end-to-end lag needs about 0.7 of a core at 1000 writes/s (connector, broker, catalog, MariaDB); on a machine busier than its cores the pipeline falls behind and the lag is the backlog, not a stall (docs/history/extracted.md, 2026-12-06).`,
+      `Load average (1 min) when the steady writes started / when the last was seen: ${r(lag.load[0])} / ${r(lag.load[1])} on ${os.cpus().length} cores. At 1000 writes/s the path needs about half a core besides MariaDB and some ten wake-ups of its processes per event: on a machine busier than its cores each waits its turn, so the lag follows the load (docs/history/extracted.md, 2026-12-06).`,
     ].join('\n');
     if (env.BENCH_NO_PUBLISH) {
       console.log(markdown);
