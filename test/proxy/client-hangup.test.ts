@@ -150,7 +150,32 @@ describe('a client that hangs up while the new service stalls', () => {
     }
   });
 
+  it('a hang-up of the half-open probe proves nothing: the breaker opens again for another probe', async () => {
+    await rig.next.control({ status: 500 });
+    try {
+      for (let i = 0; i < 40 && (await stats()).breakers[rig.next.url] !== 'open'; i++) {
+        const res = await fetch(`${rig.proxy.url}/orders/${i}`);
+        await res.text();
+      }
+      expect((await stats()).breakers[rig.next.url]).toBe('open');
+      await rig.next.control({ delayMs: 8000 });
+      for (let i = 0; i < 100 && (await stats()).breakers[rig.next.url] !== 'half-open'; i++) await sleep(50);
+      expect((await stats()).breakers[rig.next.url]).toBe('half-open');
+      const probe = await openRequest('GET /orders/77?hangup=3 HTTP/1.1\r\nHost: shop\r\n\r\n');
+      await seenBy('next', 'hangup=3', 1);
+      probe.hangUp();
+      for (let i = 0; i < 100 && (await stats()).breakers[rig.next.url] === 'half-open'; i++) await sleep(20);
+      expect((await stats()).breakers[rig.next.url]).toBe('open');
+    } finally {
+      await rig.next.control({});
+    }
+  });
+
   it('still lets a real new-side failure open the breaker', async () => {
+    // From a closed breaker: the next probe of the healthy new side closes it again.
+    for (let i = 0; i < 100 && (await stats()).breakers[rig.next.url] !== 'half-open'; i++) await sleep(50);
+    await (await fetch(`${rig.proxy.url}/orders/1`)).text();
+    expect((await stats()).breakers[rig.next.url]).toBe('closed');
     // The hang-ups above count as fires that did not fail (opossum's errorFilter), so within
     // the rolling window the failures must outnumber them before the breaker opens.
     await rig.next.kill();
