@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { port } from '../../lib/config.ts';
+import { httpTimeoutEnvNames, httpTimeoutFields } from '../../lib/http-server.ts';
 
 const databaseName = z
   .string()
@@ -51,6 +52,8 @@ export function serviceConfigShape(defaults: { port: number; database: string; n
       .string()
       .regex(/^mysql:\/\/[^\s]+$/, 'must be a mysql:// URL, e.g. mysql://root@127.0.0.1:3306')
       .optional(),
+    /** A request head / a whole request still incomplete after this long gets 408 (lib/http-server.ts). */
+    ...httpTimeoutFields,
   };
 }
 
@@ -66,6 +69,7 @@ export function serviceEnvNames(prefix: 'CATALOG' | 'ORDERS') {
     dlqSuffix: `${prefix}_DLQ_SUFFIX`,
     poolMax: `${prefix}_DB_POOL_MAX`,
     sourceUrl: 'SOURCE_MYSQL_URL',
+    ...httpTimeoutEnvNames(prefix),
   } as const;
 }
 
@@ -80,6 +84,8 @@ export interface ServiceConfig {
   dlqSuffix: string;
   poolMax: number;
   sourceUrl?: string | undefined;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
 }
 
 export const topicFor = (config: Pick<ServiceConfig, 'topicPrefix' | 'sourceDatabase'>, table: string) =>
