@@ -110,3 +110,24 @@ describe('an extracted service stopping', () => {
     }
   });
 });
+
+describe('an extracted service with the broker gone', () => {
+  it('answers /health at once, saying Kafka did not answer, while its routes keep serving', async () => {
+    const catalog = await startCatalog();
+    await broker.kill();
+    try {
+      const started = Date.now();
+      const res = await fetch(`${catalog.base}/health`);
+      const ms = Date.now() - started;
+      const health = (await res.json()) as { status: string; projection: { error?: string } };
+      expect(res.status).toBe(200);
+      expect(health.status).toBe('ok');
+      expect(health.projection.error).toMatch(/kafka/i);
+      expect(ms).toBeLessThan(4000);
+      expect((await fetch(`${catalog.base}/products/5`)).status).toBe(200);
+      await timedStop(catalog);
+    } finally {
+      broker = await broker.restart();
+    }
+  });
+});
