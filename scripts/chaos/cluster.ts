@@ -8,7 +8,7 @@ import { checkBinlogSettings } from '../../lib/database/binlog-check.ts';
 import { ensurePrivateServer, stopPrivateServer } from '../../lib/database/private-server.ts';
 import { createMysqlKnex, ensureDatabase } from '../../lib/knex-mysql.ts';
 import { freePort, isListening, waitUntil } from '../../lib/net.ts';
-import { type ComponentSpec, components, type PortName } from '../up/components.ts';
+import { type ComponentSpec, components, defaultPorts, type PortName } from '../up/components.ts';
 import { ChaosError } from './errors.ts';
 import type { Target } from './options.ts';
 
@@ -55,15 +55,7 @@ export interface Cluster {
   dataDir: string;
 }
 
-const ports: PortName[] = [
-  'MONOLITH_PORT',
-  'CATALOG_PORT',
-  'ORDERS_PORT',
-  'BROKER_PORT',
-  'CONNECTOR_PORT',
-  'PROXY_PORT',
-  'PROXY_ADMIN_PORT',
-];
+const ports = Object.keys(defaultPorts) as PortName[];
 
 /** Each restart gets this long to be healthy, and this many tries. */
 const readyTimeoutMs = 90_000;
