@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { loadConfig, port } from '../lib/config.ts';
+import { checkHttpTimeouts, httpTimeoutEnvNames, httpTimeoutFields } from '../lib/http-server.ts';
 
 const databaseName = z
   .string()
@@ -18,6 +19,8 @@ export const monolithConfigShape = {
   database: databaseName.default('shop'),
   /** Upper bound of the knex connection pool. */
   poolMax: z.coerce.number().int().min(1).max(500).default(20),
+  /** A request head / a whole request still incomplete after this long gets 408 (lib/http-server.ts). */
+  ...httpTimeoutFields,
 };
 
 export const monolithEnvNames = {
@@ -25,6 +28,7 @@ export const monolithEnvNames = {
   host: 'MONOLITH_HOST',
   database: 'SHOP_DB',
   poolMax: 'MONOLITH_DB_POOL_MAX',
+  ...httpTimeoutEnvNames('MONOLITH'),
 } as const;
 
 export type MonolithConfig = Readonly<{
@@ -32,10 +36,14 @@ export type MonolithConfig = Readonly<{
   host: string;
   database: string;
   poolMax: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
 }>;
 
 export function loadMonolithConfig(overrides: Partial<MonolithConfig> = {}): MonolithConfig {
-  return loadConfig('legacy-monolith', monolithConfigShape, monolithEnvNames, overrides);
+  const config = loadConfig('legacy-monolith', monolithConfigShape, monolithEnvNames, overrides);
+  checkHttpTimeouts('legacy-monolith', config, monolithEnvNames);
+  return config;
 }
 
 /** The seed CLI only needs the database name. */

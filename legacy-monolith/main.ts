@@ -21,6 +21,7 @@ async function main(): Promise<void> {
     port: config.port,
     host: config.host,
     poolMax: config.poolMax,
+    httpTimeouts: { headersTimeoutMs: config.headersTimeoutMs, requestTimeoutMs: config.requestTimeoutMs },
     log,
   });
   // Tests and `npm start` wait for this line or for GET /health.

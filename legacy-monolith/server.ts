@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Knex } from 'knex';
+import { createHttpServer, defaultHttpTimeouts, type HttpTimeouts, listenHttp } from '../lib/http-server.ts';
 import { createMysqlKnex, ensureDatabase } from '../lib/knex-mysql.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
 import { createApp } from './http/app.ts';
@@ -13,6 +14,8 @@ export interface MonolithOptions {
   port: number;
   host?: string;
   poolMax?: number;
+  /** How long a client may take to send a request head / a whole request (408 after). */
+  httpTimeouts?: HttpTimeouts;
   log?: Logger;
 }
 
@@ -35,10 +38,11 @@ export async function startMonolith(options: MonolithOptions): Promise<RunningMo
     if (applied.length > 0) log.info({ applied }, 'applied shop migrations');
     const app = createApp(knex, log);
     const host = options.host ?? '127.0.0.1';
-    const server = await new Promise<Server>((resolve, reject) => {
-      const s = app.listen(options.port, host, (err?: Error) => (err ? reject(err) : resolve(s)));
-      s.once('error', reject);
-    });
+    const server = await listenHttp(
+      createHttpServer(app, options.httpTimeouts ?? defaultHttpTimeouts),
+      options.port,
+      host,
+    );
     const port = (server.address() as AddressInfo).port;
     return {
       url: `http://${host}:${port}`,

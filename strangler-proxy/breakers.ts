@@ -8,6 +8,11 @@ export interface BreakerOptions {
   rollingCountTimeout: number;
 }
 
+/** A rejected attempt that a client's hang-up ended (forward/answer-client.ts: clientClosed). */
+function isClientHangUp(reason: unknown): boolean {
+  return (reason as { clientClosed?: boolean } | null)?.clientClosed === true;
+}
+
 export type BreakerState = 'closed' | 'open' | 'half-open';
 
 /** What the admin API and /metrics read: this process's breakers, or its workers' combined. */
@@ -45,6 +50,11 @@ export class Breakers implements BreakerStates {
         // window's latencies on the event loop: at 10k req/s a stall of several ms, each second.
         rollingPercentilesEnabled: false,
         enableSnapshots: false,
+        // A client's hang-up aborts the attempt but says nothing about the upstream: not a
+        // failure (opossum then counts it as a success, which only matters in half-open, so
+        // there it stays a failure: the probe proved nothing, and the next one comes after
+        // resetTimeout). Called on rejections only, never on the normal path.
+        errorFilter: (reason: unknown) => isClientHangUp(reason) && !breaker!.halfOpen,
         name: origin,
       });
       breaker.on('open', () =>

@@ -25,6 +25,14 @@ describe('broker errors', () => {
     expect([...inDoc].sort()).toEqual([...inCode].sort());
   });
 
+  it('docs/broker.md lists the wire-protocol module error codes and no stale one', () => {
+    const source = fs.readFileSync(path.join(repoRoot, 'cdc', 'kafka-protocol', 'errors.ts'), 'utf8');
+    const inCode = new Set(source.match(/KAFKA_PROTOCOL_ERR_[A-Z_]+/g));
+    const inDoc = new Set(doc.match(/KAFKA_PROTOCOL_ERR_[A-Z_]+/g));
+    expect(inCode.size).toBeGreaterThan(0);
+    expect([...inDoc].sort()).toEqual([...inCode].sort());
+  });
+
   it('docs/broker.md has a row for every Kafka error code the broker returns, and the table matches the constants', () => {
     for (const e of errorCodes) {
       expect(doc).toContain(`| ${e.code} | ${e.name} |`);

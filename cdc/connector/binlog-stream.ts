@@ -1,5 +1,6 @@
 import ZongJi, { type AnyBinlogEvent } from '@vlasky/zongji';
 import type { Logger } from '../../lib/log.ts';
+import type { ColumnPolicy } from './column-policy.ts';
 import type { ConnectorConfig } from './config.ts';
 import {
   createTableEncoder,
@@ -31,6 +32,7 @@ export interface StreamContext {
   publisher: Publisher;
   status: ConnectorStatus;
   log: Logger;
+  columns: ColumnPolicy;
   /** server_id of the source server, for events whose header id zongji does not expose. */
   sourceServerId: number;
   isCaptured(db: string, table: string): boolean;
@@ -70,6 +72,8 @@ export class BinlogStream {
   private events: AnyBinlogEvent[] = [];
   private head = 0;
   private draining = false;
+  /** Halted on an alarm: nothing more is read, handled or sent. */
+  private halted = false;
 
   constructor(private readonly ctx: StreamContext) {
     this.gtids = GtidPosition.parse(null);
@@ -114,6 +118,12 @@ export class BinlogStream {
     z?.stop();
   }
 
+  /** Stops reading and handling for good (an alarm): no event after the one that halted it is handled or sent. */
+  halt(): void {
+    this.halted = true;
+    this.stop();
+  }
+
   /**
    * Events are handled strictly in binlog order, some of them asynchronously (a table's
    * definition looked up, Kafka's queue full): they wait in a local queue, and the binlog
@@ -131,7 +141,7 @@ export class BinlogStream {
   private async drainEvents(): Promise<void> {
     this.draining = true;
     try {
-      while (this.head < this.events.length) {
+      while (this.head < this.events.length && !this.halted) {
         const event = this.events[this.head++] as AnyBinlogEvent;
         if (this.head > 4096) {
           this.events = this.events.slice(this.head);
@@ -186,7 +196,7 @@ export class BinlogStream {
       case 'Query':
         return this.onQuery(e as unknown as QueryLike, event);
       case 'TableMap':
-        return this.onTableMap(e as unknown as TableMapLike);
+        return this.onTableMap(e as unknown as TableMapLike, event);
       case 'WriteRows':
       case 'UpdateRows':
       case 'DeleteRows':
@@ -295,7 +305,7 @@ export class BinlogStream {
     this.checkpoint(event.nextPosition);
   }
 
-  private onTableMap(t: TableMapLike): void | Promise<void> {
+  private onTableMap(t: TableMapLike, event: AnyBinlogEvent): void | Promise<void> {
     if (!this.ctx.isCaptured(t.schemaName, t.tableName)) {
       // The cache follows the latest TABLE_MAP of each table id, as zongji's own does: should an
       // id ever name another table, that table's rows are not encoded as the captured one's.
@@ -312,11 +322,16 @@ export class BinlogStream {
     const key = `${t.schemaName}.${t.tableName}`;
     const build = () => {
       const def = tableDefFromTableMap(t as never, this.described.get(key));
-      this.encoders.set(t.tableId, {
-        signature,
-        def,
-        encoder: createTableEncoder(def, this.ctx.encoderOptions),
-      });
+      let encoder: TableEncoder;
+      try {
+        encoder = createTableEncoder(def, this.ctx.encoderOptions, this.ctx.columns.valueColumns(def));
+      } catch (err) {
+        // Where the stream stopped: the TABLE_MAP of the rows that met the column.
+        if (err instanceof ConnectorError && err.code === 'CONNECTOR_ERR_UNSUPPORTED_COLUMN')
+          err.context.position = this.position(this.startOf(event));
+        throw err;
+      }
+      this.encoders.set(t.tableId, { signature, def, encoder });
     };
     if (this.described.has(key)) return build();
     // Defaults are not in the binlog: the table's current definition supplies them where it agrees with the binlog's.
@@ -440,6 +455,7 @@ export class BinlogStream {
 
   /** Heartbeats let a consumer see the connector alive on quiet tables. */
   heartbeat(): void {
+    if (this.halted) return;
     this.emit([heartbeatMessage(this.ctx.encoderOptions, Date.now())]);
   }
 

@@ -59,6 +59,25 @@ const shape = {
   'database.include.list': list.optional(),
   'table.include.list': list.optional(),
   'table.exclude.list': list.default(['.*\\.knex_migrations', '.*\\.knex_migrations_lock']),
+  /** Debezium's column.exclude.list: regular expressions over <database>.<table>.<column>, left out of event values. */
+  'column.exclude.list': list.default([]),
+  /**
+   * What a column of a type the connector does not encode does: `fail` halts streaming with an
+   * alarm on /health and /status (the process stays up, the offsets stay before the event);
+   * `skip` leaves the column out of the events with a warning, once per table definition.
+   */
+  unsupportedColumns: z.enum(['fail', 'skip']).default('fail'),
+  /** Column types (information_schema DATA_TYPE names) to treat as unsupported, e.g. `point,geometry`. */
+  unsupportedTypes: z
+    .string()
+    .default('')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((p) => p.trim().toLowerCase())
+        .filter((p) => p.length > 0),
+    )
+    .pipe(z.array(z.string().regex(/^[a-z][a-z0-9_ ]*$/, 'a column type name such as point or geometry'))),
   'snapshot.mode': z.enum(['initial', 'never', 'when_needed', 'no_data']).default('initial'),
   'snapshot.fetch.size': z.coerce.number().int().min(1).max(1_000_000).default(2000),
   'decimal.handling.mode': z.enum(['precise', 'string', 'double']).default('precise'),
@@ -97,6 +116,8 @@ Object.assign(envNames, {
   host: 'CONNECTOR_HOST',
   offsetsDir: 'CONNECTOR_OFFSETS_DIR',
   name: 'CONNECTOR_NAME',
+  unsupportedColumns: 'CONNECTOR_UNSUPPORTED_COLUMNS',
+  unsupportedTypes: 'CONNECTOR_UNSUPPORTED_TYPES',
 });
 
 /** Properties of the file that are not ours are refused: a typo must not pass silently. */

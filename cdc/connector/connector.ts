@@ -4,6 +4,7 @@ import { resolveServerUrl } from '../../lib/database/server-url.ts';
 import type { Logger } from '../../lib/log.ts';
 import { settledWithin } from '../../lib/timeout.ts';
 import { BinlogStream } from './binlog-stream.ts';
+import { columnPolicy } from './column-policy.ts';
 import { type ConnectorConfig, nameFilter } from './config.ts';
 import { readTableDefs } from './encoding/index.ts';
 import type { EncoderOptions, TableDef } from './encoding/types.ts';
@@ -12,14 +13,18 @@ import { type BinlogPosition, OffsetsFile, type StoredOffsets } from './offsets.
 import { type Checkpoint, Publisher } from './publisher.ts';
 import { runSnapshot } from './snapshot.ts';
 import { assertPositionUsable, currentPosition, inspectServer } from './source-server.ts';
-import { ConnectorStatus, startStatusServer } from './status.ts';
+import { type ConnectorState, ConnectorStatus, startStatusServer } from './status.ts';
 
 /** The Debezium release whose output this connector reproduces (source.version). */
 export const DEBEZIUM_VERSION = '3.4.0.Final';
 
 export interface RunningConnector {
   status: ConnectorStatus;
-  /** Resolves when the connector fails; the process should exit then. */
+  /**
+   * Resolves when the connector fails; the process should exit then. A halt on an alarm
+   * (state `halted`, CONNECTOR_ERR_UNSUPPORTED_COLUMN) does not resolve it: the process stays
+   * up and says why on /health and /status, since a restart would halt at the same event.
+   */
   failed: Promise<Error>;
   stop(): Promise<void>;
 }
@@ -114,11 +119,44 @@ export async function startConnector(config: ConnectorConfig, log: Logger): Prom
     fail = resolve;
   });
   const onFatal = (err: Error) => {
-    if (status.state === 'failed' || status.state === 'stopping') return;
+    if (status.state === 'failed' || status.state === 'stopping' || status.state === 'halted') return;
+    if (err instanceof ConnectorError && err.code === 'CONNECTOR_ERR_UNSUPPORTED_COLUMN') return halt(err);
     status.state = 'failed';
     status.error = err.message;
     log.error({ err }, 'connector failed');
     fail(err);
+  };
+
+  /**
+   * Stops reading at the event that met the column and stays up with the alarm. What was read
+   * before it still goes to Kafka; the stored offset never passes the event (checkpoints are
+   * transaction ends), so a restart with the column skipped or excluded resumes right there.
+   */
+  const halt = (err: ConnectorError) => {
+    status.state = 'halted';
+    stream.halt();
+    for (const t of heartbeats.splice(0)) clearInterval(t);
+    const c = err.context as { table?: string; column?: string; type?: string; position?: BinlogPosition };
+    status.alarm = {
+      code: err.code,
+      message: err.message,
+      table: c.table,
+      column: c.column,
+      type: c.type,
+      position: c.position ?? null,
+      resumeFrom: written?.position ?? null,
+      since: new Date().toISOString(),
+    };
+    log.error({ alarm: status.alarm }, `connector halted: ${err.message}`);
+    void publisher
+      .drain()
+      .then(() => flushOffsets())
+      .then(() => {
+        if (status.alarm) status.alarm.resumeFrom = written?.position ?? null;
+      })
+      .catch((e: Error) =>
+        log.error({ err: e }, 'halted: could not write the offsets read before the alarm'),
+      );
   };
 
   let serverEnd: { at: number; position: BinlogPosition | null } = { at: 0, position: null };
@@ -132,7 +170,9 @@ export async function startConnector(config: ConnectorConfig, log: Logger): Prom
     return serverEnd.position;
   };
   const statusServer: http.Server = await startStatusServer(config.host, config.port, async () => ({
-    failed: status.state === 'failed',
+    failed: status.state === 'failed' || status.state === 'halted',
+    state: status.state,
+    alarm: status.alarm,
     status: status.toJSON(await readServerEnd(), publisher.size, publisher.lastError),
   }));
 
@@ -140,6 +180,7 @@ export async function startConnector(config: ConnectorConfig, log: Logger): Prom
     const defs = await readTableDefs(admin, db, [table]).catch(() => []);
     return defs[0];
   };
+  const columns = columnPolicy(config, log);
   const stream = new BinlogStream({
     url,
     config,
@@ -147,6 +188,7 @@ export async function startConnector(config: ConnectorConfig, log: Logger): Prom
     publisher,
     status,
     log,
+    columns,
     sourceServerId: server.serverId,
     isCaptured,
     includedDatabases: dbFilter,
@@ -155,6 +197,7 @@ export async function startConnector(config: ConnectorConfig, log: Logger): Prom
   });
 
   const timers: NodeJS.Timeout[] = [];
+  const heartbeats: NodeJS.Timeout[] = [];
   const run = async () => {
     await publisher.connect();
     timers.push(
@@ -179,11 +222,13 @@ export async function startConnector(config: ConnectorConfig, log: Logger): Prom
     }
     status.position = from;
     status.readPosition = from;
-    if (status.state === 'failed' || status.state === 'stopping') return;
+    if (status.state === 'failed' || status.state === 'stopping' || status.state === 'halted') return;
     await stream.start(from);
+    // A table map met in the first events may already have halted it.
+    if ((status.state as ConnectorState) === 'halted') return;
     status.state = 'streaming';
     if (config['heartbeat.interval.ms'] > 0)
-      timers.push(setInterval(() => stream.heartbeat(), config['heartbeat.interval.ms']));
+      heartbeats.push(setInterval(() => stream.heartbeat(), config['heartbeat.interval.ms']));
   };
   const snapshotContext = () => ({
     url,
@@ -193,6 +238,7 @@ export async function startConnector(config: ConnectorConfig, log: Logger): Prom
     publisher,
     status,
     log,
+    columns,
     listTables: async (conn: mysql.Connection) =>
       (await listTables(conn)).filter((t) => isCaptured(t.db, t.table)),
   });
@@ -203,7 +249,7 @@ export async function startConnector(config: ConnectorConfig, log: Logger): Prom
     failed,
     stop: async () => {
       if (status.state !== 'failed') status.state = 'stopping';
-      for (const t of timers) clearInterval(t);
+      for (const t of [...timers, ...heartbeats]) clearInterval(t);
       stream.stop();
       // What is already read goes out and is recorded; nothing new is read.
       await settledWithin(publisher.drain(), 10_000);

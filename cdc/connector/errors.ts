@@ -18,7 +18,9 @@ export const connectorErrorCodes = {
   CONNECTOR_ERR_LIBRARY:
     'an installed library is not the version (or shape) the connector reaches into was checked against',
   CONNECTOR_ERR_ENCODING:
-    'a value or column type cannot be encoded as Debezium does (spatial and vector types)',
+    'a value cannot be encoded as Debezium does (a POINT value that is not a 2D point, spatial bytes without an SRID)',
+  CONNECTOR_ERR_UNSUPPORTED_COLUMN:
+    'a captured column has a type the connector does not encode (or one named in CONNECTOR_UNSUPPORTED_TYPES) and CONNECTOR_UNSUPPORTED_COLUMNS=fail: streaming halts with an alarm, the process stays up',
 } as const;
 
 export type ConnectorErrorCode = keyof typeof connectorErrorCodes;

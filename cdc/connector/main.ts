@@ -7,7 +7,9 @@ import { startConnector } from './connector.ts';
 /**
  * `npm run connector`: snapshot, then stream the binlog to Kafka as Debezium events. Exits
  * nonzero on any start-up problem (with a message naming it) and on a fatal stream error, so a
- * supervisor restarts it from its stored offsets.
+ * supervisor restarts it from its stored offsets. A column it must not encode under
+ * CONNECTOR_UNSUPPORTED_COLUMNS=fail halts it instead: it stays up with the alarm on /health and
+ * /status (a restart would halt at the same event), and exits on SIGTERM as usual.
  */
 const log = createLogger('connector');
 let config: ReturnType<typeof loadConnectorConfig>;

@@ -1,6 +1,7 @@
 import mysql from 'mysql2';
 import type { Connection as PromiseConnection, RowDataPacket } from 'mysql2/promise';
 import type { Logger } from '../../lib/log.ts';
+import type { ColumnPolicy } from './column-policy.ts';
 import type { ConnectorConfig } from './config.ts';
 import {
   createTableEncoder,
@@ -8,6 +9,7 @@ import {
   readTableDefs,
   schemaChangeMessage,
   snapshotConnectionOptions,
+  snapshotQueryOptions,
   snapshotSelectList,
   snapshotSessionSql,
 } from './encoding/index.ts';
@@ -26,6 +28,7 @@ export interface SnapshotContext {
   publisher: Publisher;
   status: ConnectorStatus;
   log: Logger;
+  columns: ColumnPolicy;
   /** The captured tables, as `db.table`, decided by the include/exclude lists. */
   listTables(conn: PromiseConnection): Promise<{ db: string; table: string }[]>;
 }
@@ -130,7 +133,15 @@ async function readTables(
   // One row is held back so its snapshot marker (first/last of its table, of the snapshot) is known when it is sent.
   let pending: { encoderIndex: number; row: RawRow; firstOfTable: boolean; tsMs: number } | undefined;
   let sentAny = false;
-  const encoders = tables.map((t) => createTableEncoder(t, ctx.encoderOptions));
+  const encoders = tables.map((t) => {
+    try {
+      return createTableEncoder(t, ctx.encoderOptions, ctx.columns.valueColumns(t));
+    } catch (err) {
+      if (err instanceof ConnectorError && err.code === 'CONNECTOR_ERR_UNSUPPORTED_COLUMN')
+        err.context.position = position;
+      throw err;
+    }
+  });
   const batch: OutMessage[] = [];
   const flushPending = (lastOfTable: boolean, lastOverall: boolean) => {
     if (!pending) return;
@@ -175,7 +186,10 @@ async function readTables(
     const tsMs = Number(now[0]?.s ?? Math.floor(Date.now() / 1000)) * 1000;
     let first = true;
     const stream = raw
-      .query({ sql: `SELECT ${snapshotSelectList(t)} FROM ${quoteId(t.db)}.${quoteId(t.table)}` })
+      .query({
+        sql: `SELECT ${snapshotSelectList(t)} FROM ${quoteId(t.db)}.${quoteId(t.table)}`,
+        ...snapshotQueryOptions(t),
+      })
       .stream({ highWaterMark: ctx.config['snapshot.fetch.size'] });
     for await (const row of stream) {
       // A held-back row of an earlier table was that table's last.

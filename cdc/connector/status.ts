@@ -1,7 +1,26 @@
 import http from 'node:http';
 import type { BinlogPosition } from './offsets.ts';
 
-export type ConnectorState = 'starting' | 'snapshot' | 'streaming' | 'stopping' | 'failed';
+export type ConnectorState = 'starting' | 'snapshot' | 'streaming' | 'halted' | 'stopping' | 'failed';
+
+/**
+ * Why the connector halted (state `halted`): what it met, where, and what to do. It stays up
+ * with this on /health and /status; the stored offset stays before the event (`resumeFrom`).
+ */
+export interface ConnectorAlarm {
+  code: string;
+  message: string;
+  /** `<db>.<table>` */
+  table?: string;
+  column?: string;
+  /** The column type as the server names it (COLUMN_TYPE). */
+  type?: string;
+  /** Where the event that met the column starts (the binlog), or the snapshot's position. */
+  position?: BinlogPosition | null;
+  /** The stored offset a restart resumes from. */
+  resumeFrom?: BinlogPosition | null;
+  since: string;
+}
 
 /**
  * What the connector knows about itself, served on GET /status. Events/s is measured over a
@@ -19,6 +38,7 @@ export class ConnectorStatus {
   eventsTotal = 0;
   snapshot = { running: false, table: null as string | null, rowsDone: 0, rowsTotal: 0, completed: false };
   error: string | undefined;
+  alarm: ConnectorAlarm | undefined;
   private readonly window: { at: number; count: number }[] = [];
 
   recordAcked(count: number, now = Date.now()): void {
@@ -54,6 +74,7 @@ export class ConnectorStatus {
       lastEventTsMs: this.lastEventTsMs,
       lagMs: behind && this.lastEventTsMs !== null ? Math.max(0, Date.now() - this.lastEventTsMs) : 0,
       ...(this.error ? { error: this.error } : {}),
+      ...(this.alarm ? { alarm: this.alarm } : {}),
       ...(producerError ? { producerError } : {}),
     };
   }
@@ -66,11 +87,14 @@ export function comparePositions(a: BinlogPosition, b: BinlogPosition): number {
   return fa !== fb ? fa - fb : a.pos - b.pos;
 }
 
-/** /health (200 unless failed) and /status (JSON) on the connector's port. */
+/**
+ * /health and /status (JSON) on the connector's port: 200 while it works; 503 when it failed or
+ * halted, /health then naming the state and the alarm (`{status: 'halted', alarm: {…}}`).
+ */
 export function startStatusServer(
   host: string,
   port: number,
-  body: () => Promise<{ failed: boolean; status: unknown }>,
+  body: () => Promise<{ failed: boolean; status: unknown; state?: ConnectorState; alarm?: ConnectorAlarm }>,
 ): Promise<http.Server> {
   const server = http.createServer((req, res) => {
     const url = req.url ?? '/';
@@ -79,8 +103,14 @@ export function startStatusServer(
       return;
     }
     body().then(
-      ({ failed, status }) => {
-        const payload = url === '/health' ? { status: failed ? 'failed' : 'ok' } : status;
+      ({ failed, status, state, alarm }) => {
+        const payload =
+          url === '/health'
+            ? {
+                status: state === 'halted' ? 'halted' : failed ? 'failed' : 'ok',
+                ...(alarm ? { alarm } : {}),
+              }
+            : status;
         res
           .writeHead(failed ? 503 : 200, { 'content-type': 'application/json' })
           .end(JSON.stringify(payload));

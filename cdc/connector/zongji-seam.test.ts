@@ -89,6 +89,7 @@ describe('zongji seam: the shape (real library, real binlog)', () => {
     const copy = {
       _readOptionalMetadata: real._readOptionalMetadata,
       buildColumnSchemas: real.buildColumnSchemas,
+      updateColumnInfo: real.updateColumnInfo,
     };
     expect(() => checkTableMapShape(copy)).not.toThrow();
     const missing = thrown(() => checkTableMapShape({ ...copy, _readOptionalMetadata: undefined }));

@@ -12,7 +12,11 @@ import { ConnectorError } from './errors.ts';
  * optional metadata. And it keeps the column schemas a TableMap built only in a cache shared by
  * table id, which the next TableMap of that id overwrites before the stream (which works through
  * a queue) reads the first. So TableMap's `_readOptionalMetadata` and `buildColumnSchemas` are
- * wrapped to leave `nullability` and `ownColumnSchemas` on each event.
+ * wrapped to leave `nullability` and `ownColumnSchemas` on each event. And zongji decodes a
+ * spatial value into {x, y} objects, dropping the SRID and the WKB Debezium sends: its
+ * `updateColumnInfo`, which sets the column types its rows parser reads, is wrapped to read
+ * GEOMETRY columns as the BLOB they are on the wire (length-prefixed bytes: 4-byte SRID, then
+ * WKB), so a row carries the raw value, as a snapshot SELECT gives it.
  *
  * TableMap is not exported. It is reached through the instance the connector runs: once the
  * instance is ready its `BinlogClass` (the binlog dump command) parses one synthetic TABLE_MAP
@@ -29,11 +33,17 @@ export const ZONGJI_VERSION = '0.9.0';
 
 /** The members this seam relies on, with their arity. */
 const binlogCommandShape = { binlogData: 2 } as const;
-const tableMapShape = { _readOptionalMetadata: 2, buildColumnSchemas: 0 } as const;
+const tableMapShape = { _readOptionalMetadata: 2, buildColumnSchemas: 0, updateColumnInfo: 0 } as const;
+
+/** MySQL/MariaDB binlog column type codes the seam rewrites (enum_field_types). */
+const GEOMETRY_TYPE = 255;
+const BLOB_TYPE = 252;
 
 /** What the wrapped TableMap methods see of the event and of zongji's parser. */
 interface TableMapInternals {
   columnCount: number;
+  tableId: number;
+  tableMap?: Record<number, { columns?: Array<{ type: number; charset: string | null }> } | undefined>;
   nullability?: boolean[];
   ownColumnSchemas?: ColumnSchemaLike[];
 }
@@ -44,6 +54,7 @@ interface ParserInternals {
 interface TableMapPrototype {
   _readOptionalMetadata(this: TableMapInternals, parser: ParserInternals, zongji: unknown): void;
   buildColumnSchemas(this: TableMapInternals): ColumnSchemaLike[];
+  updateColumnInfo(this: TableMapInternals): void;
 }
 type BinlogCommand = new (
   callback: (error: unknown, event: unknown) => void,
@@ -196,6 +207,17 @@ function wrapTableMap(proto: TableMapPrototype): void {
     const schemas = buildColumnSchemas.call(this);
     this.ownColumnSchemas = schemas;
     return schemas;
+  };
+  const updateColumnInfo = proto.updateColumnInfo;
+  // Only the rows parser's view changes: the event's own columnTypes still say GEOMETRY.
+  proto.updateColumnInfo = function (this: TableMapInternals) {
+    updateColumnInfo.call(this);
+    for (const column of this.tableMap?.[this.tableId]?.columns ?? []) {
+      if (column.type === GEOMETRY_TYPE) {
+        column.type = BLOB_TYPE;
+        column.charset = null;
+      }
+    }
   };
   wrapped.add(proto);
 }

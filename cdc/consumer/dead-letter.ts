@@ -15,8 +15,17 @@ export interface DeadLetter {
 export const defaultDlqTopic = (topic: string) => `${topic}.dlq`;
 
 function errorHeaders(letter: DeadLetter): IHeaders {
-  const err = letter.error as { code?: unknown; message?: unknown; name?: unknown } | undefined;
+  const err = letter.error as
+    | { code?: unknown; message?: unknown; name?: unknown; context?: Record<string, unknown> }
+    | undefined;
+  // A validation failure names the field and what was expected and found (validation.ts).
+  const detail: IHeaders = {};
+  for (const name of ['field', 'expected', 'actual'] as const) {
+    const value = err?.context?.[name];
+    if (value !== undefined) detail[`strangler.errors.${name}`] = String(value).slice(0, 500);
+  }
   return {
+    ...detail,
     '__connect.errors.topic': letter.record.topic,
     '__connect.errors.partition': String(letter.record.partition),
     '__connect.errors.offset': letter.record.offset,

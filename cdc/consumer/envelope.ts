@@ -40,6 +40,8 @@ export interface ChangeEvent {
   positionKey: string | null;
   db: string | null;
   table: string;
+  /** The table the event itself names (`source.table`, or unwrap's `__table`); null when it names none. */
+  sourceTable: string | null;
   /** True when the record came through ExtractNewRecordState (no envelope). */
   unwrapped: boolean;
 }
@@ -244,6 +246,7 @@ function fromEnvelope(
     positionKey: position ? positionKey(position) : null,
     db: stringOrNull(source?.[SourceField.DATABASE]),
     table,
+    sourceTable: stringOrNull(sourceTable),
     unwrapped: false,
   };
 }
@@ -304,8 +307,9 @@ function fromUnwrapped(
     source,
     position,
     positionKey: position ? positionKey(position) : null,
-    db: stringOrNull(extras[SourceField.DATABASE]),
+    db: stringOrNull(extras[SourceField.DATABASE]) ?? stringOrNull(fromSource(SourceField.DATABASE)),
     table,
+    sourceTable: stringOrNull(extraTable) ?? stringOrNull(fromSource(SourceField.TABLE)),
     unwrapped: true,
   };
 }

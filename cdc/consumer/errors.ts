@@ -10,6 +10,16 @@ export const consumerErrorCodes = {
   CDC_ERR_LOGICAL_TYPE: 'a field value does not match its Debezium logical type',
   CDC_ERR_HANDLER_REJECTED: 'the projection refused the event (non-retryable)',
   CDC_ERR_INVALID_OPTION: 'a consumer option is invalid',
+  CDC_ERR_EVENT_MISROUTED:
+    "the event's source.db or source.table is not what its topic carries for the projection",
+  CDC_ERR_EVENT_KEY:
+    "the Kafka key does not name the row: other fields than the table's key columns, or other values than the row's",
+  CDC_ERR_EVENT_TYPE:
+    'a column the projection reads is missing, null where it may not be, or of the wrong type',
+  CDC_ERR_POSITION_AHEAD: 'the event claims a binlog position the source server has not written yet',
+  CDC_ERR_SOURCE_UNAVAILABLE:
+    "the source server's binlog position could not be read (retried: the events wait, none is applied or dead-lettered)",
+  CDC_ERR_UPSERT_ROW: 'a row given to upsertNewer lacks a key or position column, or is not a plain object',
 } as const;
 
 export type ConsumerErrorCode = keyof typeof consumerErrorCodes;

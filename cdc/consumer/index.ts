@@ -9,7 +9,13 @@ export {
   type Row,
 } from './envelope.ts';
 export { ConsumerError, consumerErrorCodes, poisonEvent } from './errors.ts';
-export { type ConnectSchema, hint, logicalNames } from './logical-types.ts';
+export {
+  type ConnectSchema,
+  type GeometryValue,
+  hint,
+  logicalNames,
+  type PointValue,
+} from './logical-types.ts';
 export { parseLosslessJson } from './lossless-json.ts';
 export { eventPosition, newestPerKey, positionColumnType, upsertNewer } from './newer-wins.ts';
 export { createOffsetsTable, dropOffsetsTable, offsetsTable } from './offset-store.ts';
@@ -19,4 +25,14 @@ export {
   ProjectionRunner,
   type RunnerOptions,
 } from './projection-runner.ts';
-export { positionFromSource, positionKey, type SourcePosition } from './source-position.ts';
+export { aheadOf, type BinlogHead, binlogHeadReader, headOf, SourceHead } from './source-head.ts';
+export { fileNumber, positionFromSource, positionKey, type SourcePosition } from './source-position.ts';
+export {
+  type ColumnSpec,
+  type ColumnType,
+  checkEvent,
+  type SourceTable,
+  sourceOfTopic,
+  type TopicExpectation,
+  topicExpectations,
+} from './validation.ts';

@@ -34,7 +34,23 @@ export const logicalNames = {
   enumSet: 'io.debezium.data.EnumSet',
   bits: 'io.debezium.data.Bits',
   year: 'io.debezium.time.Year',
+  geometry: 'io.debezium.data.geometry.Geometry',
+  point: 'io.debezium.data.geometry.Point',
 } as const;
+
+/** A spatial column's value (Debezium's Geometry struct): OGC WKB and the SRID (null when unset). */
+export interface GeometryValue {
+  wkb: Buffer;
+  srid: number | null;
+}
+
+/** A POINT column's value (Debezium's Point struct): its coordinates, plus WKB and SRID as for any geometry. */
+export interface PointValue {
+  x: number;
+  y: number;
+  wkb: Buffer | null;
+  srid: number | null;
+}
 
 /**
  * Column hints for messages without schemas (JsonConverter `schemas.enable=false`): the scale
@@ -52,6 +68,8 @@ export const hint = {
   zonedTimestamp: (): ConnectSchema => ({ type: 'string', name: logicalNames.zonedTimestamp }),
   date: (): ConnectSchema => ({ type: 'int32', name: logicalNames.date }),
   json: (): ConnectSchema => ({ type: 'string', name: logicalNames.json }),
+  geometry: (): ConnectSchema => ({ type: 'struct', name: logicalNames.geometry }),
+  point: (): ConnectSchema => ({ type: 'struct', name: logicalNames.point }),
   enumSet: (): ConnectSchema => ({ type: 'string', name: logicalNames.enumSet }),
 };
 
@@ -176,9 +194,39 @@ function decodeLogical(field: string, schema: ConnectSchema, value: unknown): un
     case logicalNames.bits:
       if (typeof value !== 'string') return fail(field, schema, value, 'expected base64 bytes');
       return Buffer.from(value, 'base64');
+    case logicalNames.geometry: {
+      const v = spatialStruct(field, schema, value);
+      if (typeof v.wkb !== 'string') return fail(field, schema, value, 'expected {wkb: base64 bytes, srid}');
+      return { wkb: Buffer.from(v.wkb, 'base64'), srid: sridOf(field, schema, v) } satisfies GeometryValue;
+    }
+    case logicalNames.point: {
+      const v = spatialStruct(field, schema, value);
+      if (typeof v.x !== 'number' || typeof v.y !== 'number')
+        return fail(field, schema, value, 'expected {x, y} numbers');
+      if (v.wkb !== undefined && v.wkb !== null && typeof v.wkb !== 'string')
+        return fail(field, schema, value, 'expected wkb as base64 bytes or null');
+      return {
+        x: v.x,
+        y: v.y,
+        wkb: typeof v.wkb === 'string' ? Buffer.from(v.wkb, 'base64') : null,
+        srid: sridOf(field, schema, v),
+      } satisfies PointValue;
+    }
     default:
       return undefined;
   }
+}
+
+function spatialStruct(field: string, schema: ConnectSchema, value: unknown): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return fail(field, schema, value, 'expected a struct');
+  return value as Record<string, unknown>;
+}
+
+function sridOf(field: string, schema: ConnectSchema, v: Record<string, unknown>): number | null {
+  if (v.srid === null || v.srid === undefined) return null;
+  if (typeof v.srid === 'number' && Number.isInteger(v.srid)) return v.srid;
+  return fail(field, schema, v, 'expected srid as an integer or null');
 }
 
 /** Decodes one value by its Connect schema: logical types first, then the plain types. */

@@ -19,6 +19,8 @@ import { type ChangeEvent, type DecodeOptions, decodeRecord, type RawRecord } fr
 import { ConsumerError } from './errors.ts';
 import { loadOffsets, offsetKey, type StoredOffset, saveOffsets } from './offset-store.ts';
 import { backoffMs, classify } from './retry-policy.ts';
+import { binlogHeadReader, SourceHead } from './source-head.ts';
+import { checkEvent, type SourceTable, type TopicExpectation, topicExpectations } from './validation.ts';
 
 /** A read model fed by change events: which topics, and how a batch of events changes the store. */
 export interface Projection {
@@ -31,6 +33,12 @@ export interface Projection {
    * previous event: see placeTombstones).
    */
   tombstones?: 'ignore' | 'delete';
+  /**
+   * What each topic carries, by topic: source db and table (default: from the topic name
+   * `<prefix>.<db>.<table>`), key columns, and the columns the handler reads with their types.
+   * Every event is checked against it before the handler sees it (docs/consumer.md, Validation).
+   */
+  sources?: Record<string, SourceTable>;
   /** Applies events in order inside the store transaction; throw poisonEvent() for an event that can never apply. */
   handle?(event: ChangeEvent, trx: Knex.Transaction): Promise<void>;
   /** Same, for a whole batch (multi-row upserts); used instead of `handle` when given. */
@@ -50,6 +58,12 @@ export interface RunnerOptions {
   createTopics?: boolean;
   /** Fetch long-poll wait; the broker answers as soon as data arrives, so this bounds idle polling only. */
   maxWaitTimeMs?: number;
+  /**
+   * The source server the connector reads (a mysql:// URL): an event whose binlog position is
+   * beyond what it has written is dead-lettered. Asked only when an event is ahead of its last
+   * answer. Without it positions are not checked (the services always pass it).
+   */
+  sourceUrl?: string;
 }
 
 export interface PartitionProgress extends StoredOffset {
@@ -76,7 +90,17 @@ class Stopping extends Error {}
  */
 export class ProjectionRunner extends EventEmitter {
   readonly progress = new Map<string, PartitionProgress>();
-  readonly counters = { applied: 0, ignored: 0, deadLettered: 0, retries: 0, batches: 0 };
+  readonly counters = {
+    applied: 0,
+    ignored: 0,
+    deadLettered: 0,
+    retries: 0,
+    batches: 0,
+    /** Dead letters per error code (`CDC_ERR_EVENT_MISROUTED`, `CDC_ERR_POSITION_AHEAD`, …). */
+    deadLetteredByReason: {} as Record<string, number>,
+    /** Times the source server was asked for its binlog position. */
+    sourceChecks: 0,
+  };
   private readonly kafka: Kafka;
   private readonly consumer: Consumer;
   private readonly producer: Producer;
@@ -89,6 +113,9 @@ export class ProjectionRunner extends EventEmitter {
   private readonly sought = new Set<string>();
   /** Batches being applied to the store: stop() waits for them, however long Kafka takes. */
   private readonly applying = new Set<Promise<boolean>>();
+  private readonly expectations: Map<string, TopicExpectation>;
+  private readonly sourceHead: SourceHead | null;
+  private readonly closeSource: () => Promise<void>;
 
   constructor(private readonly options: RunnerOptions) {
     super();
@@ -104,7 +131,20 @@ export class ProjectionRunner extends EventEmitter {
         `projection ${options.projection.name} needs handle or handleBatch`,
       );
     }
+    this.expectations = topicExpectations(
+      options.projection.name,
+      options.projection.topics,
+      options.projection.sources,
+    );
     this.log = options.log ?? createLogger(`projection:${options.projection.name}`);
+    if (options.sourceUrl) {
+      const reader = binlogHeadReader(options.sourceUrl);
+      this.sourceHead = new SourceHead(reader.read);
+      this.closeSource = reader.close;
+    } else {
+      this.sourceHead = null;
+      this.closeSource = async () => undefined;
+    }
     this.dlqTopic = options.dlqTopic ?? defaultDlqTopic;
     this.kafka = new Kafka({
       clientId: options.clientId ?? `projection-${options.projection.name}`,
@@ -177,6 +217,7 @@ export class ProjectionRunner extends EventEmitter {
       return true;
     })();
     await Promise.allSettled(this.applying);
+    await this.closeSource().catch(() => undefined);
     const done = await settledWithin(disconnect, timeoutMs);
     if (!done)
       this.log.warn(
@@ -267,7 +308,6 @@ export class ProjectionRunner extends EventEmitter {
       return;
     }
     const items = messages.map((m) => this.decode(batch.topic, batch.partition, m));
-    this.placeTombstones(key, items);
     const applying = this.apply(payload, batch.topic, batch.partition, items);
     this.applying.add(applying);
     const applied = await applying.finally(() => this.applying.delete(applying));
@@ -288,6 +328,10 @@ export class ProjectionRunner extends EventEmitter {
     items: Item[],
   ): Promise<boolean> {
     try {
+      // Checked first (held while the source cannot answer): a bad event becomes a dead letter.
+      const checked = await this.withRetry(payload, () => this.validate(topic, items));
+      if (checked !== 'ok') throw checked;
+      this.placeTombstones(offsetKey(topic, partition), items);
       const outcome = await this.withRetry(payload, () => this.commit(topic, partition, items));
       if (outcome !== 'ok') {
         // Some event is poison: apply one at a time so only that event is dead-lettered.
@@ -304,6 +348,52 @@ export class ProjectionRunner extends EventEmitter {
       if (err instanceof Stopping) return false;
       throw err;
     }
+  }
+
+  /**
+   * Every event against its topic's expectation (validation.ts), then the positions of those
+   * still standing against the source server (source-head.ts). A failing event keeps its raw
+   * record and gets the error: commit() dead-letters it and it never reaches the handler.
+   * Throws a retriable error when the source cannot answer; items already judged stay judged.
+   */
+  private async validate(topic: string, items: Item[]): Promise<void> {
+    const expect = this.expectations.get(topic);
+    if (!expect) throw new ConsumerError('CDC_ERR_INVALID_OPTION', `no expectation for topic ${topic}`);
+    for (const item of items) {
+      if (!item.event) continue;
+      const problem = checkEvent(item.event, expect, item.tombstone === true);
+      if (problem) {
+        item.error = problem;
+        item.event = undefined;
+      }
+    }
+    if (!this.sourceHead) return;
+    const positioned = items.filter((i) => i.event?.position && !i.tombstone);
+    if (positioned.length === 0) return;
+    const before = this.sourceHead.reads;
+    const verdicts = await this.sourceHead.check(positioned.map((i) => i.event!));
+    this.counters.sourceChecks += this.sourceHead.reads - before;
+    positioned.forEach((item, n) => {
+      const why = verdicts[n];
+      if (!why) return;
+      const e = item.event!;
+      const label = formatSourcePosition(e.position!);
+      item.error = new ConsumerError(
+        'CDC_ERR_POSITION_AHEAD',
+        `${e.topic}/${e.partition}@${e.offset}: source position ${label} is ahead of the source server (${why})`,
+        {
+          context: {
+            topic: e.topic,
+            partition: e.partition,
+            offset: e.offset,
+            field: 'source.pos',
+            expected: `a position the source has written (${why})`,
+            actual: label,
+          },
+        },
+      );
+      item.event = undefined;
+    });
   }
 
   private decode(topic: string, partition: number, m: KafkaMessage): Item {
@@ -325,6 +415,7 @@ export class ProjectionRunner extends EventEmitter {
             position: null,
             positionKey: null,
             db: null,
+            sourceTable: null,
             unwrapped: true,
           },
         };
@@ -399,8 +490,23 @@ export class ProjectionRunner extends EventEmitter {
     this.counters.applied += events.length;
     this.counters.ignored += items.length - events.length - letters.length;
     this.counters.deadLettered += letters.length;
+    for (const l of letters) {
+      const code = String((l.error as { code?: unknown })?.code ?? 'UNKNOWN');
+      this.counters.deadLetteredByReason[code] = (this.counters.deadLetteredByReason[code] ?? 0) + 1;
+    }
     if (letters.length > 0)
-      this.log.warn({ topic, partition, offsets: letters.map((l) => l.record.offset) }, 'dead-lettered');
+      this.log.warn(
+        {
+          topic,
+          partition,
+          letters: letters.map((l) => ({
+            offset: l.record.offset,
+            code: (l.error as { code?: unknown })?.code,
+            message: String((l.error as Error)?.message ?? l.error).slice(0, 300),
+          })),
+        },
+        'dead-lettered',
+      );
   }
 
   /** 'ok', or the poison error; transient failures are retried until they pass or the runner stops. */

@@ -18,6 +18,11 @@ export interface SourcePosition {
   tsMs: number | null;
 }
 
+/** The numeric suffix of a binlog file name (`mariadb-bin.000012` → 12): what orders files. */
+export function fileNumber(file: string): number {
+  return Number(/(\d+)$/.exec(file)?.[1] ?? '0');
+}
+
 function fileSequence(file: string): string {
   const digits = /(\d+)$/.exec(file)?.[1] ?? '0';
   return digits.replace(/^0+(?=\d)/, '').padStart(12, '0');

@@ -3,6 +3,10 @@ import type { Knex } from 'knex';
 import type { ProjectionRunner } from '../../cdc/consumer/index.ts';
 import { errorHandler, routeNotFound, sourcePositionHeaders } from '../../contract/index.ts';
 import type { Logger } from '../../lib/log.ts';
+import { settledWithin } from '../../lib/timeout.ts';
+
+/** How long /health waits for Kafka's answer on the projection's lag before saying it did not come. */
+const healthKafkaWaitMs = 2000;
 
 /**
  * Every answer says which source position the store reflected when it was read (the headers
@@ -31,6 +35,21 @@ export function createServiceApp(options: {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(sourcePosition(options.runner));
+  // The lag asks Kafka, whose client retries for about 30 s when the broker is gone: /health
+  // must still answer at once (a supervisor or load balancer takes a slow health check for a
+  // dead service). One lookup at a time is shared by the checks that arrive meanwhile.
+  let lagLookup: Promise<object> | undefined;
+  const projectionLag = async (): Promise<object> => {
+    lagLookup ??= options.runner
+      .lag()
+      .catch((err: Error) => ({ error: `kafka unavailable: ${err.message}` }))
+      .finally(() => {
+        lagLookup = undefined;
+      });
+    const lookup = lagLookup;
+    if (await settledWithin(lookup, healthKafkaWaitMs)) return lookup;
+    return { error: `kafka did not answer within ${healthKafkaWaitMs} ms` };
+  };
   app.get('/health', async (_req, res) => {
     let database = 'ok';
     try {
@@ -38,9 +57,7 @@ export function createServiceApp(options: {
     } catch {
       database = 'unavailable';
     }
-    const lag = await options.runner
-      .lag()
-      .catch((err: Error) => ({ error: `kafka unavailable: ${err.message}` }));
+    const lag = await projectionLag();
     const position = options.runner.storePosition();
     res.status(database === 'ok' ? 200 : 503).json({
       status: database === 'ok' ? 'ok' : 'degraded',

@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import { defaultDlqTopic, type Projection, ProjectionRunner } from '../../cdc/consumer/index.ts';
 import { exitOnConfigError, loadConfig } from '../../lib/config.ts';
 import { resolveServerUrl } from '../../lib/database/server-url.ts';
+import { checkHttpTimeouts, createHttpServer, listenHttp } from '../../lib/http-server.ts';
 import { createLogger } from '../../lib/log.ts';
 import { createServiceApp } from './http-app.ts';
 import { type ServiceConfig, serviceConfigShape, serviceEnvNames } from './service-config.ts';
@@ -34,9 +35,12 @@ export function loadServiceConfig(
   overrides: Partial<ServiceConfig> = {},
 ): ServiceConfig {
   const shape = serviceConfigShape({ ...def.defaults, name: def.name });
-  return loadConfig(def.name, shape, serviceEnvNames(def.envPrefix), overrides) as Readonly<
+  const envNames = serviceEnvNames(def.envPrefix);
+  const config = loadConfig(def.name, shape, envNames, overrides) as Readonly<
     z.infer<z.ZodObject<typeof shape>>
   >;
+  checkHttpTimeouts(def.name, config, envNames);
+  return config;
 }
 
 /** Opens the store, migrates, optionally empties it (rebuild), starts the projection and the HTTP server. */
@@ -60,13 +64,12 @@ export async function startService(
     projection: def.projection(config),
     dlqTopic: config.dlqSuffix === '.dlq' ? defaultDlqTopic : (topic) => `${topic}${config.dlqSuffix}`,
     log: createLogger(`${def.name}:projection`),
+    // Positions are checked against the server the connector reads: the shop's, unless told otherwise.
+    sourceUrl: config.sourceUrl ?? server.url,
   });
   // The HTTP side starts first: a service answers from its store even while Kafka is away.
   const app = createServiceApp({ name: def.name, knex, runner, routes: def.routes(knex), log });
-  const http: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(config.port, config.host, () => resolve(s));
-    s.once('error', reject);
-  });
+  const http: Server = await listenHttp(createHttpServer(app, config), config.port, config.host);
   const address = http.address();
   const url = `http://${config.host}:${typeof address === 'object' && address ? address.port : config.port}`;
   let closing = false;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { port } from '../../lib/config.ts';
+import { httpTimeoutEnvNames, httpTimeoutFields } from '../../lib/http-server.ts';
 
 const databaseName = z
   .string()
@@ -43,6 +44,16 @@ export function serviceConfigShape(defaults: { port: number; database: string; n
       .default('.dlq'),
     /** knex pool size. */
     poolMax: z.coerce.number().int().min(2).max(200).default(10),
+    /**
+     * The legacy server the connector reads (mysql://user:pass@host:port), asked for its binlog
+     * position when an event claims one beyond what it last said; default: the MYSQL_URL server.
+     */
+    sourceUrl: z
+      .string()
+      .regex(/^mysql:\/\/[^\s]+$/, 'must be a mysql:// URL, e.g. mysql://root@127.0.0.1:3306')
+      .optional(),
+    /** A request head / a whole request still incomplete after this long gets 408 (lib/http-server.ts). */
+    ...httpTimeoutFields,
   };
 }
 
@@ -57,6 +68,8 @@ export function serviceEnvNames(prefix: 'CATALOG' | 'ORDERS') {
     groupId: `${prefix}_GROUP_ID`,
     dlqSuffix: `${prefix}_DLQ_SUFFIX`,
     poolMax: `${prefix}_DB_POOL_MAX`,
+    sourceUrl: 'SOURCE_MYSQL_URL',
+    ...httpTimeoutEnvNames(prefix),
   } as const;
 }
 
@@ -70,6 +83,9 @@ export interface ServiceConfig {
   groupId: string;
   dlqSuffix: string;
   poolMax: number;
+  sourceUrl?: string | undefined;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
 }
 
 export const topicFor = (config: Pick<ServiceConfig, 'topicPrefix' | 'sourceDatabase'>, table: string) =>

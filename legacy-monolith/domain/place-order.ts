@@ -8,7 +8,7 @@ import {
   ShopError,
 } from '../../contract/index.ts';
 import { getOrder } from './order-reads.ts';
-import { withDeadlockRetry } from './retry.ts';
+import { writeTransaction } from './retry.ts';
 
 export interface OrderRequest {
   userId: number;
@@ -17,15 +17,16 @@ export interface OrderRequest {
 
 /**
  * Places an order in one transaction:
- *  1. lock the stock rows of every product in the order, in product-id order (two orders for
+ *  1. read the products' current prices under a shared lock, in product-id order (a concurrent
+ *     price change waits);
+ *  2. lock the stock rows of every product in the order, in product-id order (two orders for
  *     overlapping products then queue instead of deadlocking);
- *  2. read the products' current prices under a shared lock (a concurrent price change waits);
  *  3. refuse with 409 when any product lacks stock, naming product, wanted and available;
  *  4. write the order (total in integer cents), its lines, and the decremented stock.
- * A deadlock victim is rerun whole (withDeadlockRetry).
+ * A deadlock victim is rerun whole (writeTransaction).
  */
 export function placeOrder(knex: Knex, request: OrderRequest): Promise<Order> {
-  return withDeadlockRetry(() => knex.transaction((trx) => placeOrderIn(trx, request)));
+  return writeTransaction(knex, (trx) => placeOrderIn(trx, request));
 }
 
 async function placeOrderIn(trx: Knex.Transaction, request: OrderRequest): Promise<Order> {
@@ -38,16 +39,17 @@ async function placeOrderIn(trx: Knex.Transaction, request: OrderRequest): Promi
   }
   const productIds = [...wanted.keys()].sort((a, b) => a - b);
 
-  const stockRows = await trx('inventory')
-    .whereIn('product_id', productIds)
-    .orderBy('product_id')
-    .forUpdate()
-    .select('product_id', 'stock');
+  // Products before stock, as every write on a product locks them (see writeTransaction).
   const productRows = await trx('products')
     .whereIn('id', productIds)
     .orderBy('id')
     .forShare()
     .select('id', 'price');
+  const stockRows = await trx('inventory')
+    .whereIn('product_id', productIds)
+    .orderBy('product_id')
+    .forUpdate()
+    .select('product_id', 'stock');
 
   const stock = new Map(stockRows.map((row) => [Number(row.product_id), Number(row.stock)]));
   const priceCents = new Map(productRows.map((row) => [Number(row.id), parseCents(String(row.price))!]));

@@ -9,6 +9,7 @@ import {
 } from '../../contract/index.ts';
 import { containsLiteral } from '../../lib/sql-like.ts';
 import { isMysqlError, mysqlErrors } from './mysql-errors.ts';
+import { writeTransaction } from './retry.ts';
 
 export interface NewProduct {
   sku: string;
@@ -125,7 +126,7 @@ function productColumnsFrom(input: ProductChanges): Record<string, unknown> {
 /** A product and its stock row, created together. */
 export async function createProduct(knex: Knex, input: NewProduct): Promise<Product> {
   try {
-    return await knex.transaction(async (trx) => {
+    return await writeTransaction(knex, async (trx) => {
       const [id] = await trx('products').insert({
         ...productColumnsFrom(input),
         created_at: trx.fn.now(3),
@@ -142,7 +143,7 @@ export async function createProduct(knex: Knex, input: NewProduct): Promise<Prod
 /** Changes the given fields; updated_at moves only when a value really changed (ON UPDATE). */
 export async function updateProduct(knex: Knex, id: number, changes: ProductChanges): Promise<Product> {
   try {
-    return await knex.transaction(async (trx) => {
+    return await writeTransaction(knex, async (trx) => {
       const existing = await trx('products').where({ id }).forUpdate().first('id');
       if (!existing) throw notFound('product', id);
       await trx('products').where({ id }).update(productColumnsFrom(changes));
@@ -155,7 +156,7 @@ export async function updateProduct(knex: Knex, id: number, changes: ProductChan
 
 /** Sets the stock count (an inventory recount); creates the stock row if a product lacks one. */
 export async function setStock(knex: Knex, id: number, stock: number): Promise<Product> {
-  return knex.transaction(async (trx) => {
+  return writeTransaction(knex, async (trx) => {
     const existing = await trx('products').where({ id }).forShare().first('id');
     if (!existing) throw notFound('product', id);
     await trx('inventory')

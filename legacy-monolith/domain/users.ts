@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { isoTime, notFound, ShopError } from '../../contract/index.ts';
 import { isMysqlError, mysqlErrors } from './mysql-errors.ts';
+import { writeTransaction } from './retry.ts';
 
 export interface User {
   id: number;
@@ -27,12 +28,14 @@ export async function getUser(db: Knex | Knex.Transaction, id: number): Promise<
 /** Emails are unique case-insensitively (the column's collation), so Ann@x and ann@x clash. */
 export async function createUser(knex: Knex, input: { email: string; name: string }): Promise<User> {
   try {
-    const [id] = await knex('users').insert({
-      email: input.email,
-      name: input.name,
-      created_at: knex.fn.now(3),
+    return await writeTransaction(knex, async (trx) => {
+      const [id] = await trx('users').insert({
+        email: input.email,
+        name: input.name,
+        created_at: trx.fn.now(3),
+      });
+      return getUser(trx, Number(id));
     });
-    return await getUser(knex, Number(id));
   } catch (err) {
     if (isMysqlError(err, mysqlErrors.duplicateEntry)) {
       throw new ShopError(

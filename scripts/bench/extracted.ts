@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Kafka, logLevel } from 'kafkajs';
@@ -10,7 +12,7 @@ import { catalogProjection } from '../../extracted/catalog/entry-points/catalog-
 import { ordersMigrations } from '../../extracted/orders/data-access/migrations.ts';
 import { ordersProjection } from '../../extracted/orders/entry-points/orders-projection.ts';
 import { migrate, openStore } from '../../extracted/service-kit/store.ts';
-import { debeziumMessage } from '../../extracted/service-kit/testing/debezium-publisher.ts';
+import { debeziumMessage, writtenBinlog } from '../../extracted/service-kit/testing/debezium-publisher.ts';
 import { migrateLatest } from '../../legacy-monolith/migrations/index.ts';
 import { seedShop } from '../../legacy-monolith/seed/seed-shop.ts';
 import { repoRoot, startComponent } from '../../lib/component-process.ts';
@@ -36,6 +38,58 @@ const BASELINE_EVENTS = Number(env.BENCH_BASELINE_EVENTS ?? 5_000);
 const RATE = Number(env.BENCH_RATE ?? 1000);
 const SECONDS = Number(env.BENCH_SECONDS ?? 10);
 const DISTINCT = 5_000;
+/** Diagnostics: BENCH_ONLY=e2e skips the apply-rate runs; BENCH_NO_PUBLISH=1 leaves the docs alone. */
+const ONLY_E2E = env.BENCH_ONLY === 'e2e';
+/**
+ * BENCH_TRACE=<file>: writes every sample's times (ms) as JSON: UPDATE issued, committed, Kafka
+ * record made by the connector (its CreateTime), received by an observer consumer in this
+ * process (its own group, maxWait 100 ms; it costs this process CPU), seen in the store; plus
+ * every poll's time and the CPU seconds each component used over the run. The lag split by stage.
+ */
+const TRACE = env.BENCH_TRACE;
+
+/**
+ * BENCH_TRACE only: CPU seconds (user + system) used so far by this process and each of its
+ * descendants, by component (read from /proc; Linux only, empty elsewhere).
+ */
+async function cpuByComponent(): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  let entries: string[];
+  try {
+    entries = (await readdir('/proc')).filter((e) => /^\d+$/.test(e));
+  } catch {
+    return out;
+  }
+  const info = new Map<number, { ppid: number; cpu: number; cmd: string }>();
+  for (const e of entries) {
+    try {
+      const stat = await readFile(`/proc/${e}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const cmd = (await readFile(`/proc/${e}/cmdline`, 'utf8')).replaceAll('\0', ' ');
+      info.set(Number(e), {
+        ppid: Number(fields[1]),
+        cpu: (Number(fields[11]) + Number(fields[12])) / 100,
+        cmd,
+      });
+    } catch {}
+  }
+  const ours = (pid: number): boolean => {
+    for (let p = pid, hops = 0; p > 1 && hops < 20; p = info.get(p)?.ppid ?? 0, hops++)
+      if (p === process.pid) return true;
+    return false;
+  };
+  for (const [pid, { cpu, cmd }] of info) {
+    const name = cmd.includes('mariadbd')
+      ? 'mariadbd (shared)'
+      : pid === process.pid
+        ? 'bench'
+        : !ours(pid)
+          ? undefined
+          : (/(connector|catalog|broker)\/main\.ts/.exec(cmd)?.[1] ?? undefined);
+    if (name) out[name] = (out[name] ?? 0) + cpu;
+  }
+  return out;
+}
 
 function productRow(i: number) {
   const id = (i % DISTINCT) + 1;
@@ -126,7 +180,13 @@ async function applyRate(
   const runner = new ProjectionRunner({ brokers, groupId: `bench-${prefix}`, knex, projection });
   const started = performance.now();
   await runner.start();
-  while (runner.counters.applied < count) await new Promise((r) => setTimeout(r, 20));
+  // The runner checks each event before applying it: one refused would leave this waiting forever.
+  while (runner.counters.applied + runner.counters.deadLettered < count)
+    await new Promise((r) => setTimeout(r, 20));
+  if (runner.counters.deadLettered > 0)
+    throw new Error(
+      `the ${service} projection dead-lettered ${runner.counters.deadLettered} bench events: ${JSON.stringify(runner.counters.deadLetteredByReason)}`,
+    );
   const seconds = (performance.now() - started) / 1000;
   await runner.stop();
   const rows = await knex(spec.readTable).count({ n: '*' });
@@ -139,6 +199,8 @@ async function applyRate(
 
 interface LagResult {
   mode: string;
+  /** 1-minute load average when the steady writes started and when the last write was seen. */
+  load: [number, number];
   samples: number;
   p50: number;
   p99: number;
@@ -162,6 +224,9 @@ async function endToEnd(kafka: Kafka, brokers: string[], serverUrl: string): Pro
   const procs = [];
   const producer = kafka.producer();
   await producer.connect();
+  // Without the connector the bench makes the events up: their positions must be ones the source
+  // has written (the catalog dead-letters any beyond), so in a file with enough bytes in it.
+  const file = useConnector ? '' : await writtenBinlog(serverUrl, 1000 + RATE * SECONDS + 1);
   if (useConnector) {
     const port = await freePort();
     procs.push(
@@ -195,7 +260,7 @@ async function endToEnd(kafka: Kafka, brokers: string[], serverUrl: string): Pro
         topic: `${prefix}.${shopDb}.${table}`,
         messages: rows.map((r) =>
           debeziumMessage(prefix, shopDb, table, 'r', r, {
-            file: 'mariadb-bin.000001',
+            file,
             pos: 4,
             snapshot: true,
           }),
@@ -237,21 +302,27 @@ async function endToEnd(kafka: Kafka, brokers: string[], serverUrl: string): Pro
   const base = 10_000_000;
   let seen = 0;
   let polling = true;
+  // Every committed write not yet seen in the store, in commit order. Each is checked on every
+  // poll on its own: a write whose commit is still in flight must not hold back the others (the
+  // poller once stopped at the first uncommitted sequence number, so one commit that took a
+  // second stamped every later write's visibility a second late).
+  const unseen: number[] = [];
+  const pollTimes: number[] = [];
   const poller = (async () => {
     const latest = new Map<number, number>();
-    let nextUnseen = 0;
     while (polling) {
       const rows = await store('catalog_products').select('id', 'stock');
       const now = performance.now();
+      if (TRACE) pollTimes.push(now);
       for (const r of rows) latest.set(Number(r.id), Number(r.stock ?? 0));
-      for (let s = nextUnseen; s < total; s++) {
-        if (committedAt[s] === 0) break;
-        if (visibleAt[s] === 0 && (latest.get(productOf(s)) ?? 0) >= base + s) {
+      let kept = 0;
+      for (const s of unseen) {
+        if ((latest.get(productOf(s)) ?? 0) >= base + s) {
           visibleAt[s] = now;
           seen++;
-        }
+        } else unseen[kept++] = s;
       }
-      while (nextUnseen < total && visibleAt[nextUnseen] !== 0) nextUnseen++;
+      unseen.length = kept;
       await new Promise((r) => setTimeout(r, 5));
     }
   })();
@@ -269,6 +340,31 @@ async function endToEnd(kafka: Kafka, brokers: string[], serverUrl: string): Pro
       await producer.send({ topic: `${prefix}.${shopDb}.inventory`, acks: -1, messages });
     }
   })();
+  const fetchedAt = new Array<number>(total).fill(0);
+  const issuedAt = new Array<number>(total).fill(0);
+  const recordAt = new Array<number>(total).fill(0);
+  let observer: ReturnType<Kafka['consumer']> | undefined;
+  if (TRACE) {
+    observer = kafka.consumer({ groupId: `${prefix}-observer`, maxWaitTimeInMs: 100 });
+    await observer.connect();
+    await observer.subscribe({ topics: [`${prefix}.${shopDb}.inventory`], fromBeginning: false });
+    await observer.run({
+      eachMessage: async ({ message }) => {
+        const now = performance.now();
+        const text = message.value?.toString() ?? '';
+        const m = /"stock":(\d+)/.exec(text.slice(text.lastIndexOf('"after"')));
+        const seq = m ? Number(m[1]) - base : -1;
+        if (seq >= 0 && seq < total && fetchedAt[seq] === 0) {
+          fetchedAt[seq] = now;
+          // the connector's clock: when it made the Kafka record (its CreateTime)
+          recordAt[seq] = Number(message.timestamp) - performance.timeOrigin;
+        }
+      },
+    });
+    await new Promise((r) => setTimeout(r, 3000)); // joined and positioned
+  }
+  const cpuBefore = TRACE ? await cpuByComponent() : {};
+  const loadAtStart = os.loadavg()[0]!;
   const started = performance.now();
   const inFlight = new Set<Promise<void>>();
   for (let seq = 0; seq < total; seq++) {
@@ -276,16 +372,18 @@ async function endToEnd(kafka: Kafka, brokers: string[], serverUrl: string): Pro
     const wait = due - performance.now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
     const p = (async () => {
+      issuedAt[seq] = performance.now();
       const stock = base + seq;
       await shop('inventory')
         .where({ product_id: productOf(seq) })
         .update({ stock });
       committedAt[seq] = performance.now();
+      unseen.push(seq);
       if (!useConnector) {
         const row = { product_id: productOf(seq), stock, updated_at: new Date() };
         pending.push(
           debeziumMessage(prefix, shopDb, 'inventory', 'u', row, {
-            file: 'mariadb-bin.000002',
+            file,
             pos: 1000 + seq,
           }),
         );
@@ -302,9 +400,38 @@ async function endToEnd(kafka: Kafka, brokers: string[], serverUrl: string): Pro
   while (seen < total && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   polling = false;
   await poller;
+  const cpuAfter = TRACE ? await cpuByComponent() : {};
+  const loadAtEnd = os.loadavg()[0]!;
+  const wall = (performance.now() - started) / 1000;
   const lags = committedAt
     .map((c, i) => (visibleAt[i] ? visibleAt[i]! - c : Number.POSITIVE_INFINITY))
     .sort((a, b) => a - b);
+  if (TRACE) {
+    await observer?.disconnect();
+    const r = (n: number) => Math.round((n - started) * 10) / 10;
+    const samples = committedAt.map((c, i) => [
+      r(issuedAt[i]!),
+      r(c),
+      recordAt[i] ? r(recordAt[i]!) : null,
+      fetchedAt[i] ? r(fetchedAt[i]!) : null,
+      visibleAt[i] ? r(visibleAt[i]!) : null,
+    ]);
+    await writeFile(
+      TRACE,
+      JSON.stringify({
+        // ms since the steady writes started; `record` is the connector's clock (the Kafka
+        // record's CreateTime), `fetched` the observer's, the others this process's
+        fields: ['issued', 'committed', 'record', 'fetched', 'visible'],
+        samples,
+        polls: pollTimes.map(r),
+        cpuSeconds: Object.fromEntries(
+          Object.entries(cpuAfter).map(([k, v]) => [k, Math.round((v - (cpuBefore[k] ?? 0)) * 100) / 100]),
+        ),
+        wallSeconds: wall,
+        origin: performance.timeOrigin + started,
+      }),
+    );
+  }
   for (const p of procs.reverse()) await p.stop('SIGTERM');
   await producer.disconnect();
   await store.destroy();
@@ -315,6 +442,7 @@ async function endToEnd(kafka: Kafka, brokers: string[], serverUrl: string): Pro
     mode: useConnector
       ? 'monolith DB commit → cdc/connector → broker → catalog store'
       : 'DB commit → the bench publishes the Debezium events itself, batched every ~2 ms (BENCH_E2E_PUBLISHER=1) → broker → catalog store',
+    load: [loadAtStart, loadAtEnd],
     samples: lags.filter(Number.isFinite).length,
     p50: percentile(lags, 50),
     p99: percentile(lags, 99),
@@ -328,6 +456,11 @@ async function main() {
   const broker = await startTestBroker();
   const kafka = new Kafka({ brokers: broker.brokers, logLevel: logLevel.NOTHING });
   try {
+    if (ONLY_E2E) {
+      const lag = await endToEnd(kafka, broker.brokers, server.url);
+      console.log(JSON.stringify(lag));
+      return;
+    }
     const batchRate = await applyRate(kafka, broker.brokers, server.url, EVENTS, 'batch');
     const perEventRate = await applyRate(kafka, broker.brokers, server.url, BASELINE_EVENTS, 'per-event');
     const ordersRate = await applyRate(kafka, broker.brokers, server.url, EVENTS, 'batch', 'orders');
@@ -344,6 +477,7 @@ async function main() {
       end_to_end_writes_per_s: Math.round(lag.achievedRate),
       end_to_end_samples: lag.samples,
       end_to_end_mode: lag.mode,
+      load_average_1m_end_to_end: lag.load.map(r),
     };
     const markdown = [
       'One projection (catalog: shop.products → catalog_products) on the embedded broker and the private MariaDB; the machine is shared with other work, so figures are noisy.',
@@ -357,7 +491,14 @@ async function main() {
       `| end-to-end p50 / p99 / max at ${RATE} writes/s for ${SECONDS} s (${lag.samples} samples, achieved ${summary.end_to_end_writes_per_s}/s) | ${summary.p50_ms_end_to_end_at_1k} / ${summary.p99_ms_end_to_end_at_1k} / ${summary.max_ms_end_to_end_at_1k} ms | p99 ≤ 500 ms |`,
       '',
       `End-to-end path: ${lag.mode}. Visibility is read by polling the service's store every 5 ms (adds up to ~5 ms).`,
+      '',
+      `Load average (1 min) when the steady writes started / when the last was seen: ${r(lag.load[0])} / ${r(lag.load[1])} on ${os.cpus().length} cores. At 1000 writes/s the path needs about half a core besides MariaDB and some ten wake-ups of its processes per event: on a machine busier than its cores each waits its turn, so the lag follows the load (docs/history/extracted.md, 2026-12-06).`,
     ].join('\n');
+    if (env.BENCH_NO_PUBLISH) {
+      console.log(markdown);
+      console.log(JSON.stringify(summary));
+      return;
+    }
     await publishBenchmark({
       id: 'extracted',
       title: 'Extracted services: projection apply rate and end-to-end lag',

@@ -1,7 +1,7 @@
 import { replyError } from '../respond.ts';
 import { clientResponseHeaders } from './headers.ts';
 import type { RequestState } from './request-state.ts';
-import { classifyUpstreamError } from './upstream-errors.ts';
+import { classifyUpstreamError, isClientClosed } from './upstream-errors.ts';
 import type { UpstreamHandler } from './upstream-pool.ts';
 
 /** How an attempt ended, as ClientAnswer.outcome. */
@@ -46,6 +46,14 @@ export class ClientAnswer implements UpstreamHandler {
     readonly holdBack5xx: boolean,
     private readonly answered: (answer: ClientAnswer) => void,
   ) {}
+
+  /**
+   * The attempt was aborted because its client went away (client-connections.ts): not the
+   * upstream's failure. The breaker does not count it (breakers.ts) and the stats count 499.
+   */
+  get clientClosed(): boolean {
+    return this.outcome === 'error' && isClientClosed(this.err);
+  }
 
   /** Whether response bytes went to the client before the attempt ended. */
   get responseStarted(): boolean {

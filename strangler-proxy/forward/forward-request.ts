@@ -2,7 +2,7 @@ import { idempotentMethods } from '../http-methods.ts';
 import { recordFailure, recordOutcome } from '../record-outcome.ts';
 import { answerFailure, ClientAnswer } from './answer-client.ts';
 import type { RequestState } from './request-state.ts';
-import { classifyUpstreamError } from './upstream-errors.ts';
+import { classifyUpstreamError, clientClosedStatus } from './upstream-errors.ts';
 
 /**
  * forward: the side the decision named gets the request. This is where a request becomes an
@@ -39,8 +39,9 @@ function sendLegacy(state: RequestState, origin: string): void {
 }
 
 function legacyAnswered(answer: ClientAnswer): void {
-  if (answer.outcome === 'error') failed(answer.state, 'legacy', answer.err!, answer.responseStarted);
-  else recordOutcome(answer.state, 'legacy', answer.status);
+  if (answer.outcome !== 'error') recordOutcome(answer.state, 'legacy', answer.status);
+  else if (answer.clientClosed) recordFailure(answer.state, 'legacy', clientClosedStatus);
+  else failed(answer.state, 'legacy', answer.err!, answer.responseStarted);
 }
 
 function sendNew(state: RequestState): void {
@@ -89,6 +90,11 @@ function newFailed(answer: ClientAnswer, err: unknown): void {
   }
   if (answer.outcome === 'discarded-5xx') {
     fallBack(state, 'new-5xx');
+    return;
+  }
+  if (answer.clientClosed) {
+    // nobody to answer or fall back for; the breaker did not count it (breakers.ts)
+    recordFailure(state, 'new', clientClosedStatus);
     return;
   }
   const f = classifyUpstreamError(answer.err);

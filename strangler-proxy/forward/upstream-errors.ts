@@ -12,6 +12,23 @@ export interface UpstreamFailure {
   reason: 'refused' | 'timeout' | 'reset' | 'bad-response' | 'body-too-large' | 'error';
 }
 
+/**
+ * The status a client's hang-up is counted with (nginx's 499, "client closed request"): the
+ * attempt was aborted because the client went away, not because the upstream failed. It is
+ * never sent (nobody is left to read it), never a breaker failure, never a 502.
+ */
+export const clientClosedStatus = 499;
+const clientClosedCode = 'CLIENT_CLOSED';
+
+/** The error an attempt is aborted with when its client goes away (made only then). */
+export function clientClosedError(): Error {
+  return Object.assign(new Error('client closed the connection'), { code: clientClosedCode });
+}
+
+export function isClientClosed(err: unknown): boolean {
+  return (err as { code?: string } | undefined)?.code === clientClosedCode;
+}
+
 const notConnected = new Set([
   'ECONNREFUSED',
   'ENOTFOUND',

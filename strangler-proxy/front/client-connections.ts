@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import type { RequestState } from '../forward/request-state.ts';
+import { clientClosedError } from '../forward/upstream-errors.ts';
 import type { ProxyStats } from '../metrics.ts';
 import { type ClientRequest, type ClientResponse, replyOnSocket } from '../respond.ts';
 import { FastResponse, type ResponseOwner } from './fast-response.ts';
@@ -311,5 +312,5 @@ function inFlight(socket: Socket): boolean {
 function onClientSocketClose(this: TrackedSocket): void {
   const state = this[kCurrent];
   this[kCurrent] = undefined;
-  if (state && !state.res.writableFinished) state.attempt?.abort(new Error('client closed the connection'));
+  if (state && !state.res.writableFinished) state.attempt?.abort(clientClosedError());
 }

@@ -24,7 +24,7 @@ if (!existsSync(path.join(repoRoot, connectorScript)))
 export const hasConnector = true;
 
 export interface ConnectorStatus {
-  state: 'starting' | 'snapshot' | 'streaming' | 'failed';
+  state: 'starting' | 'snapshot' | 'streaming' | 'halted' | 'stopping' | 'failed';
   connector: 'mariadb' | 'mysql';
   position: { file: string; pos: number; gtid?: string | null; gtids?: string | null };
   snapshot: {
@@ -39,6 +39,8 @@ export interface ConnectorStatus {
   lastEventTsMs: number | null;
   lagMs: number | null;
   error?: string;
+  /** Set while halted on a column it must not encode (docs/connector.md, Unsupported columns). */
+  alarm?: { code: string; message: string; table?: string; column?: string; type?: string };
 }
 
 export interface ConnectorRun {

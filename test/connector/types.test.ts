@@ -96,6 +96,197 @@ const hex = (h: string) => Buffer.from(h, 'hex');
 const connectTimestamp = named('int64', 'org.apache.kafka.connect.data.Timestamp');
 const connectTime = named('int32', 'org.apache.kafka.connect.data.Time');
 
+/**
+ * OGC Well-Known Binary, little-endian, written from the Simple Features specification (not
+ * from the connector): byte order 1, a uint32 type (1 point … 7 collection), then the body.
+ */
+type Xy = [number, number];
+const wkb = {
+  head: (type: number) => {
+    const b = Buffer.alloc(5);
+    b[0] = 1;
+    b.writeUInt32LE(type, 1);
+    return b;
+  },
+  count: (n: number) => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(n);
+    return b;
+  },
+  xy: (...points: Xy[]) =>
+    Buffer.concat(
+      points.map(([x, y]) => {
+        const b = Buffer.alloc(16);
+        b.writeDoubleLE(x, 0);
+        b.writeDoubleLE(y, 8);
+        return b;
+      }),
+    ),
+  point: (p: Xy) => Buffer.concat([wkb.head(1), wkb.xy(p)]),
+  line: (...ps: Xy[]) => Buffer.concat([wkb.head(2), wkb.count(ps.length), wkb.xy(...ps)]),
+  polygon: (...rings: Xy[][]) =>
+    Buffer.concat([
+      wkb.head(3),
+      wkb.count(rings.length),
+      ...rings.map((r) => Buffer.concat([wkb.count(r.length), wkb.xy(...r)])),
+    ]),
+  multi: (type: 4 | 5 | 6 | 7, ...parts: Buffer[]) =>
+    Buffer.concat([wkb.head(type), wkb.count(parts.length), ...parts]),
+};
+
+/**
+ * Debezium's spatial structs (io.debezium.data.geometry.Geometry and .Point, version 1, fields in
+ * their builders' order). Geometry.builder() is optional() itself, so a NOT NULL GEOMETRY column
+ * still has an optional field; Point follows the column. The payload: wkb base64, srid null when 0.
+ */
+const geometrySchema = () => ({
+  type: 'struct',
+  fields: [
+    { type: 'bytes', optional: false, field: 'wkb' },
+    { type: 'int32', optional: true, field: 'srid' },
+  ],
+  optional: true,
+  name: 'io.debezium.data.geometry.Geometry',
+  version: 1,
+  doc: 'Geometry',
+});
+const pointSchema = (optional: boolean) => ({
+  type: 'struct',
+  fields: [
+    { type: 'double', optional: false, field: 'x' },
+    { type: 'double', optional: false, field: 'y' },
+    { type: 'bytes', optional: true, field: 'wkb' },
+    { type: 'int32', optional: true, field: 'srid' },
+  ],
+  optional,
+  name: 'io.debezium.data.geometry.Point',
+  version: 1,
+  doc: 'Geometry (POINT)',
+});
+type Spatial = { wkb: Buffer; srid: number | null; xy?: Xy } | null;
+const geometryValue = (g: Spatial): Json =>
+  g === null ? null : { wkb: g.wkb.toString('base64'), srid: g.srid };
+const pointValue = (g: Spatial): Json =>
+  g === null ? null : { x: g.xy![0], y: g.xy![1], wkb: g.wkb.toString('base64'), srid: g.srid };
+const geometryDecoded = (g: Spatial) => (g === null ? null : { wkb: g.wkb, srid: g.srid });
+const pointDecoded = (g: Spatial) =>
+  g === null ? null : { x: g.xy![0], y: g.xy![1], wkb: g.wkb, srid: g.srid };
+
+function spatialColumns(): Col[] {
+  const geo = (text: string, srid?: number) =>
+    `ST_GeomFromText('${text}'${srid === undefined ? '' : `, ${srid}`})`;
+  const pt = (xy: Xy, srid: number | null = null): Spatial => ({ wkb: wkb.point(xy), srid, xy });
+  const g = (b: Buffer, srid: number | null = null): Spatial => ({ wkb: b, srid });
+  const square: Xy[] = [
+    [0, 0],
+    [10, 0],
+    [10, 10],
+    [0, 10],
+    [0, 0],
+  ];
+  const hole: Xy[] = [
+    [2, 2],
+    [3, 2],
+    [3, 3],
+    [2, 2],
+  ];
+  const tri: Xy[] = [
+    [0, 0],
+    [1, 0],
+    [1, 1],
+    [0, 0],
+  ];
+  const tri5: Xy[] = [
+    [5, 5],
+    [6, 5],
+    [6, 6],
+    [5, 5],
+  ];
+  const spec = (
+    name: string,
+    ddl: string,
+    kind: 'point' | 'geometry',
+    rows: [[string, Spatial], [string, Spatial], [string, Spatial]],
+    optional = true,
+  ): Col => ({
+    name,
+    ddl,
+    schema: () => (kind === 'point' ? pointSchema(optional) : geometrySchema()),
+    sql: [rows[0][0], rows[1][0], rows[2][0]],
+    value: (row) => (kind === 'point' ? pointValue : geometryValue)(rows[row][1]),
+    decoded: (row) => (kind === 'point' ? pointDecoded : geometryDecoded)(rows[row][1]),
+  });
+  return [
+    spec('c_point', 'POINT NULL', 'point', [
+      [geo('POINT(1.5 -2)'), pt([1.5, -2])],
+      ['NULL', null],
+      [geo('POINT(13.4 52.52)', 4326), pt([13.4, 52.52], 4326)],
+    ]),
+    spec(
+      'c_point_nn',
+      'POINT NOT NULL',
+      'point',
+      [
+        [geo('POINT(0 0)'), pt([0, 0])],
+        [geo('POINT(-180 90)', 4326), pt([-180, 90], 4326)],
+        [geo('POINT(0.1 1e10)'), pt([0.1, 1e10])],
+      ],
+      false,
+    ),
+    spec('c_geometry', 'GEOMETRY NULL', 'geometry', [
+      // A point in a GEOMETRY column is a Geometry, not a Point: the column type decides.
+      [geo('POINT(3 4)'), g(wkb.point([3, 4]))],
+      ['NULL', null],
+      [geo('POLYGON((0 0,1 0,1 1,0 0))', 3857), g(wkb.polygon(tri), 3857)],
+    ]),
+    spec('c_geometry_nn', 'GEOMETRY NOT NULL', 'geometry', [
+      [geo('LINESTRING(0 0,1 1)'), g(wkb.line([0, 0], [1, 1]))],
+      [geo('POINT(1 1)', 4326), g(wkb.point([1, 1]), 4326)],
+      [geo('MULTIPOINT(1 1,2 2)'), g(wkb.multi(4, wkb.point([1, 1]), wkb.point([2, 2])))],
+    ]),
+    spec('c_linestring', 'LINESTRING NULL', 'geometry', [
+      [geo('LINESTRING(0 0,1 1,2 0.5)'), g(wkb.line([0, 0], [1, 1], [2, 0.5]))],
+      ['NULL', null],
+      [geo('LINESTRING(-1 -1,1 1)', 4326), g(wkb.line([-1, -1], [1, 1]), 4326)],
+    ]),
+    spec('c_polygon', 'POLYGON NULL', 'geometry', [
+      [geo('POLYGON((0 0,10 0,10 10,0 10,0 0),(2 2,3 2,3 3,2 2))'), g(wkb.polygon(square, hole))],
+      ['NULL', null],
+      [geo('POLYGON((0 0,1 0,1 1,0 0))', 4326), g(wkb.polygon(tri), 4326)],
+    ]),
+    spec('c_multipoint', 'MULTIPOINT NULL', 'geometry', [
+      [geo('MULTIPOINT(1 1,2 2)'), g(wkb.multi(4, wkb.point([1, 1]), wkb.point([2, 2])))],
+      ['NULL', null],
+      [geo('MULTIPOINT(0 0)', 4326), g(wkb.multi(4, wkb.point([0, 0])), 4326)],
+    ]),
+    spec('c_multilinestring', 'MULTILINESTRING NULL', 'geometry', [
+      [
+        geo('MULTILINESTRING((0 0,1 1),(2 2,3 3))'),
+        g(wkb.multi(5, wkb.line([0, 0], [1, 1]), wkb.line([2, 2], [3, 3]))),
+      ],
+      ['NULL', null],
+      [geo('MULTILINESTRING((0 0,1 1))', 4326), g(wkb.multi(5, wkb.line([0, 0], [1, 1])), 4326)],
+    ]),
+    spec('c_multipolygon', 'MULTIPOLYGON NULL', 'geometry', [
+      [
+        geo('MULTIPOLYGON(((0 0,1 0,1 1,0 0)),((5 5,6 5,6 6,5 5)))'),
+        g(wkb.multi(6, wkb.polygon(tri), wkb.polygon(tri5))),
+      ],
+      ['NULL', null],
+      [geo('MULTIPOLYGON(((0 0,1 0,1 1,0 0)))', 4326), g(wkb.multi(6, wkb.polygon(tri)), 4326)],
+    ]),
+    spec('c_geomcollection', 'GEOMETRYCOLLECTION NULL', 'geometry', [
+      [
+        geo('GEOMETRYCOLLECTION(POINT(1 1),LINESTRING(0 0,1 1))'),
+        g(wkb.multi(7, wkb.point([1, 1]), wkb.line([0, 0], [1, 1]))),
+      ],
+      ['NULL', null],
+      // Debezium's own stand-in for an empty collection is this very WKB (01 07000000 00000000).
+      [geo('GEOMETRYCOLLECTION EMPTY'), g(wkb.multi(7))],
+    ]),
+  ];
+}
+
 const columns: Col[] = [
   {
     name: 'id',
@@ -380,6 +571,66 @@ const columns: Col[] = [
     decoded: (row, m) => (m === 'default' ? [hex('00FF10'), null, hex('00')] : ['AP8Q', null, 'AA=='])[row]!,
   },
   {
+    name: 'c_binary',
+    ddl: 'BINARY(4) NULL',
+    schema: (m) => (m === 'default' ? plain('bytes') : plain('string')),
+    // BINARY pads with zero bytes to its width.
+    sql: ['0x00FF10', 'NULL', "''"],
+    value: same('AP8QAA==', null, 'AAAAAA=='),
+    decoded: (row, m) =>
+      (m === 'default' ? [hex('00FF1000'), null, hex('00000000')] : ['AP8QAA==', null, 'AAAAAA=='])[row]!,
+  },
+  ...(['TINYBLOB', 'MEDIUMBLOB', 'LONGBLOB'] as const).map(
+    (type): Col => ({
+      name: `c_${type.toLowerCase()}`,
+      ddl: `${type} NULL`,
+      schema: (m) => (m === 'default' ? plain('bytes') : plain('string')),
+      sql: ['0xCAFE', 'NULL', "''"],
+      value: same('yv4=', null, ''),
+      decoded: (row, m) => (m === 'default' ? [hex('CAFE'), null, hex('')] : ['yv4=', null, ''])[row]!,
+    }),
+  ),
+  ...(['TINYTEXT', 'MEDIUMTEXT', 'LONGTEXT'] as const).map(
+    (type): Col => ({
+      name: `c_${type.toLowerCase()}`,
+      ddl: `${type} NULL`,
+      schema: () => plain('string'),
+      sql: ["'ünï 🎉'", 'NULL', "''"],
+      value: same('ünï 🎉', null, ''),
+    }),
+  ),
+  {
+    // MariaDB's UUID type: Debezium's MariaDB connector sends io.debezium.data.Uuid, the canonical text.
+    name: 'c_uuid',
+    ddl: 'UUID NULL',
+    schema: () => named('string', 'io.debezium.data.Uuid'),
+    // R1 a time-based (version 1) UUID, which MariaDB stores with its segments reordered.
+    sql: ["'6ccd780c-baba-1026-9564-5b8c656024db'", 'NULL', "'123e4567-e89b-12d3-a456-426655440000'"],
+    value: same('6ccd780c-baba-1026-9564-5b8c656024db', null, '123e4567-e89b-12d3-a456-426655440000'),
+  },
+  {
+    // INET4/INET6 are not in Debezium 3.4's MariaDB grammar: the server's text as a plain string.
+    name: 'c_inet4',
+    ddl: 'INET4 NULL',
+    schema: () => plain('string'),
+    sql: ["'192.168.0.1'", 'NULL', "'0.0.0.0'"],
+    value: same('192.168.0.1', null, '0.0.0.0'),
+  },
+  {
+    name: 'c_inet6',
+    ddl: 'INET6 NULL',
+    schema: () => plain('string'),
+    sql: ["'2001:db8::ff00:42:8329'", 'NULL', "'::ffff:192.168.0.1'"],
+    value: same('2001:db8::ff00:42:8329', null, '::ffff:192.168.0.1'),
+  },
+  {
+    name: 'c_inet6_b',
+    ddl: 'INET6 NULL',
+    schema: () => plain('string'),
+    sql: ["'1:0:0:2:0:0:0:3'", 'NULL', "'::'"],
+    value: same('1:0:0:2::3', null, '::'),
+  },
+  {
     name: 'c_char',
     ddl: 'CHAR(5) NULL',
     schema: () => plain('string'),
@@ -422,6 +673,7 @@ const columns: Col[] = [
     sql: ["'note'", 'NULL', 'DEFAULT'],
     value: same('note', 'none', 'none'),
   },
+  ...spatialColumns(),
 ];
 
 /**

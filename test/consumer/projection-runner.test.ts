@@ -37,6 +37,8 @@ function itemsProjection(topic: string, seen: ChangeEvent[] = []): Projection {
   return {
     name: 'items',
     topics: [topic],
+    // the topics here are legacy.shop.items_<suffix>; the events name table items
+    sources: { [topic]: { table: 'items' } },
     decode: { columnHints: { items: { price: priceSchema } } },
     async handleBatch(events, trx) {
       seen.push(...events);

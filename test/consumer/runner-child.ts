@@ -61,6 +61,8 @@ const runner = new ProjectionRunner({
   projection: {
     name: 'crash-items',
     topics: [env('TOPIC')],
+    // the topic is legacy.shop.items_<suffix>; the events name table items
+    sources: { [env('TOPIC')]: { table: 'items' } },
     async handle(event, trx) {
       const row = (event.after ?? event.before)!;
       const id = Number(row.id);

@@ -41,6 +41,8 @@ async function setup(tombstones: Projection['tombstones']) {
     projection: {
       name: 'tombstones',
       topics: [topic],
+      // unwrapped rows, some without add.fields' source position: ordered by offset
+      sources: { [topic]: { positions: 'offset' } },
       tombstones,
       async handle(event, trx) {
         seen.push(event);

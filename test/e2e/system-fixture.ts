@@ -5,6 +5,7 @@ import path from 'node:path';
 import { repoRoot } from '../../lib/component-process.ts';
 import { freePort } from '../../lib/net.ts';
 import { portOwner } from '../../lib/port-owner.ts';
+import { defaultPorts, type PortName } from '../../scripts/up/components.ts';
 import { type RunningSystem, startSystem } from '../../scripts/up/system.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 
@@ -24,15 +25,7 @@ export interface IsolatedEnv {
   cleanup(): Promise<void>;
 }
 
-const componentPorts = [
-  'MONOLITH_PORT',
-  'CATALOG_PORT',
-  'ORDERS_PORT',
-  'BROKER_PORT',
-  'CONNECTOR_PORT',
-  'PROXY_PORT',
-  'PROXY_ADMIN_PORT',
-];
+const componentPorts = Object.keys(defaultPorts) as PortName[];
 
 /**
  * The environment `npm start`'s code runs in for a test: every component on a free port,

@@ -23,9 +23,16 @@ describe('extracted service configuration', () => {
       [`${prefix}_DB`]: 'bad-name!',
       KAFKA_BROKERS: 'nohostport',
       CDC_TOPIC_PREFIX: 'a b',
+      SOURCE_MYSQL_URL: 'postgres://nope',
     });
     expect(result.status).toBe(2);
-    for (const name of [`${prefix}_PORT`, `${prefix}_DB`, 'KAFKA_BROKERS', 'CDC_TOPIC_PREFIX'])
+    for (const name of [
+      `${prefix}_PORT`,
+      `${prefix}_DB`,
+      'KAFKA_BROKERS',
+      'CDC_TOPIC_PREFIX',
+      'SOURCE_MYSQL_URL',
+    ])
       expect(result.stderr).toContain(name);
   });
 });

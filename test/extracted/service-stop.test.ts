@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../../cdc/broker/test-broker.ts';
-import { debeziumMessage } from '../../extracted/service-kit/testing/debezium-publisher.ts';
+import { debeziumMessage, writtenBinlog } from '../../extracted/service-kit/testing/debezium-publisher.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { type ServiceUnderTest, startService, until } from './support.ts';
 
@@ -20,6 +20,8 @@ const gaveUp = 'Kafka did not answer the disconnect in time';
 
 beforeAll(async () => {
   [broker, store] = await Promise.all([startTestBroker(), createTestDatabase('svcstop')]);
+  // a position the test server has written: the service dead-letters any beyond it
+  const file = await writtenBinlog(store.serverUrl);
   const producer = new Kafka({ brokers: broker.brokers, logLevel: logLevel.NOTHING }).producer();
   await producer.connect();
   const row = (id: number) => ({
@@ -37,7 +39,7 @@ beforeAll(async () => {
     topic,
     acks: -1,
     messages: [1, 2, 3, 4, 5].map((id) =>
-      debeziumMessage(prefix, 'shop', 'products', 'r', row(id), { file: 'mariadb-bin.000001', pos: 4 }),
+      debeziumMessage(prefix, 'shop', 'products', 'r', row(id), { file, pos: 4 }),
     ),
   });
   await producer.disconnect();
@@ -103,6 +105,27 @@ describe('an extracted service stopping', () => {
       // and then its disconnect returns at once).
       expect(catalog.proc.output()).toMatch(new RegExp(`${gaveUp}|KafkaJSConnectionError`));
       expect(ms).toBeLessThan(5000);
+    } finally {
+      broker = await broker.restart();
+    }
+  });
+});
+
+describe('an extracted service with the broker gone', () => {
+  it('answers /health at once, saying Kafka did not answer, while its routes keep serving', async () => {
+    const catalog = await startCatalog();
+    await broker.kill();
+    try {
+      const started = Date.now();
+      const res = await fetch(`${catalog.base}/health`);
+      const ms = Date.now() - started;
+      const health = (await res.json()) as { status: string; projection: { error?: string } };
+      expect(res.status).toBe(200);
+      expect(health.status).toBe('ok');
+      expect(health.projection.error).toMatch(/kafka/i);
+      expect(ms).toBeLessThan(4000);
+      expect((await fetch(`${catalog.base}/products/5`)).status).toBe(200);
+      await timedStop(catalog);
     } finally {
       broker = await broker.restart();
     }

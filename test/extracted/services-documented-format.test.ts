@@ -2,7 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../../cdc/broker/test-broker.ts';
-import { debeziumMessage, publishSnapshot } from '../../extracted/service-kit/testing/debezium-publisher.ts';
+import {
+  debeziumMessage,
+  publishSnapshot,
+  writtenBinlog,
+} from '../../extracted/service-kit/testing/debezium-publisher.ts';
 import { seedShop } from '../../legacy-monolith/seed/seed-shop.ts';
 import { waitFor } from '../../lib/net.ts';
 import { call, type MonolithUnderTest, startMonolithProcess } from '../monolith/support.ts';
@@ -35,7 +39,8 @@ const nextPos = (step: number) => {
   pos += step;
   return pos;
 };
-const file = 'mariadb-bin.000001';
+/** A binlog file of the test server with enough written that the positions below are real (beforeAll). */
+let file = '';
 
 async function publishRow(
   table: string,
@@ -93,6 +98,7 @@ beforeAll(async () => {
     ]),
   });
   await admin.disconnect();
+  file = await writtenBinlog(monolith.db.serverUrl);
   await publishSnapshot(producer, monolith.knex, prefix, monolith.db.name, { file, pos: 4 });
   env = {
     MYSQL_URL: monolith.db.serverUrl,

@@ -2,7 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../../cdc/broker/test-broker.ts';
-import { debeziumMessage, publishSnapshot } from '../../extracted/service-kit/testing/debezium-publisher.ts';
+import {
+  debeziumMessage,
+  publishSnapshot,
+  writtenBinlog,
+} from '../../extracted/service-kit/testing/debezium-publisher.ts';
 import { seedShop } from '../../legacy-monolith/seed/seed-shop.ts';
 import { call, type MonolithUnderTest, startMonolithProcess } from '../monolith/support.ts';
 import { converge, productListQueries, type ServiceUnderTest, startService } from './support.ts';
@@ -19,6 +23,7 @@ let catalog: ServiceUnderTest;
 let orders: ServiceUnderTest;
 const prefix = `s${randomBytes(3).toString('hex')}`;
 
+let file = '';
 beforeAll(async () => {
   [monolith, broker] = await Promise.all([startMonolithProcess('sshop'), startTestBroker()]);
   await seedShop(monolith.knex, { products: 20, users: 5, orders: 15, seed: 9 });
@@ -34,12 +39,14 @@ beforeAll(async () => {
     startService('catalog', { ...env, CATALOG_DB: `${monolith.db.name}_cat` }),
     startService('orders', { ...env, ORDERS_DB: `${monolith.db.name}_ord` }),
   ]);
+  // positions the test server has written: the services dead-letter any beyond them
+  file = await writtenBinlog(monolith.db.serverUrl);
   await publishSnapshot(
     producer,
     monolith.knex,
     prefix,
     monolith.db.name,
-    { file: 'mariadb-bin.000002', pos: 4 },
+    { file, pos: 4 },
     { schemas: false },
   );
 });
@@ -83,7 +90,7 @@ describe('extracted services on schema-less Debezium events', () => {
           'products',
           'u',
           row,
-          { file: 'mariadb-bin.000002', pos: 900 },
+          { file, pos: 900 },
           { schemas: false },
         ),
       ],

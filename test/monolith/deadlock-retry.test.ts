@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { withDeadlockRetry } from '../../legacy-monolith/domain/retry.ts';
+import { withDeadlockRetry, writeTransaction } from '../../legacy-monolith/domain/retry.ts';
 import { createMysqlKnex } from '../../lib/knex-mysql.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 
@@ -72,5 +72,39 @@ describe('withDeadlockRetry on a real deadlock', () => {
     expect(rejected).toHaveLength(1);
     expect(rejected[0]!.reason).toMatchObject({ code: 'SHOP_ERR_BUSY', retriable: true });
     expect(await knex('counters').orderBy('id').pluck('v')).toEqual([1, 1]);
+  });
+
+  it('answers a lock wait timeout with a retriable SHOP_ERR_BUSY at once, without a rerun', async () => {
+    let holderLocked!: () => void;
+    const locked = new Promise<void>((resolve) => {
+      holderLocked = resolve;
+    });
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const holder = knex.transaction(async (trx) => {
+      await trx('counters').where({ id: 1 }).forUpdate().select('v');
+      holderLocked();
+      await released;
+    });
+    await locked;
+    let attempts = 0;
+    const waiter = writeTransaction(knex, async (trx) => {
+      attempts++;
+      await trx.raw('SET SESSION innodb_lock_wait_timeout = 1');
+      await trx('counters')
+        .where({ id: 1 })
+        .update({ v: trx.raw('v + 1') });
+    });
+    const outcome = await waiter.then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    release();
+    await holder;
+    expect(outcome).toMatchObject({ code: 'SHOP_ERR_BUSY', retriable: true });
+    expect(attempts).toBe(1);
+    expect(await knex('counters').orderBy('id').pluck('v')).toEqual([0, 0]);
   });
 });

@@ -45,23 +45,31 @@ type Options = Pick<
 
 interface SchemaParts {
   type: string;
+  /** A struct's field schemas, each as JsonConverter text (ends with "field"). */
+  fields?: string[];
   name?: string;
   version?: number;
+  doc?: string;
   parameters?: Array<[string, string]>;
+  /** The schema is optional whatever the column's NULL-ability (Debezium's Geometry builder). */
+  alwaysOptional?: boolean;
 }
 
 const str = JSON.stringify;
 
-/** JsonConverter.asJsonSchema key order: type, optional, name, version, parameters, default, field. */
+/** JsonConverter.asJsonSchema key order: type, fields, optional, name, version, doc, parameters, default, field. */
 export function fieldSchemaText(
   parts: SchemaParts,
   optional: boolean,
   defaultText: string | undefined,
   field: string,
 ) {
-  let s = '{"type":' + str(parts.type) + ',"optional":' + optional;
+  let s = '{"type":' + str(parts.type);
+  if (parts.fields) s += ',"fields":[' + parts.fields.join(',') + ']';
+  s += ',"optional":' + optional;
   if (parts.name !== undefined) s += ',"name":' + str(parts.name);
   if (parts.version !== undefined) s += ',"version":' + parts.version;
+  if (parts.doc !== undefined) s += ',"doc":' + str(parts.doc);
   if (parts.parameters) {
     s += ',"parameters":{' + parts.parameters.map(([k, v]) => str(k) + ':' + str(v)).join(',') + '}';
   }
@@ -160,10 +168,23 @@ function mapColumn(col: ColumnDef, o: Options): Mapping {
     case 'text':
     case 'mediumtext':
     case 'longtext':
-    case 'uuid':
     case 'inet4':
+      // INET4/INET6: not in Debezium 3.4's MariaDB grammar; the server's text, as a plain string.
+      return {
+        parts: { type: 'string' },
+        convert: (v) => jsonString(Buffer.isBuffer(v) ? inet4Text(v) : asText(v)),
+      };
     case 'inet6':
-      return { parts: { type: 'string' }, convert: (v) => jsonString(asText(v)) };
+      return {
+        parts: { type: 'string' },
+        convert: (v) => jsonString(Buffer.isBuffer(v) ? inet6Text(v) : asText(v)),
+      };
+    case 'uuid':
+      // Debezium's MariaDB connector: io.debezium.data.Uuid (the canonical text).
+      return {
+        parts: { type: 'string', name: 'io.debezium.data.Uuid', version: 1 },
+        convert: (v) => jsonString(Buffer.isBuffer(v) ? uuidText(v) : asText(v)),
+      };
     case 'json':
       return {
         parts: { type: 'string', name: 'io.debezium.data.Json', version: 1 },
@@ -291,12 +312,166 @@ function mapColumn(col: ColumnDef, o: Options): Mapping {
         epochText: '"1970-01-01T00:00:00' + (fsp > 0 ? '.' + '0'.repeat(fsp) : '') + 'Z"',
       };
     }
+    case 'point':
+      return { parts: pointParts, convert: pointConverter(col) };
     default:
+      if (geometryTypes.has(t)) return { parts: geometryParts, convert: geometryConverter(col) };
       throw new EncodingError(
         `column ${col.name} has type ${col.columnType ?? col.dataType}, which this connector does not encode`,
         { column: col.name, dataType: col.dataType },
       );
   }
+}
+
+/** The spatial types Debezium encodes as io.debezium.data.geometry.Geometry (POINT has its own Point). */
+const geometryTypes = new Set([
+  'geometry',
+  'linestring',
+  'polygon',
+  'multipoint',
+  'multilinestring',
+  'multipolygon',
+  'geometrycollection',
+  'geomcollection',
+]);
+
+/** True when the encoder has a mapping for the type (`ColumnDef.dataType`), whatever the encoder options. */
+export function isEncodableType(dataType: string): boolean {
+  try {
+    mapColumn({ name: '', dataType, unsigned: false, nullable: true }, probeOptions);
+    return true;
+  } catch {
+    return false;
+  }
+}
+const probeOptions: Options = {
+  decimalHandlingMode: 'precise',
+  timePrecisionMode: 'adaptive_time_microseconds',
+  bigintUnsignedHandlingMode: 'long',
+  binaryHandlingMode: 'bytes',
+};
+
+// Debezium's geometry structs (io.debezium.data.geometry.Geometry and .Point, version 1): the
+// field schemas in their builders' order; wkb is bytes whatever binary.handling.mode says.
+const sridField = '{"type":"int32","optional":true,"field":"srid"}';
+const geometryParts: SchemaParts = {
+  type: 'struct',
+  fields: ['{"type":"bytes","optional":false,"field":"wkb"}', sridField],
+  name: 'io.debezium.data.geometry.Geometry',
+  version: 1,
+  doc: 'Geometry',
+  // Geometry.builder() is optional(): the field is optional even for a NOT NULL column.
+  alwaysOptional: true,
+};
+const pointParts: SchemaParts = {
+  type: 'struct',
+  fields: [
+    '{"type":"double","optional":false,"field":"x"}',
+    '{"type":"double","optional":false,"field":"y"}',
+    '{"type":"bytes","optional":true,"field":"wkb"}',
+    sridField,
+  ],
+  name: 'io.debezium.data.geometry.Point',
+  version: 1,
+  doc: 'Geometry (POINT)',
+};
+
+/**
+ * A spatial value as the server stores it (and both the binlog and a snapshot SELECT give it):
+ * the SRID as a 4-byte little-endian integer, then the OGC WKB. Debezium reads the SRID as a
+ * signed int and sends 0 (unset) as null.
+ */
+function splitSpatial(col: ColumnDef, v: unknown): { wkb: Buffer; srid: string } {
+  if (!Buffer.isBuffer(v) && !(v instanceof Uint8Array)) {
+    throw new EncodingError(`column ${col.name}: a spatial value must arrive as bytes, got ${typeof v}`, {
+      column: col.name,
+      dataType: col.dataType,
+    });
+  }
+  const b = asBuffer(v);
+  if (b.length < 4 + 5) {
+    throw new EncodingError(`column ${col.name}: ${b.length} bytes are not an SRID and a WKB geometry`, {
+      column: col.name,
+      dataType: col.dataType,
+    });
+  }
+  const srid = b.readInt32LE(0);
+  return { wkb: b.subarray(4), srid: srid === 0 ? 'null' : String(srid) };
+}
+
+function geometryConverter(col: ColumnDef): (v: unknown) => string {
+  return (v) => {
+    const { wkb, srid } = splitSpatial(col, v);
+    return '{"wkb":"' + wkb.toString('base64') + '","srid":' + srid + '}';
+  };
+}
+
+/** WKB of a 2D point: byte order, type 1, x, y (21 bytes); anything else is not a Point (Debezium refuses it too). */
+function pointConverter(col: ColumnDef): (v: unknown) => string {
+  return (v) => {
+    const { wkb, srid } = splitSpatial(col, v);
+    const le = wkb[0] !== 0;
+    const type = wkb.length >= 5 ? (le ? wkb.readUInt32LE(1) : wkb.readUInt32BE(1)) : -1;
+    if (wkb.length !== 21 || type !== 1) {
+      throw new EncodingError(
+        `column ${col.name}: the value is not a 2D WKB point (${wkb.length} bytes, type ${type})`,
+        { column: col.name, dataType: col.dataType },
+      );
+    }
+    const x = le ? wkb.readDoubleLE(5) : wkb.readDoubleBE(5);
+    const y = le ? wkb.readDoubleLE(13) : wkb.readDoubleBE(13);
+    return (
+      '{"x":' +
+      javaDoubleText(x) +
+      ',"y":' +
+      javaDoubleText(y) +
+      ',"wkb":"' +
+      wkb.toString('base64') +
+      '","srid":' +
+      srid +
+      '}'
+    );
+  };
+}
+
+/** A UUID's 16 bytes (as the binlog carries them) → the 8-4-4-4-12 text the server prints. */
+function uuidText(b: Buffer): string {
+  const h = Buffer.concat([b, Buffer.alloc(Math.max(0, 16 - b.length))]).toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+const inet4Text = (b: Buffer) => `${b[0] ?? 0}.${b[1] ?? 0}.${b[2] ?? 0}.${b[3] ?? 0}`;
+
+/**
+ * An INET6's 16 bytes → the server's text: RFC 5952 (lower-case groups, the longest run of two or
+ * more zero groups as '::', the leftmost on a tie), IPv4-mapped and IPv4-compatible addresses dotted.
+ */
+function inet6Text(raw: Buffer): string {
+  const b = Buffer.concat([raw, Buffer.alloc(Math.max(0, 16 - raw.length))]);
+  if (b.subarray(0, 10).every((x) => x === 0)) {
+    if (b[10] === 0xff && b[11] === 0xff) return `::ffff:${inet4Text(b.subarray(12))}`;
+    if (b[10] === 0 && b[11] === 0 && b.readUInt32BE(12) > 1) return `::${inet4Text(b.subarray(12))}`;
+  }
+  const groups: number[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(b.readUInt16BE(i));
+  let bestStart = -1;
+  let bestLength = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLength) {
+      bestStart = i;
+      bestLength = j - i;
+    }
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (bestStart < 0) return hex.join(':');
+  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
 }
 
 /** ENUM values are few: their JSON text is computed once. */
@@ -375,7 +550,7 @@ function bitLiteral(text: string, binaryDigits = false): Buffer {
 /** Builds the codec of one column (schema text precomputed once per table definition). */
 export function fieldCodec(col: ColumnDef, o: Options, optionalOverride?: boolean): FieldCodec {
   const m = mapColumn(col, o);
-  const optional = optionalOverride ?? col.nullable;
+  const optional = optionalOverride ?? (m.parts.alwaysOptional || col.nullable);
   const parsed = parseDefault(col);
   let defaultText: string | undefined;
   if (parsed.kind === 'literal') {

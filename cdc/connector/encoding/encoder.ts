@@ -11,6 +11,7 @@ import {
   transactionSchemaField,
 } from './source.ts';
 import type {
+  ColumnDef,
   Encoded,
   EncoderOptions,
   FramedText,
@@ -95,11 +96,18 @@ function structWriter(codecs: FieldCodec[]): (row: RawRow, out: string[]) => voi
 /**
  * Builds the encoder of one table definition. Everything that does not depend on the row —
  * topic, schema texts, per-column converters, the constant head of the source block — is
- * computed here once; per event only the payload text is concatenated.
+ * computed here once; per event only the payload text is concatenated. `keepValueColumn`
+ * leaves columns out of `before`/`after` and the value schema (Debezium's column.exclude.list);
+ * the key always has every key column.
  */
-export function createTableEncoder(table: TableDef, options: EncoderOptions): TableEncoder {
+export function createTableEncoder(
+  table: TableDef,
+  options: EncoderOptions,
+  keepValueColumn?: (col: ColumnDef) => boolean,
+): TableEncoder {
   const base = `${options.topicPrefix}.${table.db}.${table.table}`;
-  const valueCodecs = table.columns.map((c) => fieldCodec(c, options));
+  const valueColumns = keepValueColumn ? table.columns.filter(keepValueColumn) : table.columns;
+  const valueCodecs = valueColumns.map((c) => fieldCodec(c, options));
   const keyCodecs = table.keyColumns.map((name) => {
     const col = table.columns.find((c) => c.name === name);
     if (!col) {

@@ -8,6 +8,7 @@ import {
   decimalPlain,
   encodedText,
   heartbeatMessage,
+  isEncodableType,
   javaDoubleText,
   javaFloatText,
   jsonString,
@@ -453,9 +454,13 @@ describe('strings, enums, sets, JSON, BIT, binary', () => {
   });
 
   it('rejects a type it cannot encode, naming the column', () => {
-    expect(() => createTableEncoder(table([col('g', 'geometry')], []), opts())).toThrow(
-      /column g has type geometry/,
+    // VECTOR (MariaDB 11.7+, MySQL 9) has no mapping here.
+    expect(() => createTableEncoder(table([col('v', 'vector')], []), opts())).toThrow(
+      /column v has type vector/,
     );
+    expect(isEncodableType('vector')).toBe(false);
+    for (const t of ['point', 'geometry', 'geometrycollection', 'multipolygon', 'uuid', 'inet6'])
+      expect(isEncodableType(t)).toBe(true);
   });
 });
 
@@ -768,5 +773,65 @@ describe('schema changes, transactions, heartbeats', () => {
     expect(s.value).toBe(
       '{"schema":{"type":"struct","fields":[{"type":"int64","optional":false,"field":"ts_ms"}],"optional":false,"name":"io.debezium.connector.common.Heartbeat","version":1},"payload":{"ts_ms":5}}',
     );
+  });
+});
+
+describe('spatial types (Debezium Geometry and Point structs)', () => {
+  /** The field schema of a one-column table, re-printed in its own key order (structs nest). */
+  const structSchemaOf = (c: ColumnDef, over: Partial<EncoderOptions> = {}) =>
+    JSON.stringify(JSON.parse(createTableEncoder(table([c], []), opts(over)).schemas.value).fields[0]);
+  /** The server's spatial bytes: SRID (4 bytes LE), then WKB (here a 2D point, little-endian). */
+  const stored = (srid: number, x: number, y: number) => {
+    const b = Buffer.alloc(25);
+    b.writeUInt32LE(srid, 0);
+    b[4] = 1;
+    b.writeUInt32LE(1, 5);
+    b.writeDoubleLE(x, 9);
+    b.writeDoubleLE(y, 17);
+    return b;
+  };
+
+  it('Point: x, y, wkb, srid in the builder order; srid 0 → null; optional as the column', () => {
+    expect(structSchemaOf(col('loc', 'point', { nullable: false }))).toBe(
+      '{"type":"struct","fields":[{"type":"double","optional":false,"field":"x"},{"type":"double","optional":false,"field":"y"},{"type":"bytes","optional":true,"field":"wkb"},{"type":"int32","optional":true,"field":"srid"}],"optional":false,"name":"io.debezium.data.geometry.Point","version":1,"doc":"Geometry (POINT)","field":"loc"}',
+    );
+    const wkb = stored(0, 1, -2.5).subarray(4).toString('base64');
+    expect(encodedValue(col('loc', 'point'), stored(0, 1, -2.5))).toBe(
+      `{"x":1.0,"y":-2.5,"wkb":"${wkb}","srid":null}`,
+    );
+    expect(encodedValue(col('loc', 'point'), stored(4326, 0, 0))).toMatch(/"srid":4326}$/);
+  });
+
+  it('Geometry: optional even for NOT NULL (its builder is); the WKB stays bytes whatever binary.handling.mode', () => {
+    expect(structSchemaOf(col('g', 'linestring', { nullable: false }), { binaryHandlingMode: 'hex' })).toBe(
+      '{"type":"struct","fields":[{"type":"bytes","optional":false,"field":"wkb"},{"type":"int32","optional":true,"field":"srid"}],"optional":true,"name":"io.debezium.data.geometry.Geometry","version":1,"doc":"Geometry","field":"g"}',
+    );
+    const v = stored(3857, 3, 4);
+    expect(encodedValue(col('g', 'geometry'), v, { binaryHandlingMode: 'hex' })).toBe(
+      `{"wkb":"${v.subarray(4).toString('base64')}","srid":3857}`,
+    );
+  });
+
+  it('refuses a POINT value that is not a 2D point, and spatial values that are not bytes', () => {
+    const line = Buffer.concat([Buffer.alloc(4), Buffer.from('010200000000000000', 'hex')]);
+    expect(() => encodedValue(col('p', 'point'), line)).toThrow(/column p: the value is not a 2D WKB point/);
+    expect(() => encodedValue(col('g', 'geometry'), { x: 1, y: 2 })).toThrow(/must arrive as bytes/);
+  });
+
+  it('a value filter leaves columns out of the value, never out of the key', () => {
+    const t = table(
+      [col('id', 'int', { nullable: false }), col('loc', 'point'), col('n', 'varchar')],
+      ['id'],
+    );
+    const enc = createTableEncoder(
+      t,
+      opts({ valueSchemasEnable: false }),
+      (c) => c.name !== 'loc' && c.name !== 'id',
+    );
+    expect(enc.rowPayload({ id: 1, loc: stored(0, 1, 2), n: 'x' }, 'binlog')).toBe('{"n":"x"}');
+    expect(enc.key({ id: 1 }, 'binlog')).toBe(
+      '{"schema":{"type":"struct","fields":[{"type":"int32","optional":false,"field":"id"}],"optional":false,"name":"ecommerce.shop.t.Key"},"payload":{"id":1}}',
+    );
+    expect(enc.schemas.value).not.toMatch(/"field":"loc"/);
   });
 });

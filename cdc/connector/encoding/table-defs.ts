@@ -404,9 +404,13 @@ export function tableDefFromTableMap(event: TableMapLike, previous?: TableDef): 
         col.dataType = 'bit';
         col.length = meta.bits;
         break;
-      case T.GEOMETRY:
-        col.dataType = (schema?.COLUMN_TYPE || 'geometry').toLowerCase();
+      case T.GEOMETRY: {
+        // zongji names the binlog's geometry type 7 as MySQL 8 does; information_schema says geometrycollection.
+        const name = (schema?.COLUMN_TYPE || 'geometry').toLowerCase();
+        col.dataType = name === 'geomcollection' ? 'geometrycollection' : name;
+        col.charset = null;
         break;
+      }
     }
     if (schema?.COLUMN_TYPE) {
       const special = schema.COLUMN_TYPE.toLowerCase();
@@ -415,6 +419,14 @@ export function tableDefFromTableMap(event: TableMapLike, previous?: TableDef): 
         col.dataType = special;
         col.charset = null;
       }
+    }
+    if (col.dataType === 'binary') {
+      // The binlog's own metadata shows UUID and INET6 as BINARY(16), INET4 as BINARY(4): only the
+      // table definition tells them apart. A same-named column of that type and width is taken for it
+      // (zongji then hands the bytes, which the encoder formats as the server prints them).
+      const known = previous?.columns.find((p) => p.name === col.name);
+      const width = known && { uuid: 16, inet6: 16, inet4: 4 }[known.dataType as 'uuid' | 'inet6' | 'inet4'];
+      if (known && width !== undefined && width === col.length) col.dataType = known.dataType;
     }
     columns.push(col);
   }

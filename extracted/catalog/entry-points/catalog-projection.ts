@@ -4,6 +4,7 @@ import {
   hint,
   type Projection,
   poisonEvent,
+  type SourceTable,
 } from '../../../cdc/consumer/index.ts';
 import { type ServiceConfig, topicFor } from '../../service-kit/service-config.ts';
 import { jsonText, sqlTime } from '../../service-kit/store.ts';
@@ -13,6 +14,34 @@ import { type ProductRow, type StockRow, saveProducts, saveStock } from '../data
 const columnHints = {
   products: { price: hint.decimal(2), created_at: hint.timestamp(), updated_at: hint.zonedTimestamp() },
   inventory: { updated_at: hint.zonedTimestamp() },
+};
+
+/**
+ * What the projection reads from each source table: events that name another table or
+ * database, carry another key, or lack these columns (or hold the wrong type) are dead-lettered
+ * by the runner before handleBatch sees them.
+ */
+const sources: Record<'products' | 'inventory', Omit<SourceTable, 'db'>> = {
+  products: {
+    table: 'products',
+    key: ['id'],
+    columns: {
+      id: 'integer',
+      sku: { type: 'string', nullable: false },
+      name: { type: 'string', nullable: false },
+      description: 'string',
+      price: { type: 'decimal', nullable: false },
+      category: { type: 'string', nullable: false },
+      attributes: 'json',
+      created_at: 'time',
+      updated_at: 'time',
+    },
+  },
+  inventory: {
+    table: 'inventory',
+    key: ['product_id'],
+    columns: { product_id: 'integer', stock: { type: 'integer', nullable: false }, updated_at: 'time' },
+  },
 };
 
 function idOf(row: Record<string, unknown>, column: string, event: ChangeEvent): number {
@@ -54,6 +83,10 @@ export function catalogProjection(config: ServiceConfig): Projection {
   return {
     name: 'catalog',
     topics: [productsTopic, inventoryTopic],
+    sources: {
+      [productsTopic]: { ...sources.products, db: config.sourceDatabase },
+      [inventoryTopic]: { ...sources.inventory, db: config.sourceDatabase },
+    },
     decode: { columnHints },
     async handleBatch(events, trx) {
       const products: ProductRow[] = [];

@@ -5,6 +5,7 @@ import {
   type Projection,
   poisonEvent,
   type Row,
+  type SourceTable,
 } from '../../../cdc/consumer/index.ts';
 import { type ServiceConfig, topicFor } from '../../service-kit/service-config.ts';
 import { sqlTime } from '../../service-kit/store.ts';
@@ -26,10 +27,30 @@ function id(row: Row, column: string, event: ChangeEvent): number {
   return value;
 }
 
-/** source table → read table and the columns it keeps. */
-const mappers: Record<string, { table: ReadTable; map(row: Row, e: ChangeEvent): Row }> = {
+const required = <T extends 'integer' | 'decimal' | 'string'>(type: T) => ({ type, nullable: false });
+
+/**
+ * source table → read table, the columns it keeps, and what the runner checks before the
+ * handler sees an event (key columns, and the types of the columns the mapper reads).
+ */
+const mappers: Record<
+  string,
+  { table: ReadTable; source: Pick<SourceTable, 'key' | 'columns'>; map(row: Row, e: ChangeEvent): Row }
+> = {
   orders: {
     table: 'ord_orders',
+    source: {
+      key: ['id'],
+      columns: {
+        id: 'integer',
+        user_id: required('integer'),
+        status: required('string'),
+        total: required('decimal'),
+        currency: required('string'),
+        created_at: 'time',
+        updated_at: 'time',
+      },
+    },
     map: (r, e) => ({
       id: id(r, 'id', e),
       user_id: id(r, 'user_id', e),
@@ -42,6 +63,16 @@ const mappers: Record<string, { table: ReadTable; map(row: Row, e: ChangeEvent):
   },
   order_items: {
     table: 'ord_items',
+    source: {
+      key: ['order_id', 'line_no'],
+      columns: {
+        order_id: 'integer',
+        line_no: 'integer',
+        product_id: required('integer'),
+        quantity: required('integer'),
+        unit_price: required('decimal'),
+      },
+    },
     map: (r, e) => ({
       order_id: id(r, 'order_id', e),
       line_no: id(r, 'line_no', e),
@@ -52,6 +83,17 @@ const mappers: Record<string, { table: ReadTable; map(row: Row, e: ChangeEvent):
   },
   payments: {
     table: 'ord_payments',
+    source: {
+      key: ['id'],
+      columns: {
+        id: 'integer',
+        order_id: required('integer'),
+        amount: required('decimal'),
+        method: required('string'),
+        status: required('string'),
+        created_at: 'time',
+      },
+    },
     map: (r, e) => ({
       id: id(r, 'id', e),
       order_id: id(r, 'order_id', e),
@@ -61,8 +103,16 @@ const mappers: Record<string, { table: ReadTable; map(row: Row, e: ChangeEvent):
       created_at: sqlTime(r.created_at),
     }),
   },
-  products: { table: 'ord_products', map: (r, e) => ({ id: id(r, 'id', e), name: r.name }) },
-  users: { table: 'ord_users', map: (r, e) => ({ id: id(r, 'id', e) }) },
+  products: {
+    table: 'ord_products',
+    source: { key: ['id'], columns: { id: 'integer', name: required('string') } },
+    map: (r, e) => ({ id: id(r, 'id', e), name: r.name }),
+  },
+  users: {
+    table: 'ord_users',
+    source: { key: ['id'], columns: { id: 'integer' } },
+    map: (r, e) => ({ id: id(r, 'id', e) }),
+  },
 };
 
 /**
@@ -74,6 +124,12 @@ export function ordersProjection(config: ServiceConfig): Projection {
   return {
     name: 'orders',
     topics: [...tableByTopic.keys()],
+    sources: Object.fromEntries(
+      [...tableByTopic].map(([topic, table]) => [
+        topic,
+        { db: config.sourceDatabase, table, ...mappers[table]!.source },
+      ]),
+    ),
     decode: { columnHints },
     async handleBatch(events, trx) {
       const rows = new Map<ReadTable, Row[]>();

@@ -1,5 +1,6 @@
 import type { Producer } from 'kafkajs';
 import type { Knex } from 'knex';
+import mysql from 'mysql2/promise';
 
 /**
  * Writes shop rows to Kafka as a Debezium 3.4 MariaDB connector with JsonConverter
@@ -229,4 +230,38 @@ export async function publishSnapshot(
     count += rows.length;
   }
   return count;
+}
+
+/**
+ * The services dead-letter an event whose binlog position the source server has not written
+ * (docs/consumer.md, Validation). Events made up by a test or a bench must therefore name
+ * positions the source really has: this returns the source's newest binlog file after making
+ * sure at least `bytes` are written in it (a padding row in a scratch database, dropped again),
+ * so any `pos` up to `bytes` in that file is one the source has written.
+ */
+export async function writtenBinlog(serverUrl: string, bytes = 1_000_000): Promise<string> {
+  const conn = await mysql.createConnection(serverUrl);
+  try {
+    const head = async () => {
+      const [rows] = (await conn.query('SHOW MASTER STATUS')) as unknown as [
+        { File: string; Position: number }[],
+      ];
+      if (!rows[0]) throw new Error('the source has no binary log (log_bin is off)');
+      return { file: rows[0].File, pos: Number(rows[0].Position) };
+    };
+    for (let at = await head(); ; at = await head()) {
+      if (at.pos >= bytes) return at.file;
+      await conn.query('CREATE DATABASE IF NOT EXISTS strangler_binlog_padding');
+      await conn.query(
+        'CREATE TABLE IF NOT EXISTS strangler_binlog_padding.pad (id INT AUTO_INCREMENT PRIMARY KEY, b LONGBLOB)',
+      );
+      await conn.query('INSERT INTO strangler_binlog_padding.pad (b) VALUES (REPEAT(?, ?))', [
+        'x',
+        Math.min(8_000_000, bytes - at.pos + 1024),
+      ]);
+      await conn.query('DELETE FROM strangler_binlog_padding.pad');
+    }
+  } finally {
+    await conn.end();
+  }
 }

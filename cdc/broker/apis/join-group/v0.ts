@@ -1,4 +1,5 @@
 import type { JoinResult } from '../../groups/group.ts';
+import type { JoinRequest } from '../../groups/group-coordinator.ts';
 import type { VersionCodec } from '../api.ts';
 
 /**
@@ -8,14 +9,8 @@ import type { VersionCodec } from '../api.ts';
  *   response: error_code int16, generation_id int32, protocol_name string, leader string,
  *             member_id string, members [member_id string, metadata bytes]
  */
-export interface JoinGroupRequest {
-  groupId: string;
-  sessionTimeoutMs: number;
-  rebalanceTimeoutMs: number;
-  memberId: string;
-  protocolType: string;
-  protocols: Array<{ name: string; metadata: Buffer }>;
-}
+/** What the coordinator needs of a JoinGroup request; client id and host come from the connection. */
+export type JoinGroupRequest = Omit<JoinRequest, 'clientId' | 'clientHost'>;
 
 export const v0: VersionCodec<JoinGroupRequest, JoinResult> = {
   decode(r) {
