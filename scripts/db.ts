@@ -8,10 +8,11 @@ import {
 const program = new Command('db').description(
   'the private MariaDB server the toolkit runs when MYSQL_URL is unset',
 );
-const target = (opts: { test?: boolean }) => ({
-  name: opts.test ? 'mariadb-test' : 'mariadb',
-  port: opts.test ? 0 : 3307,
-});
+const target = (opts: { test?: boolean; interop?: boolean }) =>
+  opts.interop
+    ? { name: 'mariadb-interop', port: 0 }
+    : { name: opts.test ? 'mariadb-test' : 'mariadb', port: opts.test ? 0 : 3307 };
+const interopOption = 'the interop suite’s server (npm run test:interop) instead of the main one';
 
 program
   .command('start')
@@ -25,12 +26,14 @@ program
 program
   .command('stop')
   .option('--test', 'the test suite’s server instead of the main one')
+  .option('--interop', interopOption)
   .action(async (opts) => {
     console.log((await stopPrivateServer(target(opts))) ? 'stopped' : 'not running');
   });
 program
   .command('status')
   .option('--test', 'the test suite’s server instead of the main one')
+  .option('--interop', interopOption)
   .action(async (opts) => {
     const state = await privateServerStatus(target(opts));
     console.log(state ? `running: pid ${state.pid}, mysql://root@127.0.0.1:${state.port}/` : 'not running');
