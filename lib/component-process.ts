@@ -98,6 +98,7 @@ export async function startComponent(options: StartOptions): Promise<ComponentPr
   link?.on('error', () => {});
   link?.unref?.();
   const exited = once(child, 'exit').then(([code]) => code as number | null);
+  void exited.then(() => (link as { destroy?: () => void } | null)?.destroy?.());
 
   const handle: ComponentProcess = {
     name: options.name,

@@ -287,6 +287,8 @@ function startFailure(err: unknown): { cause: string; output: string } {
  */
 class Restarter {
   #stopping = false;
+  /** Set once this npm start wrote the state file: only then is it ours to remove. */
+  #wrote = false;
   readonly #abort = new AbortController();
   readonly #startedAt = new Date().toISOString();
 
@@ -380,6 +382,7 @@ class Restarter {
           ...(s.lastOutput !== undefined ? { lastOutput: s.lastOutput } : {}),
         })),
       });
+      this.#wrote = true;
     } catch (err) {
       this.log(`could not write ${this.stateFile}: ${(err as Error).message}`);
     }
@@ -391,6 +394,6 @@ class Restarter {
     for (const slot of this.slots) clearTimeout(slot.timer);
     this.#abort.abort();
     await Promise.all(this.slots.map((s) => s.starting));
-    await fs.rm(this.stateFile, { force: true }).catch(() => {});
+    if (this.#wrote) await fs.rm(this.stateFile, { force: true }).catch(() => {});
   }
 }
