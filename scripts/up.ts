@@ -32,6 +32,10 @@ async function main(): Promise<void> {
   // The components run in their own process groups (startSystem), so a terminal's Ctrl-C or
   // hang-up reaches only this process, and shutdown stops them in reverse start order.
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void shutdown(0));
+  // A closed terminal or a killed `| tee` must not crash the supervisor mid-stop: its components
+  // would still stop themselves (they see it die), but not in order.
+  process.stdout.on('error', () => {});
+  process.stderr.on('error', () => {});
   // SIGKILL of npm (or of the shell or tsx between it and us) sends no signal here: watch them.
   watchLauncher((link) => {
     console.error(
