@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { waitForHttp } from './net.ts';
+import { supervisorFdEnv, supervisorPidEnv } from './supervisor-link.ts';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -38,13 +39,20 @@ export interface StartOptions {
    * then reaches only the supervisor, which stops components in order.
    */
   detached?: boolean;
+  /** Aborting before the process is ready stops it (SIGTERM, then SIGKILL after 10 s) and rejects. */
+  signal?: AbortSignal;
 }
+
+/** The fd a child finds its end of the supervisor link on (lib/exit-with-parent.ts). */
+const linkFd = 3;
 
 /**
  * Starts a toolkit component as its own Node process (through tsx) and waits until it is
  * ready. Tests use this so that every server under test is a real, separate process. Every
- * component stops itself if its supervisor dies without stopping it (lib/exit-with-parent.ts):
- * no orphan keeps a port after a killed test run or npm start.
+ * component stops itself if its supervisor dies without stopping it, however early
+ * (lib/exit-with-parent.ts): the child gets one end of a socket pair as fd 3, and the kernel
+ * closes this process's end when it exits, SIGKILL included. No orphan keeps a port after a
+ * killed test run or npm start.
  */
 export async function startComponent(options: StartOptions): Promise<ComponentProcess> {
   const child = spawn(
@@ -62,8 +70,14 @@ export async function startComponent(options: StartOptions): Promise<ComponentPr
     ],
     {
       cwd: repoRoot,
-      env: { ...process.env, ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        ...options.env,
+        [supervisorFdEnv]: String(linkFd),
+        [supervisorPidEnv]: String(process.pid),
+      },
+      // fd 3: the supervisor link; we never write to it, its end-of-file is the message
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
       detached: options.detached ?? false,
     },
   );
@@ -79,7 +93,12 @@ export async function startComponent(options: StartOptions): Promise<ComponentPr
   };
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
+  const link = child.stdio[linkFd] as (NodeJS.ReadableStream & { unref?: () => void }) | null;
+  // Held open for the child's life (the kernel closes it when we exit), never keeping us alive.
+  link?.on('error', () => {});
+  link?.unref?.();
   const exited = once(child, 'exit').then(([code]) => code as number | null);
+  void exited.then(() => (link as { destroy?: () => void } | null)?.destroy?.());
 
   const handle: ComponentProcess = {
     name: options.name,
@@ -114,11 +133,25 @@ export async function startComponent(options: StartOptions): Promise<ComponentPr
       ).unref();
     });
   }
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    if (!options.signal) return;
+    onAbort = () => {
+      void handle.stop();
+      reject(new Error(`${options.name} was stopped before it was ready`));
+    };
+    if (options.signal.aborted) onAbort();
+    else options.signal.addEventListener('abort', onAbort, { once: true });
+  });
+  aborted.catch(() => {});
   try {
-    await Promise.race([ready, died]);
+    await Promise.race([ready, died, aborted]);
   } catch (err) {
-    child.kill('SIGKILL');
+    if (!options.signal?.aborted) child.kill('SIGKILL');
+    else await handle.exited; // stopped in order (SIGTERM first), as after a ready start
     throw err;
+  } finally {
+    if (onAbort) options.signal?.removeEventListener('abort', onAbort);
   }
   died.catch(() => {});
   return handle;

@@ -2,6 +2,7 @@ import { isListening } from '../../lib/net.ts';
 import { ProxyAdmin, readAdminToken } from '../rehearsal/live/proxy-admin.ts';
 import { compareCounts, proxyMetrics } from '../rehearsal/live/proxy-counters.ts';
 import type { Endpoints } from '../up/endpoints.ts';
+import { describeSupervision, readSupervisorState } from '../up/supervisor-state.ts';
 import { fetchJson } from './fetch-text.ts';
 import { parsePrometheus, type Sample, sumOf } from './prometheus-text.ts';
 
@@ -12,6 +13,16 @@ export interface ComponentStatus {
   /** Projection or connector lag in ms, when the component reports one. */
   lagMs?: number;
   detail: string;
+  /**
+   * A component's own alarm: the `alarm` field of its health/status JSON (a string, or an
+   * object with a `message`), set while it stays up but needs an operator.
+   */
+  alarm?: string;
+  /** Set by a running npm start: the component is being restarted (attempt, next start, cause). */
+  restarting?: string;
+  /** Restarts npm start made so far, and the cause of the last one. */
+  restarts?: number;
+  lastCause?: string;
 }
 
 export interface RouteStatus {
@@ -55,6 +66,16 @@ export function lagOf(body: unknown): number | undefined {
   return lags.length > 0 ? Math.max(...lags) : undefined;
 }
 
+/** A health document's alarm: `alarm` as a string, or an object's `message` (or its JSON). */
+export function alarmOf(body: unknown): string | undefined {
+  if (!body || typeof body !== 'object' || !('alarm' in body)) return undefined;
+  const alarm = (body as { alarm: unknown }).alarm;
+  if (alarm === null || alarm === undefined || alarm === false || alarm === '') return undefined;
+  if (typeof alarm === 'string') return alarm;
+  if (typeof alarm === 'object' && 'message' in alarm) return String((alarm as { message: unknown }).message);
+  return JSON.stringify(alarm);
+}
+
 async function httpComponent(name: string, base: string, path: string): Promise<ComponentStatus> {
   const r = await getJson(`${base}${path}`);
   if (!r) return { name, where: base, up: false, detail: 'not answering' };
@@ -68,14 +89,22 @@ async function httpComponent(name: string, base: string, path: string): Promise<
       : body.state !== undefined
         ? String(body.state)
         : `HTTP ${r.status}`;
-  return { name, where: base, up: ok, ...(lag !== undefined ? { lagMs: lag } : {}), detail: status };
+  const alarm = alarmOf(r.body);
+  return {
+    name,
+    where: base,
+    up: ok,
+    ...(lag !== undefined ? { lagMs: lag } : {}),
+    detail: alarm ? `${status}; ALARM: ${alarm}` : status,
+    ...(alarm ? { alarm } : {}),
+  };
 }
 
 export async function collectStatus(e: Endpoints): Promise<SystemStatus> {
   const problems: string[] = [];
   const brokerHost = e.brokers.split(',')[0]!;
   const [host, port] = [brokerHost.split(':')[0]!, Number(brokerHost.split(':')[1] ?? 9092)];
-  const [legacy, connector, catalog, orders, proxy, admin, brokerUp] = await Promise.all([
+  const [legacy, connector, catalog, orders, proxy, admin, brokerUp, supervision] = await Promise.all([
     httpComponent('monolith', e.legacy, '/health'),
     httpComponent('connector', e.connector, '/status'),
     httpComponent('catalog', e.catalog, '/health'),
@@ -83,6 +112,7 @@ export async function collectStatus(e: Endpoints): Promise<SystemStatus> {
     httpComponent('proxy', e.proxy, '/health'),
     httpComponent('proxy admin', e.admin, '/health'),
     isListening(port, host),
+    readSupervisorState(e.supervisorStateFile),
   ]);
   const broker: ComponentStatus = {
     name: 'broker',
@@ -115,6 +145,26 @@ export async function collectStatus(e: Endpoints): Promise<SystemStatus> {
       problems.push((err as Error).message);
     }
   } else problems.push(`the proxy admin API at ${e.admin} is down: route modes unknown`);
-  for (const c of components) if (!c.up) problems.push(`${c.name} (${c.where}) is down`);
+  for (const s of supervision?.components ?? []) {
+    const c = components.find((x) => x.name === s.name);
+    if (!c) continue;
+    if (s.restarts > 0) c.restarts = s.restarts;
+    if (s.cause) c.lastCause = s.cause;
+    if (c.up && s.state === 'running' && s.restarts > 0)
+      c.detail += ` (restarted ${s.restarts}×, last: ${s.cause ?? 'exited'})`;
+    const restarting = describeSupervision(s);
+    if (restarting) {
+      // The supervisor knows more than the probe: its process is gone (whatever holds the port
+      // now is not it) and a restart is on its way; say so, and why.
+      c.restarting = restarting;
+      c.up = false;
+      c.detail = restarting;
+    }
+  }
+  for (const c of components) {
+    if (c.restarting) problems.push(`${c.name} (${c.where}) is ${c.restarting}`);
+    else if (!c.up) problems.push(`${c.name} (${c.where}) is down`);
+    if (c.alarm) problems.push(`${c.name} (${c.where}) ALARM: ${c.alarm}`);
+  }
   return { components, routes, problems };
 }

@@ -13,6 +13,11 @@ export interface ComponentSpec {
   readyLine?: string;
   /** Extra environment for this process only (node flags the component's npm script sets). */
   env?: Record<string, string>;
+  /**
+   * Legacy traffic goes through it (monolith, proxy): failing to start it stops npm start. The
+   * others (broker, connector, services) may fail and are restarted while the rest serves.
+   */
+  essential?: boolean;
   /** Shown to the user once everything is up. */
   describe: (port: number) => string;
 }
@@ -50,6 +55,7 @@ export function components(env: NodeJS.ProcessEnv): ComponentSpec[] {
     {
       name: 'monolith',
       script: 'legacy-monolith/main.ts',
+      essential: true,
       port: port('MONOLITH_PORT'),
       healthPath: '/health',
       describe: (p) => `legacy shop        http://127.0.0.1:${p}/products`,
@@ -80,6 +86,7 @@ export function components(env: NodeJS.ProcessEnv): ComponentSpec[] {
     {
       name: 'proxy',
       script: 'strangler-proxy/main.ts',
+      essential: true,
       // as `npm run proxy`: a larger young generation means fewer GC pauses on the hot path
       env: { NODE_OPTIONS: `${env.NODE_OPTIONS ?? ''} --max-semi-space-size=64`.trim() },
       port: port('PROXY_PORT'),

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { envValue } from '../../lib/config.ts';
 import { dataRoot } from '../../lib/database/data-root.ts';
 import { type PortName, portOf } from './components.ts';
+import { supervisorStateFile } from './supervisor-state.ts';
 
 /** Where each part of a running toolkit answers, from the same env names npm start uses. */
 export interface Endpoints {
@@ -15,6 +16,8 @@ export interface Endpoints {
   /** The proxy admin bearer token's file (unless PROXY_ADMIN_TOKEN is set). */
   adminTokenFile: string;
   adminToken: string | undefined;
+  /** Where a running npm start keeps its supervision state (restarts in progress and their causes). */
+  supervisorStateFile: string;
 }
 
 export function endpointsFor(env: NodeJS.ProcessEnv = process.env): Endpoints {
@@ -30,5 +33,6 @@ export function endpointsFor(env: NodeJS.ProcessEnv = process.env): Endpoints {
     brokers: envValue('KAFKA_BROKERS', env) ?? `127.0.0.1:${portOf(env, 'BROKER_PORT')}`,
     adminTokenFile: path.join(dataDir, 'proxy-admin.token'),
     adminToken: envValue('PROXY_ADMIN_TOKEN', env),
+    supervisorStateFile: supervisorStateFile(dataDir, portOf(env, 'PROXY_PORT')),
   };
 }
