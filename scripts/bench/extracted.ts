@@ -37,6 +37,9 @@ const EVENTS = Number(env.BENCH_EVENTS ?? 50_000);
 const BASELINE_EVENTS = Number(env.BENCH_BASELINE_EVENTS ?? 5_000);
 const RATE = Number(env.BENCH_RATE ?? 1000);
 const SECONDS = Number(env.BENCH_SECONDS ?? 10);
+/** The end-to-end bar must hold in every run, not in one lucky one: BENCH_E2E_RUNS runs (default 5). */
+const E2E_RUNS = Number(env.BENCH_E2E_RUNS ?? 5);
+const E2E_P99_BAR_MS = 500;
 const DISTINCT = 5_000;
 /** Diagnostics: BENCH_ONLY=e2e skips the apply-rate runs; BENCH_NO_PUBLISH=1 leaves the docs alone. */
 const ONLY_E2E = env.BENCH_ONLY === 'e2e';
@@ -456,15 +459,28 @@ async function main() {
   const broker = await startTestBroker();
   const kafka = new Kafka({ brokers: broker.brokers, logLevel: logLevel.NOTHING });
   try {
+    const endToEndRuns = async (): Promise<LagResult[]> => {
+      const runs: LagResult[] = [];
+      for (let i = 0; i < E2E_RUNS; i++) {
+        runs.push(await endToEnd(kafka, broker.brokers, server.url));
+        const last = runs[runs.length - 1]!;
+        console.error(
+          `end-to-end run ${i + 1}/${E2E_RUNS}: p50 ${last.p50.toFixed(1)} ms, p99 ${last.p99.toFixed(1)} ms, max ${last.max.toFixed(1)} ms, ${Math.round(last.achievedRate)} writes/s, load ${last.load.map((l) => l.toFixed(1)).join(' → ')}`,
+        );
+      }
+      return runs;
+    };
     if (ONLY_E2E) {
-      const lag = await endToEnd(kafka, broker.brokers, server.url);
-      console.log(JSON.stringify(lag));
+      for (const lag of await endToEndRuns()) console.log(JSON.stringify(lag));
       return;
     }
     const batchRate = await applyRate(kafka, broker.brokers, server.url, EVENTS, 'batch');
     const perEventRate = await applyRate(kafka, broker.brokers, server.url, BASELINE_EVENTS, 'per-event');
     const ordersRate = await applyRate(kafka, broker.brokers, server.url, EVENTS, 'batch', 'orders');
-    const lag = await endToEnd(kafka, broker.brokers, server.url);
+    const runs = await endToEndRuns();
+    // The median run by p99 stands for the bench; every run's p99 is printed beside it.
+    const lag = [...runs].sort((a, b) => a.p99 - b.p99)[Math.floor(runs.length / 2)]!;
+    const runsMet = runs.filter((l) => l.p99 <= E2E_P99_BAR_MS).length;
     const r = (n: number) => Math.round(n * 10) / 10;
     const summary = {
       apply_events_per_s: Math.round(batchRate),
@@ -478,6 +494,11 @@ async function main() {
       end_to_end_samples: lag.samples,
       end_to_end_mode: lag.mode,
       load_average_1m_end_to_end: lag.load.map(r),
+      end_to_end_runs: runs.length,
+      p99_ms_end_to_end_runs: runs.map((l) => r(l.p99)),
+      end_to_end_writes_per_s_runs: runs.map((l) => Math.round(l.achievedRate)),
+      end_to_end_runs_meeting_bar: runsMet,
+      bar_end_to_end_met: runsMet === runs.length,
     };
     const markdown = [
       'One projection (catalog: shop.products → catalog_products) on the embedded broker and the private MariaDB; the machine is shared with other work, so figures are noisy.',
@@ -488,11 +509,12 @@ async function main() {
       `| events applied/s, orders projection (shop.orders → ord_orders, ${EVENTS} events) | ${summary.apply_orders_events_per_s} | ≥ 5000 |`,
       `| events applied/s, reference: same runner, one statement per event (${BASELINE_EVENTS} events) | ${summary.apply_per_event_reference_events_per_s} | — |`,
       `| batch / per-event | ${summary.apply_ratio_vs_per_event}× | — |`,
-      `| end-to-end p50 / p99 / max at ${RATE} writes/s for ${SECONDS} s (${lag.samples} samples, achieved ${summary.end_to_end_writes_per_s}/s) | ${summary.p50_ms_end_to_end_at_1k} / ${summary.p99_ms_end_to_end_at_1k} / ${summary.max_ms_end_to_end_at_1k} ms | p99 ≤ 500 ms |`,
+      `| end-to-end p50 / p99 / max at ${RATE} writes/s for ${SECONDS} s, the median of ${runs.length} runs by p99 (${lag.samples} samples, achieved ${summary.end_to_end_writes_per_s}/s) | ${summary.p50_ms_end_to_end_at_1k} / ${summary.p99_ms_end_to_end_at_1k} / ${summary.max_ms_end_to_end_at_1k} ms | p99 ≤ ${E2E_P99_BAR_MS} ms in every run |`,
+      `| end-to-end p99 of each run (writes/s achieved) | ${runs.map((l) => `${r(l.p99)} ms (${Math.round(l.achievedRate)}/s)`).join(', ')}; spread ${r(Math.min(...runs.map((l) => l.p99)))}–${r(Math.max(...runs.map((l) => l.p99)))} ms | ${runsMet} of ${runs.length} met |`,
       '',
       `End-to-end path: ${lag.mode}. Visibility is read by polling the service's store every 5 ms (adds up to ~5 ms).`,
       '',
-      `Load average (1 min) when the steady writes started / when the last was seen: ${r(lag.load[0])} / ${r(lag.load[1])} on ${os.cpus().length} cores. At 1000 writes/s the path needs about half a core besides MariaDB and some ten wake-ups of its processes per event: on a machine busier than its cores each waits its turn, so the lag follows the load (docs/history/extracted.md, 2026-12-06).`,
+      `Load average (1 min) per run when the steady writes started / when the last was seen: ${runs.map((l) => `${r(l.load[0])} / ${r(l.load[1])}`).join(', ')} on ${os.cpus().length} cores. At 1000 writes/s the path needs about half a core besides MariaDB and some ten wake-ups of its processes per event: on a machine busier than its cores each waits its turn, so the lag follows the load (docs/history/extracted.md, 2026-12-06).`,
     ].join('\n');
     if (env.BENCH_NO_PUBLISH) {
       console.log(markdown);
