@@ -54,15 +54,35 @@ function signalGroup(n: NpmStart, signal: NodeJS.Signals): void {
   }
 }
 
-async function up(n: NpmStart): Promise<void> {
-  await waitFor(
-    'npm start to be up',
-    async () => {
-      if (!n.output().includes('strangler toolkit is up')) throw new Error(n.output().slice(-3000));
-    },
-    { timeoutMs: 240_000, intervalMs: 200 },
-  );
+/**
+ * Waits for `text` in npm start's output; fails at once, with the output, when npm start exits
+ * first (a wait on a process that is gone would only run out its timeout).
+ */
+async function outputIncludes(n: NpmStart, text: string, what: string, timeoutMs: number): Promise<void> {
+  let settled = false;
+  const exitedFirst = n.exited.then(() => {
+    if (!settled)
+      throw new Error(
+        `npm start exited (${n.child.exitCode ?? n.child.signalCode}) before ${what}:\n${n.output().slice(-3000)}`,
+      );
+  });
+  try {
+    await Promise.race([
+      waitFor(
+        what,
+        async () => {
+          if (!n.output().includes(text)) throw new Error(n.output().slice(-3000));
+        },
+        { timeoutMs, intervalMs: 20 },
+      ),
+      exitedFirst,
+    ]);
+  } finally {
+    settled = true;
+  }
 }
+
+const up = (n: NpmStart) => outputIncludes(n, 'strangler toolkit is up', 'npm start to be up', 240_000);
 
 let isolated: IsolatedEnv;
 let env: NodeJS.ProcessEnv;
@@ -88,14 +108,7 @@ describe('npm start leaves nothing behind', () => {
       for (const seconds of [1, 2, 3, 4, 5]) {
         const run = npmStart(env);
         const marker = markers.at(-1)!;
-        if (from === 'broker up')
-          await waitFor(
-            'the broker',
-            async () => {
-              if (!run.output().includes('[broker] ')) throw new Error(run.output().slice(-2000));
-            },
-            { timeoutMs: 120_000, intervalMs: 20 },
-          );
+        if (from === 'broker up') await outputIncludes(run, '[broker] ', 'the broker', 120_000);
         await new Promise((r) => setTimeout(r, seconds * 1000));
         const seen = await markedProcesses(marker);
         signalGroup(run, 'SIGTERM');
