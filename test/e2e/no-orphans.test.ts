@@ -32,7 +32,9 @@ describe('no orphans', () => {
   async function env(): Promise<NodeJS.ProcessEnv> {
     marker = newMarker();
     isolated = await isolatedSystemEnv('orphans');
-    return { ...isolated.env, [markerName]: marker, LOG_LEVEL: 'info' };
+    // No tsx cache: these processes are killed while tsx may still be writing cache entries,
+    // and an entry cut short is an empty module for every later run (tsx writes them in place).
+    return { ...isolated.env, [markerName]: marker, LOG_LEVEL: 'info', TSX_DISABLE_CACHE: '1' };
   }
 
   it('components stop themselves when their supervisor is SIGKILLed 50 ms into their start', async () => {

@@ -36,7 +36,10 @@ function npmStart(env: NodeJS.ProcessEnv): NpmStart {
   // detached: npm leads its own process group, as a shell's job control makes it
   const child = spawn('npm', ['start'], {
     cwd: repoRoot,
-    env: { ...env, [markerName]: marker },
+    // No tsx cache: npm start is killed during its start-up, while tsx may still be writing
+    // cache entries, and an entry cut short is an empty module for every later run (tsx writes
+    // them in place): later npm starts then exit at once and print nothing.
+    env: { ...env, [markerName]: marker, TSX_DISABLE_CACHE: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
