@@ -6,6 +6,10 @@ import { defineConfig } from 'vitest/config';
 // machine's two cores.
 export default defineConfig({
   test: {
+    // Every process a test starts runs tsx without its cache: tests SIGKILL processes while
+    // they load, tsx writes cache entries in place, and an entry cut short loads as an empty
+    // module in every later run.
+    env: { TSX_DISABLE_CACHE: '1' },
     include: ['test/interop/**/*.test.ts'],
     exclude: ['node_modules/**', '.data/**'],
     globalSetup: ['test/interop/global-setup.ts'],
