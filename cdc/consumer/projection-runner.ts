@@ -22,6 +22,10 @@ import { backoffMs, classify } from './retry-policy.ts';
 import { binlogHeadReader, SourceHead } from './source-head.ts';
 import { checkEvent, type SourceTable, type TopicExpectation, topicExpectations } from './validation.ts';
 
+/** Log lines of a stop that could not reach Kafka (operators and tests look for them). */
+export const offsetCommitFailed = 'could not commit the applied offsets to Kafka on stop';
+export const disconnectTimedOut = 'Kafka did not answer the disconnect in time (broker gone?)';
+
 /** A read model fed by change events: which topics, and how a batch of events changes the store. */
 export interface Projection {
   name: string;
@@ -211,20 +215,38 @@ export class ProjectionRunner extends EventEmitter {
    */
   async stop(timeoutMs = 3000): Promise<boolean> {
     this.stopping = true;
+    const applied = Promise.allSettled(this.applying);
     const disconnect = (async () => {
-      await this.consumer.disconnect().catch(() => undefined);
+      // Commit the applied offsets ourselves rather than trust kafkajs's disconnect to: it
+      // swallows a failed commit or leave, so a stop with the broker gone would end in silence.
+      await applied;
+      const offsets = this.appliedOffsets();
+      if (offsets.length > 0)
+        await this.consumer.commitOffsets(offsets).catch((err) =>
+          this.log.warn({ err }, `${offsetCommitFailed}; the store holds the applied offsets`),
+        );
+      await this.consumer.disconnect().catch((err) => this.log.warn({ err }, 'Kafka consumer disconnect failed'));
       await Promise.all([this.producer.disconnect(), this.admin.disconnect()]).catch(() => undefined);
       return true;
     })();
-    await Promise.allSettled(this.applying);
+    await applied;
     await this.closeSource().catch(() => undefined);
     const done = await settledWithin(disconnect, timeoutMs);
     if (!done)
       this.log.warn(
         { timeoutMs, lastError: this.lastError },
-        'Kafka did not answer the disconnect in time (broker gone?); stopped without it, the store holds the applied offsets',
+        `${disconnectTimedOut}; stopped without it, the store holds the applied offsets`,
       );
     return done;
+  }
+
+  /** The next offset to read on every partition something was applied from. */
+  private appliedOffsets(): { topic: string; partition: number; offset: string }[] {
+    return [...this.progress.values()].map((p) => ({
+      topic: p.topic,
+      partition: p.partition,
+      offset: p.nextOffset.toString(),
+    }));
   }
 
   /** The newest source position applied on any partition: what the store reflects. */
