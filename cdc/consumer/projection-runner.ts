@@ -222,10 +222,14 @@ export class ProjectionRunner extends EventEmitter {
       await applied;
       const offsets = this.appliedOffsets();
       if (offsets.length > 0)
-        await this.consumer.commitOffsets(offsets).catch((err) =>
-          this.log.warn({ err }, `${offsetCommitFailed}; the store holds the applied offsets`),
-        );
-      await this.consumer.disconnect().catch((err) => this.log.warn({ err }, 'Kafka consumer disconnect failed'));
+        await this.consumer
+          .commitOffsets(offsets)
+          .catch((err) =>
+            this.log.warn({ err }, `${offsetCommitFailed}; the store holds the applied offsets`),
+          );
+      await this.consumer
+        .disconnect()
+        .catch((err) => this.log.warn({ err }, 'Kafka consumer disconnect failed'));
       await Promise.all([this.producer.disconnect(), this.admin.disconnect()]).catch(() => undefined);
       return true;
     })();
