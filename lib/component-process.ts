@@ -72,6 +72,9 @@ export async function startComponent(options: StartOptions): Promise<ComponentPr
       cwd: repoRoot,
       env: {
         ...process.env,
+        // tsx writes its cache entries in place: a component killed mid-write (SIGKILL, a crash)
+        // would leave an entry that loads as an empty module in every later start.
+        TSX_DISABLE_CACHE: '1',
         ...options.env,
         [supervisorFdEnv]: String(linkFd),
         [supervisorPidEnv]: String(process.pid),

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --import tsx
+#!/usr/bin/env -S TSX_DISABLE_CACHE=1 node --import tsx
 import { Command } from 'commander';
 import { ToolkitError } from '../lib/errors.ts';
 import { shiftCommand } from '../strangler-proxy/cli/shift.ts';

@@ -90,6 +90,8 @@ export function comparePositions(a: BinlogPosition, b: BinlogPosition): number {
 /**
  * /health and /status (JSON) on the connector's port: 200 while it works; 503 when it failed or
  * halted, /health then naming the state and the alarm (`{status: 'halted', alarm: {…}}`).
+ * /ready: 200 once the process serves, halted included (it is up, holding its alarm for an
+ * operator; a supervisor that restarted it would only meet the same row again); 503 when failed.
  */
 export function startStatusServer(
   host: string,
@@ -98,22 +100,19 @@ export function startStatusServer(
 ): Promise<http.Server> {
   const server = http.createServer((req, res) => {
     const url = req.url ?? '/';
-    if (req.method !== 'GET' || (url !== '/health' && url !== '/status')) {
-      res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"GET /health or /status"}');
+    if (req.method !== 'GET' || (url !== '/health' && url !== '/status' && url !== '/ready')) {
+      res
+        .writeHead(404, { 'content-type': 'application/json' })
+        .end('{"error":"GET /health, /status or /ready"}');
       return;
     }
     body().then(
       ({ failed, status, state, alarm }) => {
+        const health = state === 'halted' ? 'halted' : failed ? 'failed' : 'ok';
         const payload =
-          url === '/health'
-            ? {
-                status: state === 'halted' ? 'halted' : failed ? 'failed' : 'ok',
-                ...(alarm ? { alarm } : {}),
-              }
-            : status;
-        res
-          .writeHead(failed ? 503 : 200, { 'content-type': 'application/json' })
-          .end(JSON.stringify(payload));
+          url === '/status' ? status : { status: health, ...(url === '/health' && alarm ? { alarm } : {}) };
+        const ok = url === '/ready' ? health !== 'failed' : !failed;
+        res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(payload));
       },
       (err: Error) => {
         res

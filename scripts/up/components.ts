@@ -9,6 +9,11 @@ export interface ComponentSpec {
   port: number;
   /** HTTP health path polled until 2xx; absent for the broker, which speaks Kafka, not HTTP. */
   healthPath?: string;
+  /**
+   * Where readiness differs from health: the connector is started (and not to be restarted)
+   * once it serves, even when it halted on a row it cannot encode and reports unhealthy.
+   */
+  readyPath?: string;
   /** Or a line the process prints once it listens. */
   readyLine?: string;
   /** Extra environment for this process only (node flags the component's npm script sets). */
@@ -67,6 +72,7 @@ export function components(env: NodeJS.ProcessEnv): ComponentSpec[] {
       env: { NODE_OPTIONS: `${env.NODE_OPTIONS ?? ''} --max-semi-space-size=64`.trim() },
       port: port('CONNECTOR_PORT'),
       healthPath: '/health',
+      readyPath: '/ready',
       describe: (p) => `cdc connector      http://127.0.0.1:${p}/status`,
     },
     {

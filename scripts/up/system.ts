@@ -132,7 +132,7 @@ async function reusable(spec: ComponentSpec): Promise<boolean> {
       `port ${spec.port} for ${spec.name} is held by ${owner ?? 'another process'}, which is not ${spec.script}; stop it, set ${spec.name === 'broker' ? 'BROKER_PORT' : 'another port'}, or point KAFKA_BROKERS at a real Kafka`,
     );
   }
-  const health = `http://127.0.0.1:${spec.port}${spec.healthPath}`;
+  const health = `http://127.0.0.1:${spec.port}${spec.readyPath ?? spec.healthPath}`;
   if (await healthy(health)) return true;
   throw new Error(
     `port ${spec.port} for ${spec.name} is held by ${owner ?? 'another process'} that does not answer ${health}; stop it or set another port`,
@@ -175,7 +175,7 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
       args: spec.args,
       env: { ...env, ...spec.env },
       ...(spec.healthPath
-        ? { readyUrl: `http://127.0.0.1:${spec.port}${spec.healthPath}` }
+        ? { readyUrl: `http://127.0.0.1:${spec.port}${spec.readyPath ?? spec.healthPath}` }
         : { readyLine: spec.readyLine }),
       readyTimeoutMs: 90_000,
       echo: options.echo,

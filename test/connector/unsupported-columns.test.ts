@@ -272,6 +272,10 @@ describe('a column the connector does not encode: fail halts and stays up, skip 
       });
       expect(h.body.alarm!.position).toMatchObject({ file: expect.stringMatching(/\.\d+$/) });
       expect(h.body.alarm!.resumeFrom).toBeNull();
+      // Yet started, as npm start reads it: up and holding its alarm, not a failure to restart.
+      const ready = await fetch(`http://127.0.0.1:${env.CONNECTOR_PORT}/ready`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toEqual({ status: 'halted' });
       await new Promise((r) => setTimeout(r, 1000));
       expect(first.child.exitCode).toBeNull();
       expect(collector.on(topicOf(Y))).toEqual([]);

@@ -34,7 +34,7 @@ describe('no orphans', () => {
     isolated = await isolatedSystemEnv('orphans');
     // No tsx cache: these processes are killed while tsx may still be writing cache entries,
     // and an entry cut short is an empty module for every later run (tsx writes them in place).
-    return { ...isolated.env, [markerName]: marker, LOG_LEVEL: 'info', TSX_DISABLE_CACHE: '1' };
+    return { ...isolated.env, [markerName]: marker, LOG_LEVEL: 'info' };
   }
 
   it('components stop themselves when their supervisor is SIGKILLed 50 ms into their start', async () => {

@@ -1,6 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../../lib/component-process.ts';
 import { isListening, waitFor } from '../../lib/net.ts';
@@ -36,10 +39,9 @@ function npmStart(env: NodeJS.ProcessEnv): NpmStart {
   // detached: npm leads its own process group, as a shell's job control makes it
   const child = spawn('npm', ['start'], {
     cwd: repoRoot,
-    // No tsx cache: npm start is killed during its start-up, while tsx may still be writing
-    // cache entries, and an entry cut short is an empty module for every later run (tsx writes
-    // them in place): later npm starts then exit at once and print nothing.
-    env: { ...env, [markerName]: marker, TSX_DISABLE_CACHE: '1' },
+    // As a user runs it: the test processes' own TSX_DISABLE_CACHE (vitest.config.ts) removed,
+    // and a temp folder of its own, where tsx would put its cache.
+    env: { ...env, [markerName]: marker, TSX_DISABLE_CACHE: undefined, TMPDIR: tmpDir },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -89,10 +91,30 @@ const up = (n: NpmStart) => outputIncludes(n, 'strangler toolkit is up', 'npm st
 
 let isolated: IsolatedEnv;
 let env: NodeJS.ProcessEnv;
+let tmpDir: string;
+
+/**
+ * Files tsx cached under the runs' temp folder. tsx writes a cache entry in place, so one cut
+ * short by a kill loads as an empty module in every later run: npm start then exits at once
+ * and prints nothing. npm start and its components run without the cache, so there are none.
+ */
+function tsxCacheFiles(): string[] {
+  return fs
+    .readdirSync(tmpDir)
+    .filter((name) => name.startsWith('tsx-'))
+    .flatMap((name) =>
+      fs
+        .readdirSync(path.join(tmpDir, name), { recursive: true, withFileTypes: true })
+        // regular files only: the tsx CLI's relay sockets (`<pid>.pipe`) live there too
+        .filter((entry) => entry.isFile())
+        .map((entry) => path.join(entry.parentPath, entry.name)),
+    );
+}
 
 beforeAll(async () => {
   isolated = await isolatedSystemEnv('sup', { STRANGLER_SEED_SCALE: '0.02' });
   env = isolated.env;
+  tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sup-tmp-'));
 });
 afterEach(async () => {
   for (const m of markers.splice(0)) await killMarked(m);
@@ -100,6 +122,7 @@ afterEach(async () => {
 afterAll(async () => {
   for (const m of markers.splice(0)) await killMarked(m);
   await isolated?.cleanup();
+  if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
 });
 
 describe('npm start leaves nothing behind', () => {
@@ -129,6 +152,8 @@ describe('npm start leaves nothing behind', () => {
       }
     }
     console.log(report.join('\n'));
+    // Ten kills in the middle of start-up left nothing a later start could load as code.
+    expect(tsxCacheFiles()).toEqual([]);
   }, 400_000);
 
   it('Ctrl-C during start-up stops what was launched, in reverse order', async () => {
