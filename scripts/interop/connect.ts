@@ -4,7 +4,7 @@ import path from 'node:path';
 import { dataRoot } from '../../lib/database/data-root.ts';
 import { freePort, waitFor } from '../../lib/net.ts';
 import { ensureInteropJars, type InteropJars } from './jars.ts';
-import { type JvmProcess, jvmFlags, startJvm, whileAlive } from './jvm.ts';
+import { type JvmProcess, jvmFlags, startJvm, whileAlive, writeLog4jConfig } from './jvm.ts';
 
 export interface ConnectorSpec {
   name: string;
@@ -45,17 +45,6 @@ export interface ConnectOptions {
   fullJit?: boolean;
   readyTimeoutMs?: number;
 }
-
-const log4j = `status = warn
-appender.out.type = Console
-appender.out.name = out
-appender.out.layout.type = PatternLayout
-appender.out.layout.pattern = [%d] %p %m (%c)%n
-rootLogger.level = warn
-rootLogger.appenderRef.out.ref = out
-logger.debezium.name = io.debezium
-logger.debezium.level = info
-`;
 
 const properties = (props: Record<string, string>) =>
   `${Object.entries(props)
@@ -99,8 +88,7 @@ export async function startConnect(options: ConnectOptions): Promise<ConnectWork
     await fs.writeFile(file, properties({ name: c.name, ...c.config }));
     connectorFiles.push(file);
   }
-  const log4jFile = path.join(dir, 'log4j2.properties');
-  await fs.writeFile(log4jFile, log4j);
+  const log4jFlag = await writeLog4jConfig(dir, { debezium: 'io.debezium' });
 
   const started = Date.now();
   const jvm = startJvm({
@@ -109,10 +97,7 @@ export async function startConnect(options: ConnectOptions): Promise<ConnectWork
     classpath: [jars.connect],
     mainClass: 'org.apache.kafka.connect.cli.ConnectStandalone',
     args: [workerFile, ...connectorFiles],
-    jvmArgs: [
-      ...jvmFlags({ heapMb: options.heapMb ?? 384, fast: !options.fullJit }),
-      `-Dlog4j2.configurationFile=${log4jFile}`,
-    ],
+    jvmArgs: [...jvmFlags({ heapMb: options.heapMb ?? 384, fast: !options.fullJit }), log4jFlag],
     cwd: dir,
     logFile: path.join(dir, 'connect.log'),
   });

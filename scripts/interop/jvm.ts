@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { classpathOf, type InteropJars } from './jars.ts';
 
@@ -17,6 +18,30 @@ export function jvmFlags(options: { heapMb?: number; fast?: boolean } = {}): str
     '-XX:-UsePerfData',
     '-Djava.awt.headless=true',
   ];
+}
+
+/**
+ * A log4j 2 configuration for Kafka's and Connect's JVMs: warnings only, plus INFO from the
+ * loggers named (at INFO a broker prints thousands of configuration lines per start). Written
+ * to `<dir>/log4j2.properties`; returns the JVM flag that points at it.
+ */
+export async function writeLog4jConfig(dir: string, infoLoggers: Record<string, string>): Promise<string> {
+  const lines = [
+    'status = warn',
+    'appender.out.type = Console',
+    'appender.out.name = out',
+    'appender.out.layout.type = PatternLayout',
+    'appender.out.layout.pattern = [%d] %p %m (%c)%n',
+    'rootLogger.level = warn',
+    'rootLogger.appenderRef.out.ref = out',
+    ...Object.entries(infoLoggers).flatMap(([id, logger]) => [
+      `logger.${id}.name = ${logger}`,
+      `logger.${id}.level = info`,
+    ]),
+  ];
+  const file = path.join(dir, 'log4j2.properties');
+  await writeFile(file, `${lines.join('\n')}\n`);
+  return `-Dlog4j2.configurationFile=${file}`;
 }
 
 export interface JvmOptions {

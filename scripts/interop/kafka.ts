@@ -5,7 +5,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { dataRoot } from '../../lib/database/data-root.ts';
 import { freePort, waitFor } from '../../lib/net.ts';
 import { ensureInteropJars, type InteropJars } from './jars.ts';
-import { type JvmProcess, jvmFlags, runJvm, startJvm, whileAlive } from './jvm.ts';
+import { type JvmProcess, jvmFlags, runJvm, startJvm, whileAlive, writeLog4jConfig } from './jvm.ts';
 
 export interface KafkaNode {
   readonly id: number;
@@ -53,21 +53,6 @@ export interface KafkaOptions {
 }
 
 /**
- * Kafka's log4j 2: warnings only, plus the lines that say the server started or stopped. At INFO
- * a broker prints thousands of configuration lines per start.
- */
-const log4j = `status = warn
-appender.out.type = Console
-appender.out.name = out
-appender.out.layout.type = PatternLayout
-appender.out.layout.pattern = [%d] %p %m (%c)%n
-rootLogger.level = warn
-rootLogger.appenderRef.out.ref = out
-logger.raft.name = kafka.server.KafkaRaftServer
-logger.raft.level = info
-`;
-
-/**
  * Two ports per node, all different: the kernel may hand the same free port to two asks once the
  * first probe socket closed.
  */
@@ -102,17 +87,13 @@ export async function startKafka(options: KafkaOptions = {}): Promise<KafkaClust
     options.dir ??
     path.join(dataRoot(), 'interop', 'kafka', `${count}n-${Date.now()}-${randomBytes(3).toString('hex')}`);
   await fs.mkdir(dir, { recursive: true });
-  const log4jFile = path.join(dir, 'log4j2.properties');
-  await fs.writeFile(log4jFile, log4j);
+  const log4jFlag = await writeLog4jConfig(dir, { raft: 'kafka.server.KafkaRaftServer' });
   const ports = await distinctPorts(count);
   const voters = ports.map((p, i) => `${i + 1}@127.0.0.1:${p.controllerPort}`).join(',');
   const replication = String(count);
   const minIsr = count >= 3 ? '2' : '1';
   const clusterId = newClusterId();
-  const jvmArgs = [
-    ...jvmFlags({ heapMb: options.heapMb ?? 256, fast: !options.fullJit }),
-    `-Dlog4j2.configurationFile=${log4jFile}`,
-  ];
+  const jvmArgs = [...jvmFlags({ heapMb: options.heapMb ?? 256, fast: !options.fullJit }), log4jFlag];
 
   const nodeDirs = ports.map((_, i) => path.join(dir, `node-${i + 1}`));
   await Promise.all(
