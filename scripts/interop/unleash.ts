@@ -128,6 +128,8 @@ export interface UnleashServer {
   readonly apiUrl: string;
   /** A client token for the `default` project, `development` environment (UNLEASH_API_TOKEN). */
   readonly clientToken: string;
+  /** A client token of the `production` environment: a valid token for the wrong environment. */
+  readonly productionClientToken: string;
   /** An admin token, every project and environment (UNLEASH_ADMIN_TOKEN). */
   readonly adminToken: string;
   readonly database: string;
@@ -157,6 +159,7 @@ export async function startUnleash(
   await pg.sql(`CREATE DATABASE ${database}`);
   const port = await freePort();
   const clientToken = `default:development.${randomBytes(16).toString('hex')}`;
+  const productionClientToken = `default:production.${randomBytes(16).toString('hex')}`;
   const adminToken = `*:*.${randomBytes(16).toString('hex')}`;
   const started = Date.now();
   const child = spawn(process.execPath, ['--import', preload, install.entry], {
@@ -169,7 +172,7 @@ export async function startUnleash(
       DATABASE_SSL: 'false',
       HTTP_HOST: '127.0.0.1',
       PORT: String(port),
-      INIT_CLIENT_API_TOKENS: clientToken,
+      INIT_CLIENT_API_TOKENS: `${clientToken},${productionClientToken}`,
       INIT_ADMIN_API_TOKENS: adminToken,
       // No calls home from a test.
       SEND_TELEMETRY: 'false',
@@ -226,6 +229,7 @@ export async function startUnleash(
     origin,
     apiUrl: `${origin}/api`,
     clientToken,
+    productionClientToken,
     adminToken,
     database,
     pid: child.pid ?? -1,

@@ -17,8 +17,8 @@ export interface UnleashAccess {
  * Why: unleash-client answers a 401/403 by emitting an error and stopping its polling for good,
  * so a proxy started with a wrong client token would run on, every route on legacy (or on an
  * old backup), with nothing but a log line to say why. A refused token, or a UNLEASH_URL that
- * is not Unleash's API base (404), throws PROXY_ERR_UNLEASH_TOKEN instead, and the proxy does
- * not start. An Unleash that cannot be reached is not a reason to refuse: unleash-client keeps
+ * is not Unleash's API base (404), or a client token of another environment or project than the
+ * one shifts write to, throws PROXY_ERR_UNLEASH_TOKEN instead, and the proxy does not start. An Unleash that cannot be reached is not a reason to refuse: unleash-client keeps
  * its flags on disk so that a proxy restarts while Unleash is down; that is logged and the
  * start goes on.
  */
@@ -37,8 +37,8 @@ export async function checkUnleashAccess(access: UnleashAccess, log: Logger): Pr
     );
     return;
   }
-  const text = res.ok ? '' : (await res.text()).slice(0, 300);
-  if (res.ok) await res.body?.cancel();
+  const text = (await res.text()).slice(0, res.ok ? Number.POSITIVE_INFINITY : 300);
+  if (res.ok) checkScope(access, text);
   if (res.status === 401 || res.status === 403)
     throw new ProxyError(
       'PROXY_ERR_UNLEASH_TOKEN',
@@ -60,4 +60,32 @@ export async function checkUnleashAccess(access: UnleashAccess, log: Logger): Pr
       access.unleashProject,
       access.unleashEnvironment,
     ).check();
+}
+
+/**
+ * Unleash scopes a client token to one environment and some projects, and says which in its
+ * answer (`query`). A token of another environment than UNLEASH_ENVIRONMENT would have the proxy
+ * read flags that shifts never write: refused like a wrong token.
+ */
+function checkScope(access: UnleashAccess, body: string): void {
+  let query: { environment?: unknown; project?: unknown } | undefined;
+  try {
+    query = (JSON.parse(body) as { query?: typeof query }).query;
+  } catch {
+    return; // not Unleash's own answer shape (an Edge or a proxy in between): nothing to compare
+  }
+  const env = query?.environment;
+  if (typeof env === 'string' && env !== access.unleashEnvironment)
+    throw new ProxyError(
+      'PROXY_ERR_UNLEASH_TOKEN',
+      `UNLEASH_API_TOKEN is a token of environment "${env}" but UNLEASH_ENVIRONMENT is "${access.unleashEnvironment}": the proxy would read flags that shifts never write; use a client token of "${access.unleashEnvironment}" or set UNLEASH_ENVIRONMENT=${env}`,
+      { status: 502 },
+    );
+  const projects = query?.project;
+  if (Array.isArray(projects) && !projects.includes('*') && !projects.includes(access.unleashProject))
+    throw new ProxyError(
+      'PROXY_ERR_UNLEASH_TOKEN',
+      `UNLEASH_API_TOKEN reads project(s) ${projects.join(', ')} but UNLEASH_PROJECT is "${access.unleashProject}": the proxy would never see the flags shifts write there`,
+      { status: 502 },
+    );
 }
