@@ -101,9 +101,7 @@ export async function findPostgres(env: NodeJS.ProcessEnv = process.env): Promis
       const { stdout } = await run(
         'psql',
         ['-X', '-q', '-t', '-A', '-v', 'ON_ERROR_STOP=1', '-d', url, '-c', statement],
-        {
-          timeout: 30_000,
-        },
+        { timeout: 30_000, env },
       );
       return stdout.trim();
     } catch (err) {
