@@ -19,6 +19,8 @@ export const proxyErrorCodes = {
   PROXY_ERR_UNKNOWN_ROUTE: 'no route with that id',
   PROXY_ERR_BAD_SHIFT: 'a shift target must be a percentage 0-100 or a mode',
   PROXY_ERR_UNLEASH_ADMIN: 'the Unleash Admin API refused a flag change',
+  PROXY_ERR_UNLEASH_TOKEN:
+    'Unleash refused a token (UNLEASH_API_TOKEN or UNLEASH_ADMIN_TOKEN) or UNLEASH_URL is not its API',
   PROXY_ERR_UNAUTHORIZED: 'the admin API needs the bearer token',
   PROXY_ERR_LIBRARY: 'an installed library is not the version the proxy was checked against',
 } as const;

@@ -8,9 +8,11 @@ import { resolveAdminToken } from './admin/admin-token.ts';
 import type { BreakerStates } from './breakers.ts';
 import { createCompareHook } from './compare/index.ts';
 import { loadProxyConfig, type ProxyConfig } from './config.ts';
+import { ProxyError } from './errors.ts';
 import type { FlagDecider } from './flags/decider.ts';
 import type { FlagStore } from './flags/flag-store.ts';
 import { LocalFlagFile } from './flags/local-flag-file.ts';
+import { checkUnleashAccess } from './flags/unleash-access.ts';
 import { UnleashAdminStore } from './flags/unleash-admin-store.ts';
 import { createRegistry, ProxyStats } from './metrics.ts';
 import { loadRouteTableFile, type RouteTable } from './routes/route-table.ts';
@@ -34,6 +36,16 @@ async function main(): Promise<void> {
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n`);
     process.exit(2);
+  }
+  // A real Unleash that refuses our tokens is a configuration error, not a reason to poll on.
+  if (config.unleashUrl) {
+    try {
+      await checkUnleashAccess({ ...config, unleashUrl: config.unleashUrl }, log);
+    } catch (err) {
+      if (!(err instanceof ProxyError)) throw err;
+      process.stderr.write(`${err.code}: ${err.message}\n`);
+      process.exit(2);
+    }
   }
   const { token, source: tokenSource } = await resolveAdminToken(config.adminToken, config.tokenFile);
   // One process serves traffic itself; with PROXY_WORKERS > 1 this is the primary and the

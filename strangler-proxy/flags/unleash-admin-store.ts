@@ -5,7 +5,8 @@ import type { FlagStore } from './flag-store.ts';
 /**
  * Flag changes against a real Unleash (or Unleash behind Edge) through its Admin API with an
  * admin/personal token. UNLEASH_URL is the client API base (`https://unleash.example/api`);
- * the admin API sits beside it at `/api/admin`. Endpoints used (Unleash 5/6):
+ * the admin API sits beside it at `/api/admin`. Endpoints used (run against unleash-server 7.5 by
+ * test/interop/unleash.test.ts):
  *   GET  /api/admin/projects/:project/features/:name
  *   POST /api/admin/projects/:project/features                       (create when missing)
  *   POST|PUT .../features/:name/environments/:env/strategies[/:id]   (flexibleRollout + variant)
@@ -46,9 +47,25 @@ export class UnleashAdminStore implements FlagStore {
     const env = (feature.environments ?? []).find((e) => e.name === this.environment);
     const existing = env?.strategies?.find((s) => s.name === 'flexibleRollout');
     const strategy = strategyFor(flag, state);
+    // Pollers may read between two calls: to legacy, switch off before the strategy changes (a
+    // shift from new would otherwise read as canary 100 % for a poll); to any other mode, the
+    // strategy is in place before the flag goes on.
+    if (state.mode === 'legacy') await this.#call('POST', `${envPath}/off`);
     if (existing?.id) await this.#call('PUT', `${envPath}/strategies/${enc(existing.id)}`, strategy);
     else await this.#call('POST', `${envPath}/strategies`, strategy);
-    await this.#call('POST', `${envPath}/${state.mode === 'legacy' ? 'off' : 'on'}`);
+    if (state.mode !== 'legacy') await this.#call('POST', `${envPath}/on`);
+  }
+
+  /**
+   * One read the admin token must be allowed (the project's feature list), so a wrong
+   * UNLEASH_ADMIN_TOKEN shows at start rather than at the first shift. Throws
+   * PROXY_ERR_UNLEASH_TOKEN when Unleash refuses it.
+   */
+  async check(): Promise<void> {
+    const path = `/api/admin/projects/${enc(this.project)}/features`;
+    const res = await this.#request('GET', path);
+    await this.#check(res, 'GET', path);
+    await res.body?.cancel();
   }
 
   async #feature(flag: string) {
@@ -89,9 +106,15 @@ export class UnleashAdminStore implements FlagStore {
   async #check(res: Response, method: string, what: string): Promise<void> {
     if (res.ok) return;
     const text = (await res.text()).slice(0, 300);
+    if (res.status === 401 || res.status === 403)
+      throw new ProxyError(
+        'PROXY_ERR_UNLEASH_TOKEN',
+        `Unleash at ${this.#base} refused UNLEASH_ADMIN_TOKEN (${method} ${what} answered ${res.status}: ${text}): it needs an admin token or a personal access token allowed to edit project "${this.project}"`,
+        { status: 502, retriable: false },
+      );
     throw new ProxyError(
       'PROXY_ERR_UNLEASH_ADMIN',
-      `Unleash Admin API ${method} ${what} answered ${res.status}: ${text}${res.status === 401 || res.status === 403 ? ' (check UNLEASH_ADMIN_TOKEN: it needs an admin or personal access token)' : ''}`,
+      `Unleash Admin API ${method} ${what} answered ${res.status}: ${text}`,
       { status: 502, retriable: res.status >= 500 },
     );
   }

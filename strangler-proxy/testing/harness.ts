@@ -71,6 +71,8 @@ export async function startProxy(options: {
   flags?: Record<string, FlagState>;
   env?: Record<string, string>;
   token?: string | null;
+  /** How long the proxy may take to print its ready line (default 30 s). */
+  readyTimeoutMs?: number;
 }): Promise<TestProxy> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'proxy-test-'));
   const routesFile = path.join(dir, 'routes.json');
@@ -100,6 +102,7 @@ export async function startProxy(options: {
       ...options.env,
     },
     readyLine: 'strangler-proxy ready',
+    readyTimeoutMs: options.readyTimeoutMs,
   });
   const token = configured ?? (await fs.readFile(path.join(dir, 'proxy-admin.token'), 'utf8')).trim();
   const adminUrl = `http://127.0.0.1:${adminPort}`;

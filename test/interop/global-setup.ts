@@ -55,4 +55,7 @@ export default async function setup(project: TestProject) {
     server = await ensurePrivateServer(options);
   }
   project.provide('interopMysqlUrl', server.url);
+  // The same server for the helpers of the main suite (test/support/database.ts, the e2e system
+  // fixture) that the interop tests reuse to run the toolkit beside a real peer.
+  project.provide('mysqlUrl', server.url);
 }
