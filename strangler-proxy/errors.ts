@@ -20,6 +20,8 @@ export const proxyErrorCodes = {
   PROXY_ERR_BAD_SHIFT: 'a shift target must be a percentage 0-100 or a mode',
   PROXY_ERR_UNLEASH_ADMIN: 'the Unleash Admin API refused a flag change',
   PROXY_ERR_UNAUTHORIZED: 'the admin API needs the bearer token',
+  PROXY_ERR_AGGREGATE_PART_FAILED:
+    'a part of an aggregation route whose policy is "error" failed (unreachable, timed out, 5xx or not JSON)',
   PROXY_ERR_LIBRARY: 'an installed library is not the version the proxy was checked against',
 } as const;
 
