@@ -156,6 +156,12 @@ export function createAdminApp(deps: AdminDeps): express.Express {
     try {
       const route = deps.table().routes.find((r) => r.id === req.params.route);
       if (!route) throw unknownRoute(req.params.route!);
+      if (route.aggregate)
+        throw new ProxyError(
+          'PROXY_ERR_BAD_SHIFT',
+          `route "${route.id}" is an aggregation route and has no flag of its own: shift the routes its parts name (${[...new Set(route.aggregate.parts.flatMap((p) => (p.route ? [p.route.id] : [])))].join(', ') || 'none'})`,
+          { status: 400 },
+        );
       const to = (req.body as { to?: unknown })?.to;
       if (typeof to !== 'string' && typeof to !== 'number') {
         throw new ProxyError(

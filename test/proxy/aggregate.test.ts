@@ -316,6 +316,17 @@ describe('aggregation route', () => {
     );
   });
 
+  it('an aggregation route cannot be shifted: its parts follow their own routes', async () => {
+    const res = await proxy.admin('/flags/user-page', {
+      method: 'POST',
+      body: JSON.stringify({ to: 'new' }),
+    });
+    expect(res.status).toBe(400);
+    const err = (await res.json()) as { error: { code: string; message: string } };
+    expect(err.error).toMatchObject({ code: 'PROXY_ERR_BAD_SHIFT' });
+    expect(err.error.message).toContain('shift the routes its parts name (orders, products)');
+  });
+
   it('a table whose aggregation part names a route that is not there is refused, naming the field', async () => {
     const res = await proxy.admin('/routes/products', { method: 'DELETE' });
     expect(res.status).toBe(400);
