@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -269,6 +270,19 @@ describe('aggregation route', () => {
       expect(partCount(m, 'products', 'none', 'dependency-missing')).toBe(
         partCount(m0, 'products', 'none', 'dependency-missing') + 1,
       );
+      // a client that gives up (resets its connection) while a part hangs ends the parts in
+      // flight; counted as 499 (a half-close would still be answered, as HTTP/1.1 allows)
+      const socket = net.connect(proxy.port, '127.0.0.1');
+      socket.on('error', () => {});
+      await new Promise((resolve) => socket.once('connect', resolve));
+      socket.write('GET /users/7/page HTTP/1.1\r\nhost: x\r\n\r\n');
+      await new Promise((r) => setTimeout(r, 150));
+      socket.resetAndDestroy();
+      await waitFor('the hang-up counted', async () => {
+        expect(await metrics()).toMatch(
+          /strangler_proxy_requests_total\{route="user-page",target="aggregate",status="499"\} 1/,
+        );
+      });
     } finally {
       orders.proc.child.kill('SIGCONT');
     }
