@@ -351,3 +351,36 @@ describe('aggregation route', () => {
     );
   });
 });
+
+describe('aggregation route config at start', () => {
+  it('a proxy started with a bad aggregation route exits 2 naming the field', async () => {
+    const routesFile = path.join(dir, 'bad-routes.json');
+    const table = routes();
+    const page = table.routes[2];
+    const bad = {
+      ...table,
+      routes: [
+        table.routes[0],
+        table.routes[1],
+        { ...page, aggregate: { parts: [{ ...page.aggregate.parts[0], path: '/users/:userId' }] } },
+      ],
+    };
+    await fs.writeFile(routesFile, JSON.stringify(bad));
+    const start = startComponent({
+      name: 'bad-proxy',
+      script: 'strangler-proxy/main.ts',
+      env: {
+        PROXY_PORT: String(await freePort()),
+        PROXY_ADMIN_PORT: String(await freePort()),
+        PROXY_ROUTES_FILE: routesFile,
+        STRANGLER_DATA_DIR: path.join(dir, 'bad-proxy'),
+        UNLEASH_URL: undefined,
+        LOG_LEVEL: 'warn',
+      },
+      readyLine: 'strangler-proxy ready',
+    });
+    await expect(start).rejects.toThrow(
+      /exited with code 2[\s\S]*routes\[2\]\.aggregate\.parts\[0\]\.path: ":userId" has no value: not a parameter of "\/users\/:id\/page"/,
+    );
+  });
+});
