@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ComponentProcess, startComponent } from '../../lib/component-process.ts';
 import { freePort, waitFor } from '../../lib/net.ts';
+import { shiftRoute } from '../../strangler-proxy/cli/shift.ts';
 import { startProxy, type TestProxy } from '../../strangler-proxy/testing/harness.ts';
 
 /**
@@ -339,6 +340,14 @@ describe('aggregation route', () => {
     const err = (await res.json()) as { error: { code: string; message: string } };
     expect(err.error).toMatchObject({ code: 'PROXY_ERR_BAD_SHIFT' });
     expect(err.error.message).toContain('shift the routes its parts name (orders, products)');
+    const cli = shiftRoute('user-page', 'new', { routesFile: proxy.routesFile, dataDir: proxy.dir });
+    await expect(cli).rejects.toMatchObject({
+      code: 'PROXY_ERR_BAD_SHIFT',
+      message: expect.stringContaining('shift the routes its parts name (orders, products)'),
+    });
+    // nor listed with a flag (strangler status shows the routes that move)
+    const flags = (await (await proxy.admin('/flags')).json()) as { flags: { route: string }[] };
+    expect(flags.flags.map((f) => f.route)).toEqual(['products', 'orders']);
   });
 
   it('a table whose aggregation part names a route that is not there is refused, naming the field', async () => {
