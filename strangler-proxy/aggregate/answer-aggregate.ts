@@ -79,7 +79,7 @@ class AggregateRun {
       const each = part.each;
       const outcome = each
         ? pending[each.from]!.then((dep) => this.runEach(part, dep))
-        : this.runOne(part, performance.now() + part.timeoutMs);
+        : this.runOne(part, this.sideOf(part), performance.now() + part.timeoutMs);
       pending.push(outcome.then((o) => this.partDone(part, o)));
     }
     Promise.all(pending).then(
@@ -88,14 +88,18 @@ class AggregateRun {
     );
   }
 
-  /** The part's side: its route's flag decision, or the aggregation route's legacy. */
+  /** The part's side, decided once per part: its route's flag decision, or the aggregation route's legacy. */
   sideOf(part: AggregatePart): 'legacy' | 'new' {
     if (part.route === undefined) return 'legacy';
     return this.state.proxy.decider.decide(part.route, this.sticky).serve;
   }
 
-  async runOne(part: AggregatePart, deadline: number, value?: string): Promise<PartOutcome> {
-    const side = this.sideOf(part);
+  async runOne(
+    part: AggregatePart,
+    side: 'legacy' | 'new',
+    deadline: number,
+    value?: string,
+  ): Promise<PartOutcome> {
     const path = partTarget(part, this.params, value);
     const { result, served } = await this.call(part, side, path, deadline);
     return result.ok ? { ok: true, side: served, body: result.body } : { ...result, side: served };
@@ -109,12 +113,15 @@ class AggregateRun {
     if (values.some((v) => typeof v !== 'string' && typeof v !== 'number'))
       return { ok: false, side: 'none', reason: 'bad-value' };
     if (values.length > each.max) return { ok: false, side: 'none', reason: 'too-many-values' };
+    if (values.length === 0) return { ok: true, side: 'none', body: [] };
+    const side = this.sideOf(part);
     const deadline = performance.now() + part.timeoutMs;
-    const outcomes = await Promise.all(values.map((v) => this.runOne(part, deadline, String(v))));
+    const outcomes = await Promise.all(values.map((v) => this.runOne(part, side, deadline, String(v))));
     const failed = outcomes.find((o) => !o.ok);
     if (failed) return failed;
-    const side = outcomes.length === 0 ? 'none' : outcomes.every((o) => o.side === 'new') ? 'new' : 'legacy';
-    return { ok: true, side, body: outcomes.map((o) => (o.ok ? o.body : null)) };
+    // 'legacy' as soon as one call fell back
+    const served = outcomes.every((o) => o.side === 'new') ? 'new' : 'legacy';
+    return { ok: true, side: served, body: outcomes.map((o) => (o.ok ? o.body : null)) };
   }
 
   /**
