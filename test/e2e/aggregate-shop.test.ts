@@ -106,9 +106,12 @@ describe('aggregation route on the real shop', () => {
     await killPortHolder(Number(e2e.env.ORDERS_PORT));
     const started = performance.now();
     const r = await json(page);
+    const ms = performance.now() - started;
     expect(r.status).toBe(200);
+    // served by the monolith within the orders part's budget (else it would be missing), and the
+    // page within its longest chain of budgets (orders, then products: 2 × 2000 ms)
     expect(r.parts).toBe('user=legacy, orders=legacy, products=new');
     expect(r.body).toEqual(await expected());
-    expect(performance.now() - started).toBeLessThan(2000);
+    expect(ms).toBeLessThan(4000);
   });
 });
