@@ -22,6 +22,8 @@ export const proxyErrorCodes = {
   PROXY_ERR_UNLEASH_TOKEN:
     'Unleash refused a token (UNLEASH_API_TOKEN or UNLEASH_ADMIN_TOKEN) or UNLEASH_URL is not its API',
   PROXY_ERR_UNAUTHORIZED: 'the admin API needs the bearer token',
+  PROXY_ERR_AGGREGATE_PART_FAILED:
+    'a part of an aggregation route whose policy is "error" failed (unreachable, timed out, 5xx or not JSON)',
   PROXY_ERR_LIBRARY: 'an installed library is not the version the proxy was checked against',
 } as const;
 

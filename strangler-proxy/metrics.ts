@@ -42,12 +42,15 @@ export interface StatsSnapshot {
   }[];
   fallbacks: [string, number][];
   rejected: [string, number][];
+  aggregateParts?: [string, number][];
 }
 
 export class ProxyStats {
   readonly #records = new Map<string, RouteTargetStats>();
   readonly fallbacks = new Map<string, number>();
   readonly rejected = new Map<string, number>();
+  /** Aggregation routes' parts (aggregate/): route, part, side that served, outcome. */
+  readonly aggregateParts = new Map<string, number>();
 
   /** Cache the record on the caller side where possible; this lookup is the slow path. */
   recordFor(route: string, target: string): RouteTargetStats {
@@ -63,6 +66,11 @@ export class ProxyStats {
   fallback(route: string, reason: string): void {
     const key = `${route}\u0000${reason}`;
     this.fallbacks.set(key, (this.fallbacks.get(key) ?? 0) + 1);
+  }
+
+  aggregatePart(route: string, part: string, target: string, outcome: string): void {
+    const key = `${route}\u0000${part}\u0000${target}\u0000${outcome}`;
+    this.aggregateParts.set(key, (this.aggregateParts.get(key) ?? 0) + 1);
   }
 
   reject(reason: string): void {
@@ -86,6 +94,7 @@ export class ProxyStats {
       })),
       fallbacks: [...this.fallbacks],
       rejected: [...this.rejected],
+      aggregateParts: [...this.aggregateParts],
     };
   }
 
@@ -93,6 +102,7 @@ export class ProxyStats {
     this.#records.clear();
     this.fallbacks.clear();
     this.rejected.clear();
+    this.aggregateParts.clear();
   }
 
   /** Adds a snapshot's counts to this object's (the primary sums its workers' snapshots). */
@@ -106,6 +116,8 @@ export class ProxyStats {
     }
     for (const [k, n] of snapshot.fallbacks) this.fallbacks.set(k, (this.fallbacks.get(k) ?? 0) + n);
     for (const [k, n] of snapshot.rejected) this.rejected.set(k, (this.rejected.get(k) ?? 0) + n);
+    for (const [k, n] of snapshot.aggregateParts ?? [])
+      this.aggregateParts.set(k, (this.aggregateParts.get(k) ?? 0) + n);
   }
 
   /** The admin API's JSON view. */
@@ -123,6 +135,10 @@ export class ProxyStats {
         return { route, reason, count: n };
       }),
       rejected: Object.fromEntries(this.rejected),
+      aggregateParts: [...this.aggregateParts].map(([k, n]) => {
+        const [route, part, target, outcome] = k.split('\u0000');
+        return { route, part, target, outcome, count: n };
+      }),
     };
   }
 }
@@ -201,6 +217,18 @@ export function createRegistry(stats: ProxyStats, breakers: () => [string, Break
       'Requests the proxy refused itself (400, 413, 431), by reason',
       'counter',
       () => [...stats.rejected].map(([reason, value]) => ({ labels: { reason }, value })),
+    ),
+  );
+  add(
+    metric(
+      'strangler_proxy_aggregate_parts_total',
+      'Parts of aggregation routes, by route, part, serving target and outcome (ok or the failure)',
+      'counter',
+      () =>
+        [...stats.aggregateParts].map(([k, value]) => {
+          const [route, part, target, outcome] = k.split('\u0000');
+          return { labels: { route: route!, part: part!, target: target!, outcome: outcome! }, value };
+        }),
     ),
   );
   add(

@@ -1,4 +1,6 @@
 import { Readable } from 'node:stream';
+import { answerAggregate } from './aggregate/answer-aggregate.ts';
+import type { StickyContext } from './flags/decider.ts';
 import { BodyMeter } from './forward/body-meter.ts';
 import { forwardRequest } from './forward/forward-request.ts';
 import { cookieValue, upstreamRequestHeaders } from './forward/headers.ts';
@@ -18,6 +20,8 @@ import { matchRoute } from './routes/route-matcher.ts';
  *   parse    parseRequest (below)         the target normalised, the headers made ready for the
  *                                         upstream, the body limit checked
  *   match    matchRoute                   routes/route-matcher.ts: the first route that matches
+ *            answerAggregate              an aggregation route answers itself from its parts
+ *                                         (aggregate/answer-aggregate.ts) and skips the rest
  *   decide   decideSide (below)           which side serves: the flag's mode and, for a canary,
  *                                         the sticky share (flags/decider.ts); whether it is teed
  *   forward  forwardRequest               forward/forward-request.ts: the upstream call, the
@@ -38,6 +42,12 @@ export function createRequestPath(deps: ProxyDeps): ClientHandler {
       if (state === undefined) return; // refused, and answered
       const table = proxy.table();
       state.route = matchRoute(table, state.method, state.routePath);
+      if (state.route?.aggregate) {
+        // an aggregation route answers itself, from several upstreams (aggregate/)
+        trackRequest(req.socket, state);
+        answerAggregate(state, stickyContext(state, req));
+        return;
+      }
       decideSide(state, req);
       openRequestBody(state, req);
       trackRequest(req.socket, state);
@@ -93,16 +103,21 @@ function decideSide(state: RequestState, req: ClientRequest): void {
   const route = state.route;
   if (route === undefined) return;
   const proxy = state.proxy;
-  const config = proxy.config;
+  const decision = proxy.decider.decide(route, stickyContext(state, req));
+  state.decision = decision;
+  if (route.compare && proxy.hookModes.has(decision.mode)) state.captureMax = route.captureMaxBytes;
+}
+
+/** The ids a canary buckets on: the user header or cookie, else the session cookie, else the address. */
+function stickyContext(state: RequestState, req: ClientRequest): StickyContext {
+  const config = state.proxy.config;
   const head = state.head;
   const remote = req.socket.remoteAddress;
-  const decision = proxy.decider.decide(route, {
+  return {
     userId: head.userHeader ?? cookieValue(head.cookie, config.userCookie),
     sessionId: cookieValue(head.cookie, config.sessionCookie) ?? remote,
     remoteAddress: remote,
-  });
-  state.decision = decision;
-  if (route.compare && proxy.hookModes.has(decision.mode)) state.captureMax = route.captureMaxBytes;
+  };
 }
 
 /**

@@ -1,6 +1,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../lib/log.ts';
+import { aggregateShiftError } from '../aggregate/not-shiftable.ts';
 import type { BreakerStates } from '../breakers.ts';
 import { type ComparisonStore, reportFromStore } from '../compare/index.ts';
 import { ProxyError } from '../errors.ts';
@@ -71,15 +72,17 @@ export function createAdminApp(deps: AdminDeps): express.Express {
 
   admin.get('/routes', async (_req, res) => {
     const table = deps.table();
+    // an aggregation route has no flag of its own: its parts follow their routes' flags
+    const flagged = table.routes.filter((r) => !r.aggregate);
     const flags = await Promise.all(
-      table.routes.map((r) => deps.flags.get(r.flag).catch((e: Error) => ({ error: e.message }))),
+      flagged.map((r) => deps.flags.get(r.flag).catch((e: Error) => ({ error: e.message }))),
     );
     res.json({
       file: deps.routesFile,
       lastReloadError: deps.watcher.lastError ?? null,
       loadedAt: deps.watcher.lastLoadedAt.toISOString(),
       table: table.file,
-      flags: Object.fromEntries(table.routes.map((r, i) => [r.id, { flag: r.flag, ...flags[i] }])),
+      flags: Object.fromEntries(flagged.map((r, i) => [r.id, { flag: r.flag, ...flags[i] }])),
     });
   });
 
@@ -140,12 +143,14 @@ export function createAdminApp(deps: AdminDeps): express.Express {
       const table = deps.table();
       const unleash = deps.decider()?.unleash;
       const out = await Promise.all(
-        table.routes.map(async (r) => ({
-          route: r.id,
-          flag: r.flag,
-          stored: await deps.flags.get(r.flag),
-          seenByProxy: unleash?.getFeatureToggleDefinition(r.flag) ?? null,
-        })),
+        table.routes
+          .filter((r) => !r.aggregate)
+          .map(async (r) => ({
+            route: r.id,
+            flag: r.flag,
+            stored: await deps.flags.get(r.flag),
+            seenByProxy: unleash?.getFeatureToggleDefinition(r.flag) ?? null,
+          })),
       );
       res.json({ source: deps.flags.kind, flags: out });
     } catch (err) {
@@ -156,6 +161,8 @@ export function createAdminApp(deps: AdminDeps): express.Express {
     try {
       const route = deps.table().routes.find((r) => r.id === req.params.route);
       if (!route) throw unknownRoute(req.params.route!);
+      const notShiftable = aggregateShiftError(route);
+      if (notShiftable) throw notShiftable;
       const to = (req.body as { to?: unknown })?.to;
       if (typeof to !== 'string' && typeof to !== 'number') {
         throw new ProxyError(

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { aggregateShiftError } from '../aggregate/not-shiftable.ts';
 import { loadProxyConfig } from '../config.ts';
 import { ProxyError } from '../errors.ts';
 import { applyShift, type FlagState } from '../flags/flag-mapping.ts';
@@ -36,6 +37,8 @@ export async function shiftRoute(
       { status: 404 },
     );
   }
+  const notShiftable = aggregateShiftError(route);
+  if (notShiftable) throw notShiftable;
   let store: FlagStore;
   if (config.unleashUrl) {
     if (!config.unleashAdminToken) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { aggregateRouteIssues, aggregateSchema } from '../aggregate/aggregate-schema.ts';
 // the rules module only, not compare/index.ts: proxy workers load this file, never the engine
 import { compareRulesSchema } from '../compare/rules.ts';
 
@@ -42,7 +43,8 @@ const route = z
     methods: z.array(z.enum(httpMethods)).min(1),
     paths: z.array(pathPattern).min(1),
     legacy: upstream.optional(),
-    new: upstream,
+    /** Required, except on an aggregation route (checked with the whole table below). */
+    new: upstream.optional(),
     flag: z
       .string()
       .regex(/^[A-Za-z0-9._-]+$/, 'an Unleash flag name, e.g. "strangler.products"')
@@ -77,6 +79,8 @@ const route = z
         rules: compareRulesSchema.parse({}),
         bakePeriodMs: 15 * 60_000,
       }),
+    /** An aggregation route: answered from several upstreams at once (aggregate/aggregate-schema.ts). */
+    aggregate: aggregateSchema.optional(),
   })
   .strict();
 
@@ -94,6 +98,7 @@ export const routeTableSchema = z
         ctx.addIssue({ code: 'custom', path: ['routes', i, 'id'], message: `duplicate route id "${r.id}"` });
       ids.add(r.id);
     });
+    for (const issue of aggregateRouteIssues(table.routes)) ctx.addIssue({ code: 'custom', ...issue });
   });
 
 export type RouteTableInput = z.input<typeof routeTableSchema>;

@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { type AggregatePlan, compileAggregate } from '../aggregate/aggregate-plan.ts';
 // the rules module only, not compare/index.ts: proxy workers load this file, never the engine
 import { type CompiledRules, compileRules } from '../compare/rules.ts';
 import { ProxyError } from '../errors.ts';
@@ -24,6 +25,8 @@ export interface Route {
   readonly shadowMethods: ReadonlySet<string>;
   readonly compareRules: CompiledRules;
   readonly bakePeriodMs: number;
+  /** An aggregation route's parts (aggregate/): the route answers itself, from several upstreams. */
+  readonly aggregate: AggregatePlan | undefined;
 }
 
 export interface RouteTable {
@@ -56,7 +59,8 @@ export function buildRouteTable(raw: unknown, captureMaxBytes: number, source = 
       spec,
       flag: spec.flag ?? `strangler.${spec.id}`,
       legacy,
-      upstreamNew: spec.new,
+      // an aggregation route has no new side of its own (its parts name their routes)
+      upstreamNew: spec.new ?? legacy,
       methods: new Set(spec.methods),
       patterns: spec.paths.map(compilePattern),
       headersTimeout: spec.timeouts.headersMs,
@@ -67,7 +71,14 @@ export function buildRouteTable(raw: unknown, captureMaxBytes: number, source = 
       shadowMethods: new Set(spec.compare.shadowMethods),
       compareRules: compileRules(spec.compare.rules),
       bakePeriodMs: spec.compare.bakePeriodMs,
+      aggregate: undefined,
     };
+  });
+  // aggregation routes last: their parts point at the plain routes built above
+  const plain = new Map(routes.filter((r) => !r.spec.aggregate).map((r) => [r.id, r]));
+  routes.forEach((r, i) => {
+    if (r.spec.aggregate)
+      routes[i] = { ...r, aggregate: compileAggregate(r.spec.paths, r.spec.aggregate, plain) };
   });
   const origins = new Set([file.legacy, ...routes.flatMap((r) => [r.legacy, r.upstreamNew])]);
   return { legacy: file.legacy, routes, file, origins };

@@ -11,7 +11,12 @@ const routes = routesOf({
       new: 'http://127.0.0.1:3101',
     },
     { id: 'orders', paths: ['/orders/:id', '/users/:id/orders'], new: 'http://127.0.0.1:3102' },
+    { id: 'user-page', methods: ['GET'], paths: ['/users/:id/page'], aggregate: { parts: [] } },
   ],
+});
+
+it('leaves out aggregation routes: they have no side to move', () => {
+  expect(routes.map((r) => r.id)).toEqual(['products', 'orders']);
 });
 
 describe('routeMatcher', () => {

@@ -16,17 +16,31 @@ export interface RouteSpec {
 /** The route file's shape, as far as the rehearsal reads it. */
 export interface RouteFile {
   legacy: string;
-  routes: { id: string; methods?: string[]; paths: string[]; new: string; legacy?: string }[];
+  routes: {
+    id: string;
+    methods?: string[];
+    paths: string[];
+    new?: string;
+    legacy?: string;
+    aggregate?: unknown;
+  }[];
 }
 
+/** The routes a rehearsal can move: an aggregation route has no side of its own (its parts follow their routes). */
 export function routesOf(raw: RouteFile): RouteSpec[] {
-  return raw.routes.map((r) => ({
-    id: r.id,
-    methods: r.methods ?? ['GET', 'HEAD'],
-    paths: r.paths,
-    upstreamNew: r.new,
-    legacy: r.legacy ?? raw.legacy,
-  }));
+  return raw.routes.flatMap((r) =>
+    r.aggregate !== undefined || r.new === undefined
+      ? []
+      : [
+          {
+            id: r.id,
+            methods: r.methods ?? ['GET', 'HEAD'],
+            paths: r.paths,
+            upstreamNew: r.new,
+            legacy: r.legacy ?? raw.legacy,
+          },
+        ],
+  );
 }
 
 /**
