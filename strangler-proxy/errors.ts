@@ -21,6 +21,7 @@ export const proxyErrorCodes = {
   PROXY_ERR_UNLEASH_ADMIN: 'the Unleash Admin API refused a flag change',
   PROXY_ERR_UNAUTHORIZED: 'the admin API needs the bearer token',
   PROXY_ERR_LIBRARY: 'an installed library is not the version the proxy was checked against',
+  PROXY_ERR_RATE_LIMITED: "the client or the route is over the route's rate limit",
 } as const;
 
 export type ProxyErrorCode = keyof typeof proxyErrorCodes;
