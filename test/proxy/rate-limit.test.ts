@@ -248,7 +248,8 @@ describe('two workers (PROXY_WORKERS=2)', () => {
       flags: legacyFlags,
       env: { PROXY_WORKERS: '2' },
     });
-    // four connections: the primary hands them to the workers in turn, two each
+    // pipelining 0: no keep-alive, every request is a connection of its own, and the primary
+    // hands connections to the two workers in turn, so every burst lands on both
     clients = Array.from({ length: 4 }, () => new Client(rig.proxy.url, { pipelining: 0 }));
   });
   afterAll(async () => {
@@ -309,5 +310,44 @@ describe('two workers (PROXY_WORKERS=2)', () => {
     expect(await metric(rig, 'strangler_proxy_rate_limited_total', 'route="orders",reason="per-route"')).toBe(
       6,
     );
+  });
+
+  it('a primary that does not answer lets checked requests through after 1 s, counted as unchecked', async () => {
+    // keep-alive connections, opened first: a stopped primary hands out no new connections,
+    // but the workers keep serving the ones they have
+    const kept = [new Client(rig.proxy.url), new Client(rig.proxy.url)];
+    const ask = async (client: Client) => {
+      const res = await client.request({
+        method: 'GET',
+        path: '/products/2',
+        headers: { 'x-user-id': 'u-stalled' },
+      });
+      await res.body.text();
+      return res.statusCode;
+    };
+    try {
+      expect(await Promise.all(kept.map(ask))).toEqual([200, 200]);
+      const primary = rig.proxy.proc.child.pid!;
+      process.kill(primary, 'SIGSTOP');
+      // whatever happens below, the primary runs again
+      const resume = setTimeout(() => process.kill(primary, 'SIGCONT'), 15_000);
+      let statuses: number[];
+      const started = Date.now();
+      try {
+        statuses = (
+          await Promise.all(kept.map(async (c) => [await ask(c), await ask(c), await ask(c)]))
+        ).flat();
+      } finally {
+        clearTimeout(resume);
+        process.kill(primary, 'SIGCONT');
+      }
+      const waited = Date.now() - started;
+      // 2 + 6 is over u-stalled's limit of 6, yet nothing could say so: all through, none refused
+      expect(statuses).toEqual([200, 200, 200, 200, 200, 200]);
+      expect(waited).toBeGreaterThanOrEqual(3 * 900); // three checks in turn on each connection
+      expect(await metric(rig, 'strangler_proxy_rate_limit_unchecked_total', 'route="products"')).toBe(6);
+    } finally {
+      await Promise.allSettled(kept.map((c) => c.close()));
+    }
   });
 });
