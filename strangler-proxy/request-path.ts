@@ -110,18 +110,19 @@ function limitThenProceed(
   const proxy = state.proxy;
   const routeId = state.route!.id;
   const client = { userId: userIdOf(state.head, proxy.config.userCookie), address: req.socket.remoteAddress };
-  proxy.rateLimits(routeId, limit, client).then(
-    (verdict) => {
+  proxy
+    .rateLimits(routeId, limit, client)
+    .then((verdict) => {
       if (verdict.limited) return replyRateLimited(state, req, limit, verdict);
       if (verdict.unchecked) proxy.stats.rateLimit(routeId, 'unchecked');
-      if (state.res.destroyed) return; // the client left while the limit was asked
+      if (state.res.destroyed || req.socket.destroyed) return; // the client left while the limit was asked
       proceed(state, req, legacy);
-    },
-    (err: unknown) => {
-      proxy.log.error({ err, route: routeId }, 'rate limit check failed');
+    })
+    // what onRequest's try/catch is for the synchronous path: the check or a later step threw
+    .catch((err: unknown) => {
+      proxy.log.error({ err, route: routeId }, 'request handler failed');
       replyError(state.res, 500, 'PROXY_ERR_UPSTREAM_UNREACHABLE', 'internal proxy error');
-    },
-  );
+    });
 }
 
 function replyRateLimited(
