@@ -25,6 +25,7 @@ export const proxyErrorCodes = {
   PROXY_ERR_AGGREGATE_PART_FAILED:
     'a part of an aggregation route whose policy is "error" failed (unreachable, timed out, 5xx or not JSON)',
   PROXY_ERR_LIBRARY: 'an installed library is not the version the proxy was checked against',
+  PROXY_ERR_RATE_LIMITED: "the client or the route is over the route's rate limit",
 } as const;
 
 export type ProxyErrorCode = keyof typeof proxyErrorCodes;

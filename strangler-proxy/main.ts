@@ -14,6 +14,7 @@ import type { FlagStore } from './flags/flag-store.ts';
 import { LocalFlagFile } from './flags/local-flag-file.ts';
 import { checkUnleashAccess } from './flags/unleash-access.ts';
 import { UnleashAdminStore } from './flags/unleash-admin-store.ts';
+import { serveClusterRateLimits } from './limits/rate-limit.ts';
 import { createRegistry, ProxyStats } from './metrics.ts';
 import { loadRouteTableFile, type RouteTable } from './routes/route-table.ts';
 import { RouteWatcher } from './routes/route-watcher.ts';
@@ -128,6 +129,8 @@ async function main(): Promise<void> {
   if (serving) {
     ({ server, port } = await listenPublic(config, serving, { table: () => table, decider, hook, log }));
   } else {
+    // the workers' rate-limit counters live here: a limit of N is N across all of them
+    serveClusterRateLimits();
     workers = new ProxyWorkers(
       config.workers,
       adminPort,

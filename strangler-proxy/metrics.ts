@@ -43,6 +43,7 @@ export interface StatsSnapshot {
   fallbacks: [string, number][];
   rejected: [string, number][];
   aggregateParts?: [string, number][];
+  rateLimited: [string, number][];
 }
 
 export class ProxyStats {
@@ -51,6 +52,8 @@ export class ProxyStats {
   readonly rejected = new Map<string, number>();
   /** Aggregation routes' parts (aggregate/): route, part, side that served, outcome. */
   readonly aggregateParts = new Map<string, number>();
+  /** By route and reason: per-client, per-route (refused with 429), unchecked (the store did not answer). */
+  readonly rateLimited = new Map<string, number>();
 
   /** Cache the record on the caller side where possible; this lookup is the slow path. */
   recordFor(route: string, target: string): RouteTargetStats {
@@ -77,6 +80,11 @@ export class ProxyStats {
     this.rejected.set(reason, (this.rejected.get(reason) ?? 0) + 1);
   }
 
+  rateLimit(route: string, reason: 'per-client' | 'per-route' | 'unchecked'): void {
+    const key = `${route}\u0000${reason}`;
+    this.rateLimited.set(key, (this.rateLimited.get(key) ?? 0) + 1);
+  }
+
   records(): RouteTargetStats[] {
     return [...this.#records.values()];
   }
@@ -95,6 +103,7 @@ export class ProxyStats {
       fallbacks: [...this.fallbacks],
       rejected: [...this.rejected],
       aggregateParts: [...this.aggregateParts],
+      rateLimited: [...this.rateLimited],
     };
   }
 
@@ -103,6 +112,7 @@ export class ProxyStats {
     this.fallbacks.clear();
     this.rejected.clear();
     this.aggregateParts.clear();
+    this.rateLimited.clear();
   }
 
   /** Adds a snapshot's counts to this object's (the primary sums its workers' snapshots). */
@@ -118,6 +128,7 @@ export class ProxyStats {
     for (const [k, n] of snapshot.rejected) this.rejected.set(k, (this.rejected.get(k) ?? 0) + n);
     for (const [k, n] of snapshot.aggregateParts ?? [])
       this.aggregateParts.set(k, (this.aggregateParts.get(k) ?? 0) + n);
+    for (const [k, n] of snapshot.rateLimited) this.rateLimited.set(k, (this.rateLimited.get(k) ?? 0) + n);
   }
 
   /** The admin API's JSON view. */
@@ -138,6 +149,10 @@ export class ProxyStats {
       aggregateParts: [...this.aggregateParts].map(([k, n]) => {
         const [route, part, target, outcome] = k.split('\u0000');
         return { route, part, target, outcome, count: n };
+      }),
+      rateLimited: [...this.rateLimited].map(([k, n]) => {
+        const [route, reason] = k.split('\u0000');
+        return { route, reason, count: n };
       }),
     };
   }
@@ -217,6 +232,28 @@ export function createRegistry(stats: ProxyStats, breakers: () => [string, Break
       'Requests the proxy refused itself (400, 413, 431), by reason',
       'counter',
       () => [...stats.rejected].map(([reason, value]) => ({ labels: { reason }, value })),
+    ),
+  );
+  const rateLimited = (unchecked: boolean) => (): Value[] =>
+    [...stats.rateLimited].flatMap(([k, value]): Value[] => {
+      const [route, reason] = k.split('\u0000') as [string, string];
+      if ((reason === 'unchecked') !== unchecked) return [];
+      return [{ labels: unchecked ? { route } : { route, reason }, value }];
+    });
+  add(
+    metric(
+      'strangler_proxy_rate_limited_total',
+      "Requests refused with 429 by a route's rate limit, by route and reason (per-client, per-route)",
+      'counter',
+      rateLimited(false),
+    ),
+  );
+  add(
+    metric(
+      'strangler_proxy_rate_limit_unchecked_total',
+      'Requests let through unchecked because the rate-limit store did not answer in time, by route',
+      'counter',
+      rateLimited(true),
     ),
   );
   add(

@@ -3,6 +3,7 @@ import type { Breakers } from './breakers.ts';
 import type { ProxyConfig } from './config.ts';
 import type { FlagDecider } from './flags/decider.ts';
 import type { UpstreamPools } from './forward/upstream-pools.ts';
+import { createRateLimitCheck, type RateLimitCheck } from './limits/rate-limit.ts';
 import type { ProxyStats, RouteTargetStats } from './metrics.ts';
 import type { Route, RouteTable } from './routes/route-table.ts';
 import { defaultHookModes, type ShadowHook } from './shadow-hook.ts';
@@ -16,6 +17,8 @@ export interface ProxyDeps {
   stats: ProxyStats;
   hook: ShadowHook | undefined;
   log: Logger;
+  /** Routes' rate limits (limits/rate-limit.ts); counted in this process when not given. */
+  rateLimits?: RateLimitCheck;
 }
 
 /** A route's counters for each side, looked up once per route (recordOutcome, record-outcome.ts). */
@@ -38,6 +41,7 @@ export class ProxyContext {
   readonly stats: ProxyStats;
   readonly hook: ShadowHook | undefined;
   readonly log: Logger;
+  readonly rateLimits: RateLimitCheck;
   /** The modes whose exchanges the hook wants teed; none without a hook. */
   readonly hookModes: ReadonlySet<string>;
   /** The response header naming the side that served (PROXY_TARGET_HEADER). */
@@ -54,6 +58,7 @@ export class ProxyContext {
     this.stats = deps.stats;
     this.hook = deps.hook;
     this.log = deps.log;
+    this.rateLimits = deps.rateLimits ?? createRateLimitCheck('memory');
     this.hookModes = deps.hook ? (deps.hook.modes ?? defaultHookModes) : new Set();
     this.targetHeader = deps.config.targetHeader;
   }

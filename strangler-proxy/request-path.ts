@@ -3,9 +3,11 @@ import { answerAggregate } from './aggregate/answer-aggregate.ts';
 import type { StickyContext } from './flags/decider.ts';
 import { BodyMeter } from './forward/body-meter.ts';
 import { forwardRequest } from './forward/forward-request.ts';
+import type { RequestHeaderResult } from './forward/headers.ts';
 import { cookieValue, upstreamRequestHeaders } from './forward/headers.ts';
 import { RequestState } from './forward/request-state.ts';
 import { type ClientHandler, trackRequest } from './front/client-connections.ts';
+import { type RateLimitSpec, type RateLimitVerdict, rateLimitMessage } from './limits/rate-limit.ts';
 import { ProxyContext, type ProxyDeps } from './proxy-context.ts';
 import { type ClientRequest, type ClientResponse, replyError } from './respond.ts';
 import { normaliseTarget } from './routes/path-normalise.ts';
@@ -20,6 +22,8 @@ import { matchRoute } from './routes/route-matcher.ts';
  *   parse    parseRequest (below)         the target normalised, the headers made ready for the
  *                                         upstream, the body limit checked
  *   match    matchRoute                   routes/route-matcher.ts: the first route that matches
+ *   limit    limitThenProceed (below)     only for a route with a rateLimit: limits/rate-limit.ts
+ *                                         says whether the client or the route is over it (429)
  *            answerAggregate              an aggregation route answers itself from its parts
  *                                         (aggregate/answer-aggregate.ts) and skips the rest
  *   decide   decideSide (below)           which side serves: the flag's mode and, for a canary,
@@ -41,17 +45,12 @@ export function createRequestPath(deps: ProxyDeps): ClientHandler {
       const state = parseRequest(proxy, req, res, startedHr);
       if (state === undefined) return; // refused, and answered
       const table = proxy.table();
-      state.route = matchRoute(table, state.method, state.routePath);
-      if (state.route?.aggregate) {
-        // an aggregation route answers itself, from several upstreams (aggregate/)
-        trackRequest(req.socket, state);
-        answerAggregate(state, stickyContext(state, req));
-        return;
-      }
-      decideSide(state, req);
-      openRequestBody(state, req);
-      trackRequest(req.socket, state);
-      forwardRequest(state, table.legacy);
+      const route = matchRoute(table, state.method, state.routePath);
+      state.route = route;
+      // one property test on routes without a limit (the hot path)
+      if (route !== undefined && route.spec.rateLimit !== undefined)
+        limitThenProceed(state, req, table.legacy, route.spec.rateLimit);
+      else proceed(state, req, table.legacy);
     } catch (err) {
       proxy.log.error({ err }, 'request handler failed');
       replyError(res, 500, 'PROXY_ERR_UPSTREAM_UNREACHABLE', 'internal proxy error');
@@ -93,6 +92,72 @@ function parseRequest(
   return new RequestState(proxy, res, req.method!, target.path, path, head, Date.now(), startedHr);
 }
 
+/** decide, then forward (which answers and records); an aggregation route answers from its parts. */
+function proceed(state: RequestState, req: ClientRequest, legacy: string): void {
+  if (state.route?.aggregate) {
+    // an aggregation route answers itself, from several upstreams (aggregate/)
+    trackRequest(req.socket, state);
+    answerAggregate(state, stickyContext(state, req));
+    return;
+  }
+  decideSide(state, req);
+  openRequestBody(state, req);
+  trackRequest(req.socket, state);
+  forwardRequest(state, legacy);
+}
+
+/**
+ * limit: the route's rate limits (limits/rate-limit.ts) are asked before anything else happens
+ * to the request; over a limit it gets 429 with Retry-After and no upstream is touched. Counted
+ * per route and reason (strangler_proxy_rate_limited_total).
+ */
+function limitThenProceed(
+  state: RequestState,
+  req: ClientRequest,
+  legacy: string,
+  limit: RateLimitSpec,
+): void {
+  const proxy = state.proxy;
+  const routeId = state.route!.id;
+  const client = { userId: userIdOf(state.head, proxy.config.userCookie), address: req.socket.remoteAddress };
+  proxy
+    .rateLimits(routeId, limit, client)
+    .then((verdict) => {
+      if (verdict.limited) return replyRateLimited(state, req, limit, verdict);
+      if (verdict.unchecked) proxy.stats.rateLimit(routeId, 'unchecked');
+      if (state.res.destroyed || req.socket.destroyed) return; // the client left while the limit was asked
+      proceed(state, req, legacy);
+    })
+    // what onRequest's try/catch is for the synchronous path: the check or a later step threw
+    .catch((err: unknown) => {
+      proxy.log.error({ err, route: routeId }, 'request handler failed');
+      replyError(state.res, 500, 'PROXY_ERR_UPSTREAM_UNREACHABLE', 'internal proxy error');
+    });
+}
+
+function replyRateLimited(
+  state: RequestState,
+  req: ClientRequest,
+  limit: RateLimitSpec,
+  verdict: Extract<RateLimitVerdict, { limited: true }>,
+): void {
+  const routeId = state.route!.id;
+  state.proxy.stats.rateLimit(routeId, verdict.reason);
+  // a body is never read for a refused request: closing spares reading it just to drop it
+  const head = state.head;
+  const hasBody = head.chunked || (head.contentLength !== undefined && head.contentLength !== '0');
+  if (hasBody && req instanceof Readable) req.on('error', noop);
+  replyError(state.res, 429, 'PROXY_ERR_RATE_LIMITED', rateLimitMessage(routeId, limit, verdict), hasBody, [
+    'retry-after',
+    String(verdict.retryAfterSeconds),
+  ]);
+}
+
+/** The user id stickiness uses: the user header, else the user cookie. */
+function userIdOf(head: RequestHeaderResult, userCookie: string): string | undefined {
+  return head.userHeader ?? cookieValue(head.cookie, userCookie);
+}
+
 /**
  * decide: for a matched route, which side serves. The flag decider (flags/decider.ts) reads the
  * route's mode and, for a canary or shadow share, buckets the sticky id: the user header or
@@ -114,7 +179,7 @@ function stickyContext(state: RequestState, req: ClientRequest): StickyContext {
   const head = state.head;
   const remote = req.socket.remoteAddress;
   return {
-    userId: head.userHeader ?? cookieValue(head.cookie, config.userCookie),
+    userId: userIdOf(head, config.userCookie),
     sessionId: cookieValue(head.cookie, config.sessionCookie) ?? remote,
     remoteAddress: remote,
   };

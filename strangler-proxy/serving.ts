@@ -7,6 +7,7 @@ import type { ProxyConfig } from './config.ts';
 import { FlagDecider } from './flags/decider.ts';
 import { UpstreamPools } from './forward/upstream-pools.ts';
 import { createPublicServer } from './front/client-connections.ts';
+import { createRateLimitCheck, type RateLimitCheck } from './limits/rate-limit.ts';
 import { ProxyStats } from './metrics.ts';
 import { createRequestPath } from './request-path.ts';
 import type { RouteTable } from './routes/route-table.ts';
@@ -21,6 +22,7 @@ export interface ServingState {
   stats: ProxyStats;
   pools: UpstreamPools;
   breakers: Breakers;
+  rateLimits: RateLimitCheck;
 }
 
 export function createServingState(config: ProxyConfig, log: Logger): ServingState {
@@ -39,6 +41,8 @@ export function createServingState(config: ProxyConfig, log: Logger): ServingSta
       },
       log,
     ),
+    // workers count in the primary, so a limit holds across them (limits/rate-limit.ts)
+    rateLimits: createRateLimitCheck(config.workers > 1 ? 'cluster' : 'memory'),
   };
 }
 

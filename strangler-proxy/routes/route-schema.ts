@@ -36,6 +36,37 @@ const pathPattern = z
     'a path pattern such as "/products", "/products/:id" or "/products/*"',
   );
 
+/**
+ * A route's rate limits (strangler-proxy/limits/rate-limit.ts applies them): at most `points`
+ * requests per fixed window of `durationMs`, per client (`key`: the user id, else the client
+ * address; or always the address) and/or for the whole route. Across PROXY_WORKERS, not per worker.
+ */
+const rateWindow = z
+  .object({
+    points: z
+      .number({ error: 'a whole number of requests ≥ 1' })
+      .int('a whole number of requests ≥ 1')
+      .min(1, 'a whole number of requests ≥ 1'),
+    durationMs: z
+      .number({ error: 'the window in whole milliseconds, ≥ 100' })
+      .int('the window in whole milliseconds, ≥ 100')
+      .min(100, 'the window in whole milliseconds, ≥ 100'),
+  })
+  .strict();
+
+const rateLimit = z
+  .object({
+    key: z
+      .enum(['user', 'address'], {
+        error: '"user" (the user id, else the client address) or "address" (the client address)',
+      })
+      .default('user'),
+    perClient: rateWindow.optional(),
+    perRoute: rateWindow.optional(),
+  })
+  .strict()
+  .refine((r) => r.perClient !== undefined || r.perRoute !== undefined, 'needs perClient, perRoute or both');
+
 const route = z
   .object({
     id: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'lower-case letters, digits and dashes, e.g. "products"'),
@@ -81,6 +112,8 @@ const route = z
       }),
     /** An aggregation route: answered from several upstreams at once (aggregate/aggregate-schema.ts). */
     aggregate: aggregateSchema.optional(),
+    /** Requests over it get 429 with Retry-After before any upstream is touched. */
+    rateLimit: rateLimit.optional(),
   })
   .strict();
 
@@ -105,12 +138,21 @@ export type RouteTableInput = z.input<typeof routeTableSchema>;
 export type RouteTableFile = z.output<typeof routeTableSchema>;
 export type RouteSpec = RouteTableFile['routes'][number];
 
-/** Formats zod issues as `routes[1].new: message` lines so an operator finds the field. */
-export function describeIssues(error: z.ZodError): string[] {
+/**
+ * Formats zod issues as `routes[1].new: message` lines so an operator finds the field; given the
+ * input, a route's line also names the route by its id (`… (route "products")`).
+ */
+export function describeIssues(error: z.ZodError, input?: unknown): string[] {
   return error.issues.map((issue) => {
     const where = issue.path
       .map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`))
       .join('');
-    return `${where || '(root)'}: ${issue.message}`;
+    return `${where || '(root)'}: ${issue.message}${routeNamed(issue.path, input)}`;
   });
+}
+
+function routeNamed(path: readonly PropertyKey[], input: unknown): string {
+  if (path[0] !== 'routes' || typeof path[1] !== 'number') return '';
+  const id = (input as { routes?: { id?: unknown }[] } | undefined)?.routes?.[path[1]]?.id;
+  return typeof id === 'string' ? ` (route "${id}")` : '';
 }

@@ -41,7 +41,7 @@ export interface RouteTable {
 export function buildRouteTable(raw: unknown, captureMaxBytes: number, source = 'route table'): RouteTable {
   const parsed = routeTableSchema.safeParse(raw);
   if (!parsed.success) {
-    const problems = describeIssues(parsed.error);
+    const problems = describeIssues(parsed.error, raw);
     throw new ProxyError(
       'PROXY_ERR_ROUTE_FILE_INVALID',
       `${source} is invalid:\n  - ${problems.join('\n  - ')}`,

@@ -88,6 +88,7 @@ export async function startProxy(options: {
   await writeFlags(flags);
   const [port, adminPort] = [await freePort(), await freePort()];
   const configured = options.token === null ? undefined : (options.token ?? 'test-admin-token-0123456789');
+  // a proxy that refuses to start (a test of bad config) leaves no temp dir behind
   const proc = await startComponent({
     name: 'proxy',
     script: 'strangler-proxy/main.ts',
@@ -103,6 +104,9 @@ export async function startProxy(options: {
     },
     readyLine: 'strangler-proxy ready',
     readyTimeoutMs: options.readyTimeoutMs,
+  }).catch(async (err: unknown) => {
+    await fs.rm(dir, { recursive: true, force: true });
+    throw err;
   });
   const token = configured ?? (await fs.readFile(path.join(dir, 'proxy-admin.token'), 'utf8')).trim();
   const adminUrl = `http://127.0.0.1:${adminPort}`;
