@@ -30,6 +30,7 @@ export const defaultPorts = {
   CONNECTOR_PORT: 8083,
   PROXY_PORT: 8080,
   PROXY_ADMIN_PORT: 8081,
+  WRITERS_PORT: 8084,
 } as const;
 
 export type PortName = keyof typeof defaultPorts;
