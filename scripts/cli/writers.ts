@@ -56,10 +56,14 @@ export function formatWriterMap(answer: WriterMapAnswer): string {
   ];
   const tables = Object.keys(answer.tables);
   if (tables.length === 0) lines.push('  no writes observed in this window');
+  // one column width for every table, so the tables read as one list
+  const width = Math.max(
+    8,
+    ...Object.values(answer.tables).flatMap((rows) => rows.map((r) => r.writer.length)),
+  );
   for (const table of tables) {
     lines.push('', table);
     const rows = answer.tables[table]!;
-    const width = Math.max(...rows.map((r) => r.writer.length), 6);
     for (const r of rows) {
       const extra =
         r.kind === 'route'
@@ -68,7 +72,7 @@ export function formatWriterMap(answer: WriterMapAnswer): string {
             : ''
           : `${kindLabel[r.kind]}${r.lastStatement ? `  last: ${r.lastStatement.replace(/\s+/g, ' ').slice(0, 100)}` : ''}`;
       lines.push(
-        `  ${r.writer.padEnd(width)}  ${String(r.changes).padStart(7)} changes  last ${r.lastAt}${extra}`,
+        `  ${r.writer.padEnd(width)}  ${String(r.changes).padStart(7)} change${r.changes === 1 ? ' ' : 's'}  last ${r.lastAt}${extra}`,
       );
     }
   }
