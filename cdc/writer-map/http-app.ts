@@ -1,5 +1,6 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Knex } from 'knex';
+import { settledWithin } from '../../lib/timeout.ts';
 import type { ProjectionRunner } from '../consumer/index.ts';
 import { WriterMapError } from './errors.ts';
 import { otherWriters, parseExclude, parseTables, parseWindow } from './questions.ts';
@@ -36,6 +37,19 @@ export function createWriterMapApp(options: {
     newestChange: await newestObservation(knex),
     applied: runner.counters.applied,
   });
+  /**
+   * Whether every change already on the topics is counted: an empty answer from a map that is
+   * behind (or whose Kafka does not answer) is no evidence, and says so. Kafka's answer is
+   * waited for 2 s at most.
+   */
+  const caughtUp = async (): Promise<{ caughtUp: boolean; eventsBehind: number | null }> => {
+    const lookup = runner.lag();
+    lookup.catch(() => undefined);
+    if (!(await settledWithin(lookup, 2000).catch(() => false)))
+      return { caughtUp: false, eventsBehind: null };
+    const lag = await lookup;
+    return { caughtUp: lag.eventsBehind === 0, eventsBehind: lag.eventsBehind };
+  };
 
   app.get('/health', async (_req, res) => {
     try {
@@ -69,6 +83,7 @@ export function createWriterMapApp(options: {
       tables,
       exclude,
       ...(await freshness()),
+      ...(await caughtUp()),
       others,
     });
   });

@@ -70,6 +70,7 @@ describe('the writer map questions', () => {
     expect(writerOf({ query: null })).toMatchObject({ kind: 'unknown' });
     for (const snapshot of ['true', 'first', 'last', 'first_in_data_collection', 'last_in_data_collection'])
       expect(writerOf({ snapshot, query: null })).toBeUndefined();
-    expect(writerOf(null)).toBeUndefined();
+    // no source block at all (unwrapped records): nobody can say who wrote it
+    expect(writerOf(null)).toMatchObject({ kind: 'unknown' });
   });
 });

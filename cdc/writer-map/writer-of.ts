@@ -8,7 +8,9 @@ import type { Row } from '../consumer/index.ts';
  * - `unknown`: no statement at all: the connector runs without `include.query`, or the server
  *   does not annotate its row events (`binlog_annotate_row_events` / MySQL's
  *   `binlog_rows_query_log_events` off). Nobody can say who wrote it, so it counts as a writer
- *   that is not the moving route.
+ *   that is not the moving route. An event without a `source` block (ExtractNewRecordState
+ *   without `add.fields`) is `unknown` too: a stream that cannot say who wrote must never
+ *   read as "nobody else wrote".
  * Snapshot reads are not writes: undefined.
  */
 export type WriterKind = 'route' | 'untagged' | 'unknown';
@@ -29,7 +31,8 @@ function isSnapshot(source: Row): boolean {
 }
 
 export function writerOf(source: Row | null): ObservedWrite | undefined {
-  if (!source || isSnapshot(source)) return undefined;
+  if (!source) return { kind: 'unknown', writer: 'unknown', traceparent: null, statement: null };
+  if (isSnapshot(source)) return undefined;
   const query = typeof source.query === 'string' ? source.query : '';
   if (query === '') return { kind: 'unknown', writer: 'unknown', traceparent: null, statement: null };
   const tag = parseSqlTag(query);

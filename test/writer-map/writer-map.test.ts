@@ -222,10 +222,13 @@ describe('writer map (monolith, MariaDB, connector, broker, writer map: each its
     const exclude = ['POST /products', 'PATCH /products/:id']
       .map((w) => `exclude=${encodeURIComponent(w)}`)
       .join('&');
-    const others = await get<{ others: (WriterRow & { table: string })[] }>(
-      `/writers/others?tables=products,inventory&${exclude}&since=1h`,
-    );
+    const others = await get<{
+      others: (WriterRow & { table: string })[];
+      caughtUp: boolean;
+      eventsBehind: number;
+    }>(`/writers/others?tables=products,inventory&${exclude}&since=1h`);
     expect(others.status).toBe(200);
+    expect(others.body).toMatchObject({ caughtUp: true, eventsBehind: 0 });
     expect(others.body.others.map((o) => `${o.table}: ${o.writer}`).sort()).toEqual([
       'inventory: POST /orders',
       'inventory: untagged',
@@ -287,4 +290,15 @@ describe('writer map (monolith, MariaDB, connector, broker, writer map: each its
     expect(stdout).toMatch(/\nproducts\n {2}POST \/products +2 changes/);
     expect(stdout).toMatch(/^ {2}PATCH \/products\/:id +1 change +last/m);
   }, 90_000);
+
+  it('with Kafka gone, an answer without other writers says it is no evidence', async () => {
+    await broker.stop('SIGTERM');
+    const since = Date.now();
+    const res = await get<{ others: unknown[]; caughtUp: boolean; eventsBehind: number | null }>(
+      '/writers/others?tables=products&exclude=POST%20/products&exclude=PATCH%20/products/:id',
+    );
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ others: [], caughtUp: false, eventsBehind: null });
+    expect(Date.now() - since).toBeLessThan(10_000);
+  }, 60_000);
 });
