@@ -193,15 +193,19 @@ describe('writer map (monolith, MariaDB, connector, broker, writer map: each its
       name: 'WM',
     });
     userId = user.body.id;
+    const orderIds: number[] = [];
     for (let i = 0; i < 3; i++) {
       const order = await call(shop.base, 'POST', '/orders', {
         userId,
         items: [{ productId, quantity: 1 }],
       });
       expect(order.status).toBe(201);
+      orderIds.push(order.body.id);
     }
+    // Cancellation puts the stock back: one more writer of inventory.
+    expect((await call(shop.base, 'POST', `/orders/${orderIds[0]}/cancel`)).status).toBe(200);
     await waitUntil(
-      'three stock decrements by POST /orders',
+      'three stock decrements by POST /orders and one put back by a cancellation',
       async () => {
         // each table is its own topic, consumed at its own pace
         const done = await Promise.all(
@@ -209,12 +213,18 @@ describe('writer map (monolith, MariaDB, connector, broker, writer map: each its
             async (t) => writer(await writersOf(t), 'POST /orders')?.changes === 3,
           ),
         );
-        return done.every(Boolean);
+        const cancelled = writer(await writersOf('inventory'), 'POST /orders/:id/cancel')?.changes === 1;
+      return done.every(Boolean) && cancelled;
       },
       { timeoutMs: 60_000, intervalMs: 250 },
     );
     const inventory = await writersOf('inventory');
-    expect(inventory.map((r) => r.writer).sort()).toEqual(['POST /orders', 'POST /products', 'untagged']);
+    expect(inventory.map((r) => r.writer).sort()).toEqual([
+      'POST /orders',
+      'POST /orders/:id/cancel',
+      'POST /products',
+      'untagged',
+    ]);
     expect(writer(await writersOf('orders'), 'POST /orders')).toMatchObject({ changes: 3 });
     expect(writer(await writersOf('order_items'), 'POST /orders')).toMatchObject({ changes: 3 });
 
@@ -231,6 +241,7 @@ describe('writer map (monolith, MariaDB, connector, broker, writer map: each its
     expect(others.body).toMatchObject({ caughtUp: true, eventsBehind: 0 });
     expect(others.body.others.map((o) => `${o.table}: ${o.writer}`).sort()).toEqual([
       'inventory: POST /orders',
+      'inventory: POST /orders/:id/cancel',
       'inventory: untagged',
     ]);
     // products alone has no other writer.
