@@ -32,18 +32,20 @@ const shape = {
     )
     .optional()
     .transform((v) => v?.split(',')),
-  groupId: z.string().min(1).max(200).default('writer-map'),
+  /** Default `writer-map.<prefix>.<SHOP_DB>`: two writer maps of different streams on one Kafka never share a group. */
+  groupId: z.string().min(1).max(200).optional(),
 };
 
 export type WriterMapConfig = ReturnType<typeof loadWriterMapConfig>;
 
 /**
  * env WRITERS_PORT (8084), WRITERS_HOST, WRITERS_DB (strangler_writers), KAFKA_BROKERS,
- * CDC_TOPIC_PREFIX (legacy), SHOP_DB (shop), WRITERS_TABLES, WRITERS_GROUP_ID (writer-map);
+ * CDC_TOPIC_PREFIX (legacy), SHOP_DB (shop), WRITERS_TABLES, WRITERS_GROUP_ID
+ * (writer-map.<prefix>.<SHOP_DB>);
  * MYSQL_URL as every component.
  */
 export function loadWriterMapConfig(env: NodeJS.ProcessEnv = process.env) {
-  return loadConfig(
+  const config = loadConfig(
     'writer-map',
     shape,
     {
@@ -59,4 +61,5 @@ export function loadWriterMapConfig(env: NodeJS.ProcessEnv = process.env) {
     {},
     env,
   );
+  return { ...config, groupId: config.groupId ?? `writer-map.${config.topicPrefix}.${config.sourceDatabase}` };
 }

@@ -34,7 +34,7 @@ export function createWriterMapApp(options: {
   const freshness = async () => ({
     watched: options.watched,
     sourceDatabase: options.sourceDatabase,
-    newestChange: await newestObservation(knex),
+    newestChange: await newestObservation(knex, options.sourceDatabase),
     applied: runner.counters.applied,
   });
   /**
@@ -63,7 +63,7 @@ export function createWriterMapApp(options: {
   app.get('/writers', async (req, res) => {
     const window = parseWindow(one(req.query.since), one(req.query.until));
     const tables = parseTables(one(req.query.tables), false);
-    const map = await writersDuring(knex, window, tables);
+    const map = await writersDuring(knex, window, { db: options.sourceDatabase, tables });
     res.json({
       since: window.since.toISOString(),
       until: window.until.toISOString(),
@@ -76,7 +76,7 @@ export function createWriterMapApp(options: {
     const window = parseWindow(one(req.query.since), one(req.query.until));
     const tables = parseTables(one(req.query.tables), true)!;
     const exclude = parseExclude(many(req.query.exclude));
-    const others = await otherWriters(knex, { tables, window, exclude });
+    const others = await otherWriters(knex, { tables, window, exclude, db: options.sourceDatabase });
     res.json({
       since: window.since.toISOString(),
       until: window.until.toISOString(),

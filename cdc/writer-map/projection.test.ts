@@ -93,7 +93,16 @@ describe('writer map projection (real store)', () => {
       tables: ['inventory', 'products'],
       window: { since: new Date(t0 - 60_000), until: new Date(t0 + 3_600_000) },
       exclude: ['POST /orders'],
+      db: 'shop',
     });
     expect(excluded.map((o) => `${o.table}: ${o.writer}`)).toEqual(['inventory: untagged']);
+    // Another source database's counts are not this one's.
+    const elsewhere = await otherWriters(knex, {
+      tables: ['inventory'],
+      window: { since: new Date(t0 - 60_000), until: new Date(t0 + 3_600_000) },
+      exclude: [],
+      db: 'shop_before',
+    });
+    expect(elsewhere).toEqual([]);
   });
 });

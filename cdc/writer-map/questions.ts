@@ -91,15 +91,16 @@ export interface OtherWriter extends TableWriter {
 }
 
 /**
- * Who else wrote `tables` during `window`: every writer but the `exclude`d routes (untagged and
- * unknown writers always count). Empty means the tables had no other writer in the window.
+ * Who else wrote `tables` (of source database `db`, or of any) during `window`: every writer but
+ * the `exclude`d routes (untagged and unknown writers always count). Empty means the tables had
+ * no other writer among the changes counted so far.
  */
 export async function otherWriters(
   knex: Knex,
-  question: { tables: readonly string[]; window: Window; exclude: readonly string[] },
+  question: { tables: readonly string[]; window: Window; exclude: readonly string[]; db?: string },
 ): Promise<OtherWriter[]> {
   const excluded = new Set(question.exclude);
-  const map = await writersDuring(knex, question.window, question.tables);
+  const map = await writersDuring(knex, question.window, { db: question.db, tables: question.tables });
   return [...map].flatMap(([table, writers]) =>
     writers.filter((w) => !(w.kind === 'route' && excluded.has(w.writer))).map((w) => ({ table, ...w })),
   );

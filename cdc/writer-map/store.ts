@@ -141,6 +141,12 @@ export interface Window {
   until: Date;
 }
 
+/** Which tables a question is about: of one source database (the store may hold others' from before a SHOP_DB change). */
+export interface TableScope {
+  db?: string;
+  tables?: readonly string[];
+}
+
 /**
  * Every writer of each table (or of `tables`) during the window, busiest first. The buckets are
  * folded here rather than in SQL: the latest trace and statement of a writer come from its
@@ -149,7 +155,7 @@ export interface Window {
 export async function writersDuring(
   knex: Knex,
   window: Window,
-  tables?: readonly string[],
+  scope: TableScope = {},
 ): Promise<Map<string, TableWriter[]>> {
   const q = knex(observationsTable)
     .where('minute', '>=', new Date(minuteOf(window.since.getTime())))
@@ -164,7 +170,8 @@ export async function writersDuring(
       'last_traceparent',
       'last_statement',
     );
-  if (tables) q.whereIn('table_name', [...tables]);
+  if (scope.db !== undefined) q.andWhere('db_name', scope.db);
+  if (scope.tables) q.whereIn('table_name', [...scope.tables]);
   const byTable = new Map<string, Map<string, TableWriter>>();
   for (const r of await q) {
     const table = String(r.table_name);
@@ -204,7 +211,9 @@ export async function writersDuring(
 }
 
 /** The time of the newest change counted (the map is as fresh as this). */
-export async function newestObservation(knex: Knex): Promise<string | null> {
-  const row = await knex(observationsTable).max({ last: 'last_at' }).first();
+export async function newestObservation(knex: Knex, db?: string): Promise<string | null> {
+  const q = knex(observationsTable).max({ last: 'last_at' });
+  if (db !== undefined) q.where('db_name', db);
+  const row = await q.first();
   return row?.last ? new Date(row.last).toISOString() : null;
 }

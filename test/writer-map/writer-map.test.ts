@@ -39,6 +39,11 @@ let writersBase: string;
 let writersEnv: Record<string, string>;
 let dataDir: string;
 const writersDb = `wm_${process.pid}_${Date.now() % 100_000}`;
+/** A second connector without include.query, and a writer map behind it. */
+let plainConnector: ComponentProcess;
+let plainWriters: ComponentProcess;
+let plainBase: string;
+const plainDb = `${writersDb}_plain`;
 
 async function startWriters(): Promise<ComponentProcess> {
   return startComponent({
@@ -93,6 +98,42 @@ beforeAll(async () => {
     readyUrl: `http://127.0.0.1:${connectorPort}/health`,
     readyTimeoutMs: 60_000,
   });
+  const plainConnectorPort = await freePort();
+  plainConnector = await startComponent({
+    name: 'connector:plain',
+    script: 'cdc/connector/main.ts',
+    env: {
+      MYSQL_URL: shop.db.serverUrl,
+      SHOP_DB: shop.db.name,
+      KAFKA_BROKERS: brokers,
+      CONNECTOR_PORT: String(plainConnectorPort),
+      CONNECTOR_SERVER_ID: String(200_000 + Math.floor(Math.random() * 1_000_000_000)),
+      CONNECTOR_OFFSETS_DIR: path.join(dataDir, 'offsets-plain'),
+      CDC_TOPIC_PREFIX: 'plain',
+      CDC_DATABASE_INCLUDE_LIST: shop.db.name,
+      LOG_LEVEL: 'warn',
+    },
+    readyUrl: `http://127.0.0.1:${plainConnectorPort}/health`,
+    readyTimeoutMs: 60_000,
+  });
+  const plainPort = await freePort();
+  plainBase = `http://127.0.0.1:${plainPort}`;
+  plainWriters = await startComponent({
+    name: 'writer-map:plain',
+    script: 'cdc/writer-map/main.ts',
+    env: {
+      MYSQL_URL: shop.db.serverUrl,
+      SHOP_DB: shop.db.name,
+      KAFKA_BROKERS: brokers,
+      CDC_TOPIC_PREFIX: 'plain',
+      WRITERS_PORT: String(plainPort),
+      WRITERS_DB: plainDb,
+      WRITERS_TABLES: 'products,inventory',
+      LOG_LEVEL: 'warn',
+    },
+    readyUrl: `${plainBase}/health`,
+    readyTimeoutMs: 60_000,
+  });
   const port = await freePort();
   writersBase = `http://127.0.0.1:${port}`;
   writersEnv = {
@@ -109,9 +150,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await writers?.stop('SIGTERM');
+  await plainWriters?.stop('SIGTERM');
+  await plainConnector?.stop('SIGTERM');
   await connector?.stop('SIGTERM');
   await broker?.stop('SIGTERM');
   await shop?.knex.raw(`DROP DATABASE IF EXISTS \`${writersDb}\``);
+  await shop?.knex.raw(`DROP DATABASE IF EXISTS \`${plainDb}\``);
   await shop?.stop();
   if (dataDir) await fs.rm(dataDir, { recursive: true, force: true });
 }, 60_000);
@@ -214,7 +258,7 @@ describe('writer map (monolith, MariaDB, connector, broker, writer map: each its
           ),
         );
         const cancelled = writer(await writersOf('inventory'), 'POST /orders/:id/cancel')?.changes === 1;
-      return done.every(Boolean) && cancelled;
+        return done.every(Boolean) && cancelled;
       },
       { timeoutMs: 60_000, intervalMs: 250 },
     );
@@ -300,6 +344,26 @@ describe('writer map (monolith, MariaDB, connector, broker, writer map: each its
     );
     expect(stdout).toMatch(/\nproducts\n {2}POST \/products +2 changes/);
     expect(stdout).toMatch(/^ {2}PATCH \/products\/:id +1 change +last/m);
+  }, 90_000);
+
+  it('behind a connector without include.query every change is an unknown writer, never "nobody else"', async () => {
+    await waitUntil(
+      'the plain writer map to count the products writes',
+      async () => {
+        const res = await fetch(`${plainBase}/writers?tables=products`);
+        const body = (await res.json()) as MapAnswer;
+        return body.tables.products?.[0]?.changes === 3;
+      },
+      { timeoutMs: 60_000, intervalMs: 250 },
+    );
+    const res = await fetch(
+      `${plainBase}/writers/others?tables=products&exclude=POST%20/products&exclude=PATCH%20/products/:id`,
+    );
+    const body = (await res.json()) as { others: WriterRow[]; caughtUp: boolean };
+    // Two inserts and a change by the catalog's own routes, but nobody can tell: all unknown.
+    expect(body.others).toEqual([
+      expect.objectContaining({ writer: 'unknown', kind: 'unknown', changes: 3 }),
+    ]);
   }, 90_000);
 
   it('with Kafka gone, an answer without other writers says it is no evidence', async () => {
