@@ -56,3 +56,4 @@ export {
   sourcePositionHeaders,
   sourceTsHeader,
 } from './source-position.ts';
+export { continueTraceparent, formatSqlTag, isTraceparent, parseSqlTag, type SqlTag } from './sql-tag.ts';

@@ -6,6 +6,7 @@ import { registerCompare } from './cli/compare.ts';
 import { registerLoad } from './cli/load.ts';
 import { registerRehearse } from './cli/rehearse.ts';
 import { registerStatus } from './cli/status.ts';
+import { registerWriters } from './cli/writers.ts';
 
 /**
  * The toolkit's command line (the package's `strangler` bin). Each command lives in its own
@@ -22,6 +23,7 @@ program.addCommand(shiftCommand());
 registerCompare(program);
 registerLoad(program);
 registerRehearse(program);
+registerWriters(program);
 
 program.parseAsync().catch((err: unknown) => {
   if (err instanceof ToolkitError) console.error(`strangler: ${err.code}: ${err.message}`);

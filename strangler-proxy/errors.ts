@@ -6,6 +6,8 @@ import { ToolkitError } from '../lib/errors.ts';
  */
 export const proxyErrorCodes = {
   PROXY_ERR_ROUTE_FILE_INVALID: 'the route table file does not validate',
+  PROXY_ERR_ROUTE_WRITES_INVALID:
+    "the routes' writes and owned tables do not hold together (owns without writes, a table with two owners, a write in two routes)",
   PROXY_ERR_ROUTE_FILE_UNREADABLE: 'the route table file cannot be read or parsed as JSON',
   PROXY_ERR_FLAG_FILE_INVALID: 'the local flag file does not validate',
   PROXY_ERR_BAD_REQUEST_TARGET: 'the request target is not an origin-form path the proxy accepts',

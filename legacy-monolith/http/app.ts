@@ -5,6 +5,7 @@ import { createLogger, type Logger } from '../../lib/log.ts';
 import { orderRoutes } from './routes/orders.ts';
 import { productRoutes } from './routes/products.ts';
 import { userRoutes } from './routes/users.ts';
+import { sqlTagScope, tagQueries } from './sql-tagging.ts';
 
 /**
  * The shop's HTTP API (docs/shop.md). Handlers only parse and answer; the rules live in
@@ -15,6 +16,9 @@ export function createApp(knex: Knex, log: Logger = createLogger('legacy-monolit
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(express.json({ limit: '100kb' }));
+  // After the body parser: its stream callbacks would run outside the scope.
+  tagQueries(knex);
+  app.use(sqlTagScope());
 
   app.get('/health', async (_req, res) => {
     await knex.raw('SELECT 1');

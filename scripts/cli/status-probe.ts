@@ -104,23 +104,25 @@ export async function collectStatus(e: Endpoints): Promise<SystemStatus> {
   const problems: string[] = [];
   const brokerHost = e.brokers.split(',')[0]!;
   const [host, port] = [brokerHost.split(':')[0]!, Number(brokerHost.split(':')[1] ?? 9092)];
-  const [legacy, connector, catalog, orders, proxy, admin, brokerUp, supervision] = await Promise.all([
-    httpComponent('monolith', e.legacy, '/health'),
-    httpComponent('connector', e.connector, '/status'),
-    httpComponent('catalog', e.catalog, '/health'),
-    httpComponent('orders', e.orders, '/health'),
-    httpComponent('proxy', e.proxy, '/health'),
-    httpComponent('proxy admin', e.admin, '/health'),
-    isListening(port, host),
-    readSupervisorState(e.supervisorStateFile),
-  ]);
+  const [legacy, connector, catalog, orders, writers, proxy, admin, brokerUp, supervision] =
+    await Promise.all([
+      httpComponent('monolith', e.legacy, '/health'),
+      httpComponent('connector', e.connector, '/status'),
+      httpComponent('catalog', e.catalog, '/health'),
+      httpComponent('orders', e.orders, '/health'),
+      httpComponent('writers', e.writers, '/health'),
+      httpComponent('proxy', e.proxy, '/health'),
+      httpComponent('proxy admin', e.admin, '/health'),
+      isListening(port, host),
+      readSupervisorState(e.supervisorStateFile),
+    ]);
   const broker: ComponentStatus = {
     name: 'broker',
     where: brokerHost,
     up: brokerUp,
     detail: brokerUp ? 'listening' : 'not listening',
   };
-  const components = [broker, legacy, connector, catalog, orders, proxy, admin];
+  const components = [broker, legacy, connector, catalog, orders, writers, proxy, admin];
   let routes: RouteStatus[] = [];
   if (admin.up) {
     try {

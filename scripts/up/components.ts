@@ -35,6 +35,7 @@ export const defaultPorts = {
   CONNECTOR_PORT: 8083,
   PROXY_PORT: 8080,
   PROXY_ADMIN_PORT: 8081,
+  WRITERS_PORT: 8084,
 } as const;
 
 export type PortName = keyof typeof defaultPorts;
@@ -68,8 +69,12 @@ export function components(env: NodeJS.ProcessEnv): ComponentSpec[] {
     {
       name: 'connector',
       script: 'cdc/connector/main.ts',
-      // as `npm run connector`: fewer young-generation GCs while a snapshot allocates per row
-      env: { NODE_OPTIONS: `${env.NODE_OPTIONS ?? ''} --max-semi-space-size=64`.trim() },
+      env: {
+        // as `npm run connector`: fewer young-generation GCs while a snapshot allocates per row
+        NODE_OPTIONS: `${env.NODE_OPTIONS ?? ''} --max-semi-space-size=64`.trim(),
+        // the statements (and the monolith's route tags) for the writer map
+        CDC_INCLUDE_QUERY: env.CDC_INCLUDE_QUERY ?? 'true',
+      },
       port: port('CONNECTOR_PORT'),
       healthPath: '/health',
       readyPath: '/ready',
@@ -88,6 +93,13 @@ export function components(env: NodeJS.ProcessEnv): ComponentSpec[] {
       port: port('ORDERS_PORT'),
       healthPath: '/health',
       describe: (p) => `orders service     http://127.0.0.1:${p}/health`,
+    },
+    {
+      name: 'writers',
+      script: 'cdc/writer-map/main.ts',
+      port: port('WRITERS_PORT'),
+      healthPath: '/health',
+      describe: (p) => `writer map         http://127.0.0.1:${p}/writers`,
     },
     {
       name: 'proxy',

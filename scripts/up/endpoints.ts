@@ -12,6 +12,8 @@ export interface Endpoints {
   catalog: string;
   orders: string;
   connector: string;
+  /** The writer map (who writes which legacy table). */
+  writers: string;
   brokers: string;
   /** The proxy admin bearer token's file (unless PROXY_ADMIN_TOKEN is set). */
   adminTokenFile: string;
@@ -30,6 +32,7 @@ export function endpointsFor(env: NodeJS.ProcessEnv = process.env): Endpoints {
     catalog: local('CATALOG_PORT'),
     orders: local('ORDERS_PORT'),
     connector: local('CONNECTOR_PORT'),
+    writers: envValue('WRITERS_URL', env) ?? local('WRITERS_PORT'),
     brokers: envValue('KAFKA_BROKERS', env) ?? `127.0.0.1:${portOf(env, 'BROKER_PORT')}`,
     adminTokenFile: path.join(dataDir, 'proxy-admin.token'),
     adminToken: envValue('PROXY_ADMIN_TOKEN', env),

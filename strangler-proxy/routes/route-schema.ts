@@ -67,6 +67,27 @@ const rateLimit = z
   .strict()
   .refine((r) => r.perClient !== undefined || r.perRoute !== undefined, 'needs perClient, perRoute or both');
 
+/** Methods a route's `writes` may list: the ones that change data. */
+export const writeMethods = ['POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+/**
+ * The writes a route will move to the new service, and the legacy tables the service will own
+ * then (writes.ts checks they hold together across the table). Until the route's writes are
+ * switched they go to legacy like any write.
+ */
+const writes = z
+  .object({
+    methods: z.array(z.enum(writeMethods, { error: 'a write method: POST, PUT, PATCH or DELETE' })).min(1),
+    paths: z.array(pathPattern).min(1),
+  })
+  .strict();
+const ownedTable = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9_$]{1,64}$/,
+    'a table of the legacy database, e.g. "products" (letters, digits, _ or $)',
+  );
+
 const route = z
   .object({
     id: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'lower-case letters, digits and dashes, e.g. "products"'),
@@ -80,6 +101,8 @@ const route = z
       .string()
       .regex(/^[A-Za-z0-9._-]+$/, 'an Unleash flag name, e.g. "strangler.products"')
       .optional(),
+    writes: writes.optional(),
+    owns: z.array(ownedTable).min(1).optional(),
     timeouts: z
       .object({
         headersMs: z.number().int().min(1).default(10_000),

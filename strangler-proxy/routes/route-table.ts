@@ -6,6 +6,7 @@ import { type CompiledRules, compileRules } from '../compare/rules.ts';
 import { ProxyError } from '../errors.ts';
 import { compilePattern } from './path-pattern.ts';
 import { describeIssues, type RouteSpec, type RouteTableFile, routeTableSchema } from './route-schema.ts';
+import { checkRouteWrites } from './writes.ts';
 
 /** A route ready for the hot path: patterns compiled, defaults resolved, method set built. */
 export interface Route {
@@ -37,7 +38,10 @@ export interface RouteTable {
   readonly origins: ReadonlySet<string>;
 }
 
-/** Validates a parsed route table; throws PROXY_ERR_ROUTE_FILE_INVALID naming each bad field. */
+/**
+ * Validates a parsed route table; throws PROXY_ERR_ROUTE_FILE_INVALID naming each bad field, and
+ * PROXY_ERR_ROUTE_WRITES_INVALID when routes' writes and owned tables do not hold together.
+ */
 export function buildRouteTable(raw: unknown, captureMaxBytes: number, source = 'route table'): RouteTable {
   const parsed = routeTableSchema.safeParse(raw);
   if (!parsed.success) {
@@ -52,6 +56,7 @@ export function buildRouteTable(raw: unknown, captureMaxBytes: number, source = 
     );
   }
   const file = parsed.data;
+  checkRouteWrites(file, source);
   const routes = file.routes.map((spec): Route => {
     const legacy = spec.legacy ?? file.legacy;
     return {

@@ -34,6 +34,7 @@ describe('strangler status', () => {
       ['connector', true],
       ['catalog', true],
       ['orders', true],
+      ['writers', true],
       ['proxy', true],
       ['proxy admin', true],
     ]);

@@ -56,6 +56,7 @@ const componentPorts = [
   'CONNECTOR_PORT',
   'BROKER_PORT',
   'PROXY_PORT',
+  'WRITERS_PORT',
 ];
 
 let env: NodeJS.ProcessEnv;
@@ -114,6 +115,26 @@ describe('npm start', () => {
     expect((await fs.stat(path.join(dataDir, 'proxy-admin.token'))).mode & 0o777).toBe(0o600);
   });
 
+  it('runs the writer map behind a connector that hands on the statements: a write shows its route', async () => {
+    expect(first.output()).toContain(`writer map         http://127.0.0.1:${env.WRITERS_PORT}/writers`);
+    const created = await fetch(`http://127.0.0.1:${env.PROXY_PORT}/products`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ sku: `UP-${Date.now()}`, name: 'Up', price: '1.00', category: 'up' }),
+    });
+    expect(created.status).toBe(201);
+    await waitFor(
+      'POST /products in the writer map',
+      async () => {
+        const res = await fetch(`http://127.0.0.1:${env.WRITERS_PORT}/writers?tables=products`);
+        const map = (await res.json()) as { tables: Record<string, { writer: string; changes: number }[]> };
+        const row = map.tables.products?.find((w) => w.writer === 'POST /products');
+        if (row?.changes !== 1) throw new Error(JSON.stringify(map));
+      },
+      { timeoutMs: 60_000, intervalMs: 250 },
+    );
+  }, 90_000);
+
   it('a second npm start reuses what is running', async () => {
     const second = npmStart(env);
     expect(await second.exited).toBe(0);
@@ -146,7 +167,7 @@ describe('npm start', () => {
     expect(await first.exited, first.output()).toBe(0);
     const took = Date.now() - since;
     const out = first.output();
-    const order = ['proxy', 'orders', 'catalog', 'connector', 'monolith', 'broker'];
+    const order = ['proxy', 'writers', 'orders', 'catalog', 'connector', 'monolith', 'broker'];
     expect([...out.matchAll(/^stopping (\w+)…$/gm)].map((m) => m[1])).toEqual(order);
     for (const name of order)
       expect(out).toMatch(new RegExp(`^${name} stopped \\(exit 0, [\\d.]+ s\\)$`, 'm'));

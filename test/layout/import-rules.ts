@@ -47,6 +47,11 @@ export const components: ComponentTable = {
   'cdc/connector': { mayImport: ['lib', 'cdc/kafka-protocol', 'cdc/debezium'], entryPoints: [] },
   // The consumer labels each applied event in the form of the source-position header (contract/).
   'cdc/consumer': { mayImport: ['lib', 'contract', 'cdc/debezium'], entryPoints: ['index.ts'] },
+  // The writer map reads the change topics through the consumer library and the monolith's SQL tag (contract/).
+  'cdc/writer-map': {
+    mayImport: ['lib', 'contract', 'cdc/consumer', 'cdc/debezium'],
+    entryPoints: ['index.ts'],
+  },
   'legacy-monolith': {
     mayImport: ['lib', 'contract'],
     // index.ts for embedding; the seed CLI, load generator and extracted bench take the schema,
