@@ -30,16 +30,21 @@ export function createServingState(config: ProxyConfig, log: Logger): ServingSta
       connections: config.connectionsPerUpstream,
       connectTimeoutMs: config.connectTimeoutMs,
     }),
-    breakers: new Breakers(
-      {
-        errorThresholdPercentage: config.breakerErrorPercent,
-        volumeThreshold: config.breakerVolume,
-        resetTimeout: config.breakerResetMs,
-        rollingCountTimeout: config.breakerWindowMs,
-      },
-      log,
-    ),
+    breakers: createBreakers(config, log),
   };
+}
+
+/** The breakers of one serving process, from PROXY_BREAKER_* (the Express middleware's too). */
+export function createBreakers(config: ProxyConfig, log: Logger): Breakers {
+  return new Breakers(
+    {
+      errorThresholdPercentage: config.breakerErrorPercent,
+      volumeThreshold: config.breakerVolume,
+      resetTimeout: config.breakerResetMs,
+      rollingCountTimeout: config.breakerWindowMs,
+    },
+    log,
+  );
 }
 
 /**
