@@ -9,6 +9,7 @@ import { medianBy } from '../../lib/stats.ts';
 import { featureFor } from '../../strangler-proxy/flags/flag-mapping.ts';
 import { treeCpuSeconds } from './proc-cpu.ts';
 import { publishBenchmark } from './report.ts';
+import { type WrkResult, wrk } from './wrk.ts';
 
 /**
  * npm run bench:proxy — one run, one upstream (a fast node:http server in its own process),
@@ -55,39 +56,6 @@ function ensureTools(): void {
   );
 }
 
-interface WrkResult {
-  rps: number;
-  requests: number;
-  p50ms: number;
-  p99ms: number;
-  errors: number;
-}
-
-function toMs(value: string): number {
-  const m = /^([\d.]+)(us|ms|s)$/.exec(value.trim());
-  if (!m) return Number.NaN;
-  const n = Number(m[1]);
-  return m[2] === 'us' ? n / 1000 : m[2] === 's' ? n * 1000 : n;
-}
-
-async function wrk(url: string, script: string, durationS: number): Promise<WrkResult> {
-  const { stdout } = await run(
-    'wrk',
-    ['-t1', `-c${connections}`, `-d${durationS}s`, '--latency', '-s', script, url],
-    {
-      maxBuffer: 1 << 20,
-    },
-  );
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1]);
-  const p50 = /^\s+50%\s+(\S+)/m.exec(stdout)?.[1] ?? '';
-  const p99 = /^\s+99%\s+(\S+)/m.exec(stdout)?.[1] ?? '';
-  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(stdout)?.[1] ?? 0);
-  const sockErr = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
-  const errors = non2xx + (sockErr ? sockErr.slice(1).reduce((a, b) => a + Number(b), 0) : 0);
-  const requests = Number(/(\d+) requests in/.exec(stdout)?.[1]);
-  return { rps, requests, p50ms: toMs(p50), p99ms: toMs(p99), errors };
-}
-
 interface Round extends WrkResult {
   /** CPU µs per request of the tier under test (all its processes) and of the upstream. */
   cpuUs: number;
@@ -96,7 +64,7 @@ interface Round extends WrkResult {
 
 async function measured(url: string, script: string, pid: number, upstreamPid: number): Promise<Round> {
   const [tier0, up0] = [treeCpuSeconds(pid), treeCpuSeconds(upstreamPid)];
-  const r = await wrk(url, script, seconds);
+  const r = await wrk(url, script, seconds, connections);
   const [tier1, up1] = [treeCpuSeconds(pid), treeCpuSeconds(upstreamPid)];
   const perRequest = (s: number) => (s * 1e6) / r.requests;
   return { ...r, cpuUs: perRequest(tier1 - tier0), upstreamCpuUs: perRequest(up1 - up0) };
