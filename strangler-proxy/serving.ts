@@ -30,21 +30,16 @@ export function createServingState(config: ProxyConfig, log: Logger): ServingSta
       connections: config.connectionsPerUpstream,
       connectTimeoutMs: config.connectTimeoutMs,
     }),
-    breakers: createBreakers(config, log),
+    breakers: new Breakers(
+      {
+        errorThresholdPercentage: config.breakerErrorPercent,
+        volumeThreshold: config.breakerVolume,
+        resetTimeout: config.breakerResetMs,
+        rollingCountTimeout: config.breakerWindowMs,
+      },
+      log,
+    ),
   };
-}
-
-/** The breakers of one serving process, from PROXY_BREAKER_* (the Express middleware's too). */
-export function createBreakers(config: ProxyConfig, log: Logger): Breakers {
-  return new Breakers(
-    {
-      errorThresholdPercentage: config.breakerErrorPercent,
-      volumeThreshold: config.breakerVolume,
-      resetTimeout: config.breakerResetMs,
-      rollingCountTimeout: config.breakerWindowMs,
-    },
-    log,
-  );
 }
 
 /**

@@ -179,7 +179,7 @@ async function main(): Promise<void> {
     };
     const load = os.loadavg()[0]!.toFixed(2);
     const results: Record<keyof typeof targets, Round[]> = { direct: [], nginx: [], proxy: [] };
-    for (const t of Object.values(targets)) await wrk(t.url, script, 2); // warm-up (JIT, pools)
+    for (const t of Object.values(targets)) await wrk(t.url, script, 2, connections); // warm-up (JIT, pools)
     for (let round = 0; round < rounds; round++) {
       for (const [name, t] of Object.entries(targets) as [
         keyof typeof targets,

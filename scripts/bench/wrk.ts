@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-/** One wrk run's figures, read from its --latency output. */
+/** One wrk run's figures, read from its `--latency` text. */
 export interface WrkResult {
   rps: number;
   requests: number;
@@ -20,7 +20,7 @@ function toMs(value: string): number {
   return m[2] === 'us' ? n / 1000 : m[2] === 's' ? n * 1000 : n;
 }
 
-/** wrk -t1 -c<connections> for `durationS` seconds with a Lua request script (the benches' load). */
+/** wrk -t1 -c<connections> -d<seconds>s --latency with a Lua script (the benches' load). */
 export async function wrk(
   url: string,
   script: string,

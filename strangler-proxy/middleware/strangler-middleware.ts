@@ -5,10 +5,10 @@ import type { Breakers } from '../breakers.ts';
 import { loadProxyConfig, type ProxyConfig } from '../config.ts';
 import { type ControlPlane, startControlPlane } from '../control-plane.ts';
 import type { FlagDecider } from '../flags/decider.ts';
-import { ProxyStats } from '../metrics.ts';
+import type { ProxyStats } from '../metrics.ts';
 import { createRequestPath } from '../request-path.ts';
 import type { RouteTable } from '../routes/route-table.ts';
-import { createBreakers } from '../serving.ts';
+import { createServingState } from '../serving.ts';
 import { HpmUpstreams } from './hpm-upstreams.ts';
 
 export interface StranglerMiddlewareOptions {
@@ -57,8 +57,10 @@ export async function createStranglerMiddleware(
 ): Promise<StranglerMiddleware> {
   const config = loadProxyConfig(options.settings);
   const log = options.log ?? createLogger('strangler-middleware');
-  const stats = new ProxyStats();
-  const breakers = createBreakers(config, log);
+  // counters and breakers (and whatever else serves a process) as a proxy process builds them;
+  // its own upstream pools stay unused: http-proxy-middleware is this front end's client
+  const serving = createServingState(config, log);
+  const { stats, breakers } = serving;
   const upstreams = new HpmUpstreams({
     connections: config.connectionsPerUpstream,
     connectTimeoutMs: config.connectTimeoutMs,
@@ -72,11 +74,10 @@ export async function createStranglerMiddleware(
   });
   const onRequest = createRequestPath({
     config,
-    table: control.table,
+    ...serving,
     pools: upstreams,
-    breakers,
+    table: control.table,
     decider: control.decider,
-    stats,
     hook: control.hook,
     log,
   });
