@@ -133,7 +133,8 @@ async function main(): Promise<void> {
     type Target = keyof typeof targets;
     const load = os.loadavg()[0]!.toFixed(2);
     const results: Record<Target, Round[]> = { plain: [], middleware: [], proxy: [] };
-    for (const t of Object.values(targets)) await wrk(t.url, t.script, 2, connections); // warm-up (JIT, agents)
+    // warm-up (JIT, agents): 5 s each, as two were not enough for the plain route's first round
+    for (const t of Object.values(targets)) await wrk(t.url, t.script, 5, connections);
     for (let round = 0; round < rounds; round++) {
       for (const [name, t] of Object.entries(targets) as [Target, (typeof targets)[Target]][]) {
         const r = await measured(t.url, t.script, t.pid, upstreamPid);

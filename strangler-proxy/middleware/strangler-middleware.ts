@@ -55,7 +55,8 @@ export interface StranglerMiddleware {
 export async function createStranglerMiddleware(
   options: StranglerMiddlewareOptions = {},
 ): Promise<StranglerMiddleware> {
-  const config = loadProxyConfig(options.settings);
+  // one process as the proxy sees it: the app's own process model is the app's (PROXY_WORKERS ignored)
+  const config = loadProxyConfig({ ...options.settings, workers: 1 });
   const log = options.log ?? createLogger('strangler-middleware');
   // counters and breakers (and whatever else serves a process) as a proxy process builds them;
   // its own upstream pools stay unused: http-proxy-middleware is this front end's client
