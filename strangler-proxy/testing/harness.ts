@@ -117,6 +117,10 @@ export async function startProxy(options: {
       ...options.env,
     },
     readyLine: frontEnd.readyLine,
+    // tsx compiles every module at start (the tests run it without its cache): on a loaded
+    // two-core host a proxy with workers took 27-40 s to print its line, the same before and
+    // after the control plane moved out of main.ts
+    readyTimeoutMs: 90_000,
   });
   const token = configured ?? (await fs.readFile(path.join(dir, 'proxy-admin.token'), 'utf8')).trim();
   const adminUrl = `http://127.0.0.1:${adminPort}`;
