@@ -1,25 +1,13 @@
-import { once } from 'node:events';
-import http from 'node:http';
+import type http from 'node:http';
 import { exitOnConfigError } from '../lib/config.ts';
 import { createLogger } from '../lib/log.ts';
-import { settledWithin } from '../lib/timeout.ts';
-import { createAdminApp } from './admin/admin-app.ts';
-import { resolveAdminToken } from './admin/admin-token.ts';
 import type { BreakerStates } from './breakers.ts';
-import { createCompareHook } from './compare/index.ts';
 import { loadProxyConfig, type ProxyConfig } from './config.ts';
+import { type ControlPlane, startControlPlane } from './control-plane.ts';
 import { ProxyError } from './errors.ts';
-import type { FlagDecider } from './flags/decider.ts';
-import type { FlagStore } from './flags/flag-store.ts';
-import { LocalFlagFile } from './flags/local-flag-file.ts';
-import { checkUnleashAccess } from './flags/unleash-access.ts';
-import { UnleashAdminStore } from './flags/unleash-admin-store.ts';
 import { serveClusterRateLimits } from './limits/rate-limit.ts';
-import { createRegistry, ProxyStats } from './metrics.ts';
-import { loadRouteTableFile, type RouteTable } from './routes/route-table.ts';
-import { RouteWatcher } from './routes/route-watcher.ts';
-import { createServingState, listenPublic, startDecider } from './serving.ts';
-import type { ShadowHook } from './shadow-hook.ts';
+import { ProxyStats } from './metrics.ts';
+import { createServingState, listenPublic } from './serving.ts';
 import { ProxyWorkers } from './workers.ts';
 
 const log = createLogger('strangler-proxy');
@@ -31,24 +19,6 @@ async function main(): Promise<void> {
   } catch (err) {
     exitOnConfigError(err);
   }
-  let table: RouteTable;
-  try {
-    table = await loadRouteTableFile(config.routesFile, config.captureMaxBytes);
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n`);
-    process.exit(2);
-  }
-  // A real Unleash that refuses our tokens is a configuration error, not a reason to poll on.
-  if (config.unleashUrl) {
-    try {
-      await checkUnleashAccess({ ...config, unleashUrl: config.unleashUrl }, log);
-    } catch (err) {
-      if (!(err instanceof ProxyError)) throw err;
-      process.stderr.write(`${err.code}: ${err.message}\n`);
-      process.exit(2);
-    }
-  }
-  const { token, source: tokenSource } = await resolveAdminToken(config.adminToken, config.tokenFile);
   // One process serves traffic itself; with PROXY_WORKERS > 1 this is the primary and the
   // workers serve (strangler-proxy/workers.ts): the admin API then reads their combined counters.
   const serving = config.workers === 1 ? createServingState(config, log) : undefined;
@@ -58,88 +28,47 @@ async function main(): Promise<void> {
     stateOf: (origin) => workers?.breakers.stateOf(origin) ?? 'closed',
     entries: () => workers?.breakers.entries() ?? [],
   };
-  const applyTable = (next: RouteTable) => {
-    table = next;
-    serving?.pools.retain(next.origins);
-    workers?.applyTable(next.file);
-  };
-  const watcher = new RouteWatcher(config.routesFile, config.captureMaxBytes, applyTable, log);
-  const localFlags = config.unleashUrl ? undefined : new LocalFlagFile(config.flagsFile);
-  const flags: FlagStore =
-    localFlags ??
-    new UnleashAdminStore(
-      config.unleashUrl!,
-      config.unleashAdminToken ?? '',
-      config.unleashProject,
-      config.unleashEnvironment,
-    );
-  let decider: FlagDecider | undefined;
-  const registry = createRegistry(stats, () => breakers.entries());
-  let compare: Awaited<ReturnType<typeof createCompareHook>> | undefined;
-
-  const admin = http.createServer(
-    createAdminApp({
-      token,
-      routesFile: config.routesFile,
-      captureMaxBytes: config.captureMaxBytes,
-      table: () => table,
-      applyTable,
-      watcher,
-      flags,
-      localFlags,
-      decider: () => decider,
+  // Route table, flags, admin API, unleash client, comparison engine (control-plane.ts).
+  let control: ControlPlane;
+  try {
+    control = await startControlPlane({
+      config,
+      log,
       stats,
       breakers,
       refresh: serving ? undefined : async () => workers?.refresh(stats),
-      registry,
-      compareStore: () => compare?.store,
-      log,
-    }),
-  );
-  admin.listen(config.adminPort, config.adminHost);
-  await once(admin, 'listening');
-  const adminPort = (admin.address() as { port: number }).port;
-
-  decider = await startDecider(config, adminPort, token, log);
-
-  // The shadow hook: the ONE place the comparison engine plugs in (strangler-proxy/compare/).
-  compare = await createCompareHook({
-    settings: {
-      dataDir: config.dataDir,
-      concurrency: config.shadowConcurrency,
-      queueLimit: config.compareQueue,
-      noiseSampleRate: config.compareNoiseSampleRate,
-      noiseWarmup: config.compareNoiseWarmup,
-      lagWaitMs: config.compareLagWaitMs,
-      maxRecords: config.compareMaxRecords,
-      legacyMysqlUrl: config.legacyMysqlUrl,
-      captureFile: config.captureFile,
-      captureSampleRate: config.captureSampleRate,
-      redactFields: config.compareRedactFields,
-    },
-    table: () => table,
-    registry,
-    log,
-  });
-  const hook: ShadowHook = compare.hook;
-  const store = compare.store;
+      onTable: (next) => {
+        serving?.pools.retain(next.origins);
+        workers?.applyTable(next.file);
+      },
+    });
+  } catch (err) {
+    // configuration a start cannot go on with: a bad route table, Unleash refusing our tokens
+    if (!(err instanceof ProxyError)) throw err;
+    if (err.code === 'PROXY_ERR_UNLEASH_TOKEN') process.stderr.write(`${err.code}: ${err.message}\n`);
+    else if (err.code.startsWith('PROXY_ERR_ROUTE_')) process.stderr.write(`${err.message}\n`);
+    else throw err;
+    process.exit(2);
+  }
+  const { adminPort, decider, hook } = control;
+  const table = control.table;
 
   let server: http.Server | undefined;
   let port: number;
   if (serving) {
-    ({ server, port } = await listenPublic(config, serving, { table: () => table, decider, hook, log }));
+    ({ server, port } = await listenPublic(config, serving, { table, decider, hook, log }));
   } else {
     // the workers' rate-limit counters live here: a limit of N is N across all of them
     serveClusterRateLimits();
     workers = new ProxyWorkers(
       config.workers,
       adminPort,
-      { hook, shed: (routeId) => store.count(routeId, 'shed') },
+      { hook, shed: (routeId) => control.compareStore.count(routeId, 'shed') },
       log,
     );
     port = await workers.start();
   }
-  watcher.start();
+  control.watch();
   // Printed at any log level: launchers and tests wait for this line.
   console.log(
     `strangler-proxy ready on http://${config.host}:${port} (admin http://${config.adminHost}:${adminPort})`,
@@ -149,9 +78,9 @@ async function main(): Promise<void> {
       port,
       adminPort,
       workers: config.workers,
-      routes: table.routes.map((r) => r.id),
+      routes: table().routes.map((r) => r.id),
       flags: config.unleashUrl ? `unleash ${config.unleashUrl}` : `embedded (${config.flagsFile})`,
-      adminToken: tokenSource,
+      adminToken: control.tokenSource,
     },
     'started',
   );
@@ -161,16 +90,13 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'stopping');
-    watcher.stop();
     server?.close();
     server?.closeIdleConnections();
     const workersDone = workers?.stop();
-    admin.close();
-    admin.closeAllConnections();
-    decider?.destroy();
+    control.stop();
     serving?.breakers.shutdown();
     await workersDone;
-    await settledWithin(hook.close?.(), 2000);
+    await control.close();
     await serving?.pools.close();
     process.exit(0);
   };

@@ -2,7 +2,7 @@ import type { Logger } from '../lib/log.ts';
 import type { Breakers } from './breakers.ts';
 import type { ProxyConfig } from './config.ts';
 import type { FlagDecider } from './flags/decider.ts';
-import type { UpstreamPools } from './forward/upstream-pools.ts';
+import type { UpstreamClients } from './forward/upstream-pool.ts';
 import { createRateLimitCheck, type RateLimitCheck } from './limits/rate-limit.ts';
 import type { ProxyStats, RouteTargetStats } from './metrics.ts';
 import type { Route, RouteTable } from './routes/route-table.ts';
@@ -11,7 +11,8 @@ import { defaultHookModes, type ShadowHook } from './shadow-hook.ts';
 export interface ProxyDeps {
   config: ProxyConfig;
   table: () => RouteTable;
-  pools: UpstreamPools;
+  /** The upstream client: the proxy's own pools, or the Express middleware's (middleware/). */
+  pools: UpstreamClients;
   breakers: Breakers;
   decider: FlagDecider;
   stats: ProxyStats;
@@ -35,7 +36,7 @@ export interface SideStats {
 export class ProxyContext {
   readonly config: ProxyConfig;
   readonly table: () => RouteTable;
-  readonly pools: UpstreamPools;
+  readonly pools: UpstreamClients;
   readonly breakers: Breakers;
   readonly decider: FlagDecider;
   readonly stats: ProxyStats;

@@ -36,10 +36,15 @@ import { matchRoute } from './routes/route-matcher.ts';
  *
  * The hot path (docs/proxy.md): no Express, and every step a hoisted function, so the steps
  * make no closure for a request legacy serves; on the new side the breaker's promise needs four.
+ * The Express middleware (middleware/, docs/gateway.md) runs these same steps inside a team's
+ * app, with http-proxy-middleware as the forward step's upstream client.
  */
-export function createRequestPath(deps: ProxyDeps): ClientHandler {
+export function createRequestPath(
+  deps: ProxyDeps,
+): ClientHandler & ((req: ClientRequest, res: ClientResponse, unmatched?: () => void) => void) {
   const proxy = new ProxyContext(deps);
-  return function onRequest(req: ClientRequest, res: ClientResponse): void {
+  /** `unmatched`: the Express middleware's `next` (middleware/), when no route's request goes on in the app. */
+  return function onRequest(req: ClientRequest, res: ClientResponse, unmatched?: () => void): void {
     const startedHr = performance.now();
     try {
       const state = parseRequest(proxy, req, res, startedHr);
@@ -47,6 +52,10 @@ export function createRequestPath(deps: ProxyDeps): ClientHandler {
       const table = proxy.table();
       const route = matchRoute(table, state.method, state.routePath);
       state.route = route;
+      if (route === undefined && unmatched !== undefined) {
+        unmatched();
+        return;
+      }
       // one property test on routes without a limit (the hot path)
       if (route !== undefined && route.spec.rateLimit !== undefined)
         limitThenProceed(state, req, table.legacy, route.spec.rateLimit);

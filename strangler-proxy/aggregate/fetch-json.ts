@@ -1,5 +1,5 @@
 import { classifyUpstreamError } from '../forward/upstream-errors.ts';
-import type { UpstreamHandler, UpstreamPool } from '../forward/upstream-pool.ts';
+import type { UpstreamClient, UpstreamHandler } from '../forward/upstream-pool.ts';
 
 /**
  * One GET of an aggregation part on the origin's keep-alive pool (the same pools as every
@@ -103,7 +103,7 @@ class JsonCall implements UpstreamHandler {
 }
 
 export function fetchJson(
-  pool: UpstreamPool,
+  pool: UpstreamClient,
   path: string,
   headers: string[],
   timeoutMs: number,

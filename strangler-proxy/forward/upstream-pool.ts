@@ -42,6 +42,19 @@ export interface UpstreamHandler {
   onError(err: Error): void;
 }
 
+/**
+ * What the forward step (forward-request.ts) sends an attempt through, per upstream origin: the
+ * proxy's own pools (upstream-pools.ts) on its hot path, or http-proxy-middleware inside a
+ * team's Express app (strangler-proxy/middleware/). Everything around the call (breaker,
+ * fallback, answer, record) is the same code for both.
+ */
+export interface UpstreamClient {
+  dispatch(request: UpstreamRequest, handler: UpstreamHandler): void;
+}
+export interface UpstreamClients {
+  get(origin: string): UpstreamClient;
+}
+
 export interface PoolOptions {
   /** Most connections open to the origin at once; further requests wait in order. */
   connections: number;

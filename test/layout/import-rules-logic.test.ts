@@ -60,6 +60,7 @@ describe('layers and packages', () => {
     expect(layerOf('cdc/broker/errors.test.ts')).toBe('test');
     expect(layerOf('scripts/db.ts')).toBe('scripts');
     expect(layerOf('scripts/rehearsal/live/table-checksum.test.ts')).toBe('test');
+    expect(layerOf('examples/gateway/gateway.ts')).toBe('scripts');
     expect(layerOf('test/support/database.ts')).toBe('test');
     expect(layerOf('vitest.config.ts')).toBe('tooling');
   });
@@ -102,6 +103,21 @@ describe('rule (a): runtime never imports scripts or tests; scripts never import
       'cdc/connector/connector.ts:1 → scripts/db/url.ts ((a) runtime imports scripts)',
       'lib/log.ts:1 → test/support/database.ts ((a) runtime imports test code)',
       'scripts/bench/a.ts:1 → test/extracted/publisher.ts ((a) scripts import test code)',
+    ]);
+  });
+
+  it("holds examples to the scripts' rules: entry points only, never tests", () => {
+    expect(
+      check({
+        'examples/gateway/gateway.ts': [
+          "import '../../strangler-proxy/middleware/index.ts';",
+          "import '../../strangler-proxy/middleware/hpm-upstreams.ts';",
+          "import '../../test/support/database.ts';",
+        ].join('\n'),
+      }),
+    ).toEqual([
+      'examples/gateway/gateway.ts:2 → strangler-proxy/middleware/hpm-upstreams.ts ((b) internals of strangler-proxy: not one of its entry points)',
+      'examples/gateway/gateway.ts:3 → test/support/database.ts ((a) scripts import test code)',
     ]);
   });
 

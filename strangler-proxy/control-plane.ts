@@ -1,0 +1,155 @@
+import { once } from 'node:events';
+import http from 'node:http';
+import type { Registry } from 'prom-client';
+import type { Logger } from '../lib/log.ts';
+import { settledWithin } from '../lib/timeout.ts';
+import { createAdminApp } from './admin/admin-app.ts';
+import { resolveAdminToken } from './admin/admin-token.ts';
+import type { BreakerStates } from './breakers.ts';
+import { type ComparisonStore, createCompareHook } from './compare/index.ts';
+import type { ProxyConfig } from './config.ts';
+import type { FlagDecider } from './flags/decider.ts';
+import type { FlagStore } from './flags/flag-store.ts';
+import { LocalFlagFile } from './flags/local-flag-file.ts';
+import { checkUnleashAccess } from './flags/unleash-access.ts';
+import { UnleashAdminStore } from './flags/unleash-admin-store.ts';
+import { createRegistry, type ProxyStats } from './metrics.ts';
+import { loadRouteTableFile, type RouteTable } from './routes/route-table.ts';
+import { RouteWatcher } from './routes/route-watcher.ts';
+import { startDecider } from './serving.ts';
+import type { ShadowHook } from './shadow-hook.ts';
+
+/**
+ * Everything around the request path that both front ends run the same way: the standalone
+ * proxy (main.ts) and the Express middleware (middleware/). The route table and its hot reload,
+ * the flag store, the admin API (with the embedded Unleash client API the flags are polled
+ * from), this process's unleash client, the metrics registry and the comparison engine as the
+ * shadow hook. What serves clients (the proxy's public server or workers, a team's Express
+ * app) is the caller's; the counters and breakers it keeps are handed in.
+ */
+export interface ControlPlane {
+  table(): RouteTable;
+  token: string;
+  tokenSource: string;
+  adminPort: number;
+  decider: FlagDecider;
+  hook: ShadowHook;
+  compareStore: ComparisonStore;
+  registry: Registry;
+  /** Starts watching the route file (after the caller serves, so a reload finds it ready). */
+  watch(): void;
+  /** Stops the watcher, the admin API and the unleash client. */
+  stop(): void;
+  /** Lets the comparison engine finish or drop its background work (after serving stopped). */
+  close(): Promise<void>;
+}
+
+export interface ControlPlaneOptions {
+  config: ProxyConfig;
+  log: Logger;
+  /** The counters /stats and /metrics read. */
+  stats: ProxyStats;
+  breakers: BreakerStates;
+  /** Collects counters and breakers kept elsewhere (PROXY_WORKERS > 1) before an endpoint reads them. */
+  refresh?: () => Promise<void>;
+  /** A new route table was accepted (file change or admin edit); the running one is replaced first. */
+  onTable?: (table: RouteTable) => void;
+  /** Folder name of this process's unleash backup under the data dir (one writer per file). */
+  backupName?: string;
+}
+
+/**
+ * Throws PROXY_ERR_ROUTE_* when the route table cannot be loaded, PROXY_ERR_UNLEASH_TOKEN when
+ * a real Unleash refuses the tokens (flags/unleash-access.ts).
+ */
+export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
+  const { config, log, stats, breakers } = options;
+  let table = await loadRouteTableFile(config.routesFile, config.captureMaxBytes);
+  // A real Unleash that refuses our tokens is a configuration error, not a reason to poll on.
+  if (config.unleashUrl) await checkUnleashAccess({ ...config, unleashUrl: config.unleashUrl }, log);
+  const { token, source: tokenSource } = await resolveAdminToken(config.adminToken, config.tokenFile);
+  const applyTable = (next: RouteTable) => {
+    table = next;
+    options.onTable?.(next);
+  };
+  const watcher = new RouteWatcher(config.routesFile, config.captureMaxBytes, applyTable, log);
+  const localFlags = config.unleashUrl ? undefined : new LocalFlagFile(config.flagsFile);
+  const flags: FlagStore =
+    localFlags ??
+    new UnleashAdminStore(
+      config.unleashUrl!,
+      config.unleashAdminToken ?? '',
+      config.unleashProject,
+      config.unleashEnvironment,
+    );
+  let decider: FlagDecider | undefined;
+  const registry = createRegistry(stats, () => breakers.entries());
+  let compare: Awaited<ReturnType<typeof createCompareHook>> | undefined;
+
+  const admin = http.createServer(
+    createAdminApp({
+      token,
+      routesFile: config.routesFile,
+      captureMaxBytes: config.captureMaxBytes,
+      table: () => table,
+      applyTable,
+      watcher,
+      flags,
+      localFlags,
+      decider: () => decider,
+      stats,
+      breakers,
+      refresh: options.refresh,
+      registry,
+      compareStore: () => compare?.store,
+      log,
+    }),
+  );
+  admin.listen(config.adminPort, config.adminHost);
+  await once(admin, 'listening');
+  const adminPort = (admin.address() as { port: number }).port;
+
+  decider = await startDecider(config, adminPort, token, log, options.backupName);
+
+  // The shadow hook: the ONE place the comparison engine plugs in (strangler-proxy/compare/).
+  compare = await createCompareHook({
+    settings: {
+      dataDir: config.dataDir,
+      concurrency: config.shadowConcurrency,
+      queueLimit: config.compareQueue,
+      noiseSampleRate: config.compareNoiseSampleRate,
+      noiseWarmup: config.compareNoiseWarmup,
+      lagWaitMs: config.compareLagWaitMs,
+      maxRecords: config.compareMaxRecords,
+      legacyMysqlUrl: config.legacyMysqlUrl,
+      captureFile: config.captureFile,
+      captureSampleRate: config.captureSampleRate,
+      redactFields: config.compareRedactFields,
+    },
+    table: () => table,
+    registry,
+    log,
+  });
+  const hook: ShadowHook = compare.hook;
+  const started = decider;
+  return {
+    table: () => table,
+    token,
+    tokenSource,
+    adminPort,
+    decider: started,
+    hook,
+    compareStore: compare.store,
+    registry,
+    watch: () => watcher.start(),
+    stop() {
+      watcher.stop();
+      admin.close();
+      admin.closeAllConnections();
+      started.destroy();
+    },
+    close: async () => {
+      await settledWithin(hook.close?.(), 2000);
+    },
+  };
+}
