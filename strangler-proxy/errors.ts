@@ -21,6 +21,8 @@ export const proxyErrorCodes = {
   PROXY_ERR_UNLEASH_ADMIN: 'the Unleash Admin API refused a flag change',
   PROXY_ERR_UNAUTHORIZED: 'the admin API needs the bearer token',
   PROXY_ERR_LIBRARY: 'an installed library is not the version the proxy was checked against',
+  PROXY_ERR_ROUTE_BUSY: "the route's concurrency limit (bulkhead) is full; retry after Retry-After",
+  PROXY_ERR_BULKHEAD_INVALID: 'bulkhead limits given in code do not validate',
 } as const;
 
 export type ProxyErrorCode = keyof typeof proxyErrorCodes;

@@ -42,12 +42,15 @@ export interface StatsSnapshot {
   }[];
   fallbacks: [string, number][];
   rejected: [string, number][];
+  bulkhead: [string, number][];
 }
 
 export class ProxyStats {
   readonly #records = new Map<string, RouteTargetStats>();
   readonly fallbacks = new Map<string, number>();
   readonly rejected = new Map<string, number>();
+  /** Per route: requests a bulkhead refused (by reason: limits/bulkhead.ts) or made wait ('queued'). */
+  readonly bulkhead = new Map<string, number>();
 
   /** Cache the record on the caller side where possible; this lookup is the slow path. */
   recordFor(route: string, target: string): RouteTargetStats {
@@ -69,6 +72,11 @@ export class ProxyStats {
     this.rejected.set(reason, (this.rejected.get(reason) ?? 0) + 1);
   }
 
+  bulkheadEvent(route: string, event: string): void {
+    const key = `${route}\u0000${event}`;
+    this.bulkhead.set(key, (this.bulkhead.get(key) ?? 0) + 1);
+  }
+
   records(): RouteTargetStats[] {
     return [...this.#records.values()];
   }
@@ -86,6 +94,7 @@ export class ProxyStats {
       })),
       fallbacks: [...this.fallbacks],
       rejected: [...this.rejected],
+      bulkhead: [...this.bulkhead],
     };
   }
 
@@ -93,6 +102,7 @@ export class ProxyStats {
     this.#records.clear();
     this.fallbacks.clear();
     this.rejected.clear();
+    this.bulkhead.clear();
   }
 
   /** Adds a snapshot's counts to this object's (the primary sums its workers' snapshots). */
@@ -106,6 +116,7 @@ export class ProxyStats {
     }
     for (const [k, n] of snapshot.fallbacks) this.fallbacks.set(k, (this.fallbacks.get(k) ?? 0) + n);
     for (const [k, n] of snapshot.rejected) this.rejected.set(k, (this.rejected.get(k) ?? 0) + n);
+    for (const [k, n] of snapshot.bulkhead) this.bulkhead.set(k, (this.bulkhead.get(k) ?? 0) + n);
   }
 
   /** The admin API's JSON view. */
@@ -123,6 +134,10 @@ export class ProxyStats {
         return { route, reason, count: n };
       }),
       rejected: Object.fromEntries(this.rejected),
+      bulkhead: [...this.bulkhead].map(([k, n]) => {
+        const [route, event] = k.split('\u0000');
+        return { route, event, count: n };
+      }),
     };
   }
 }
@@ -201,6 +216,18 @@ export function createRegistry(stats: ProxyStats, breakers: () => [string, Break
       'Requests the proxy refused itself (400, 413, 431), by reason',
       'counter',
       () => [...stats.rejected].map(([reason, value]) => ({ labels: { reason }, value })),
+    ),
+  );
+  add(
+    metric(
+      'strangler_proxy_bulkhead_total',
+      "Requests a route's bulkhead refused with 503 (full, queue-full, queue-timeout) or made wait (queued)",
+      'counter',
+      () =>
+        [...stats.bulkhead].map(([k, value]) => {
+          const [route, event] = k.split('\u0000');
+          return { labels: { route: route!, event: event! }, value };
+        }),
     ),
   );
   add(

@@ -4,6 +4,7 @@ import { forwardRequest } from './forward/forward-request.ts';
 import { cookieValue, upstreamRequestHeaders } from './forward/headers.ts';
 import { RequestState } from './forward/request-state.ts';
 import { type ClientHandler, trackRequest } from './front/client-connections.ts';
+import { enterBulkhead } from './limits/route-bulkheads.ts';
 import { ProxyContext, type ProxyDeps } from './proxy-context.ts';
 import { type ClientRequest, type ClientResponse, replyError } from './respond.ts';
 import { normaliseTarget } from './routes/path-normalise.ts';
@@ -20,6 +21,8 @@ import { matchRoute } from './routes/route-matcher.ts';
  *   match    matchRoute                   routes/route-matcher.ts: the first route that matches
  *   decide   decideSide (below)           which side serves: the flag's mode and, for a canary,
  *                                         the sticky share (flags/decider.ts); whether it is teed
+ *   limit    enterBulkhead                limits/route-bulkheads.ts: only for a route with a
+ *                                         bulkhead: wait for a slot, or 503 with Retry-After
  *   forward  forwardRequest               forward/forward-request.ts: the upstream call, the
  *                                         new side's breaker, the fallback to legacy
  *   answer   ClientAnswer                 forward/answer-client.ts: the upstream's response
@@ -33,17 +36,20 @@ export function createRequestPath(deps: ProxyDeps): ClientHandler {
   const proxy = new ProxyContext(deps);
   return function onRequest(req: ClientRequest, res: ClientResponse): void {
     const startedHr = performance.now();
+    let state: RequestState | undefined;
     try {
-      const state = parseRequest(proxy, req, res, startedHr);
+      state = parseRequest(proxy, req, res, startedHr);
       if (state === undefined) return; // refused, and answered
       const table = proxy.table();
       state.route = matchRoute(table, state.method, state.routePath);
       decideSide(state, req);
       openRequestBody(state, req);
       trackRequest(req.socket, state);
-      forwardRequest(state, table.legacy);
+      if (state.route?.bulkhead !== undefined) enterBulkhead(state, table.legacy);
+      else forwardRequest(state, table.legacy);
     } catch (err) {
       proxy.log.error({ err }, 'request handler failed');
+      state?.slot?.release();
       replyError(res, 500, 'PROXY_ERR_UPSTREAM_UNREACHABLE', 'internal proxy error');
     }
   };

@@ -31,6 +31,8 @@ export function replyError(
   code: ProxyErrorCode,
   message: string,
   close = false,
+  /** More [name, value, …] pairs (Retry-After of a 503). */
+  extraHeaders?: string[],
 ): void {
   if (res.headersSent) {
     res.destroy();
@@ -46,6 +48,7 @@ export function replyError(
     'no-store',
   ];
   if (close) headers.push('connection', 'close');
+  if (extraHeaders !== undefined) headers.push(...extraHeaders);
   res.writeHead(status, headers);
   res.end(body);
 }

@@ -1,0 +1,111 @@
+import { forwardRequest } from '../forward/forward-request.ts';
+import type { RequestState } from '../forward/request-state.ts';
+import { clientClosedStatus } from '../forward/upstream-errors.ts';
+import { recordFailure } from '../record-outcome.ts';
+import { replyError } from '../respond.ts';
+import type { Route } from '../routes/route-table.ts';
+import { Bulkhead, type BulkheadLimits, type BulkheadRefusal, type BulkheadWaiter } from './bulkhead.ts';
+
+/**
+ * The standalone proxy's use of bulkheads (limits/bulkhead.ts): one per route id in each
+ * process, kept across route table reloads so the requests in flight still count against the
+ * route's limit after a reload (a new Bulkhead per table would start from zero).
+ */
+export class RouteBulkheads {
+  readonly #byId = new Map<string, { limits: BulkheadLimits; bulkhead: Bulkhead }>();
+
+  for(route: Route): Bulkhead {
+    const limits = route.bulkhead!;
+    const known = this.#byId.get(route.id);
+    if (known === undefined) {
+      const bulkhead = new Bulkhead(limits);
+      this.#byId.set(route.id, { limits, bulkhead });
+      return bulkhead;
+    }
+    // a reload builds new limit objects: compare by reference, revalidate only on a change
+    if (known.limits !== limits) {
+      known.limits = limits;
+      known.bulkhead.setLimits(limits);
+    }
+    return known.bulkhead;
+  }
+}
+
+/**
+ * The request path's bulkhead step, between decide and forward, for a route with a limit: the
+ * request goes upstream when its route's bulkhead admits it (at once or from the queue), or is
+ * answered 503 PROXY_ERR_ROUTE_BUSY with Retry-After without touching the upstream. Its slot is
+ * given back by the record step (record-outcome.ts) whatever ended it.
+ */
+export function enterBulkhead(state: RequestState, tableLegacy: string): void {
+  const route = state.route!;
+  new BulkheadTicket(state, state.proxy.bulkheads.for(route), tableLegacy).enter();
+}
+
+class BulkheadTicket implements BulkheadWaiter {
+  #waiting = false;
+
+  constructor(
+    readonly state: RequestState,
+    readonly bulkhead: Bulkhead,
+    readonly tableLegacy: string,
+  ) {}
+
+  enter(): void {
+    const state = this.state;
+    state.slot = this;
+    this.#waiting = true;
+    // while queued, a client that goes away (client-connections.ts) calls abort() below
+    state.attempt = this;
+    this.bulkhead.enter(this);
+    if (this.#waiting) state.proxy.stats.bulkheadEvent(state.route!.id, 'queued');
+  }
+
+  admitted(): void {
+    this.#waiting = false;
+    const state = this.state;
+    if (state.attempt === this) state.attempt = undefined;
+    forwardRequest(state, this.tableLegacy);
+  }
+
+  refused(reason: BulkheadRefusal): void {
+    this.#waiting = false;
+    const state = this.state;
+    state.slot = undefined;
+    if (state.attempt === this) state.attempt = undefined;
+    const route = state.route!;
+    const limits = this.bulkhead.limits;
+    state.proxy.stats.bulkheadEvent(route.id, reason);
+    const why =
+      reason === 'queue-timeout'
+        ? `waited ${limits.queueWaitMs} ms in its queue of ${limits.queue}`
+        : reason === 'queue-full'
+          ? `its queue of ${limits.queue} is full too`
+          : 'it has no queue';
+    replyError(
+      state.res,
+      503,
+      'PROXY_ERR_ROUTE_BUSY',
+      `route ${route.id} has its ${limits.maxInFlight} requests in flight (bulkhead) and ${why}`,
+      // an unread request body is not drained: the connection ends with the answer
+      state.body !== null,
+      ['retry-after', String(limits.retryAfterS)],
+    );
+    recordFailure(state, state.decision?.serve ?? 'legacy', 503);
+  }
+
+  /** The client went away: while still queued, its place is given up and it counts as 499. */
+  abort(_err: Error): void {
+    if (!this.#waiting) return;
+    this.#waiting = false;
+    const state = this.state;
+    state.attempt = undefined;
+    recordFailure(state, state.decision?.serve ?? 'legacy', clientClosedStatus);
+  }
+
+  /** The request is over (record step): its slot or queue place goes back. Idempotent. */
+  release(): void {
+    if (this.state.slot === this) this.state.slot = undefined;
+    this.bulkhead.leave(this);
+  }
+}
