@@ -65,7 +65,7 @@ const benchmarksHeader =
 
 /** The history page a bench's runs are appended to: its component's, named as the reference page. */
 export function historyPage(id: string): string {
-  return ({ cdc: 'connector' } as Record<string, string>)[id] ?? id;
+  return ({ cdc: 'connector', isolation: 'proxy' } as Record<string, string>)[id] ?? id;
 }
 
 /** The doc with the bench's section replaced, or appended when it has none yet. */

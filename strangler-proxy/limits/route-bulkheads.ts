@@ -42,6 +42,17 @@ export function enterBulkhead(state: RequestState, tableLegacy: string): void {
   new BulkheadTicket(state, state.proxy.bulkheads.for(route), tableLegacy).enter();
 }
 
+/**
+ * A refused request's body is never read. A small one of announced length node:http discards
+ * itself once the answer is sent, so the connection stays open (a flood of small POSTs must not
+ * cost a new connection each); a chunked or large one would have to be read to the end first,
+ * so the connection ends with the answer instead.
+ */
+function closeAfterRefusal(state: RequestState): boolean {
+  if (state.body === null) return false;
+  return state.meter !== undefined || Number(state.head.contentLength) > 64 * 1024;
+}
+
 class BulkheadTicket implements BulkheadWaiter {
   #waiting = false;
 
@@ -87,8 +98,7 @@ class BulkheadTicket implements BulkheadWaiter {
       503,
       'PROXY_ERR_ROUTE_BUSY',
       `route ${route.id} has its ${limits.maxInFlight} requests in flight (bulkhead) and ${why}`,
-      // an unread request body is not drained: the connection ends with the answer
-      state.body !== null,
+      closeAfterRefusal(state),
       ['retry-after', String(limits.retryAfterS)],
     );
     recordFailure(state, state.decision?.serve ?? 'legacy', 503);
