@@ -102,7 +102,7 @@ export function pooled(result: PhaseResult, groups: string[]): { n: number; p50:
 /** The route the flood goes through, with or without its bulkhead (the proxy's admin API body). */
 export function productWritesRoute(
   newOrigin: string,
-  bulkhead: { maxInFlight: number; queue?: number; queueWaitMs?: number } | undefined,
+  bulkhead: { maxInFlight: number; queue?: number; queueWaitMs?: number; retryAfterS?: number } | undefined,
 ) {
   return {
     id: 'product-writes',

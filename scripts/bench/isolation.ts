@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { repoRoot } from '../../lib/component-process.ts';
 import { resolveServerUrl } from '../../lib/database/server-url.ts';
 import { createMysqlKnex } from '../../lib/knex-mysql.ts';
 import { freePort } from '../../lib/net.ts';
@@ -9,7 +10,7 @@ import { defaultPorts, type PortName } from '../up/components.ts';
 import { routesFileFor } from '../up/routes-file.ts';
 import { type RunningSystem, startSystem } from '../up/system.ts';
 import { type PhaseResult, pooled, productWritesRoute, runPhase } from './isolation-scenario.ts';
-import { publishBenchmark } from './report.ts';
+import { publishBenchmark, replaceSection } from './report.ts';
 
 /**
  * `npm run bench:isolation`: the migration story's load isolation, in numbers. The whole
@@ -244,6 +245,17 @@ async function main(): Promise<void> {
       markdown,
       summary,
     });
+    // the guide's "Load isolation" section shows the same figures, side by side
+    const guide = path.join(repoRoot, 'docs', 'guide.md');
+    const figures = markdown.slice(markdown.indexOf('| unrelated reads'));
+    const block = [
+      '<!-- bench:isolation:start -->',
+      `${figures.trim()}`,
+      '',
+      `Run ${new Date().toISOString().slice(0, 16)} UTC, ${ROUNDS} rounds of ${SECONDS} s a phase; the setup in full in benchmarks.md.`,
+      '<!-- bench:isolation:end -->',
+    ].join('\n');
+    await fs.writeFile(guide, replaceSection(await fs.readFile(guide, 'utf8'), 'isolation', block));
   } finally {
     await shop.destroy();
     await system.stop();
