@@ -210,6 +210,51 @@ describe('per-route bulkheads', () => {
     expect(queuedLegacy.byStatus['499']).toBeGreaterThanOrEqual(3);
   });
 
+  it('keeps the connection of a refused small POST and closes the one of a chunked POST', async () => {
+    const holders = burst(3, 'POST', '/products', { 'x-test-delay-ms': '1500' });
+    await sleep(400);
+    const exchange = (socket: net.Socket, request: string) =>
+      new Promise<string>((resolve) => {
+        let got = '';
+        const onData = (c: Buffer) => {
+          got += c.toString('latin1');
+          const head = got.indexOf('\r\n\r\n');
+          const length = Number(/content-length: (\d+)/i.exec(got)?.[1] ?? -1);
+          if (head >= 0 && length >= 0 && got.length >= head + 4 + length) {
+            socket.off('data', onData);
+            resolve(got);
+          }
+        };
+        socket.on('data', onData);
+        socket.write(request);
+      });
+    const socket = net.connect(rig.proxy.port, '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const refused = await exchange(
+      socket,
+      'POST /products HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\n\r\n{}',
+    );
+    expect(refused).toMatch(/^HTTP\/1\.1 503 /);
+    expect(refused).toMatch(/retry-after: 1\r\n/i);
+    expect(refused).not.toMatch(/connection: close/i);
+    // the same connection serves the next request: the unread body was discarded, not parsed
+    const next = await exchange(socket, 'GET /users/1 HTTP/1.1\r\nhost: x\r\n\r\n');
+    expect(next).toMatch(/^HTTP\/1\.1 200 /);
+    socket.destroy();
+
+    const chunked = net.connect(rig.proxy.port, '127.0.0.1');
+    await new Promise((resolve) => chunked.once('connect', resolve));
+    const closed = new Promise((resolve) => chunked.once('close', resolve));
+    const answer = await exchange(
+      chunked,
+      'POST /products HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n2\r\n{}\r\n',
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 503 /);
+    expect(answer).toMatch(/connection: close/i);
+    await closed;
+    expect(statuses(await holders)).toEqual({ 200: 3 });
+  });
+
   it('refuses a bad bulkhead on the admin API, naming the field', async () => {
     const res = await rig.proxy.admin('/routes/writes', {
       method: 'PUT',
