@@ -13,16 +13,16 @@ import { type MonolithUnderTest, startMonolithProcess } from '../monolith/suppor
 /**
  * The isolation benchmark's scenario (scripts/bench/isolation.ts), short: the real monolith on
  * the test MariaDB behind the real proxy, reads of users and orders at a fixed rate, and a flood
- * of POST /products from 32 writers, each sending its next product as soon as the last was
+ * of POST /products from 64 writers, each sending its next product as soon as the last was
  * answered and waiting out Retry-After when told 503. With the product-writes route's
  * bulkhead the reads' p99 under the flood stays within a bound of their quiet p99; the same
  * flood with the bulkhead removed breaks that bound, so the bound is shown to measure something
  * (a flood too weak to hurt would make the first check pass on no evidence).
  */
 const SECONDS = 6;
-const READ_RATE = 20;
+const READ_RATE = 30;
 /** More writers than the monolith's 20 database connections. */
-const FLOOD_CLIENTS = 32;
+const FLOOD_CLIENTS = 64;
 /** Reads under the flood with the bulkhead: p99 ≤ FACTOR × quiet p99 + SLACK_MS (a loaded host's jitter). */
 const FACTOR = 3;
 const SLACK_MS = 50;
