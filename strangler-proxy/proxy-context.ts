@@ -3,7 +3,7 @@ import type { Breakers } from './breakers.ts';
 import type { ProxyConfig } from './config.ts';
 import type { FlagDecider } from './flags/decider.ts';
 import type { UpstreamPools } from './forward/upstream-pools.ts';
-import { RouteBulkheads } from './limits/route-bulkheads.ts';
+import { RouteBulkheads } from './limits/route-bulkhead-registry.ts';
 import type { ProxyStats, RouteTargetStats } from './metrics.ts';
 import type { Route, RouteTable } from './routes/route-table.ts';
 import { defaultHookModes, type ShadowHook } from './shadow-hook.ts';
@@ -45,7 +45,7 @@ export class ProxyContext {
   readonly targetHeader: string;
   /** Counters per route (undefined: unmatched), cached so no label key is built per request. */
   readonly sideStats = new Map<Route | undefined, SideStats>();
-  /** This process's bulkheads, per route with a limit (limits/route-bulkheads.ts). */
+  /** This process's bulkheads, per route with a limit (limits/route-bulkhead-registry.ts). */
   readonly bulkheads = new RouteBulkheads();
 
   constructor(deps: ProxyDeps) {

@@ -130,6 +130,12 @@ async function main(): Promise<void> {
       products: products.map((id) => `/products/${id}`),
     };
 
+    // warm-up, not measured: the first phase must not pay for cold code paths and new connections
+    for (const setup of ['after', 'before'] as const) {
+      await arrange(system, setup);
+      await runPhase({ proxyUrl: system.urls.proxy, reads, readRate: READ_RATE, seconds: 3 });
+    }
+
     const results: Record<string, PhaseResult[]> = {};
     const phase = async (setup: Setup, flood: boolean) => {
       const name = `${setup}-${flood ? 'flood' : 'quiet'}`;

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ProxyError } from '../errors.ts';
 import { buildRouteTable } from '../routes/route-table.ts';
 import { Bulkhead, type BulkheadRefusal, type BulkheadWaiter } from './bulkhead.ts';
+import { RouteBulkheads } from './route-bulkhead-registry.ts';
 
 /** A request as the bulkhead sees it, writing down what it was told. */
 class Probe implements BulkheadWaiter {
@@ -135,5 +136,33 @@ describe('Bulkhead', () => {
       }),
     );
     expect(buildRouteTable({ legacy: 'http://127.0.0.1:3000', routes: [] }, 1).routes).toEqual([]);
+  });
+
+  it('is kept per route id across route table reloads, with its requests in flight', () => {
+    const table = (maxInFlight: number) =>
+      buildRouteTable(
+        {
+          legacy: 'http://127.0.0.1:3000',
+          routes: [
+            {
+              id: 'writes',
+              methods: ['POST'],
+              paths: ['/p'],
+              new: 'http://127.0.0.1:3101',
+              bulkhead: { maxInFlight },
+            },
+          ],
+        },
+        1024,
+      ).routes[0]!;
+    const registry = new RouteBulkheads();
+    const first = registry.for(table(2));
+    const held = enterMany(first, 2);
+    const reloaded = registry.for(table(3));
+    expect(reloaded).toBe(first);
+    expect(reloaded.inFlight).toBe(2);
+    expect(enterMany(reloaded, 2).map((p) => p.state)).toEqual(['admitted', 'full']);
+    reloaded.leave(held[0]!);
+    expect(reloaded.inFlight).toBe(2);
   });
 });

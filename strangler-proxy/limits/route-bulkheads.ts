@@ -3,33 +3,7 @@ import type { RequestState } from '../forward/request-state.ts';
 import { clientClosedStatus } from '../forward/upstream-errors.ts';
 import { recordFailure } from '../record-outcome.ts';
 import { replyError } from '../respond.ts';
-import type { Route } from '../routes/route-table.ts';
-import { Bulkhead, type BulkheadLimits, type BulkheadRefusal, type BulkheadWaiter } from './bulkhead.ts';
-
-/**
- * The standalone proxy's use of bulkheads (limits/bulkhead.ts): one per route id in each
- * process, kept across route table reloads so the requests in flight still count against the
- * route's limit after a reload (a new Bulkhead per table would start from zero).
- */
-export class RouteBulkheads {
-  readonly #byId = new Map<string, { limits: BulkheadLimits; bulkhead: Bulkhead }>();
-
-  for(route: Route): Bulkhead {
-    const limits = route.bulkhead!;
-    const known = this.#byId.get(route.id);
-    if (known === undefined) {
-      const bulkhead = new Bulkhead(limits);
-      this.#byId.set(route.id, { limits, bulkhead });
-      return bulkhead;
-    }
-    // a reload builds new limit objects: compare by reference, revalidate only on a change
-    if (known.limits !== limits) {
-      known.limits = limits;
-      known.bulkhead.setLimits(limits);
-    }
-    return known.bulkhead;
-  }
-}
+import type { Bulkhead, BulkheadRefusal, BulkheadWaiter } from './bulkhead.ts';
 
 /**
  * The request path's bulkhead step, between decide and forward, for a route with a limit: the
