@@ -28,6 +28,8 @@ export const proxyErrorCodes = {
     'a part of an aggregation route whose policy is "error" failed (unreachable, timed out, 5xx or not JSON)',
   PROXY_ERR_LIBRARY: 'an installed library is not the version the proxy was checked against',
   PROXY_ERR_RATE_LIMITED: "the client or the route is over the route's rate limit",
+  PROXY_ERR_ROUTE_BUSY: "the route's concurrency limit (bulkhead) is full; retry after Retry-After",
+  PROXY_ERR_BULKHEAD_INVALID: 'bulkhead limits given in code do not validate',
 } as const;
 
 export type ProxyErrorCode = keyof typeof proxyErrorCodes;

@@ -44,6 +44,7 @@ export interface StatsSnapshot {
   rejected: [string, number][];
   aggregateParts?: [string, number][];
   rateLimited: [string, number][];
+  bulkhead: [string, number][];
 }
 
 export class ProxyStats {
@@ -54,6 +55,8 @@ export class ProxyStats {
   readonly aggregateParts = new Map<string, number>();
   /** By route and reason: per-client, per-route (refused with 429), unchecked (the store did not answer). */
   readonly rateLimited = new Map<string, number>();
+  /** Per route: requests a bulkhead refused (by reason: limits/bulkhead.ts) or made wait ('queued'). */
+  readonly bulkhead = new Map<string, number>();
 
   /** Cache the record on the caller side where possible; this lookup is the slow path. */
   recordFor(route: string, target: string): RouteTargetStats {
@@ -85,6 +88,11 @@ export class ProxyStats {
     this.rateLimited.set(key, (this.rateLimited.get(key) ?? 0) + 1);
   }
 
+  bulkheadEvent(route: string, event: string): void {
+    const key = `${route}\u0000${event}`;
+    this.bulkhead.set(key, (this.bulkhead.get(key) ?? 0) + 1);
+  }
+
   records(): RouteTargetStats[] {
     return [...this.#records.values()];
   }
@@ -104,6 +112,7 @@ export class ProxyStats {
       rejected: [...this.rejected],
       aggregateParts: [...this.aggregateParts],
       rateLimited: [...this.rateLimited],
+      bulkhead: [...this.bulkhead],
     };
   }
 
@@ -113,6 +122,7 @@ export class ProxyStats {
     this.rejected.clear();
     this.aggregateParts.clear();
     this.rateLimited.clear();
+    this.bulkhead.clear();
   }
 
   /** Adds a snapshot's counts to this object's (the primary sums its workers' snapshots). */
@@ -129,6 +139,7 @@ export class ProxyStats {
     for (const [k, n] of snapshot.aggregateParts ?? [])
       this.aggregateParts.set(k, (this.aggregateParts.get(k) ?? 0) + n);
     for (const [k, n] of snapshot.rateLimited) this.rateLimited.set(k, (this.rateLimited.get(k) ?? 0) + n);
+    for (const [k, n] of snapshot.bulkhead) this.bulkhead.set(k, (this.bulkhead.get(k) ?? 0) + n);
   }
 
   /** The admin API's JSON view. */
@@ -153,6 +164,10 @@ export class ProxyStats {
       rateLimited: [...this.rateLimited].map(([k, n]) => {
         const [route, reason] = k.split('\u0000');
         return { route, reason, count: n };
+      }),
+      bulkhead: [...this.bulkhead].map(([k, n]) => {
+        const [route, event] = k.split('\u0000');
+        return { route, event, count: n };
       }),
     };
   }
@@ -265,6 +280,18 @@ export function createRegistry(stats: ProxyStats, breakers: () => [string, Break
         [...stats.aggregateParts].map(([k, value]) => {
           const [route, part, target, outcome] = k.split('\u0000');
           return { labels: { route: route!, part: part!, target: target!, outcome: outcome! }, value };
+        }),
+    ),
+  );
+  add(
+    metric(
+      'strangler_proxy_bulkhead_total',
+      "Requests a route's bulkhead refused with 503 (full, queue-full, queue-timeout) or made wait (queued)",
+      'counter',
+      () =>
+        [...stats.bulkhead].map(([k, value]) => {
+          const [route, event] = k.split('\u0000');
+          return { labels: { route: route!, event: event! }, value };
         }),
     ),
   );

@@ -4,6 +4,7 @@ import type { ProxyConfig } from './config.ts';
 import type { FlagDecider } from './flags/decider.ts';
 import type { UpstreamClients } from './forward/upstream-pool.ts';
 import { createRateLimitCheck, type RateLimitCheck } from './limits/rate-limit.ts';
+import { RouteBulkheads } from './limits/route-bulkhead-registry.ts';
 import type { ProxyStats, RouteTargetStats } from './metrics.ts';
 import type { Route, RouteTable } from './routes/route-table.ts';
 import { defaultHookModes, type ShadowHook } from './shadow-hook.ts';
@@ -49,6 +50,8 @@ export class ProxyContext {
   readonly targetHeader: string;
   /** Counters per route (undefined: unmatched), cached so no label key is built per request. */
   readonly sideStats = new Map<Route | undefined, SideStats>();
+  /** This process's bulkheads, per route with a limit (limits/route-bulkhead-registry.ts). */
+  readonly bulkheads = new RouteBulkheads();
 
   constructor(deps: ProxyDeps) {
     this.config = deps.config;

@@ -7,6 +7,7 @@ import type { Route } from './routes/route-table.ts';
  * route and side and, when teed, goes to the shadow hook; a failed one only counts.
  */
 export function recordOutcome(state: RequestState, side: 'legacy' | 'new', status: number): void {
+  if (state.slot !== undefined) state.slot.release();
   const seconds = (performance.now() - state.startedHr) / 1000;
   statsFor(state.proxy, state.route)[side].record(status, seconds);
   if (state.capture && state.proxy.hook && state.route && state.decision) emitExchange(state, side, seconds);
@@ -14,6 +15,7 @@ export function recordOutcome(state: RequestState, side: 'legacy' | 'new', statu
 
 /** A request whose answer failed (the proxy's error, or a cut response): counted, never given to the hook. */
 export function recordFailure(state: RequestState, side: 'legacy' | 'new', status: number): void {
+  if (state.slot !== undefined) state.slot.release();
   statsFor(state.proxy, state.route)[side].record(status, (performance.now() - state.startedHr) / 1000);
 }
 

@@ -8,6 +8,7 @@ import { cookieValue, upstreamRequestHeaders } from './forward/headers.ts';
 import { RequestState } from './forward/request-state.ts';
 import { type ClientHandler, trackRequest } from './front/client-connections.ts';
 import { type RateLimitSpec, type RateLimitVerdict, rateLimitMessage } from './limits/rate-limit.ts';
+import { enterBulkhead } from './limits/route-bulkheads.ts';
 import { ProxyContext, type ProxyDeps } from './proxy-context.ts';
 import { type ClientRequest, type ClientResponse, replyError } from './respond.ts';
 import { normaliseTarget } from './routes/path-normalise.ts';
@@ -28,6 +29,8 @@ import { matchRoute } from './routes/route-matcher.ts';
  *                                         (aggregate/answer-aggregate.ts) and skips the rest
  *   decide   decideSide (below)           which side serves: the flag's mode and, for a canary,
  *                                         the sticky share (flags/decider.ts); whether it is teed
+ *   bulkhead enterBulkhead                limits/route-bulkheads.ts: only for a route with a
+ *                                         bulkhead: wait for a slot, or 503 with Retry-After
  *   forward  forwardRequest               forward/forward-request.ts: the upstream call, the
  *                                         new side's breaker, the fallback to legacy
  *   answer   ClientAnswer                 forward/answer-client.ts: the upstream's response
@@ -46,8 +49,9 @@ export function createRequestPath(
   /** `unmatched`: the Express middleware's `next` (middleware/), when no route's request goes on in the app. */
   return function onRequest(req: ClientRequest, res: ClientResponse, unmatched?: () => void): void {
     const startedHr = performance.now();
+    let state: RequestState | undefined;
     try {
-      const state = parseRequest(proxy, req, res, startedHr);
+      state = parseRequest(proxy, req, res, startedHr);
       if (state === undefined) return; // refused, and answered
       const table = proxy.table();
       const route = matchRoute(table, state.method, state.routePath);
@@ -62,6 +66,7 @@ export function createRequestPath(
       else proceed(state, req, table.legacy);
     } catch (err) {
       proxy.log.error({ err }, 'request handler failed');
+      state?.slot?.release();
       replyError(res, 500, 'PROXY_ERR_UPSTREAM_UNREACHABLE', 'internal proxy error');
     }
   };
@@ -112,7 +117,8 @@ function proceed(state: RequestState, req: ClientRequest, legacy: string): void 
   decideSide(state, req);
   openRequestBody(state, req);
   trackRequest(req.socket, state);
-  forwardRequest(state, legacy);
+  if (state.route?.bulkhead !== undefined) enterBulkhead(state, legacy);
+  else forwardRequest(state, legacy);
 }
 
 /**
@@ -140,6 +146,7 @@ function limitThenProceed(
     // what onRequest's try/catch is for the synchronous path: the check or a later step threw
     .catch((err: unknown) => {
       proxy.log.error({ err, route: routeId }, 'request handler failed');
+      state.slot?.release();
       replyError(state.res, 500, 'PROXY_ERR_UPSTREAM_UNREACHABLE', 'internal proxy error');
     });
 }

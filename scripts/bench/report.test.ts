@@ -68,12 +68,13 @@ describe('publishBenchmark', () => {
   });
 
   it("names each bench's history page after its component's reference page", () => {
-    expect(['broker', 'proxy', 'extracted', 'cdc', 'compare'].map(historyPage)).toEqual([
+    expect(['broker', 'proxy', 'extracted', 'cdc', 'compare', 'isolation'].map(historyPage)).toEqual([
       'broker',
       'proxy',
       'extracted',
       'connector',
       'compare',
+      'proxy',
     ]);
   });
 });

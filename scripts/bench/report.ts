@@ -65,7 +65,10 @@ const benchmarksHeader =
 
 /** The history page a bench's runs are appended to: its component's, named as the reference page. */
 export function historyPage(id: string): string {
-  return ({ cdc: 'connector', 'proxy-rate-limit': 'proxy' } as Record<string, string>)[id] ?? id;
+  return (
+    ({ cdc: 'connector', 'proxy-rate-limit': 'proxy', isolation: 'proxy' } as Record<string, string>)[id] ??
+    id
+  );
 }
 
 /** The doc with the bench's section replaced, or appended when it has none yet. */

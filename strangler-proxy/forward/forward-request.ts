@@ -83,7 +83,10 @@ function newFailed(answer: ClientAnswer, err: unknown): void {
     return;
   }
   // the breaker refused without trying for another reason (shut down): nothing to answer with
-  if (answer.outcome === undefined) throw err;
+  if (answer.outcome === undefined) {
+    state.slot?.release();
+    throw err;
+  }
   if (answer.outcome === 'served') {
     recordOutcome(state, 'new', answer.status);
     return;
@@ -98,7 +101,10 @@ function newFailed(answer: ClientAnswer, err: unknown): void {
     return;
   }
   const f = classifyUpstreamError(answer.err);
-  if (state.res.destroyed) return;
+  if (state.res.destroyed) {
+    state.slot?.release(); // not recorded, but over: its bulkhead slot goes back
+    return;
+  }
   if (!answer.responseStarted && f.status !== 413 && (f.neverReceived || answer.holdBack5xx)) {
     fallBack(state, f.reason);
     return;

@@ -23,6 +23,8 @@ export class RequestState {
   meter: BodyMeter | undefined = undefined;
   status = 0;
   attempt: { abort(err: Error): void } | undefined = undefined;
+  /** The route's bulkhead slot or queue place (limits/route-bulkheads.ts), given back by record. */
+  slot: { release(): void } | undefined = undefined;
   responseHeaders: string[] | undefined = undefined;
   #chunks: Buffer[] | undefined = undefined;
   #captured = 0;

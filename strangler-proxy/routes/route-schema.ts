@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { aggregateRouteIssues, aggregateSchema } from '../aggregate/aggregate-schema.ts';
 // the rules module only, not compare/index.ts: proxy workers load this file, never the engine
 import { compareRulesSchema } from '../compare/rules.ts';
+import { bulkheadSchema } from '../limits/bulkhead.ts';
 
 /**
  * The route table (strangler.routes.json). A route is a named group of method + path
@@ -110,6 +111,8 @@ const route = z
       })
       .strict()
       .default({ headersMs: 10_000, bodyMs: 30_000 }),
+    /** Concurrency limit of the route with its upstream, per proxy process (limits/bulkhead.ts). */
+    bulkhead: bulkheadSchema.optional(),
     compare: z
       .object({
         enabled: z.boolean().default(true),

@@ -4,6 +4,7 @@ import { type AggregatePlan, compileAggregate } from '../aggregate/aggregate-pla
 // the rules module only, not compare/index.ts: proxy workers load this file, never the engine
 import { type CompiledRules, compileRules } from '../compare/rules.ts';
 import { ProxyError } from '../errors.ts';
+import type { BulkheadLimits } from '../limits/bulkhead.ts';
 import { compilePattern } from './path-pattern.ts';
 import { describeIssues, type RouteSpec, type RouteTableFile, routeTableSchema } from './route-schema.ts';
 import { checkRouteWrites } from './writes.ts';
@@ -19,6 +20,8 @@ export interface Route {
   readonly patterns: readonly RegExp[];
   readonly headersTimeout: number;
   readonly bodyTimeout: number;
+  /** The route's concurrency limit; undefined (no limit) costs the request path one check. */
+  readonly bulkhead: BulkheadLimits | undefined;
   /** Whether exchanges on this route go to the shadow hook (and so need the tee). */
   readonly compare: boolean;
   readonly captureRequestMethods: ReadonlySet<string>;
@@ -70,6 +73,7 @@ export function buildRouteTable(raw: unknown, captureMaxBytes: number, source = 
       patterns: spec.paths.map(compilePattern),
       headersTimeout: spec.timeouts.headersMs,
       bodyTimeout: spec.timeouts.bodyMs,
+      bulkhead: spec.bulkhead,
       compare: spec.compare.enabled,
       captureRequestMethods: new Set(spec.compare.captureRequestBodyMethods),
       captureMaxBytes: spec.compare.maxBodyBytes ?? captureMaxBytes,
