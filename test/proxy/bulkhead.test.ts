@@ -2,10 +2,15 @@ import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../lib/net.ts';
-import { type ProxyRig, startProxyRig } from '../../strangler-proxy/testing/harness.ts';
+import {
+  type FrontEnd,
+  frontEnds,
+  type ProxyRig,
+  startProxyRig,
+} from '../../strangler-proxy/testing/harness.ts';
 
 /**
- * Per-route bulkheads through real processes: a proxy in front of two test upstreams, bursts of
+ * Per-route bulkheads through real processes: a proxy (and the Express gateway) in front of two test upstreams, bursts of
  * concurrent requests on their own connections. Every scenario that ends a request another way
  * (upstream error, timeout, refused connection, client hang-up, queued hang-up) is followed by a
  * burst of exactly maxInFlight slow requests, which all must be admitted: a leaked slot would
@@ -14,9 +19,10 @@ import { type ProxyRig, startProxyRig } from '../../strangler-proxy/testing/harn
 let rig: ProxyRig;
 let deadPort: number;
 
-beforeAll(async () => {
+async function startRig(frontEnd: FrontEnd): Promise<void> {
   deadPort = await freePort();
   rig = await startProxyRig({
+    frontEnd,
     routes: ({ legacy, next }) => ({
       legacy: legacy.url,
       routes: [
@@ -56,8 +62,7 @@ beforeAll(async () => {
       ],
     }),
   });
-});
-afterAll(() => rig?.stop());
+}
 
 interface Answer {
   status: number;
@@ -117,7 +122,12 @@ async function upstreamSaw(path: string, since: number): Promise<number> {
   return seen.filter((r) => r.url === path && (r as unknown as { at: number }).at >= since).length;
 }
 
-describe('per-route bulkheads', () => {
+// The standalone proxy, and the Express middleware in the example gateway (the same request path
+// and the same limits/ modules).
+describe.each(frontEnds)('per-route bulkheads, through the %s', (frontEnd) => {
+  beforeAll(() => startRig(frontEnd));
+  afterAll(() => rig?.stop());
+
   it('answers exactly the requests beyond maxInFlight with 503 and Retry-After, before the upstream', async () => {
     const since = Date.now();
     const before = await bulkheadCounts();

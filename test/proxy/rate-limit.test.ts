@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  frontEnds,
   type ProxyRig,
   startProxy,
   startProxyRig,
@@ -10,7 +11,8 @@ import {
 
 /**
  * Rate limits per route and per client (strangler-proxy/limits/rate-limit.ts), through real
- * processes: a proxy (one process, then a primary with two workers) in front of a legacy and a
+ * processes: a proxy (one process, then a primary with two workers), and the Express gateway
+ * with the strangler middleware, in front of a legacy and a
  * new upstream, clients on real sockets. Every route serves legacy, so the legacy upstream's
  * request log says exactly which requests reached an upstream.
  */
@@ -55,10 +57,13 @@ const legacyFlags = {
   'strangler.users': { mode: 'legacy' as const, percent: 0 },
 };
 
-describe('one process', () => {
+// One process: the standalone proxy, and the Express middleware in the example gateway, which
+// runs the same request path and the same limits module.
+describe.each(frontEnds)('one process, through the %s', (frontEnd) => {
   let rig: ProxyRig;
   beforeAll(async () => {
     rig = await startProxyRig({
+      frontEnd,
       routes: ({ legacy, next }) => ({
         legacy: legacy.url,
         routes: [
