@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { createMysqlKnex, ensureDatabase } from '../../lib/knex-mysql.ts';
+import { migrateLatest } from '../../lib/migrate-latest.ts';
 
 export interface ServiceMigration extends Knex.Migration {
   name: string;
@@ -22,11 +23,8 @@ export async function migrate(
     getMigrationName: (m) => m.name,
     getMigration: async (m) => m,
   };
-  const [, applied] = (await knex.migrate.latest({
-    migrationSource,
-    tableName: `${service}_migrations`,
-  })) as [number, string[]];
-  return applied;
+  // a run cut short by a kill does not block the next start (lib/migrate-latest.ts)
+  return migrateLatest(knex, { migrationSource, tableName: `${service}_migrations` });
 }
 
 /** Rebuild: empties the read model and the stored offsets, so the next start replays the topics from the beginning. */

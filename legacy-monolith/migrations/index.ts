@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { migrateLatest as migrateLatestLocked } from '../../lib/migrate-latest.ts';
 import * as createCatalog from './20261122000001-create-catalog.ts';
 import * as createOrders from './20261122000002-create-orders.ts';
 
@@ -21,12 +22,14 @@ const migrationSource: Knex.MigrationSource<ShopMigration> = {
   getMigration: async (m) => m,
 };
 
-const migratorConfig: Knex.MigratorConfig = { migrationSource, tableName: 'knex_migrations' };
+const migratorConfig = { migrationSource, tableName: 'knex_migrations' };
 
-/** Brings the schema to the newest migration; returns the names it applied (none when current). */
+/**
+ * Brings the schema to the newest migration; returns the names it applied (none when current).
+ * A run cut short by a kill does not block the next one (lib/migrate-latest.ts).
+ */
 export async function migrateLatest(knex: Knex): Promise<string[]> {
-  const [, applied] = (await knex.migrate.latest(migratorConfig)) as [number, string[]];
-  return applied;
+  return migrateLatestLocked(knex, migratorConfig);
 }
 
 /** Undoes the last batch, or every migration with `all`; returns the names it undid. */
