@@ -496,12 +496,23 @@ describe('connector lifecycle', () => {
       { timeoutMs: 60_000, intervalMs: 20 },
     );
     await run.stop('SIGKILL');
+    await sleep(500); // what the killed connector had sent reaches the collector
+    const sentByAborted = new Set(lastImages(c.on(topic)).keys());
     await conn.query('UPDATE big SET n = -n WHERE id % 1000 = 0; DELETE FROM big WHERE id % 1000 = 1');
     run = await start(env);
     await waitStreaming(run, 120_000);
-    await converge('after a crash mid-snapshot', async () =>
-      diff(lastImages(c.on(topic)), await dbState(conn, 'big', ['id'])),
-    );
+    // Known limit (docs/connector.md, "A snapshot cut short"): the new snapshot reads the table as
+    // it is, so a row the aborted snapshot had sent and that was deleted before the restart keeps
+    // its stale image in the topic. Exactly those rows may differ; nothing else.
+    const staleDeleted = [...sentByAborted]
+      .filter((key) => (JSON.parse(key) as { id: number }).id % 1000 === 1)
+      .map(
+        (key) => `${key}: gone from db, topic still {"id":${JSON.parse(key).id},"n":${JSON.parse(key).id}}`,
+      );
+    await converge('after a crash mid-snapshot', async () => {
+      const problems = diff(lastImages(c.on(topic)), await dbState(conn, 'big', ['id']));
+      return problems.filter((p) => !staleDeleted.includes(p));
+    });
     // The crash must really have interrupted the snapshot for this test to mean anything.
     expect(midway, 'the snapshot finished before the kill').toBe(true);
 
