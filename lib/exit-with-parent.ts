@@ -16,7 +16,11 @@ import { supervisorFdEnv, supervisorPidEnv } from './supervisor-link.ts';
  * Processes started otherwise (a cluster worker of the proxy) fall back to watching their
  * parent pid.
  */
-const graceMs = 10_000;
+// Short on purpose: with the supervisor gone the rest of the toolkit (the broker a connector
+// drains to, say) is going too, so a graceful stop may wait on a peer that never answers; a
+// later `npm start` would then find the port taken. Every component recovers from a cut-short
+// stop as from SIGKILL (stored offsets and positions), so 3 s loses nothing.
+const graceMs = 3_000;
 
 function supervisorGone(): void {
   // Nobody reads our pipes any more: a log line must not turn the stop into a crash.

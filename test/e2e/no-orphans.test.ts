@@ -83,6 +83,39 @@ describe('no orphans', () => {
     expect(left, out).toEqual([]);
   }, 120_000);
 
+  it('a component whose graceful stop hangs is gone within 5 s of a SIGKILL to its supervisor', async () => {
+    const e = await env();
+    const specs = [
+      { name: 'stubborn', script: 'test/support/stubborn-component.ts', readyLine: 'stubborn ready' },
+    ];
+    const tsx = path.join(repoRoot, 'node_modules/tsx/dist/cli.mjs');
+    const supervisor: ChildProcess = spawn(
+      process.execPath,
+      [tsx, 'test/support/supervise-fixture.ts', JSON.stringify(specs)],
+      { cwd: repoRoot, env: e, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+    );
+    let out = '';
+    supervisor.stdout!.on('data', (c) => (out += c));
+    supervisor.stderr!.on('data', (c) => (out += c));
+    await waitFor(
+      'the component to be ready',
+      async () => {
+        if (!out.includes('\nready')) throw new Error(out);
+      },
+      { timeoutMs: 60_000, intervalMs: 10 },
+    );
+    const exited = once(supervisor, 'exit');
+    process.kill(-supervisor.pid!, 'SIGKILL');
+    await exited;
+    // the component (and tsx's esbuild service, its child)
+    const running = await markedProcesses(marker);
+    expect(running.filter((p) => p.command.includes('stubborn-component')).length, out).toBe(1);
+    const since = Date.now();
+    const left = await waitForNoneLeft(marker, 5000);
+    expect(left, out).toEqual([]);
+    console.log(`a hanging stop ended ${Date.now() - since} ms after the supervisor's SIGKILL`);
+  }, 90_000);
+
   it('a component whose stdout reader is gone still exits on SIGTERM within its grace period', async () => {
     const e = await env();
     const broker = await startComponent({
