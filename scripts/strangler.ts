@@ -16,7 +16,7 @@ const program = new Command('strangler')
   .description(
     'rehearse a strangler-fig migration: status, traffic shifts, comparisons, load and guided rehearsals',
   )
-  .showHelpAfterError('(run strangler --help for the commands)');
+  .showHelpAfterError('(run npx strangler --help for the commands)');
 
 registerStatus(program);
 program.addCommand(shiftCommand());

@@ -1,3 +1,4 @@
+import { privateServerStatus } from '../lib/database/private-server.ts';
 import { watchLauncher } from './up/launcher.ts';
 import { type RunningSystem, startSystem } from './up/system.ts';
 
@@ -23,6 +24,12 @@ async function shutdown(code: number): Promise<never> {
     abort.abort();
     const system = await starting?.catch(() => undefined);
     await system?.stop();
+    // npm start never stops the private database (the next start reuses it): say so, and how.
+    const db = process.env.MYSQL_URL ? undefined : await privateServerStatus().catch(() => undefined);
+    if (db)
+      console.log(
+        `stopped. The private MariaDB (port ${db.port}) keeps running for the next npm start; npm run db -- stop stops it.`,
+      );
   })();
   await stopping;
   process.exit(code);

@@ -16,7 +16,7 @@ import { createStranglerMiddleware } from '../../strangler-proxy/middleware/inde
  * It reads the proxy's settings (PROXY_*, UNLEASH_*), with its own defaults where a proxy
  * started beside it would collide: its ports, and its own state folder `<data>/gateway`
  * (comparison store, admin token, unleash backup). The flag file stays the proxy's
- * (`<data>/flags.json`), so `npm run strangler -- shift products 25` moves both.
+ * (`<data>/flags.json`), so `npx strangler shift products 25` moves both.
  */
 const log = createLogger('gateway');
 

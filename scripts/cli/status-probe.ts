@@ -163,6 +163,16 @@ export async function collectStatus(e: Endpoints): Promise<SystemStatus> {
       c.detail = restarting;
     }
   }
+  // Nothing answers and no supervisor is restarting anything: the toolkit is not started (or
+  // was started with other addresses). One line that says what to do, not one per component.
+  if (components.every((c) => !c.up && !c.restarting))
+    return {
+      components,
+      routes,
+      problems: [
+        'nothing is running at these addresses: start the toolkit with npm start (in another terminal)',
+      ],
+    };
   for (const c of components) {
     if (c.restarting) problems.push(`${c.name} (${c.where}) is ${c.restarting}`);
     else if (!c.up) problems.push(`${c.name} (${c.where}) is down`);

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../lib/net.ts';
 import type { SystemStatus } from '../../scripts/cli/status-probe.ts';
+import { defaultPorts } from '../../scripts/up/components.ts';
 import { type E2eSystem, killPortHolder, runCli, startE2eSystem } from './system-fixture.ts';
 
 /**
@@ -65,5 +67,17 @@ describe('strangler status', () => {
     // Only that one: the rest still answer, and the routes are still read from the proxy.
     expect(run.stdout.match(/ DOWN /g)).toHaveLength(1);
     expect(run.stdout).toMatch(/^products +legacy /m);
+  });
+
+  it('with nothing running, says so once and names npm start', async () => {
+    const env: NodeJS.ProcessEnv = { ...e2e.env, WRITERS_URL: undefined };
+    for (const name of Object.keys(defaultPorts)) env[name] = String(await freePort());
+    env.KAFKA_BROKERS = `127.0.0.1:${env.BROKER_PORT}`;
+    const run = await runCli(['status'], env);
+    expect(run.code, run.stdout).toBe(1);
+    expect(run.stdout.match(/ DOWN /g)).toHaveLength(8);
+    expect(run.stdout.match(/^! .*$/gm)).toEqual([
+      '! nothing is running at these addresses: start the toolkit with npm start (in another terminal)',
+    ]);
   });
 });
