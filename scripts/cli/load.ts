@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { runLoad } from '../load/run-load.ts';
 import { defaultMix, type SessionKind } from '../load/sessions.ts';
 import { formatLoadSummary, isFailure, summarizeLoad } from '../load/summary.ts';
@@ -27,7 +27,12 @@ export function registerLoad(program: Command): void {
       'generate realistic shop traffic (browse, search, sign up, order, pay, cancel, order history)',
     )
     .option('--target <url>', 'base URL: the proxy or the monolith', url('--target'), 'http://127.0.0.1:8080')
-    .option('-d, --duration <time>', 'how long to run, e.g. 30s or 2m', duration('--duration'), 30_000)
+    .addOption(
+      // The default shown as a duration, the way the examples spell it (not as 30000 ms).
+      new Option('-d, --duration <time>', 'how long to run, e.g. 30s or 2m')
+        .argParser(duration('--duration'))
+        .default(30_000, '30s'),
+    )
     .option(
       '-r, --rate <n>',
       'requests per second across all users (0 = as fast as possible)',

@@ -5,8 +5,8 @@ import { type RouteRehearsal, rehearseRoute } from '../rehearsal/engine.ts';
 import { formatStage, formatVerdict } from '../rehearsal/format.ts';
 import { livePorts } from '../rehearsal/live/live-ports.ts';
 import { writeReport } from '../rehearsal/report.ts';
-import { stageTitle } from '../rehearsal/stages.ts';
-import { loadThresholds } from '../rehearsal/thresholds.ts';
+import { type StageId, stageTitle } from '../rehearsal/stages.ts';
+import { loadThresholds, type Thresholds } from '../rehearsal/thresholds.ts';
 import { endpointsFor } from '../up/endpoints.ts';
 import { duration, wholeNumber } from './options.ts';
 import { type Progress, progressBar } from './progress.ts';
@@ -17,6 +17,18 @@ const fraction = (name: string) => (value: string) => {
     throw new Error(`${name} must be a fraction 0..1 or a percentage, e.g. 0.01 or 1%`);
   return n;
 };
+/** The stages that run for a set time (or up to one), with a progress bar in seconds. */
+function timedStages(
+  t: Thresholds,
+): Partial<Record<StageId, { label: (step?: string) => string; ms: number }>> {
+  return {
+    0: { label: () => 'legacy baseline', ms: t.canary.stepDurationMs },
+    2: { label: () => 'backfill wait', ms: t.backfill.settleTimeoutMs },
+    4: { label: (step) => `canary ${step ?? ''}`, ms: t.canary.stepDurationMs },
+    5: { label: () => 'cutover bake', ms: t.cutover.bakeMs },
+  };
+}
+
 const steps = (value: string) => value.split(',').map((s) => Number(s.trim().replace(/%$/, '')));
 
 /** Exit codes: 0 every route migrated; 3 a gate stopped or rolled back a route; 1 the rehearsal could not run. */
@@ -93,10 +105,14 @@ export function registerRehearse(program: Command): void {
           await rehearseRoute(id, ports, t, {
             stageStarted: (route, stage, step) => {
               console.log(`[${route}] ${stageTitle(stage, step)} …`);
-              if (stage === 4 || stage === 5)
-                bar = progressBar(stage === 4 ? `canary ${step}` : 'cutover bake', 100, '%');
+              const timed = timedStages(t)[stage];
+              // In seconds: the share a canary step serves is in its label already.
+              if (timed) bar = progressBar(timed.label(step), Math.ceil(timed.ms / 1000), 's');
             },
-            progress: (_route, _stage, f) => bar?.update(Math.round(f * 100)),
+            progress: (_route, stage, f) => {
+              const timed = timedStages(t)[stage];
+              if (timed) bar?.update(Math.round((f * timed.ms) / 1000));
+            },
             stageFinished: (route, o) => {
               bar?.stop();
               bar = undefined;

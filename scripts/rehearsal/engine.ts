@@ -21,9 +21,14 @@ export type ShiftTarget = 'legacy' | 'shadow' | number;
 export interface RehearsalPorts {
   shift(route: string, to: ShiftTarget): Promise<void>;
   /** Stage 0: route traffic straight to legacy. */
-  legacyBaseline(route: string, t: Thresholds): Promise<TrafficFigures>;
+  legacyBaseline(
+    route: string,
+    t: Thresholds,
+    onProgress?: (fraction: number) => void,
+  ): Promise<TrafficFigures>;
   parity(route: string, t: Thresholds): Promise<ParityFigures>;
-  backfill(route: string, t: Thresholds): Promise<BackfillFigures>;
+  /** Stage 2: waits (up to the settle timeout) for the store to agree; progress is that wait. */
+  backfill(route: string, t: Thresholds, onProgress?: (fraction: number) => void): Promise<BackfillFigures>;
   shadow(route: string, t: Thresholds): Promise<ShadowFigures>;
   /** Load through the proxy for `durationMs`; figures are for this route and this window only. */
   traffic(
@@ -164,7 +169,7 @@ export async function rehearseRoute(
   try {
     const s0 = await run(0, undefined, async () => {
       await ports.shift(route, 'legacy');
-      const f = await ports.legacyBaseline(route, t);
+      const f = await ports.legacyBaseline(route, t, (x) => events.progress?.(route, 0, x));
       legacyP99 = f.p99;
       return { gates: legacyGates(f, t), figures: trafficFigures(f) };
     });
@@ -187,7 +192,7 @@ export async function rehearseRoute(
     if (s1.status === 'failed') return finish('stopped', { failure: failureOf(s1) });
 
     const s2 = await run(2, undefined, async () => {
-      const f = await ports.backfill(route, t);
+      const f = await ports.backfill(route, t, (x) => events.progress?.(route, 2, x));
       const figures: Record<string, number | string> = {
         'projection lag ms': f.lagMs ?? 'unknown',
         'waited ms': f.waitedMs,

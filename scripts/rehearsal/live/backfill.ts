@@ -41,6 +41,8 @@ export async function measureBackfill(options: {
   route: string;
   settleTimeoutMs: number;
   lag: () => Promise<number | null>;
+  /** The share of the settle timeout spent so far (1 when the stores agree). */
+  onProgress?: (fraction: number) => void;
 }): Promise<BackfillFigures> {
   if (!options.mapping) {
     throw new RehearsalError(
@@ -65,8 +67,10 @@ export async function measureBackfill(options: {
         );
       }
       if (clean(checks) || Date.now() - started > options.settleTimeoutMs) {
+        options.onProgress?.(1);
         return { tables: checks, lagMs: await options.lag(), waitedMs: Date.now() - started };
       }
+      options.onProgress?.(Math.min(1, (Date.now() - started) / options.settleTimeoutMs));
       await new Promise((r) => setTimeout(r, 1000));
     }
   } finally {

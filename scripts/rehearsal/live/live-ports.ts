@@ -76,7 +76,7 @@ export async function livePorts(
     shift: async (id, to) => {
       await admin.shift(id, shiftTo(to));
     },
-    legacyBaseline: async (id, t) =>
+    legacyBaseline: async (id, t, onProgress) =>
       measureTraffic({
         target: e.legacy,
         route: id,
@@ -85,6 +85,7 @@ export async function livePorts(
         t,
         facts: await shopFacts(),
         seed: seed + window++,
+        onProgress,
       }),
     parity: async (id, t) =>
       measureParity(
@@ -92,7 +93,7 @@ export async function livePorts(
         e.legacy,
         await routeTargets(route(id), await shopFacts(), e.legacy, t.parity.requests, seed),
       ),
-    backfill: async (id, t) => {
+    backfill: async (id, t, onProgress) => {
       const mapping = storeMappings[id];
       return measureBackfill({
         serverUrl: envValue('MYSQL_URL', env) ?? (await resolveServerUrl()).url,
@@ -102,6 +103,7 @@ export async function livePorts(
         route: id,
         settleTimeoutMs: t.backfill.settleTimeoutMs,
         lag: () => serviceLag(route(id).upstreamNew),
+        onProgress,
       });
     },
     shadow: async (id, t): Promise<ShadowFigures> => {
