@@ -34,6 +34,8 @@ export interface StartOptions {
   readyTimeoutMs?: number;
   /** Write output through to this stream with a `[name]` prefix (npm start), else only keep it. */
   echo?: NodeJS.WritableStream;
+  /** How each echoed line is shown (npm start on a terminal: human lines); as printed otherwise. */
+  formatLine?: (line: string) => string;
   /**
    * Its own process group (npm start): a terminal's Ctrl-C, sent to the whole foreground group,
    * then reaches only the supervisor, which stops components in order.
@@ -86,16 +88,34 @@ export async function startComponent(options: StartOptions): Promise<ComponentPr
   );
   let buffer = '';
   let lineWaiter: (() => void) | undefined;
-  const onData = (chunk: Buffer) => {
+  const format = options.formatLine ?? ((line: string) => line);
+  // Per stream: a line cut between two chunks waits for its end (stdout and stderr interleave).
+  const echoLines = (echo: NodeJS.WritableStream) => {
+    let partial = '';
+    return {
+      write(text: string) {
+        const lines = (partial + text).split('\n');
+        partial = lines.pop()!.slice(-1024 * 1024);
+        for (const line of lines) if (line) echo.write(`[${options.name}] ${format(line)}\n`);
+      },
+      flush() {
+        if (partial) echo.write(`[${options.name}] ${format(partial)}\n`);
+        partial = '';
+      },
+    };
+  };
+  const onOutput = (echo: ReturnType<typeof echoLines> | undefined) => (chunk: Buffer) => {
     const text = chunk.toString('utf8');
     buffer = (buffer + text).slice(-1024 * 1024);
-    if (options.echo) {
-      for (const line of text.split('\n')) if (line) options.echo.write(`[${options.name}] ${line}\n`);
-    }
+    echo?.write(text);
     if (lineWaiter && options.readyLine && buffer.includes(options.readyLine)) lineWaiter();
   };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
+  const echoes = options.echo ? [echoLines(options.echo), echoLines(options.echo)] : [];
+  child.stdout!.on('data', onOutput(echoes[0]));
+  child.stderr!.on('data', onOutput(echoes[1]));
+  child.once('close', () => {
+    for (const e of echoes) e.flush();
+  });
   const link = child.stdio[linkFd] as (NodeJS.ReadableStream & { unref?: () => void }) | null;
   // Held open for the child's life (the kernel closes it when we exit), never keeping us alive.
   link?.on('error', () => {});

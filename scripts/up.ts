@@ -1,4 +1,5 @@
 import { privateServerStatus } from '../lib/database/private-server.ts';
+import { startLogFormat } from '../lib/log-format.ts';
 import { watchLauncher } from './up/launcher.ts';
 import { type RunningSystem, startSystem } from './up/system.ts';
 
@@ -36,6 +37,8 @@ async function shutdown(code: number): Promise<never> {
 }
 
 async function main(): Promise<void> {
+  // A person at a terminal reads one short line per event; a pipe gets the JSON.
+  const formatLine = startLogFormat(process.stdout, process.env);
   // The components run in their own process groups (startSystem), so a terminal's Ctrl-C or
   // hang-up reaches only this process, and shutdown stops them in reverse start order.
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void shutdown(0));
@@ -52,6 +55,7 @@ async function main(): Promise<void> {
   });
   starting = startSystem({
     echo: process.stdout,
+    formatLine,
     log: (line) => console.log(line),
     signal: abort.signal,
     restart: true,

@@ -43,6 +43,8 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
   /** Where component logs go, prefixed by name (npm start: stdout); else only kept in memory. */
   echo?: NodeJS.WritableStream;
+  /** How each echoed line is shown (npm start on a terminal: one human line per log event). */
+  formatLine?: (line: string) => string;
   log?: (line: string) => void;
   /** Seed size factor when the shop is empty (STRANGLER_SEED_SCALE; default 1 = 10 000 products). */
   seedScale?: number;
@@ -71,7 +73,7 @@ async function healthy(url: string): Promise<boolean> {
 async function runSeed(
   env: NodeJS.ProcessEnv,
   scale: number,
-  echo: NodeJS.WritableStream | undefined,
+  output: Pick<StartOptions, 'echo' | 'formatLine'>,
   signal: AbortSignal | undefined,
 ): Promise<void> {
   // A component-like child: it stops itself should npm start die, and an abort stops it.
@@ -80,7 +82,8 @@ async function runSeed(
     script: 'scripts/seed.ts',
     args: ['--if-empty', '--scale', String(scale)],
     env,
-    echo,
+    echo: output.echo,
+    formatLine: output.formatLine,
     detached: true,
     signal,
   });
@@ -162,7 +165,7 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
   const scale = options.seedScale ?? Number(envValue('STRANGLER_SEED_SCALE', base) ?? 1);
   const signal = options.signal;
   signal?.throwIfAborted();
-  await runSeed(env, scale, options.echo, signal);
+  await runSeed(env, scale, options, signal);
 
   // One slot per component started here, in start order; a restart replaces its process.
   const slots: Slot[] = [];
@@ -179,6 +182,7 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
         : { readyLine: spec.readyLine }),
       readyTimeoutMs: 90_000,
       echo: options.echo,
+      formatLine: options.formatLine,
       // Only npm start gets a terminal's Ctrl-C; it stops the components in order (stop below).
       detached: true,
       signal: abort,
