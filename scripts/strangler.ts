@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { ToolkitError } from '../lib/errors.ts';
 import { shiftCommand } from '../strangler-proxy/cli/shift.ts';
 import { registerCompare } from './cli/compare.ts';
+import { registerHistory } from './cli/history.ts';
 import { registerLoad } from './cli/load.ts';
 import { registerRehearse } from './cli/rehearse.ts';
 import { registerStatus } from './cli/status.ts';
@@ -24,6 +25,7 @@ registerCompare(program);
 registerLoad(program);
 registerRehearse(program);
 registerWriters(program);
+registerHistory(program);
 
 program.parseAsync().catch((err: unknown) => {
   if (err instanceof ToolkitError) console.error(`strangler: ${err.code}: ${err.message}`);

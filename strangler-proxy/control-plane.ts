@@ -5,6 +5,9 @@ import type { Logger } from '../lib/log.ts';
 import { settledWithin } from '../lib/timeout.ts';
 import { createAdminApp } from './admin/admin-app.ts';
 import { resolveAdminToken } from './admin/admin-token.ts';
+import { OperatorTokens } from './admin/operators.ts';
+import { AuditTrail } from './audit/audit-trail.ts';
+import { auditFlagChangesSeen } from './audit/flag-changes-seen.ts';
 import type { BreakerStates } from './breakers.ts';
 import { type ComparisonStore, createCompareHook } from './compare/index.ts';
 import type { ProxyConfig } from './config.ts';
@@ -68,11 +71,30 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   // A real Unleash that refuses our tokens is a configuration error, not a reason to poll on.
   if (config.unleashUrl) await checkUnleashAccess({ ...config, unleashUrl: config.unleashUrl }, log);
   const { token, source: tokenSource } = await resolveAdminToken(config.adminToken, config.tokenFile);
+  const audit = await AuditTrail.open(config.dataDir);
+  const operators = new OperatorTokens(config.dataDir, token);
   const applyTable = (next: RouteTable) => {
     table = next;
     options.onTable?.(next);
   };
-  const watcher = new RouteWatcher(config.routesFile, config.captureMaxBytes, applyTable, log);
+  // A hand edit of the route file: the file is the actor (the admin API audits its own edits).
+  const applyFileEdit = (next: RouteTable) => {
+    const before = table.file;
+    applyTable(next);
+    // the admin API's own writes come back through the watcher: same table, nothing to record
+    if (JSON.stringify(before) === JSON.stringify(next.file)) return;
+    audit
+      .append({
+        actor: 'routes file',
+        action: 'routes.reload',
+        target: '*',
+        reason: null,
+        before,
+        after: next.file,
+      })
+      .catch((err) => log.error({ err }, 'could not append a route file reload to the audit trail'));
+  };
+  const watcher = new RouteWatcher(config.routesFile, config.captureMaxBytes, applyFileEdit, log);
   const localFlags = config.unleashUrl ? undefined : new LocalFlagFile(config.flagsFile);
   const flags: FlagStore =
     localFlags ??
@@ -89,6 +111,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const admin = http.createServer(
     createAdminApp({
       token,
+      operators,
+      audit,
       routesFile: config.routesFile,
       captureMaxBytes: config.captureMaxBytes,
       table: () => table,
@@ -110,6 +134,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const adminPort = (admin.address() as { port: number }).port;
 
   decider = await startDecider(config, adminPort, token, log, options.backupName);
+  auditFlagChangesSeen(decider, () => table, audit, log);
 
   // The shadow hook: the ONE place the comparison engine plugs in (strangler-proxy/compare/).
   compare = await createCompareHook({

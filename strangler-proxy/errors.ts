@@ -23,7 +23,13 @@ export const proxyErrorCodes = {
   PROXY_ERR_UNLEASH_ADMIN: 'the Unleash Admin API refused a flag change',
   PROXY_ERR_UNLEASH_TOKEN:
     'Unleash refused a token (UNLEASH_API_TOKEN or UNLEASH_ADMIN_TOKEN) or UNLEASH_URL is not its API',
-  PROXY_ERR_UNAUTHORIZED: 'the admin API needs the bearer token',
+  PROXY_ERR_UNAUTHORIZED: 'the admin API needs the admin token or an active operator token',
+  PROXY_ERR_FORBIDDEN: 'only the shared admin token issues and revokes operator tokens',
+  PROXY_ERR_OPERATOR_INVALID:
+    'an operator name must be 1-64 letters, digits, ".", "_", "@" or "-" (not "admin")',
+  PROXY_ERR_OPERATOR_EXISTS: 'that operator already has an active token',
+  PROXY_ERR_UNKNOWN_OPERATOR: 'no operator with that name has an active token',
+  PROXY_ERR_BAD_QUERY: 'a query parameter of the admin API does not validate',
   PROXY_ERR_AGGREGATE_PART_FAILED:
     'a part of an aggregation route whose policy is "error" failed (unreachable, timed out, 5xx or not JSON)',
   PROXY_ERR_LIBRARY: 'an installed library is not the version the proxy was checked against',

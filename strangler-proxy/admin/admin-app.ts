@@ -2,6 +2,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../lib/log.ts';
 import { aggregateShiftError } from '../aggregate/not-shiftable.ts';
+import { type AuditTrail, reasonOf } from '../audit/audit-trail.ts';
 import type { BreakerStates } from '../breakers.ts';
 import { type ComparisonStore, reportFromStore } from '../compare/index.ts';
 import { ProxyError } from '../errors.ts';
@@ -15,10 +16,14 @@ import { matchRoute } from '../routes/route-matcher.ts';
 import { buildRouteTable, type RouteTable, writeRouteTableFile } from '../routes/route-table.ts';
 import type { RouteWatcher } from '../routes/route-watcher.ts';
 import { presentedToken, tokenMatches } from './admin-token.ts';
+import type { Identity, OperatorTokens } from './operators.ts';
 import { unleashClientApi } from './unleash-client-api.ts';
 
 export interface AdminDeps {
   token: string;
+  /** Named operator tokens (the shared token is the actor `admin`). */
+  operators: OperatorTokens;
+  audit: AuditTrail;
   routesFile: string;
   captureMaxBytes: number;
   table: () => RouteTable;
@@ -53,22 +58,100 @@ export function createAdminApp(deps: AdminDeps): express.Express {
     res.json({ status: 'ok', flagsReady: deps.decider()?.ready ?? false });
   });
 
-  const auth = (allowBare: boolean) => (req: Request, res: Response, next: NextFunction) => {
-    if (tokenMatches(presentedToken(req.headers.authorization, allowBare), deps.token)) return next();
+  const unauthorized = (res: Response) => {
     res.setHeader('www-authenticate', 'Bearer realm="strangler-proxy admin"');
     res.status(401).json({
       error: {
         code: 'PROXY_ERR_UNAUTHORIZED',
-        message: 'send Authorization: Bearer <admin token> (PROXY_ADMIN_TOKEN or the token file)',
+        message:
+          'send Authorization: Bearer <token>: the admin token (PROXY_ADMIN_TOKEN or the token file) or an operator token',
       },
     });
   };
+  // The embedded Unleash client API: the proxy's own unleash clients, with the shared token.
+  const clientAuth = (req: Request, res: Response, next: NextFunction) => {
+    if (tokenMatches(presentedToken(req.headers.authorization, true), deps.token)) return next();
+    unauthorized(res);
+  };
+  // Everything else: the shared token or a named operator token; who it is goes on the request.
+  const operatorAuth = (req: Request, res: Response, next: NextFunction) => {
+    deps.operators.identify(presentedToken(req.headers.authorization, false)).then((who) => {
+      if (!who) return unauthorized(res);
+      res.locals.identity = who;
+      next();
+    }, next);
+  };
+  const identity = (res: Response) => res.locals.identity as Identity;
+  /** Appends the change to the audit trail before the answer says it is done. */
+  const audited = (
+    req: Request,
+    res: Response,
+    change: { action: string; target: string; before: unknown; after: unknown },
+  ) =>
+    deps.audit.append({
+      actor: identity(res).name,
+      reason: reasonOf(req.headers['x-strangler-reason'], req.body),
+      ...change,
+    });
 
-  if (deps.localFlags) app.use('/api', auth(true), unleashClientApi(deps.localFlags, deps.log).router);
+  if (deps.localFlags) app.use('/api', clientAuth, unleashClientApi(deps.localFlags, deps.log).router);
 
   const admin = express.Router();
-  admin.use(auth(false));
+  admin.use(operatorAuth);
   admin.use(express.json({ limit: '1mb' }));
+
+  admin.get('/audit', async (req, res, next) => {
+    const q = req.query as Record<string, string | undefined>;
+    const limit = q.limit === undefined ? undefined : Number(q.limit);
+    if (limit !== undefined && !(Number.isInteger(limit) && limit > 0))
+      return next(
+        new ProxyError('PROXY_ERR_BAD_QUERY', 'limit must be a whole number above 0', { status: 400 }),
+      );
+    await deps.audit
+      .read({ target: q.route ?? q.target, limit })
+      .then((entries) => res.json({ entries }), next);
+  });
+
+  // Operator tokens: listed by anyone signed in; issued and revoked with the shared admin token.
+  const rootOnly = (_req: Request, res: Response, next: NextFunction) => {
+    if (identity(res).root) return next();
+    next(
+      new ProxyError('PROXY_ERR_FORBIDDEN', 'only the admin token issues and revokes operator tokens', {
+        status: 403,
+      }),
+    );
+  };
+  admin.get('/operators', async (_req, res, next) => {
+    await deps.operators.list().then((operators) => res.json({ operators }), next);
+  });
+  admin.post('/operators', rootOnly, async (req, res, next) => {
+    try {
+      const issued = await deps.operators.create((req.body as { name?: unknown })?.name);
+      await audited(req, res, {
+        action: 'operator.create',
+        target: issued.operator.name,
+        before: null,
+        after: issued.operator,
+      });
+      res.status(201).json(issued);
+    } catch (err) {
+      next(err);
+    }
+  });
+  admin.delete('/operators/:name', rootOnly, async (req, res, next) => {
+    try {
+      const revoked = await deps.operators.revoke(String(req.params.name));
+      await audited(req, res, {
+        action: 'operator.revoke',
+        target: revoked.name,
+        before: { ...revoked, revokedAt: null },
+        after: revoked,
+      });
+      res.json({ operator: revoked });
+    } catch (err) {
+      next(err);
+    }
+  });
 
   admin.get('/routes', async (_req, res) => {
     const table = deps.table();
@@ -86,27 +169,50 @@ export function createAdminApp(deps: AdminDeps): express.Express {
     });
   });
 
-  const saveTable = async (raw: unknown, res: Response) => {
+  const saveTable = async (
+    raw: unknown,
+    req: Request,
+    res: Response,
+    change: { action: string; target: string; before: unknown; after: unknown },
+  ) => {
     const table = buildRouteTable(raw, deps.captureMaxBytes, 'route table from the admin API');
     await writeRouteTableFile(deps.routesFile, table.file);
     deps.applyTable(table);
+    await audited(req, res, change);
     res.json({ ok: true, routes: table.routes.map((r) => r.id) });
   };
-  admin.put('/routes', (req, res, next) => saveTable(req.body, res).catch(next));
+  admin.put('/routes', (req, res, next) => {
+    const before = deps.table().file;
+    const { reason: _, ...body } = (req.body ?? {}) as Record<string, unknown>;
+    saveTable(body, req, res, { action: 'routes.put', target: '*', before, after: body }).catch(next);
+  });
   admin.put('/routes/:id', (req, res, next) => {
     const file = structuredClone(deps.table().file);
-    const route = { ...(req.body as object), id: req.params.id };
+    const { reason: _, ...body } = (req.body ?? {}) as Record<string, unknown>;
+    const route = { ...body, id: req.params.id };
     const at = file.routes.findIndex((r) => r.id === req.params.id);
     const routes = [...file.routes] as unknown[];
     if (at >= 0) routes[at] = route;
     else routes.push(route);
-    saveTable({ ...file, routes }, res).catch(next);
+    const change = {
+      action: 'route.put',
+      target: req.params.id!,
+      before: file.routes[at] ?? null,
+      after: route,
+    };
+    saveTable({ ...file, routes }, req, res, change).catch(next);
   });
   admin.delete('/routes/:id', (req, res, next) => {
     const file = structuredClone(deps.table().file);
     const routes = file.routes.filter((r) => r.id !== req.params.id);
     if (routes.length === file.routes.length) return next(unknownRoute(req.params.id!));
-    saveTable({ ...file, routes }, res).catch(next);
+    const before = file.routes.find((r) => r.id === req.params.id);
+    saveTable({ ...file, routes }, req, res, {
+      action: 'route.delete',
+      target: req.params.id!,
+      before,
+      after: null,
+    }).catch(next);
   });
 
   admin.get('/decision', async (req, res, next) => {
@@ -171,8 +277,10 @@ export function createAdminApp(deps: AdminDeps): express.Express {
           { status: 400 },
         );
       }
-      const next = applyShift(await deps.flags.get(route.flag), String(to));
+      const before = await deps.flags.get(route.flag);
+      const next = applyShift(before, String(to));
       await deps.flags.set(route.flag, next);
+      await audited(req, res, { action: 'flag.shift', target: route.id, before, after: next });
       res.json({ route: route.id, flag: route.flag, ...next });
     } catch (err) {
       next(err);

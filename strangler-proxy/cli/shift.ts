@@ -1,5 +1,7 @@
+import os from 'node:os';
 import { Command } from 'commander';
 import { aggregateShiftError } from '../aggregate/not-shiftable.ts';
+import { AuditTrail } from '../audit/audit-trail.ts';
 import { loadProxyConfig } from '../config.ts';
 import { ProxyError } from '../errors.ts';
 import { applyShift, type FlagState } from '../flags/flag-mapping.ts';
@@ -26,6 +28,7 @@ export async function shiftRoute(
   routeId: string,
   target: string,
   env: Record<string, unknown> = {},
+  reason: string | null = null,
 ): Promise<ShiftResult> {
   const config = loadProxyConfig(env);
   const table = await loadRouteTableFile(config.routesFile, config.captureMaxBytes);
@@ -57,6 +60,16 @@ export async function shiftRoute(
   const before = await store.get(route.flag);
   const after = applyShift(before, target);
   await store.set(route.flag, after);
+  // The CLI acts as the local user; the proxy adds its own `flag.seen` once it serves the change.
+  const audit = await AuditTrail.open(config.dataDir);
+  await audit.append({
+    actor: `cli:${os.userInfo().username}`,
+    action: 'flag.shift',
+    target: route.id,
+    reason,
+    before,
+    after,
+  });
   return { route: route.id, flag: route.flag, before, after, store: store.kind };
 }
 
@@ -70,9 +83,10 @@ export function shiftCommand(): Command {
     )
     .argument('<route>', 'route id from the route table, e.g. products')
     .argument('<target>', 'a percentage 0-100 (e.g. 25) or a mode: legacy | shadow | canary | new')
-    .action(async (route: string, target: string) => {
+    .option('--reason <text>', 'why, for the audit trail (strangler history)')
+    .action(async (route: string, target: string, opts: { reason?: string }) => {
       try {
-        const r = await shiftRoute(route, target);
+        const r = await shiftRoute(route, target, {}, opts.reason ?? null);
         console.log(`${r.route} (flag ${r.flag}, ${r.store}): ${describe(r.before)} → ${describe(r.after)}`);
       } catch (err) {
         console.error(err instanceof ProxyError ? `${err.code}: ${err.message}` : err);

@@ -63,6 +63,8 @@ export interface TestProxy {
   /** Moves a route through the admin API (`to`: a percentage or a mode) and returns what it stored. */
   shift(route: string, to: string): Promise<FlagState & { route: string }>;
   setFlag(flag: string, state: FlagState): Promise<void>;
+  /** Stops the process and starts it again on the same ports, data folder and files. */
+  restart(signal?: NodeJS.Signals): Promise<void>;
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
@@ -105,26 +107,28 @@ export async function startProxy(options: {
   const configured = options.token === null ? undefined : (options.token ?? 'test-admin-token-0123456789');
   // a proxy that refuses to start (a test of bad config) leaves no temp dir behind
   const frontEnd = frontEndProcess[options.frontEnd ?? 'proxy'];
-  const proc = await startComponent({
-    name: options.frontEnd ?? 'proxy',
-    script: frontEnd.script,
-    env: {
-      PROXY_PORT: String(port),
-      PROXY_ADMIN_PORT: String(adminPort),
-      PROXY_ROUTES_FILE: routesFile,
-      STRANGLER_DATA_DIR: dir,
-      PROXY_ADMIN_TOKEN: configured,
-      PROXY_FLAGS_FILE: flagsFile,
-      UNLEASH_URL: undefined,
-      LOG_LEVEL: 'warn',
-      ...options.env,
-    },
-    readyLine: frontEnd.readyLine,
-    // tsx compiles every module at start (the tests run it without its cache): on a loaded
-    // two-core host a proxy with workers took 27-40 s to print its line, the same before and
-    // after the control plane moved out of main.ts
-    readyTimeoutMs: options.readyTimeoutMs ?? 90_000,
-  }).catch(async (err: unknown) => {
+  const launch = () =>
+    startComponent({
+      name: options.frontEnd ?? 'proxy',
+      script: frontEnd.script,
+      env: {
+        PROXY_PORT: String(port),
+        PROXY_ADMIN_PORT: String(adminPort),
+        PROXY_ROUTES_FILE: routesFile,
+        STRANGLER_DATA_DIR: dir,
+        PROXY_ADMIN_TOKEN: configured,
+        PROXY_FLAGS_FILE: flagsFile,
+        UNLEASH_URL: undefined,
+        LOG_LEVEL: 'warn',
+        ...options.env,
+      },
+      readyLine: frontEnd.readyLine,
+      // tsx compiles every module at start (the tests run it without its cache): on a loaded
+      // two-core host a proxy with workers took 27-40 s to print its line, the same before and
+      // after the control plane moved out of main.ts
+      readyTimeoutMs: options.readyTimeoutMs ?? 90_000,
+    });
+  let proc = await launch().catch(async (err: unknown) => {
     await fs.rm(dir, { recursive: true, force: true });
     throw err;
   });
@@ -147,7 +151,9 @@ export async function startProxy(options: {
     dir,
     routesFile,
     flagsFile,
-    proc,
+    get proc() {
+      return proc;
+    },
     admin,
     async shift(route, to) {
       const res = await admin(`/flags/${encodeURIComponent(route)}`, {
@@ -162,6 +168,10 @@ export async function startProxy(options: {
     async setFlag(flag, state) {
       flags[flag] = state;
       await writeFlags(flags);
+    },
+    async restart(signal: NodeJS.Signals = 'SIGTERM') {
+      await proc.stop(signal);
+      proc = await launch();
     },
     async stop(signal = 'SIGTERM') {
       await proc.stop(signal);

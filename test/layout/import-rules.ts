@@ -88,6 +88,8 @@ export const components: ComponentTable = {
       'shadow-hook.ts',
       'config.ts',
       'cli/shift.ts',
+      // the audit entry's shape, for `strangler history` and the admin client
+      'audit/audit-trail.ts',
       'flags/flag-mapping.ts',
       'routes/route-table.ts',
       'routes/path-normalise.ts',

@@ -6,6 +6,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../lib/log.ts';
 import { createAdminApp } from '../../strangler-proxy/admin/admin-app.ts';
+import { OperatorTokens } from '../../strangler-proxy/admin/operators.ts';
+import { AuditTrail } from '../../strangler-proxy/audit/audit-trail.ts';
 import { Breakers } from '../../strangler-proxy/breakers.ts';
 import { loadProxyConfig } from '../../strangler-proxy/config.ts';
 import { FlagDecider } from '../../strangler-proxy/flags/decider.ts';
@@ -70,6 +72,8 @@ beforeAll(async () => {
   const admin = http.createServer(
     createAdminApp({
       token,
+      operators: new OperatorTokens(dir, token),
+      audit: await AuditTrail.open(dir),
       routesFile: path.join(dir, 'routes.json'),
       captureMaxBytes: config.captureMaxBytes,
       table: () => table,

@@ -74,7 +74,7 @@ export async function livePorts(
     routes,
     admin,
     shift: async (id, to) => {
-      await admin.shift(id, shiftTo(to));
+      await admin.shift(id, shiftTo(to), undefined, 'strangler rehearse');
     },
     legacyBaseline: async (id, t, onProgress) =>
       measureTraffic({

@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
 import { ToolkitError } from '../../../lib/errors.ts';
+import type { AuditEntry } from '../../../strangler-proxy/audit/audit-trail.ts';
 import { type FlagState, stateOf, type UnleashFeature } from '../../../strangler-proxy/flags/flag-mapping.ts';
 import { fetchText } from '../../cli/fetch-text.ts';
 import { type RouteFile, type RouteSpec, routesOf } from './route-paths.ts';
@@ -92,6 +93,14 @@ export class ProxyAdmin {
     return routesOf(r.table);
   }
 
+  /** The audit trail, oldest first: the newest `limit` entries, optionally about one route. */
+  async audit(route?: string, limit?: number): Promise<AuditEntry[]> {
+    const q = new URLSearchParams();
+    if (route) q.set('route', route);
+    if (limit) q.set('limit', String(limit));
+    return (await this.call<{ entries: AuditEntry[] }>('GET', `/audit?${q}`)).entries;
+  }
+
   metrics(): Promise<string> {
     return this.call('GET', '/metrics');
   }
@@ -100,8 +109,8 @@ export class ProxyAdmin {
    * Moves a route's flag and waits until the proxy itself evaluates the new state (its
    * unleash-client polls about once a second), so measured traffic never straddles the change.
    */
-  async shift(route: string, to: string, timeoutMs = 15_000): Promise<FlagState> {
-    const target = await this.call<FlagState>('POST', `/flags/${encodeURIComponent(route)}`, { to });
+  async shift(route: string, to: string, timeoutMs = 15_000, reason?: string): Promise<FlagState> {
+    const target = await this.call<FlagState>('POST', `/flags/${encodeURIComponent(route)}`, { to, reason });
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const seen = (await this.flags()).find((f) => f.route === route)?.seenByProxy;
