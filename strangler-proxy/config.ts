@@ -21,6 +21,8 @@ const shape = {
   adminPort: port(8081),
   adminHost: z.string().default('127.0.0.1'),
   adminToken: z.string().min(16, 'at least 16 characters').optional(),
+  /** Signs testers' overrides (flags/tester-override.ts); else a key file under the data folder. */
+  overrideSecret: z.string().min(32, 'at least 32 characters').optional(),
   dataDir: z.string().default(dataRoot()),
   routesFile: z.string().default(path.join(repoRoot, 'strangler.routes.json')),
   flagsFile: z.string().optional(),
@@ -77,6 +79,7 @@ const env = {
   adminPort: 'PROXY_ADMIN_PORT',
   adminHost: 'PROXY_ADMIN_HOST',
   adminToken: 'PROXY_ADMIN_TOKEN',
+  overrideSecret: 'PROXY_OVERRIDE_SECRET',
   dataDir: 'STRANGLER_DATA_DIR',
   routesFile: 'PROXY_ROUTES_FILE',
   flagsFile: 'PROXY_FLAGS_FILE',
@@ -121,5 +124,6 @@ export function loadProxyConfig(overrides: Parameters<typeof loadConfig<typeof s
     ...config,
     flagsFile: config.flagsFile ?? path.join(config.dataDir, 'flags.json'),
     tokenFile: path.join(config.dataDir, 'proxy-admin.token'),
+    overrideKeyFile: path.join(config.dataDir, 'override.key'),
   });
 }

@@ -4,7 +4,7 @@ import type { Registry } from 'prom-client';
 import type { Logger } from '../lib/log.ts';
 import { settledWithin } from '../lib/timeout.ts';
 import { createAdminApp } from './admin/admin-app.ts';
-import { resolveAdminToken } from './admin/admin-token.ts';
+import { resolveSecret } from './admin/admin-token.ts';
 import { OperatorTokens } from './admin/operators.ts';
 import { AuditTrail } from './audit/audit-trail.ts';
 import { auditFlagChangesSeen } from './audit/flag-changes-seen.ts';
@@ -14,6 +14,7 @@ import type { ProxyConfig } from './config.ts';
 import type { FlagDecider } from './flags/decider.ts';
 import type { FlagStore } from './flags/flag-store.ts';
 import { LocalFlagFile } from './flags/local-flag-file.ts';
+import { loadOverrideSigner, type OverrideSigner } from './flags/tester-override.ts';
 import { checkUnleashAccess } from './flags/unleash-access.ts';
 import { UnleashAdminStore } from './flags/unleash-admin-store.ts';
 import { createRegistry, type ProxyStats } from './metrics.ts';
@@ -39,6 +40,8 @@ export interface ControlPlane {
   hook: ShadowHook;
   compareStore: ComparisonStore;
   registry: Registry;
+  /** Signs testers' overrides (POST /overrides) and checks them on the request path. */
+  overrides: OverrideSigner;
   /** Starts watching the route file (after the caller serves, so a reload finds it ready). */
   watch(): void;
   /** Stops the watcher, the admin API and the unleash client. */
@@ -70,9 +73,10 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   let table = await loadRouteTableFile(config.routesFile, config.captureMaxBytes);
   // A real Unleash that refuses our tokens is a configuration error, not a reason to poll on.
   if (config.unleashUrl) await checkUnleashAccess({ ...config, unleashUrl: config.unleashUrl }, log);
-  const { token, source: tokenSource } = await resolveAdminToken(config.adminToken, config.tokenFile);
+  const { token, source: tokenSource } = await resolveSecret(config.adminToken, config.tokenFile);
   const audit = await AuditTrail.open(config.dataDir);
   const operators = new OperatorTokens(config.dataDir, token);
+  const overrides = await loadOverrideSigner(config);
   const applyTable = (next: RouteTable) => {
     table = next;
     options.onTable?.(next);
@@ -113,6 +117,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       token,
       operators,
       audit,
+      overrides,
       routesFile: config.routesFile,
       captureMaxBytes: config.captureMaxBytes,
       table: () => table,
@@ -166,6 +171,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     hook,
     compareStore: compare.store,
     registry,
+    overrides,
     watch: () => watcher.start(),
     stop() {
       watcher.stop();

@@ -29,6 +29,8 @@ export const proxyErrorCodes = {
     'an operator name must be 1-64 letters, digits, ".", "_", "@" or "-" (not "admin")',
   PROXY_ERR_OPERATOR_EXISTS: 'that operator already has an active token',
   PROXY_ERR_UNKNOWN_OPERATOR: 'no operator with that name has an active token',
+  PROXY_ERR_OVERRIDE_INVALID:
+    'a tester override request does not validate (tester, side, ttlSeconds up to a day, routes)',
   PROXY_ERR_BAD_QUERY: 'a query parameter of the admin API does not validate',
   PROXY_ERR_AGGREGATE_PART_FAILED:
     'a part of an aggregation route whose policy is "error" failed (unreachable, timed out, 5xx or not JSON)',

@@ -56,7 +56,13 @@ async function main(): Promise<void> {
   let server: http.Server | undefined;
   let port: number;
   if (serving) {
-    ({ server, port } = await listenPublic(config, serving, { table, decider, hook, log }));
+    ({ server, port } = await listenPublic(config, serving, {
+      table,
+      decider,
+      hook,
+      log,
+      overrides: control.overrides,
+    }));
   } else {
     // the workers' rate-limit counters live here: a limit of N is N across all of them
     serveClusterRateLimits();

@@ -45,6 +45,7 @@ export interface StatsSnapshot {
   aggregateParts?: [string, number][];
   rateLimited: [string, number][];
   bulkhead: [string, number][];
+  overrides?: [string, number][];
 }
 
 export class ProxyStats {
@@ -57,6 +58,8 @@ export class ProxyStats {
   readonly rateLimited = new Map<string, number>();
   /** Per route: requests a bulkhead refused (by reason: limits/bulkhead.ts) or made wait ('queued'). */
   readonly bulkhead = new Map<string, number>();
+  /** Testers' overrides per route: side applied (legacy, new) or ignored, with the outcome or why. */
+  readonly overrides = new Map<string, number>();
 
   /** Cache the record on the caller side where possible; this lookup is the slow path. */
   recordFor(route: string, target: string): RouteTargetStats {
@@ -88,6 +91,11 @@ export class ProxyStats {
     this.rateLimited.set(key, (this.rateLimited.get(key) ?? 0) + 1);
   }
 
+  override(route: string, side: 'legacy' | 'new' | 'ignored', outcome: string): void {
+    const key = `${route}\u0000${side}\u0000${outcome}`;
+    this.overrides.set(key, (this.overrides.get(key) ?? 0) + 1);
+  }
+
   bulkheadEvent(route: string, event: string): void {
     const key = `${route}\u0000${event}`;
     this.bulkhead.set(key, (this.bulkhead.get(key) ?? 0) + 1);
@@ -113,6 +121,7 @@ export class ProxyStats {
       aggregateParts: [...this.aggregateParts],
       rateLimited: [...this.rateLimited],
       bulkhead: [...this.bulkhead],
+      overrides: [...this.overrides],
     };
   }
 
@@ -123,6 +132,7 @@ export class ProxyStats {
     this.aggregateParts.clear();
     this.rateLimited.clear();
     this.bulkhead.clear();
+    this.overrides.clear();
   }
 
   /** Adds a snapshot's counts to this object's (the primary sums its workers' snapshots). */
@@ -140,6 +150,7 @@ export class ProxyStats {
       this.aggregateParts.set(k, (this.aggregateParts.get(k) ?? 0) + n);
     for (const [k, n] of snapshot.rateLimited) this.rateLimited.set(k, (this.rateLimited.get(k) ?? 0) + n);
     for (const [k, n] of snapshot.bulkhead) this.bulkhead.set(k, (this.bulkhead.get(k) ?? 0) + n);
+    for (const [k, n] of snapshot.overrides ?? []) this.overrides.set(k, (this.overrides.get(k) ?? 0) + n);
   }
 
   /** The admin API's JSON view. */
@@ -168,6 +179,10 @@ export class ProxyStats {
       bulkhead: [...this.bulkhead].map(([k, n]) => {
         const [route, event] = k.split('\u0000');
         return { route, event, count: n };
+      }),
+      overrides: [...this.overrides].map(([k, n]) => {
+        const [route, side, outcome] = k.split('\u0000');
+        return { route, side, outcome, count: n };
       }),
     };
   }
@@ -292,6 +307,18 @@ export function createRegistry(stats: ProxyStats, breakers: () => [string, Break
         [...stats.bulkhead].map(([k, value]) => {
           const [route, event] = k.split('\u0000');
           return { labels: { route: route!, event: event! }, value };
+        }),
+    ),
+  );
+  add(
+    metric(
+      'strangler_proxy_overrides_total',
+      "Requests with a tester's override: side legacy or new (outcome applied), or ignored (outcome: malformed, bad-signature, expired, other-route)",
+      'counter',
+      () =>
+        [...stats.overrides].map(([k, value]) => {
+          const [route, side, outcome] = k.split('\u0000');
+          return { labels: { route: route!, side: side!, outcome: outcome! }, value };
         }),
     ),
   );

@@ -2,6 +2,7 @@ import type { Logger } from '../lib/log.ts';
 import type { Breakers } from './breakers.ts';
 import type { ProxyConfig } from './config.ts';
 import type { FlagDecider } from './flags/decider.ts';
+import type { OverrideSigner } from './flags/tester-override.ts';
 import type { UpstreamClients } from './forward/upstream-pool.ts';
 import { createRateLimitCheck, type RateLimitCheck } from './limits/rate-limit.ts';
 import { RouteBulkheads } from './limits/route-bulkhead-registry.ts';
@@ -21,6 +22,8 @@ export interface ProxyDeps {
   log: Logger;
   /** Routes' rate limits (limits/rate-limit.ts); counted in this process when not given. */
   rateLimits?: RateLimitCheck;
+  /** Checks testers' overrides (flags/tester-override.ts); without it none is honoured. */
+  overrides?: OverrideSigner;
 }
 
 /** A route's counters for each side, looked up once per route (recordOutcome, record-outcome.ts). */
@@ -44,6 +47,7 @@ export class ProxyContext {
   readonly hook: ShadowHook | undefined;
   readonly log: Logger;
   readonly rateLimits: RateLimitCheck;
+  readonly overrides: OverrideSigner | undefined;
   /** The modes whose exchanges the hook wants teed; none without a hook. */
   readonly hookModes: ReadonlySet<string>;
   /** The response header naming the side that served (PROXY_TARGET_HEADER). */
@@ -63,6 +67,7 @@ export class ProxyContext {
     this.hook = deps.hook;
     this.log = deps.log;
     this.rateLimits = deps.rateLimits ?? createRateLimitCheck('memory');
+    this.overrides = deps.overrides;
     this.hookModes = deps.hook ? (deps.hook.modes ?? defaultHookModes) : new Set();
     this.targetHeader = deps.config.targetHeader;
   }

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { answerAggregate } from './aggregate/answer-aggregate.ts';
-import type { StickyContext } from './flags/decider.ts';
+import type { Decision, StickyContext } from './flags/decider.ts';
+import { overrideCookie, type Side } from './flags/tester-override.ts';
 import { BodyMeter } from './forward/body-meter.ts';
 import { forwardRequest } from './forward/forward-request.ts';
 import type { RequestHeaderResult } from './forward/headers.ts';
@@ -13,6 +14,7 @@ import { ProxyContext, type ProxyDeps } from './proxy-context.ts';
 import { type ClientRequest, type ClientResponse, replyError } from './respond.ts';
 import { normaliseTarget } from './routes/path-normalise.ts';
 import { matchRoute } from './routes/route-matcher.ts';
+import type { Route } from './routes/route-table.ts';
 
 /**
  * The request path, top to bottom. Every client request goes through these steps in this
@@ -27,8 +29,9 @@ import { matchRoute } from './routes/route-matcher.ts';
  *                                         says whether the client or the route is over it (429)
  *            answerAggregate              an aggregation route answers itself from its parts
  *                                         (aggregate/answer-aggregate.ts) and skips the rest
- *   decide   decideSide (below)           which side serves: the flag's mode and, for a canary,
- *                                         the sticky share (flags/decider.ts); whether it is teed
+ *   decide   decideSide (below)           which side serves: a tester's signed override, else the
+ *                                         flag's mode and, for a canary, the sticky share
+ *                                         (flags/decider.ts); whether it is teed
  *   bulkhead enterBulkhead                limits/route-bulkheads.ts: only for a route with a
  *                                         bulkhead: wait for a slot, or 503 with Retry-After
  *   forward  forwardRequest               forward/forward-request.ts: the upstream call, the
@@ -184,9 +187,32 @@ function decideSide(state: RequestState, req: ClientRequest): void {
   const route = state.route;
   if (route === undefined) return;
   const proxy = state.proxy;
-  const decision = proxy.decider.decide(route, stickyContext(state, req));
+  const decision = testerOverride(state, route) ?? proxy.decider.decide(route, stickyContext(state, req));
   state.decision = decision;
   if (route.compare && proxy.hookModes.has(decision.mode)) state.captureMax = route.captureMaxBytes;
+}
+
+const overrideDecisions: Record<Side, Decision> = {
+  legacy: Object.freeze({ mode: 'legacy', serve: 'legacy', shadow: false }),
+  new: Object.freeze({ mode: 'new', serve: 'new', shadow: false }),
+};
+
+/**
+ * A named tester's signed override (header or cookie) serves the side it names, whatever the
+ * flag says; one that does not verify is ignored, and both are counted. No override (nearly
+ * every request): one property read and one cookie scan.
+ */
+function testerOverride(state: RequestState, route: Route): Decision | undefined {
+  const proxy = state.proxy;
+  const value = state.head.override ?? cookieValue(state.head.cookie, overrideCookie);
+  if (value === undefined || proxy.overrides === undefined) return undefined;
+  const check = proxy.overrides.check(value, route.id);
+  if (!check.ok) {
+    proxy.stats.override(route.id, 'ignored', check.reason);
+    return undefined;
+  }
+  proxy.stats.override(route.id, check.override.side, 'applied');
+  return overrideDecisions[check.override.side];
 }
 
 /** The ids a canary buckets on: the user header or cookie, else the session cookie, else the address. */

@@ -5,6 +5,7 @@ import type { Logger } from '../lib/log.ts';
 import { Breakers } from './breakers.ts';
 import type { ProxyConfig } from './config.ts';
 import { FlagDecider } from './flags/decider.ts';
+import type { OverrideSigner } from './flags/tester-override.ts';
 import { UpstreamPools } from './forward/upstream-pools.ts';
 import { createPublicServer } from './front/client-connections.ts';
 import { createRateLimitCheck, type RateLimitCheck } from './limits/rate-limit.ts';
@@ -74,7 +75,13 @@ export async function startDecider(
 export async function listenPublic(
   config: ProxyConfig,
   state: ServingState,
-  deps: { table: () => RouteTable; decider: FlagDecider; hook: ShadowHook | undefined; log: Logger },
+  deps: {
+    table: () => RouteTable;
+    decider: FlagDecider;
+    hook: ShadowHook | undefined;
+    log: Logger;
+    overrides: OverrideSigner;
+  },
 ): Promise<{ server: http.Server; port: number }> {
   const handler = createRequestPath({ config, ...state, ...deps });
   const server = createPublicServer(handler, {

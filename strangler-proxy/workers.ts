@@ -3,10 +3,11 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../lib/log.ts';
 import { settledWithin } from '../lib/timeout.ts';
-import { resolveAdminToken } from './admin/admin-token.ts';
+import { resolveSecret } from './admin/admin-token.ts';
 import type { BreakerState, BreakerStates } from './breakers.ts';
 import type { ProxyConfig } from './config.ts';
 import type { Mode } from './flags/flag-mapping.ts';
+import { loadOverrideSigner } from './flags/tester-override.ts';
 import type { ProxyStats, StatsSnapshot } from './metrics.ts';
 import type { RouteTableFile } from './routes/route-schema.ts';
 import { buildRouteTable, loadRouteTableFile, type RouteTable } from './routes/route-table.ts';
@@ -233,7 +234,7 @@ export async function runWorker(config: ProxyConfig, log: Logger): Promise<void>
   const loaded = await loadRouteTableFile(config.routesFile, config.captureMaxBytes);
   table ??= loaded;
   // the primary resolved the token first (and wrote the file when it generated one)
-  const { token } = await resolveAdminToken(config.adminToken, config.tokenFile);
+  const { token } = await resolveSecret(config.adminToken, config.tokenFile);
   const decider = await startDecider(config, adminPort, token, log, `unleash-backup-worker-${index}`);
   const modes = (process.env[env.hookModes] ?? '').split(',').filter(Boolean) as Exclude<Mode, 'legacy'>[];
   let unsent = 0;
@@ -250,7 +251,14 @@ export async function runWorker(config: ProxyConfig, log: Logger): Promise<void>
             });
           },
         };
-  const { server, port } = await listenPublic(config, state, { table: () => table!, decider, hook, log });
+  const overrides = await loadOverrideSigner(config);
+  const { server, port } = await listenPublic(config, state, {
+    table: () => table!,
+    decider,
+    hook,
+    log,
+    overrides,
+  });
   let stopping = false;
   const stop = async () => {
     if (stopping) return;

@@ -10,6 +10,7 @@ import type { FlagDecider } from '../flags/decider.ts';
 import { applyShift } from '../flags/flag-mapping.ts';
 import type { FlagStore } from '../flags/flag-store.ts';
 import type { LocalFlagFile } from '../flags/local-flag-file.ts';
+import { type OverrideSigner, overrideCookie, overrideHeader } from '../flags/tester-override.ts';
 import type { ProxyStats } from '../metrics.ts';
 import { normaliseTarget } from '../routes/path-normalise.ts';
 import { matchRoute } from '../routes/route-matcher.ts';
@@ -24,6 +25,8 @@ export interface AdminDeps {
   /** Named operator tokens (the shared token is the actor `admin`). */
   operators: OperatorTokens;
   audit: AuditTrail;
+  /** Issues testers' overrides (flags/tester-override.ts). */
+  overrides: OverrideSigner;
   routesFile: string;
   captureMaxBytes: number;
   table: () => RouteTable;
@@ -121,6 +124,28 @@ export function createAdminApp(deps: AdminDeps): express.Express {
       }),
     );
   };
+  // A tester's override: issued to a named tester by a named operator, audited; the value
+  // goes in the x-strangler-override header or the strangler_override cookie.
+  admin.post('/overrides', async (req, res, next) => {
+    try {
+      const issued = deps.overrides.issue(req.body);
+      const o = issued.override;
+      const after = { side: o.side, routes: o.routes, expiresAt: new Date(o.expiresAt).toISOString() };
+      await audited(req, res, { action: 'override.issue', target: o.tester, before: null, after });
+      res
+        .status(201)
+        .json({
+          ...after,
+          tester: o.tester,
+          value: issued.value,
+          header: overrideHeader,
+          cookie: overrideCookie,
+        });
+    } catch (err) {
+      next(err);
+    }
+  });
+
   admin.get('/operators', async (_req, res, next) => {
     await deps.operators.list().then((operators) => res.json({ operators }), next);
   });

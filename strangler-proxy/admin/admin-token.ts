@@ -3,14 +3,17 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 
 /**
- * The admin bearer token: PROXY_ADMIN_TOKEN when set, else the token file under the data
- * root, created on first start with 32 random bytes and mode 0600 (only the owner reads it).
+ * A secret the proxy's processes share: the configured value (an environment variable) when
+ * set, else a file under the data root, created on first start with 32 random bytes and mode
+ * 0600 (only the owner reads it). The admin bearer token (PROXY_ADMIN_TOKEN or
+ * proxy-admin.token) and the testers' override key (PROXY_OVERRIDE_SECRET or override.key).
  */
-export async function resolveAdminToken(
+export async function resolveSecret(
   configured: string | undefined,
   file: string,
+  envName = 'PROXY_ADMIN_TOKEN',
 ): Promise<{ token: string; source: string }> {
-  if (configured) return { token: configured, source: 'PROXY_ADMIN_TOKEN' };
+  if (configured) return { token: configured, source: envName };
   try {
     const existing = (await fs.readFile(file, 'utf8')).trim();
     if (existing.length >= 16) return { token: existing, source: file };

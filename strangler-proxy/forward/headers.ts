@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
+import { overrideHeader } from '../flags/tester-override.ts';
 import type { ClientRequest } from '../respond.ts';
 
 /**
@@ -11,6 +12,7 @@ import type { ClientRequest } from '../respond.ts';
  * cannot steer anything); Expect (the proxy answers 100-continue itself); the forwarding
  * headers, which the proxy rewrites: X-Forwarded-For/-Host/-Proto and Forwarded are replaced
  * (or appended to when PROXY_TRUST_FORWARDED says an edge in front is trusted).
+ * A tester's override header is read and dropped (flags/tester-override.ts).
  * `traceparent` keeps the caller's trace id with a new parent id for this hop, or starts a
  * trace when absent or malformed.
  */
@@ -42,6 +44,8 @@ export interface RequestHeaderResult {
   /** The header named by PROXY_USER_HEADER, and Cookie, picked up on the way for stickiness. */
   userHeader: string | undefined;
   cookie: string | undefined;
+  /** A tester's override (flags/tester-override.ts): read here, never forwarded. */
+  override: string | undefined;
   contentLength: string | undefined;
   chunked: boolean;
 }
@@ -62,6 +66,7 @@ export function upstreamRequestHeaders(
   let traceparent: string | undefined;
   let user: string | undefined;
   let cookie: string | undefined;
+  let override: string | undefined;
   let contentLength: string | undefined;
   let chunked = false;
   for (let i = 0; i < raw.length; i += 2) {
@@ -91,6 +96,10 @@ export function upstreamRequestHeaders(
       else if (name === 'traceparent') traceparent ??= value;
       continue;
     }
+    if (name === overrideHeader) {
+      override ??= value;
+      continue;
+    }
     if (name === userHeader) user ??= value;
     else if (name === 'content-length') contentLength = value;
     else if (name === 'cookie') cookie = cookie === undefined ? value : `${cookie}; ${value}`;
@@ -110,7 +119,7 @@ export function upstreamRequestHeaders(
   out.push('x-forwarded-proto', trustForwarded && xfp ? xfp : proto);
   out.push('forwarded', trustForwarded && forwarded ? `${forwarded}, ${hop}` : hop);
   out.push('traceparent', nextTraceparent(traceparent));
-  return { headers: out, userHeader: user, cookie, contentLength, chunked };
+  return { headers: out, userHeader: user, cookie, override, contentLength, chunked };
 }
 
 /**

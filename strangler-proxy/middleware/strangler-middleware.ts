@@ -81,6 +81,7 @@ export async function createStranglerMiddleware(
     decider: control.decider,
     hook: control.hook,
     log,
+    overrides: control.overrides,
   });
   const handler =
     options.unmatched === 'next'

@@ -12,6 +12,7 @@ import { Breakers } from '../../strangler-proxy/breakers.ts';
 import { loadProxyConfig } from '../../strangler-proxy/config.ts';
 import { FlagDecider } from '../../strangler-proxy/flags/decider.ts';
 import { LocalFlagFile } from '../../strangler-proxy/flags/local-flag-file.ts';
+import { OverrideSigner } from '../../strangler-proxy/flags/tester-override.ts';
 import { UpstreamPools } from '../../strangler-proxy/forward/upstream-pools.ts';
 import { createRegistry, ProxyStats } from '../../strangler-proxy/metrics.ts';
 import { createRequestPath } from '../../strangler-proxy/request-path.ts';
@@ -74,6 +75,7 @@ beforeAll(async () => {
       token,
       operators: new OperatorTokens(dir, token),
       audit: await AuditTrail.open(dir),
+      overrides: new OverrideSigner('a-test-key-of-at-least-32-characters!'),
       routesFile: path.join(dir, 'routes.json'),
       captureMaxBytes: config.captureMaxBytes,
       table: () => table,
