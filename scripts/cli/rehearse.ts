@@ -1,10 +1,12 @@
+import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { repoRoot } from '../../lib/component-process.ts';
 import { type RouteRehearsal, rehearseRoute } from '../rehearsal/engine.ts';
 import { formatStage, formatVerdict } from '../rehearsal/format.ts';
 import { livePorts } from '../rehearsal/live/live-ports.ts';
-import { writeReport } from '../rehearsal/report.ts';
+import { provenance } from '../rehearsal/provenance.ts';
+import { whatNext, writeReport } from '../rehearsal/report.ts';
 import { type StageId, stageTitle } from '../rehearsal/stages.ts';
 import { loadThresholds, type Thresholds } from '../rehearsal/thresholds.ts';
 import { endpointsFor } from '../up/endpoints.ts';
@@ -97,6 +99,7 @@ export function registerRehearse(program: Command): void {
         }
       }
       const startedAt = new Date().toISOString();
+      const loadAtStart = os.loadavg();
       const results: RouteRehearsal[] = [];
       let bar: Progress | undefined;
       for (const id of ids) {
@@ -126,13 +129,15 @@ export function registerRehearse(program: Command): void {
           startedAt,
           finishedAt: new Date().toISOString(),
           system: { proxy: e.proxy, 'proxy admin': e.admin, legacy: e.legacy, brokers: e.brokers },
+          provenance: provenance({ seed: opts.seed, loadAtStart }),
           thresholds: t,
           routes: results,
         },
         opts.reports,
       );
+      const next = results.flatMap((r) => whatNext(r, e.admin).map((l) => `  ${r.route}: ${l}`));
       console.log(
-        `\n${results.map(formatVerdict).join('\n')}\nreport: ${report.markdown}\n        ${report.html}`,
+        `\n${results.map(formatVerdict).join('\n')}${next.length > 0 ? `\nwhat next:\n${next.join('\n')}` : ''}\nreport: ${report.markdown}\n        ${report.html}`,
       );
       if (results.some((r) => r.outcome === 'error')) process.exitCode = 1;
       else if (results.some((r) => r.outcome !== 'migrated')) process.exitCode = 3;

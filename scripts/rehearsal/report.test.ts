@@ -79,6 +79,15 @@ describe('rehearsal report', () => {
       Stopped at stage 4 · canary 5 %: gate **error rate** failed — 12 of 80 route requests failed (5xx or no answer): 15.00 % is above the limit of 1.00 %.
       Traffic was rolled back to legacy automatically.
 
+      **What next**
+
+      - Read the new service's log around the failed window, and the differing answers: npx strangler compare report.
+      - The route is on legacy again; once fixed, run npx strangler rehearse products again.
+
+      | stage | result | took |
+      | --- | --- | --- |
+      | stage 4 · canary 5 % | failed | 10 s |
+
       ### stage 4 · canary 5 % — failed
 
       | gate | value | limit | result |
@@ -109,5 +118,26 @@ describe('rehearsal report', () => {
     expect(html).toContain('&lt;script&gt;');
     expect(html).not.toContain('<script>');
     expect(html).toContain('<tr class="fail"><td>error rate</td><td>15.00 %</td>');
+  });
+
+  it('draws each step against its limit, the share over time, and says where the figures came from', () => {
+    const html = reportHtml({
+      startedAt: 'a',
+      finishedAt: 'b',
+      system: { proxy: 'http://127.0.0.1:8080', 'proxy admin': 'http://127.0.0.1:8081' },
+      provenance: { commit: 'abc1234', 'load seed': '7' },
+      thresholds: parseThresholds({}, 'test'),
+      routes: [rolledBack],
+    });
+    // the p99 bar (30 ms) under its dashed 45 ms limit; no mismatch gate, so no mismatch chart
+    expect(html).toContain('aria-label="p99 per step against its limit (dashed)"');
+    expect(html).toContain('<title>stage 4 · canary 5 %: 30 ms (limit 45 ms)</title>');
+    expect(html).not.toContain('aria-label="mismatch rate per step');
+    // the share: 5 % from the start, back to 0 at the rollback 10 s later
+    expect(html).toContain('<title>stage 4 · canary 5 % at 0 s</title>');
+    expect(html).toContain('<title>rolled back at 10 s</title>');
+    expect(html).toContain('<li>commit: abc1234</li>');
+    expect(html).toContain('http://127.0.0.1:8081/compare/records?route=products');
+    expect(html).toContain('<td>stage 4 · canary 5 %</td><td>failed</td><td>10 s</td>');
   });
 });

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { RouteRehearsal, StageOutcome } from './engine.ts';
 import { formatVerdict } from './format.ts';
 import { formatValue } from './gates.ts';
+import { routeCharts } from './report-charts.ts';
 import { stageTitle } from './stages.ts';
 import type { Thresholds } from './thresholds.ts';
 
@@ -11,8 +12,53 @@ export interface RehearsalReport {
   finishedAt: string;
   /** Where the rehearsal ran: proxy, legacy and service URLs. */
   system: Record<string, string>;
+  /** What the figures came from, so two reports can be compared: commit, seed, load, machine. */
+  provenance?: Record<string, string>;
   thresholds: Thresholds;
   routes: RouteRehearsal[];
+}
+
+/**
+ * What to do after a route stopped or rolled back, by the gate that stopped it: where to look
+ * and what to run next. Said in the report and the terminal, so a failed rehearsal ends with a
+ * next step rather than a red word.
+ */
+export function whatNext(r: RouteRehearsal, adminUrl?: string): string[] {
+  if (!r.failure) return [];
+  const route = r.route;
+  const records = adminUrl ? ` (or ${adminUrl}/compare/records?route=${route})` : '';
+  const byGate: Record<string, string[]> = {
+    'error rate': [
+      `Read the new service's log around the failed window, and the differing answers: npx strangler compare report${records}.`,
+    ],
+    'p99 latency': [
+      'Check whether the new side or the machine was slow: npx strangler status (CDC lag, breakers), and the per-side figures in the table above.',
+    ],
+    'mismatch rate': [
+      `See which fields differ: npx strangler compare report${records}. A difference that is noise (a timestamp, an order) belongs in the route's compare rules; a real one is a bug in the new service.`,
+    ],
+    'row parity': [
+      'The service store does not match legacy: npx strangler status shows the CDC lag; a row that never arrives points at the connector or the projection.',
+    ],
+  };
+  const specific = Object.entries(byGate).find(([gate]) => r.failure!.gate.includes(gate))?.[1] ?? [
+    `Fix what the gate "${r.failure.gate}" names (${r.failure.why}).`,
+  ];
+  return [
+    ...specific,
+    r.rolledBackTo
+      ? `The route is on ${r.rolledBackTo} again; once fixed, run npx strangler rehearse ${route} again.`
+      : `Once fixed, run npx strangler rehearse ${route} again.`,
+  ];
+}
+
+const seconds = (ms: number) => (ms >= 10_000 ? `${Math.round(ms / 1000)} s` : `${(ms / 1000).toFixed(1)} s`);
+
+/** Each stage that ran and how long it took, for both renderings. */
+function durations(route: RouteRehearsal): [string, string, string][] {
+  return route.stages
+    .filter((s) => s.status !== 'skipped')
+    .map((s) => [stageTitle(s.stage, s.step), s.status, seconds(s.ms)]);
 }
 
 const gateCmp = (unit: string) => (unit === 'requests' ? '≥' : '≤');
@@ -61,9 +107,21 @@ export function reportMarkdown(r: RehearsalReport): string {
           : `Stopped at ${where}: gate **${route.failure.gate}** failed — ${route.failure.why}.`,
       );
       if (route.rolledBackTo) lines.push(`Traffic was rolled back to ${route.rolledBackTo} automatically.`);
-      lines.push('');
+      lines.push(
+        '',
+        '**What next**',
+        '',
+        ...whatNext(route, r.system['proxy admin']).map((l) => `- ${l}`),
+        '',
+      );
     }
+    lines.push('| stage | result | took |', '| --- | --- | --- |');
+    for (const [stage, status, took] of durations(route)) lines.push(`| ${stage} | ${status} | ${took} |`);
+    lines.push('');
     for (const s of route.stages) lines.push(...stageMarkdown(s));
+  }
+  if (r.provenance) {
+    lines.push('## Provenance', '', ...Object.entries(r.provenance).map(([k, v]) => `- ${k}: ${v}`), '');
   }
   lines.push('## Thresholds', '', '```json', JSON.stringify(r.thresholds, null, 2), '```', '');
   return lines.join('\n');
@@ -90,11 +148,26 @@ export function reportHtml(r: RehearsalReport): string {
     }${figures ? `<p>${figures}</p>` : ''}${notes ? `<ul>${notes}</ul>` : ''}</section>`;
   };
   const routes = r.routes
-    .map(
-      (x) =>
-        `<h2>Route <code>${esc(x.route)}</code>: <span class="${x.outcome}">${x.outcome}</span></h2><p>${esc(formatVerdict(x))}</p>${x.stages.map(stage).join('')}`,
-    )
+    .map((x) => {
+      const next = whatNext(x, r.system['proxy admin']);
+      const nextHtml =
+        next.length > 0
+          ? `<div class="next"><b>What next</b><ul>${next.map((l) => `<li>${esc(l)}</li>`).join('')}</ul></div>`
+          : '';
+      const took = durations(x)
+        .map(
+          ([stage, status, t]) =>
+            `<tr class="${status === 'failed' ? 'fail' : 'pass'}"><td>${esc(stage)}</td><td>${status}</td><td>${t}</td></tr>`,
+        )
+        .join('');
+      return `<h2>Route <code>${esc(x.route)}</code>: <span class="${x.outcome}">${x.outcome}</span></h2><p>${esc(formatVerdict(x))}</p>${nextHtml}${routeCharts(x)}<table><tr><th>stage</th><th>result</th><th>took</th></tr>${took}</table>${x.stages.map(stage).join('')}`;
+    })
     .join('');
+  const provenance = r.provenance
+    ? `<h2>Provenance</h2><ul>${Object.entries(r.provenance)
+        .map(([k, v]) => `<li>${esc(k)}: ${esc(v)}</li>`)
+        .join('')}</ul>`
+    : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Migration rehearsal report</title>
 <style>
@@ -102,6 +175,7 @@ body{font:14px/1.5 system-ui,sans-serif;max-width:960px;margin:2em auto;padding:
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.2em .6em;text-align:left}
 tr.fail td{background:#fde2e2}tr.pass td:last-child{color:#176b2c}
 .stage{border-left:4px solid #ccc;padding-left:1em;margin:1em 0}.stage.passed{border-color:#2e9e4f}.stage.failed{border-color:#d33}.stage.skipped{opacity:.6}
+.next{background:#fff6e0;border:1px solid #e6c36a;padding:.5em 1em;margin:.5em 0}.chart{margin:.5em 0}
 .migrated{color:#176b2c}.rolled-back,.stopped,.error{color:#b00}pre{background:#f6f6f6;padding:1em;overflow:auto}
 </style></head><body>
 <h1>Migration rehearsal report</h1>
@@ -110,6 +184,7 @@ tr.fail td{background:#fde2e2}tr.pass td:last-child{color:#176b2c}
     .map(([k, v]) => `<li>${esc(k)}: ${esc(v)}</li>`)
     .join('')}</ul>
 ${routes}
+${provenance}
 <h2>Thresholds</h2><pre>${esc(JSON.stringify(r.thresholds, null, 2))}</pre>
 </body></html>
 `;
