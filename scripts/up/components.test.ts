@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../lib/errors.ts';
 import { cdcConnectorMode, components, serviceTopics } from './components.ts';
+import { startSystem } from './system.ts';
 
 const names = (env: NodeJS.ProcessEnv) => components(env).map((c) => c.name);
 
@@ -46,6 +47,14 @@ describe('what npm start runs: embedded or external Kafka and connector', () => 
       /CDC_CONNECTOR="external"\): needs KAFKA_BROKERS/,
     );
     expect(() => cdcConnectorMode({ CDC_CONNECTOR: 'external', KAFKA_BROKERS: '' })).toThrow(ConfigError);
+  });
+
+  it('npm start stops on a bad CDC_CONNECTOR before it starts anything, the database included', async () => {
+    const log: string[] = [];
+    await expect(
+      startSystem({ env: { CDC_CONNECTOR: 'external' }, log: (l) => log.push(l) }),
+    ).rejects.toThrow(/CDC_CONNECTOR="external"\): needs KAFKA_BROKERS/);
+    expect(log).toEqual([]);
   });
 
   it('names the topics the services read, as they compute them', () => {
