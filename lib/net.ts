@@ -1,7 +1,6 @@
 import net from 'node:net';
 
-/** Asks the kernel for a free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
+function kernelPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.unref();
@@ -14,6 +13,27 @@ export function freePort(): Promise<number> {
       });
     });
   });
+}
+
+/**
+ * Ports this process handed out. The kernel may give a port again as soon as its probe socket
+ * closed, so two asks before anything binds (a system's ports, a cluster's) can get the same
+ * one, and one of the two components then fails to bind.
+ */
+const handedOut = new Set<number>();
+const rememberedPorts = 20_000;
+
+/** Asks the kernel for a free TCP port on 127.0.0.1, never one this process handed out before. */
+export async function freePort(): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await kernelPort();
+    // A range nearly used up by this process alone: take the kernel's answer as it is.
+    if (!handedOut.has(port) || attempt >= 50) {
+      handedOut.add(port);
+      if (handedOut.size > rememberedPorts) handedOut.delete(handedOut.values().next().value!);
+      return port;
+    }
+  }
 }
 
 /** Resolves once `probe` succeeds, retrying every `intervalMs` until `timeoutMs`. */

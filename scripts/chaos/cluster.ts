@@ -252,7 +252,7 @@ export async function startCluster(options: {
       await shop.destroy();
     }
     const wanted: Target[] = ['broker', 'monolith', 'connector', 'catalog', 'orders'];
-    const specs = components({ ...env, KAFKA_BROKERS: undefined }).filter((c) =>
+    const specs = components({ ...env, KAFKA_BROKERS: undefined, CDC_CONNECTOR: undefined }).filter((c) =>
       wanted.includes(c.name as Target),
     );
     for (const spec of specs) {

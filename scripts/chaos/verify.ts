@@ -55,7 +55,8 @@ async function linesByOrder(
   return out;
 }
 
-async function checkOrders(
+/** Each acknowledged order against legacy and the orders store: lines lost, or applied twice. */
+export async function checkOrders(
   legacy: Knex,
   store: Knex,
   acknowledged: Map<number, AcknowledgedOrder>,

@@ -102,4 +102,16 @@ describe('status: alarms and restarts', () => {
     );
     expect(text).toMatch(/^connector +up .*halted; ALARM: column loc has type point/m);
   });
+
+  it('leaves an external connector (CDC_CONNECTOR=external) out rather than report it down', async () => {
+    // nothing answers on the connector port: the embedded connector would be down
+    const base = { ...env, CONNECTOR_PORT: String(await freePort()) };
+    const embedded = await collectStatus(endpointsFor(base));
+    expect(embedded.components.find((c) => c.name === 'connector')?.up).toBe(false);
+    expect(embedded.problems.join('\n')).toMatch(/^connector \(.+\) is down$/m);
+    const external = await collectStatus(endpointsFor({ ...base, CDC_CONNECTOR: 'external' }));
+    expect(external.components.map((c) => c.name)).not.toContain('connector');
+    expect(external.components.find((c) => c.name === 'catalog')?.up).toBe(true);
+    expect(external.problems.join('\n')).not.toMatch(/connector/);
+  });
 });

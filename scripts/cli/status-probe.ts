@@ -107,7 +107,7 @@ export async function collectStatus(e: Endpoints): Promise<SystemStatus> {
   const [legacy, connector, catalog, orders, writers, proxy, admin, brokerUp, supervision] =
     await Promise.all([
       httpComponent('monolith', e.legacy, '/health'),
-      httpComponent('connector', e.connector, '/status'),
+      e.externalConnector ? undefined : httpComponent('connector', e.connector, '/status'),
       httpComponent('catalog', e.catalog, '/health'),
       httpComponent('orders', e.orders, '/health'),
       httpComponent('writers', e.writers, '/health'),
@@ -122,7 +122,17 @@ export async function collectStatus(e: Endpoints): Promise<SystemStatus> {
     up: brokerUp,
     detail: brokerUp ? 'listening' : 'not listening',
   };
-  const components = [broker, legacy, connector, catalog, orders, writers, proxy, admin];
+  // An external connector (a real Debezium) is Kafka Connect's to report: not listed as down here.
+  const components = [
+    broker,
+    legacy,
+    ...(connector ? [connector] : []),
+    catalog,
+    orders,
+    writers,
+    proxy,
+    admin,
+  ];
   let routes: RouteStatus[] = [];
   if (admin.up) {
     try {

@@ -1,3 +1,8 @@
+import { z } from 'zod';
+import { serviceConfigShape, topicFor } from '../../extracted/service-kit/service-config.ts';
+import { envValue, loadConfig } from '../../lib/config.ts';
+import { ConfigError } from '../../lib/errors.ts';
+
 /**
  * What `npm start` runs, in start order. Each component is its own process. Ports come from
  * the same env names the components read themselves, so one override moves both.
@@ -44,9 +49,45 @@ export function portOf(env: NodeJS.ProcessEnv, name: PortName): number {
   return Number(env[name] || defaultPorts[name]);
 }
 
+/**
+ * Where the change events come from (CDC_CONNECTOR): `embedded`, cdc/connector started here, or
+ * `external`, a connector run elsewhere (a real Debezium on Kafka Connect) that publishes the
+ * `<CDC_TOPIC_PREFIX>.<SHOP_DB>.<table>` topics the services read. External needs KAFKA_BROKERS:
+ * the embedded broker speaks the subset of Kafka the toolkit's own parts use, not what Kafka
+ * Connect needs (docs/operations.md).
+ */
+export function cdcConnectorMode(env: NodeJS.ProcessEnv): 'embedded' | 'external' {
+  const { connector } = loadConfig(
+    'npm start',
+    { connector: z.enum(['embedded', 'external']).default('embedded') },
+    { connector: 'CDC_CONNECTOR' },
+    {},
+    env,
+  );
+  if (connector === 'external' && !envValue('KAFKA_BROKERS', env))
+    throw new ConfigError('npm start', [
+      'connector (env CDC_CONNECTOR="external"): needs KAFKA_BROKERS, the Kafka your connector publishes to (the embedded broker cannot host Kafka Connect)',
+    ]);
+  return connector;
+}
+
+/** The topics the services read, as they name them: `<CDC_TOPIC_PREFIX>.<SHOP_DB>.<table>`. */
+export function serviceTopics(env: NodeJS.ProcessEnv): string {
+  const shape = serviceConfigShape({ port: 0, database: 'unused', name: 'npm start' });
+  const names = loadConfig(
+    'npm start',
+    { topicPrefix: shape.topicPrefix, sourceDatabase: shape.sourceDatabase },
+    { topicPrefix: 'CDC_TOPIC_PREFIX', sourceDatabase: 'SHOP_DB' },
+    {},
+    env,
+  );
+  return topicFor(names, '<table>');
+}
+
 /** The full list, in start order. */
 export function components(env: NodeJS.ProcessEnv): ComponentSpec[] {
   const port = (name: PortName) => portOf(env, name);
+  const external = cdcConnectorMode(env) === 'external';
   const all: ComponentSpec[] = [];
   if (!env.KAFKA_BROKERS) {
     all.push({
@@ -57,16 +98,16 @@ export function components(env: NodeJS.ProcessEnv): ComponentSpec[] {
       describe: (p) => `kafka broker       127.0.0.1:${p} (embedded; set KAFKA_BROKERS for a real Kafka)`,
     });
   }
-  all.push(
-    {
-      name: 'monolith',
-      script: 'legacy-monolith/main.ts',
-      essential: true,
-      port: port('MONOLITH_PORT'),
-      healthPath: '/health',
-      describe: (p) => `legacy shop        http://127.0.0.1:${p}/products`,
-    },
-    {
+  all.push({
+    name: 'monolith',
+    script: 'legacy-monolith/main.ts',
+    essential: true,
+    port: port('MONOLITH_PORT'),
+    healthPath: '/health',
+    describe: (p) => `legacy shop        http://127.0.0.1:${p}/products`,
+  });
+  if (!external) {
+    all.push({
       name: 'connector',
       script: 'cdc/connector/main.ts',
       env: {
@@ -79,7 +120,9 @@ export function components(env: NodeJS.ProcessEnv): ComponentSpec[] {
       healthPath: '/health',
       readyPath: '/ready',
       describe: (p) => `cdc connector      http://127.0.0.1:${p}/status`,
-    },
+    });
+  }
+  all.push(
     {
       name: 'catalog',
       script: 'extracted/catalog/main.ts',

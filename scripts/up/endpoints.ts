@@ -12,6 +12,8 @@ export interface Endpoints {
   catalog: string;
   orders: string;
   connector: string;
+  /** CDC_CONNECTOR=external: no cdc/connector here; a connector run elsewhere publishes the topics. */
+  externalConnector: boolean;
   /** The writer map (who writes which legacy table). */
   writers: string;
   brokers: string;
@@ -32,6 +34,7 @@ export function endpointsFor(env: NodeJS.ProcessEnv = process.env): Endpoints {
     catalog: local('CATALOG_PORT'),
     orders: local('ORDERS_PORT'),
     connector: local('CONNECTOR_PORT'),
+    externalConnector: envValue('CDC_CONNECTOR', env) === 'external',
     writers: envValue('WRITERS_URL', env) ?? local('WRITERS_PORT'),
     brokers: envValue('KAFKA_BROKERS', env) ?? `127.0.0.1:${portOf(env, 'BROKER_PORT')}`,
     adminTokenFile: path.join(dataDir, 'proxy-admin.token'),

@@ -13,7 +13,7 @@ import { portOwner } from '../../lib/port-owner.ts';
 import { isAlive } from '../../lib/process.ts';
 import { supervisorOf } from '../../lib/supervisor-link.ts';
 import { fetchText } from '../cli/fetch-text.ts';
-import { type ComponentSpec, components, portOf } from './components.ts';
+import { type ComponentSpec, cdcConnectorMode, components, portOf, serviceTopics } from './components.ts';
 import { type Endpoints, endpointsFor } from './endpoints.ts';
 import { exitCause, outputTail, restartDelayMs, restartPolicy } from './restart-policy.ts';
 import { routesFileFor } from './routes-file.ts';
@@ -150,6 +150,8 @@ async function reusable(spec: ComponentSpec): Promise<boolean> {
 export async function startSystem(options: StartOptions = {}): Promise<RunningSystem> {
   const base = options.env ?? process.env;
   const log = options.log ?? (() => {});
+  // A wrong CDC_CONNECTOR stops the start before anything runs.
+  const connectorMode = cdcConnectorMode(base);
   // MYSQL_URL in the given env wins (tests pass their server that way); else the process env / private MariaDB.
   const given = envValue('MYSQL_URL', base);
   const db = given ? { url: given, private: false } : await resolveServerUrl();
@@ -239,6 +241,10 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
   }
   // Nothing started here (all reused): nothing to supervise, and another npm start's state file stays.
   if (supervisor && !stopped && slots.length > 0) await supervisor.watchAll();
+  if (connectorMode === 'external')
+    lines.push(
+      `change events      external connector (CDC_CONNECTOR=external): topics ${serviceTopics(env)} on ${env.KAFKA_BROKERS}`,
+    );
   const urls = endpointsFor(env);
   const token = urls.adminToken ? '(PROXY_ADMIN_TOKEN is set)' : urls.adminTokenFile;
   lines.push(`proxy admin        ${urls.admin}/routes   (bearer token in ${token})`);
