@@ -9,6 +9,7 @@ import { type ConnectorConfig, nameFilter } from './config.ts';
 import { readTableDefs } from './encoding/index.ts';
 import type { EncoderOptions, TableDef } from './encoding/types.ts';
 import { ConnectorError } from './errors.ts';
+import { connectorRegistry } from './metrics.ts';
 import { type BinlogPosition, OffsetsFile, type StoredOffsets } from './offsets.ts';
 import { type Checkpoint, Publisher } from './publisher.ts';
 import { runSnapshot } from './snapshot.ts';
@@ -169,12 +170,19 @@ export async function startConnector(config: ConnectorConfig, log: Logger): Prom
     }
     return serverEnd.position;
   };
-  const statusServer: http.Server = await startStatusServer(config.host, config.port, async () => ({
-    failed: status.state === 'failed' || status.state === 'halted',
-    state: status.state,
-    alarm: status.alarm,
-    status: status.toJSON(await readServerEnd(), publisher.size, publisher.lastError),
-  }));
+  const snapshotStatus = async () =>
+    status.toJSON(await readServerEnd(), publisher.size, publisher.lastError);
+  const statusServer: http.Server = await startStatusServer(
+    config.host,
+    config.port,
+    async () => ({
+      failed: status.state === 'failed' || status.state === 'halted',
+      state: status.state,
+      alarm: status.alarm,
+      status: await snapshotStatus(),
+    }),
+    connectorRegistry(snapshotStatus),
+  );
 
   const describe = async (db: string, table: string): Promise<TableDef | undefined> => {
     const defs = await readTableDefs(admin, db, [table]).catch(() => []);

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import type { Registry } from 'prom-client';
 import type { BinlogPosition } from './offsets.ts';
 
 export type ConnectorState = 'starting' | 'snapshot' | 'streaming' | 'halted' | 'stopping' | 'failed';
@@ -90,20 +91,31 @@ export function comparePositions(a: BinlogPosition, b: BinlogPosition): number {
 /**
  * /health and /status (JSON) on the connector's port: 200 while it works; 503 when it failed or
  * halted, /health then naming the state and the alarm (`{status: 'halted', alarm: {…}}`).
- * /ready: 200 once the process serves, halted included (it is up, holding its alarm for an
+ * /metrics: Prometheus text (metrics.ts). /ready: 200 once the process serves, halted included (it is up, holding its alarm for an
  * operator; a supervisor that restarted it would only meet the same row again); 503 when failed.
  */
 export function startStatusServer(
   host: string,
   port: number,
   body: () => Promise<{ failed: boolean; status: unknown; state?: ConnectorState; alarm?: ConnectorAlarm }>,
+  metrics?: Registry,
 ): Promise<http.Server> {
   const server = http.createServer((req, res) => {
     const url = req.url ?? '/';
+    if (req.method === 'GET' && url === '/metrics' && metrics) {
+      metrics.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': metrics.contentType }).end(text),
+        (err: Error) =>
+          res
+            .writeHead(500, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ error: err.message })),
+      );
+      return;
+    }
     if (req.method !== 'GET' || (url !== '/health' && url !== '/status' && url !== '/ready')) {
       res
         .writeHead(404, { 'content-type': 'application/json' })
-        .end('{"error":"GET /health, /status or /ready"}');
+        .end('{"error":"GET /health, /status, /ready or /metrics"}');
       return;
     }
     body().then(

@@ -1300,6 +1300,34 @@ describe.skipIf(!hasConnector)('connector: every type of the reference mapping',
     expect(st.lastEventTsMs).toBeGreaterThan(startedAt - 5000);
   });
 
+  it('/metrics: the same figures as /status, as Prometheus text', async () => {
+    // other suites write to the same server meanwhile: /status is read before and after
+    const before = await p.status();
+    const res = await fetch(`http://127.0.0.1:${p.port}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/plain');
+    const text = await res.text();
+    const after = await p.status();
+    const value = (series: RegExp) => {
+      const m = new RegExp(`^${series.source} (\\S+)$`, 'm').exec(text);
+      if (!m) throw new Error(`no ${series.source} in:\n${text}`);
+      return Number(m[1]);
+    };
+    const events = value(/strangler_connector_events_total/);
+    expect(events).toBeGreaterThanOrEqual(before.eventsTotal);
+    expect(events).toBeLessThanOrEqual(after.eventsTotal);
+    expect(value(/strangler_connector_state\{state="streaming"\}/)).toBe(1);
+    expect(value(/strangler_connector_state\{state="failed"\}/)).toBe(0);
+    expect(
+      value(/strangler_connector_binlog_position\{which="acknowledged",file="binlog\.\d{6}"\}/),
+    ).toBeGreaterThan(0);
+    expect(
+      value(/strangler_connector_binlog_position\{which="server",file="binlog\.\d{6}"\}/),
+    ).toBeGreaterThan(0);
+    expect(value(/strangler_connector_snapshot_rows_done/)).toBe(5);
+    expect(value(/strangler_connector_lag_seconds/)).toBeGreaterThanOrEqual(0);
+  });
+
   it('records carry the Debezium context headers (Debezium 3.2.1+)', () => {
     const m = collector.on(topic(P, 'a_types'))[0]!;
     expect(m.headers['__debezium.context.connectorLogicalName']).toBe(P);
