@@ -8,6 +8,8 @@ import { checkBinlogSettings } from '../../lib/database/binlog-check.ts';
 import { dataRoot } from '../../lib/database/data-root.ts';
 import { resolveServerUrl } from '../../lib/database/server-url.ts';
 import { redactUrl } from '../../lib/database/url.ts';
+import { ConfigError } from '../../lib/errors.ts';
+import { describeKafkaSecurity, loadKafkaSecurity } from '../../lib/kafka-security.ts';
 import { isListening } from '../../lib/net.ts';
 import { portOwner } from '../../lib/port-owner.ts';
 import { isAlive } from '../../lib/process.ts';
@@ -147,6 +149,15 @@ async function reusable(spec: ComponentSpec): Promise<boolean> {
 export async function startSystem(options: StartOptions = {}): Promise<RunningSystem> {
   const base = options.env ?? process.env;
   const log = options.log ?? (() => {});
+  // Checked before anything starts, rather than by each component as it fails in turn.
+  const security = loadKafkaSecurity('npm start', base);
+  if (security.protocol !== 'PLAINTEXT') {
+    if (!envValue('KAFKA_BROKERS', base))
+      throw new ConfigError('npm start', [
+        `KAFKA_SECURITY_PROTOCOL=${security.protocol} needs KAFKA_BROKERS (a real Kafka): the embedded broker (cdc/broker) has no TLS or SASL`,
+      ]);
+    log(`kafka     ${envValue('KAFKA_BROKERS', base)} ${JSON.stringify(describeKafkaSecurity(security))}`);
+  }
   // MYSQL_URL in the given env wins (tests pass their server that way); else the process env / private MariaDB.
   const given = envValue('MYSQL_URL', base);
   const db = given ? { url: given, private: false } : await resolveServerUrl();

@@ -1,0 +1,77 @@
+import { Kafka, logLevel } from 'kafkajs';
+import { isTlsHandshakeFailure, type KafkaSecurity, kafkajsSecurity } from '../../lib/kafka-security.ts';
+import { ConsumerError } from './errors.ts';
+
+/**
+ * kafkajs options for a client of the consumer library: brokers, client id and the security
+ * that lib/kafka-security.ts read (kafkajs implements TLS and SASL itself).
+ */
+export function kafkaClientOptions(brokers: string[], clientId: string, security: KafkaSecurity | undefined) {
+  return { clientId, brokers, ...(security ? kafkajsSecurity(security) : {}) };
+}
+
+const causes = (err: unknown): Array<Error & { code?: unknown; broker?: unknown }> => {
+  const out: Array<Error & { code?: unknown; broker?: unknown }> = [];
+  for (let e = err; e instanceof Error && out.length < 5; e = (e as { cause?: unknown }).cause)
+    out.push(e as Error & { code?: unknown; broker?: unknown });
+  return out;
+};
+
+/**
+ * A refused credential or an untrusted certificate as the consumer library's typed error, or
+ * undefined for anything else (a broker not up yet is retried as before).
+ */
+export function kafkaAccessRefused(
+  err: unknown,
+  security: KafkaSecurity,
+  brokers: string[],
+): ConsumerError | undefined {
+  for (const e of causes(err)) {
+    const broker = typeof e.broker === 'string' ? e.broker : brokers.join(',');
+    if (e.name === 'KafkaJSSASLAuthenticationError' && security.sasl)
+      return new ConsumerError(
+        'CDC_ERR_KAFKA_AUTH',
+        `Kafka broker ${broker}: SASL ${security.sasl.mechanism} authentication of user ${JSON.stringify(
+          security.sasl.username,
+        )} failed: ${e.message}`,
+        {
+          retriable: false,
+          cause: err,
+          context: { broker, mechanism: security.sasl.mechanism, username: security.sasl.username },
+        },
+      );
+    if (isTlsHandshakeFailure(e.code))
+      return new ConsumerError(
+        'CDC_ERR_KAFKA_TLS',
+        `Kafka broker ${broker}: TLS handshake failed: ${e.message} (${String(e.code)}); check KAFKA_SSL_CA_FILE and that the listener speaks TLS`,
+        { retriable: false, cause: err, context: { broker, tlsError: e.code } },
+      );
+  }
+  return undefined;
+}
+
+/**
+ * One connection attempt, no retries, before the consumer's own clients (which retry every
+ * connection error for about half a minute): a wrong password or CA is reported at start.
+ * Other failures (the broker not up yet) are left to the caller's usual retries.
+ */
+export async function checkKafkaAccess(
+  brokers: string[],
+  clientId: string,
+  security: KafkaSecurity,
+): Promise<void> {
+  const admin = new Kafka({
+    ...kafkaClientOptions(brokers, clientId, security),
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 0 },
+    connectionTimeout: 3000,
+  }).admin();
+  try {
+    await admin.connect();
+  } catch (err) {
+    const refused = kafkaAccessRefused(err, security, brokers);
+    if (refused) throw refused;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
