@@ -258,4 +258,10 @@ describe('isTlsHandshakeFailure', () => {
   ])('%s → %s', (code, expected) => {
     expect(isTlsHandshakeFailure(code)).toBe(expected);
   });
+
+  it('a reset during the handshake is a listener that does not speak TLS; any other reset is not', () => {
+    const hungUp = 'Client network socket disconnected before secure TLS connection was established';
+    expect(isTlsHandshakeFailure('ECONNRESET', hungUp)).toBe(true);
+    expect(isTlsHandshakeFailure('ECONNRESET', 'read ECONNRESET')).toBe(false);
+  });
 });

@@ -284,7 +284,16 @@ const tlsTrustCodes = new Set([
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
-/** Whether a socket error code means the TLS handshake can never succeed as configured. */
-export function isTlsHandshakeFailure(code: unknown): boolean {
-  return typeof code === 'string' && (tlsTrustCodes.has(code) || code.startsWith('ERR_SSL_'));
+/**
+ * Whether a socket error means the TLS handshake can never succeed as configured: a peer the
+ * CAs do not vouch for, or a listener that does not speak TLS (it hangs up on the ClientHello,
+ * which Node reports as a reset "before secure TLS connection was established").
+ */
+export function isTlsHandshakeFailure(code: unknown, message = ''): boolean {
+  if (typeof code !== 'string') return false;
+  return (
+    tlsTrustCodes.has(code) ||
+    code.startsWith('ERR_SSL_') ||
+    (code === 'ECONNRESET' && message.includes('before secure TLS connection was established'))
+  );
 }

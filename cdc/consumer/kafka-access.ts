@@ -28,19 +28,25 @@ export function kafkaAccessRefused(
 ): ConsumerError | undefined {
   for (const e of causes(err)) {
     const broker = typeof e.broker === 'string' ? e.broker : brokers.join(',');
-    if (e.name === 'KafkaJSSASLAuthenticationError' && security.sasl)
-      return new ConsumerError(
+    const sasl = security.sasl;
+    const authRefused = (detail: string) =>
+      sasl &&
+      new ConsumerError(
         'CDC_ERR_KAFKA_AUTH',
-        `Kafka broker ${broker}: SASL ${security.sasl.mechanism} authentication of user ${JSON.stringify(
-          security.sasl.username,
-        )} failed: ${e.message}`,
+        `Kafka broker ${broker}: SASL ${sasl.mechanism} authentication of user ${JSON.stringify(sasl.username)} failed: ${detail}`,
         {
           retriable: false,
           cause: err,
-          context: { broker, mechanism: security.sasl.mechanism, username: security.sasl.username },
+          context: { broker, mechanism: sasl.mechanism, username: sasl.username },
         },
       );
-    if (isTlsHandshakeFailure(e.code))
+    if (e.name === 'KafkaJSSASLAuthenticationError' && sasl) return authRefused(e.message);
+    // kafkajs' answer when the broker's ApiVersions lists no SaslHandshake (cdc/broker has no SASL).
+    if (e.name === 'KafkaJSServerDoesNotSupportApiKey' && sasl)
+      return authRefused(
+        'the broker does not offer SaslHandshake: its listener is not a SASL listener (check KAFKA_SECURITY_PROTOCOL)',
+      );
+    if (security.tls && isTlsHandshakeFailure(e.code, e.message))
       return new ConsumerError(
         'CDC_ERR_KAFKA_TLS',
         `Kafka broker ${broker}: TLS handshake failed: ${e.message} (${String(e.code)}); check KAFKA_SSL_CA_FILE and that the listener speaks TLS`,

@@ -187,7 +187,7 @@ function brokerSocket(
     });
     socket.once('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      if (tlsOptions && isTlsHandshakeFailure(err.code))
+      if (tlsOptions && isTlsHandshakeFailure(err.code, err.message))
         reject(
           new ConnectorError(
             'CONNECTOR_ERR_KAFKA_TLS',
