@@ -10,12 +10,20 @@ export function kafkaClientOptions(brokers: string[], clientId: string, security
   return { clientId, brokers, ...(security ? kafkajsSecurity(security) : {}) };
 }
 
-const causes = (err: unknown): Array<Error & { code?: unknown; broker?: unknown }> => {
-  const out: Array<Error & { code?: unknown; broker?: unknown }> = [];
+type KafkajsError = Error & { code?: unknown; broker?: unknown; type?: unknown };
+const causes = (err: unknown): KafkajsError[] => {
+  const out: KafkajsError[] = [];
   for (let e = err; e instanceof Error && out.length < 5; e = (e as { cause?: unknown }).cause)
-    out.push(e as Error & { code?: unknown; broker?: unknown });
+    out.push(e as KafkajsError);
   return out;
 };
+
+/** Kafka's SASL error codes as kafkajs names them (a KafkaJSProtocolError's `type`). */
+const saslErrorTypes = new Set([
+  'UNSUPPORTED_SASL_MECHANISM',
+  'ILLEGAL_SASL_STATE',
+  'SASL_AUTHENTICATION_FAILED',
+]);
 
 /**
  * A refused credential or an untrusted certificate as the consumer library's typed error, or
@@ -41,6 +49,11 @@ export function kafkaAccessRefused(
         },
       );
     if (e.name === 'KafkaJSSASLAuthenticationError' && sasl) return authRefused(e.message);
+    // A listener without SASL answers the handshake ILLEGAL_SASL_STATE (Kafka's own answer).
+    if (e.name === 'KafkaJSProtocolError' && typeof e.type === 'string' && saslErrorTypes.has(e.type) && sasl)
+      return authRefused(
+        `${e.type} (${e.message})${e.type === 'ILLEGAL_SASL_STATE' ? '; the listener is not a SASL listener (check KAFKA_SECURITY_PROTOCOL)' : ''}`,
+      );
     // kafkajs' answer when the broker's ApiVersions lists no SaslHandshake (cdc/broker has no SASL).
     if (e.name === 'KafkaJSServerDoesNotSupportApiKey' && sasl)
       return authRefused(

@@ -182,7 +182,19 @@ describe('Kafka security against a real Kafka 4 (SSL, SASL_SSL, SASL_PLAINTEXT)'
       'a CA that did not sign the broker certificate',
       'KAFKA_TLS',
       () => envFor('SSL', undefined, { KAFKA_SSL_CA_FILE: pki.otherCaFile }),
-      /TLS handshake failed/,
+      /TLS handshake failed: .*(self[- ]signed|unable to (get|verify))/i,
+    ],
+    [
+      'SASL against the PLAINTEXT listener',
+      'KAFKA_AUTH',
+      () => envFor('SASL_PLAINTEXT', userOf('SCRAM-SHA-512'), { KAFKA_BROKERS: kafka.brokers.join(',') }),
+      /SASL SCRAM-SHA-512 authentication of user "alice" failed: .*the listener is not a SASL listener/,
+    ],
+    [
+      'TLS against the PLAINTEXT listener',
+      'KAFKA_TLS',
+      () => envFor('SSL', undefined, { KAFKA_BROKERS: kafka.brokers.join(',') }),
+      /TLS handshake failed: /,
     ],
   ];
 

@@ -85,7 +85,9 @@ export async function authenticate(conn: BrokerConnection, sasl: KafkaSasl): Pro
       handshake.errorCode === UNSUPPORTED_SASL_MECHANISM
         ? `the listener does not enable ${sasl.mechanism} (it offers ${handshake.mechanisms.join(', ') || 'none'})`
         : `SaslHandshake answered ${nameOf(handshake.errorCode)}${
-            handshake.errorCode === ILLEGAL_SASL_STATE ? ' (the listener is not a SASL listener)' : ''
+            handshake.errorCode === ILLEGAL_SASL_STATE
+              ? '; the listener is not a SASL listener (check KAFKA_SECURITY_PROTOCOL)'
+              : ''
           }`,
       handshake.errorCode,
     );
