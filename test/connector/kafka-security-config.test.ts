@@ -6,10 +6,12 @@ import { connectionFactory } from '../../cdc/connector/kafka-client/connection.t
 import { KafkaProducer } from '../../cdc/connector/kafka-client/producer.ts';
 import { keyPartitioner } from '../../cdc/connector/partitioner.ts';
 import { checkKafkaAccess } from '../../cdc/consumer/index.ts';
-import { repoRoot } from '../../lib/component-process.ts';
+import { repoRoot, startComponent } from '../../lib/component-process.ts';
 import { ConfigError } from '../../lib/errors.ts';
 import { loadKafkaSecurity } from '../../lib/kafka-security.ts';
+import { freePort } from '../../lib/net.ts';
 import { startSystem } from '../../scripts/up/system.ts';
+import { createTestDatabase } from '../support/database.ts';
 
 /**
  * The security variables at the edges the interop suite does not reach: every component refuses
@@ -140,4 +142,40 @@ describe('TLS or SASL against the embedded broker, which has neither', () => {
       expect(Date.now() - started).toBeLessThan(3000);
     },
   );
+
+  // Without the fatal path the service and the writer map would retry forever, serving HTTP.
+  it.each([
+    ['extracted/catalog/main.ts', 'catalog', 'CATALOG'],
+    ['cdc/writer-map/main.ts', 'writer map', 'WRITERS'],
+  ])('%s exits at start with CDC_ERR_KAFKA_AUTH, naming the broker', async (script, name, prefix) => {
+    const store = await createTestDatabase('ksec');
+    const proc = await startComponent({
+      name,
+      script,
+      env: {
+        ...sasl,
+        KAFKA_BROKERS: broker.brokers.join(','),
+        MYSQL_URL: store.serverUrl,
+        [`${prefix}_DB`]: store.name,
+        [`${prefix}_PORT`]: String(await freePort()),
+        WRITERS_TABLES: 'items',
+        LOG_LEVEL: 'warn',
+      },
+    });
+    try {
+      const code = await Promise.race([
+        proc.exited,
+        new Promise<string>((r) => setTimeout(() => r('still running after 40 s'), 40_000)),
+      ]);
+      expect(code, proc.output()).toBe(1);
+      expect(proc.output()).toContain(
+        `${name} cannot start: Kafka broker ${broker.brokers[0]}: SASL PLAIN authentication of user "alice" failed: the broker does not offer SaslHandshake`,
+      );
+      expect(proc.output()).toContain('(CDC_ERR_KAFKA_AUTH)');
+      expect(proc.output()).not.toContain('alice-secret');
+    } finally {
+      await proc.stop('SIGKILL');
+      await store.drop();
+    }
+  });
 });
