@@ -9,7 +9,7 @@ export {
   type Row,
 } from './envelope.ts';
 export { ConsumerError, consumerErrorCodes, poisonEvent } from './errors.ts';
-export { checkKafkaAccess, kafkaAccessRefused } from './kafka-access.ts';
+export { checkKafkaAccess, isKafkaAccessRefusal } from './kafka-access.ts';
 export {
   type ConnectSchema,
   type GeometryValue,

@@ -69,6 +69,13 @@ export function kafkaAccessRefused(
   return undefined;
 }
 
+/** A start failure that waiting does not heal (a refused credential, an untrusted certificate). */
+export function isKafkaAccessRefusal(err: unknown): err is ConsumerError {
+  return (
+    err instanceof ConsumerError && (err.code === 'CDC_ERR_KAFKA_AUTH' || err.code === 'CDC_ERR_KAFKA_TLS')
+  );
+}
+
 /**
  * One connection attempt, no retries, before the consumer's own clients (which retry every
  * connection error for about half a minute): a wrong password or CA is reported at start.

@@ -3,7 +3,7 @@ import { resolveServerUrl } from '../../lib/database/server-url.ts';
 import { createHttpServer, defaultHttpTimeouts, listenHttp } from '../../lib/http-server.ts';
 import { createMysqlKnex, ensureDatabase } from '../../lib/knex-mysql.ts';
 import { createLogger } from '../../lib/log.ts';
-import { ConsumerError, ProjectionRunner } from '../consumer/index.ts';
+import { isKafkaAccessRefusal, ProjectionRunner } from '../consumer/index.ts';
 import { loadWriterMapConfig, type WriterMapConfig } from './config.ts';
 import { WriterMapError } from './errors.ts';
 import { createWriterMapApp } from './http-app.ts';
@@ -69,10 +69,7 @@ try {
         return;
       } catch (err) {
         // A refused password or an untrusted certificate does not heal by waiting: exit naming it.
-        if (
-          err instanceof ConsumerError &&
-          (err.code === 'CDC_ERR_KAFKA_AUTH' || err.code === 'CDC_ERR_KAFKA_TLS')
-        ) {
+        if (isKafkaAccessRefusal(err)) {
           process.stderr.write(`writer map cannot start: ${err.message} (${err.code})\n`);
           closing = true;
           await new Promise<void>((resolve) => http.close(() => resolve()));

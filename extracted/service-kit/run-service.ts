@@ -4,8 +4,9 @@ import type { Router } from 'express';
 import type { Knex } from 'knex';
 import type { z } from 'zod';
 import {
-  ConsumerError,
+  type ConsumerError,
   defaultDlqTopic,
+  isKafkaAccessRefusal,
   type Projection,
   ProjectionRunner,
 } from '../../cdc/consumer/index.ts';
@@ -96,10 +97,7 @@ export async function startService(
         return;
       } catch (err) {
         // Waiting does not fix a refused password or an untrusted certificate: report it, once.
-        if (
-          err instanceof ConsumerError &&
-          (err.code === 'CDC_ERR_KAFKA_AUTH' || err.code === 'CDC_ERR_KAFKA_TLS')
-        ) {
+        if (isKafkaAccessRefusal(err)) {
           fail(err);
           return;
         }
