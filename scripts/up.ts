@@ -1,3 +1,4 @@
+import { ToolkitError } from '../lib/errors.ts';
 import { watchLauncher } from './up/launcher.ts';
 import { type RunningSystem, startSystem } from './up/system.ts';
 
@@ -59,6 +60,8 @@ async function main(): Promise<void> {
 
 main().catch((err) => {
   if (stopping) return; // interrupted: shutdown reports and exits
-  console.error(err instanceof Error ? err.message : err);
+  console.error(
+    err instanceof Error ? `${err.message}${err instanceof ToolkitError ? ` (${err.code})` : ''}` : err,
+  );
   void shutdown(1);
 });

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { checkKafkaAccess } from '../../cdc/consumer/index.ts';
 import { type ComponentProcess, repoRoot, startComponent } from '../../lib/component-process.ts';
 import { envValue } from '../../lib/config.ts';
 import { checkBinlogSettings } from '../../lib/database/binlog-check.ts';
@@ -151,12 +152,16 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
   const log = options.log ?? (() => {});
   // Checked before anything starts, rather than by each component as it fails in turn.
   const security = loadKafkaSecurity('npm start', base);
+  const kafkaBrokers = envValue('KAFKA_BROKERS', base);
   if (security.protocol !== 'PLAINTEXT') {
-    if (!envValue('KAFKA_BROKERS', base))
+    if (!kafkaBrokers)
       throw new ConfigError('npm start', [
         `KAFKA_SECURITY_PROTOCOL=${security.protocol} needs KAFKA_BROKERS (a real Kafka): the embedded broker (cdc/broker) has no TLS or SASL`,
       ]);
-    log(`kafka     ${envValue('KAFKA_BROKERS', base)} ${JSON.stringify(describeKafkaSecurity(security))}`);
+    log(`kafka     ${kafkaBrokers} ${JSON.stringify(describeKafkaSecurity(security))}`);
+    // A refused password or CA would otherwise show as the connector and services exiting and
+    // being restarted in turn: one attempt now names it (a Kafka merely down is left to them).
+    await checkKafkaAccess(kafkaBrokers.split(','), 'strangler-start', security);
   }
   // MYSQL_URL in the given env wins (tests pass their server that way); else the process env / private MariaDB.
   const given = envValue('MYSQL_URL', base);

@@ -19,6 +19,7 @@ import {
   type SecuredListener,
   startKafka,
 } from '../../scripts/interop/kafka.ts';
+import { startSystem } from '../../scripts/up/system.ts';
 import { runUntilExit, startConnector, tempDir, waitStreaming } from '../connector/support.ts';
 
 /**
@@ -198,8 +199,8 @@ describe('Kafka security against a real Kafka 4 (SSL, SASL_SSL, SASL_PLAINTEXT)'
     ],
   ];
 
-  // A retry loop would take longer than these bounds: the producer backs off 200 ms → 5 s over
-  // 5 retries (≥ 5 s in all), kafkajs 10 retries for the consumer (well over half a minute).
+  // A retry would take longer than these bounds: this producer's first backoff is 10 s (± 20 %),
+  // kafkajs' 10 retries for the consumer take over half a minute.
   it.each(refusals)(
     '%s stops the connector producer at once (CONNECTOR_ERR_%s)',
     async (_, code, env, message) => {
@@ -210,7 +211,7 @@ describe('Kafka security against a real Kafka 4 (SSL, SASL_SSL, SASL_PLAINTEXT)'
         clientId: 'ksec-refused',
         partitioner: keyPartitioner(),
         allowAutoTopicCreation: true,
-        retry: { retries: 5, initialRetryTimeMs: 200, maxRetryTimeMs: 5000 },
+        retry: { retries: 5, initialRetryTimeMs: 10_000, maxRetryTimeMs: 10_000 },
         connectTimeoutMs: 5000,
         connect: connectionFactory(security),
       });
@@ -224,7 +225,7 @@ describe('Kafka security against a real Kafka 4 (SSL, SASL_SSL, SASL_PLAINTEXT)'
       expect(err).toMatchObject({ code: `CONNECTOR_ERR_${code}`, retriable: false });
       expect((err as Error).message).toMatch(message);
       expect((err as Error).message).toContain(e.KAFKA_BROKERS);
-      expect(ms).toBeLessThan(4000);
+      expect(ms).toBeLessThan(7000);
     },
   );
 
@@ -241,8 +242,24 @@ describe('Kafka security against a real Kafka 4 (SSL, SASL_SSL, SASL_PLAINTEXT)'
     await runner.stop();
     expect(err).toMatchObject({ code: `CDC_ERR_${code}`, retriable: false });
     expect((err as Error).message).toMatch(message);
-    expect(ms).toBeLessThan(8000);
+    expect(ms).toBeLessThan(15_000);
     expect(logged.join('')).not.toContain('not-the-password');
+  });
+
+  it('npm start (startSystem) stops before starting anything on a wrong password', async () => {
+    const e = envFor('SASL_SSL', { ...userOf('SCRAM-SHA-512'), password: 'not-the-password' });
+    const lines: string[] = [];
+    const started = Date.now();
+    const err = await startSystem({ env: { ...e, MYSQL_URL: serverUrl }, log: (l) => lines.push(l) }).catch(
+      (err: unknown) => err,
+    );
+    expect(err).toMatchObject({ code: 'CDC_ERR_KAFKA_AUTH', retriable: false });
+    expect((err as Error).message).toMatch(/SASL SCRAM-SHA-512 authentication of user "alice" failed/);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    // Only the Kafka line was printed (password redacted): nothing else was started.
+    expect(lines).toEqual([
+      `kafka     ${e.KAFKA_BROKERS} {"protocol":"SASL_SSL","tls":{"ca":"from KAFKA_SSL_CA_FILE","clientCertificate":false,"rejectUnauthorized":true},"sasl":{"mechanism":"SCRAM-SHA-512","username":"alice","password":"[redacted]"}}`,
+    ]);
   });
 
   it('the connector process exits at start on a wrong password, naming broker, user and code', async () => {
