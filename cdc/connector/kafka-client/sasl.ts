@@ -124,14 +124,45 @@ const saslName = (name: string) => name.replace(/=/g, '=3D').replace(/,/g, '=2C'
 const attributes = (message: string): Map<string, string> =>
   new Map(message.split(',').map((part) => [part.slice(0, 1), part.slice(2)]));
 
+/**
+ * RFC 5802's computations for one exchange, apart from the wire: the client-final message for
+ * `serverFirst`, and the signature the server must answer with. `hash` is SCRAM-SHA-256's or
+ * SCRAM-SHA-512's.
+ */
+export function scramFinal(
+  hash: 'sha256' | 'sha512',
+  password: string,
+  clientFirstBare: string,
+  serverFirst: { text: string; nonce: string; salt: string; iterations: number },
+): { clientFinal: string; serverSignature: Buffer } {
+  const keyLength = hash === 'sha512' ? 64 : 32;
+  const hmac = (key: Buffer, text: string) => createHmac(hash, key).update(text, 'utf8').digest();
+  // The password's UTF-8 bytes as they are: Kafka's ScramFormatter applies no SASLprep either.
+  const salted = pbkdf2Sync(
+    password,
+    Buffer.from(serverFirst.salt, 'base64'),
+    serverFirst.iterations,
+    keyLength,
+    hash,
+  );
+  const clientKey = hmac(salted, 'Client Key');
+  const storedKey = createHash(hash).update(clientKey).digest();
+  const withoutProof = `c=biws,r=${serverFirst.nonce}`;
+  const authMessage = `${clientFirstBare},${serverFirst.text},${withoutProof}`;
+  const signature = hmac(storedKey, authMessage);
+  const proof = Buffer.alloc(clientKey.length);
+  for (let i = 0; i < proof.length; i++) proof[i] = clientKey[i]! ^ signature[i]!;
+  return {
+    clientFinal: `${withoutProof},p=${proof.toString('base64')}`,
+    serverSignature: hmac(hmac(salted, 'Server Key'), authMessage),
+  };
+}
+
 async function scram(
   conn: BrokerConnection,
   sasl: KafkaSasl,
   step: (bytes: Buffer) => Promise<Buffer>,
 ): Promise<void> {
-  const hash = sasl.mechanism === 'SCRAM-SHA-512' ? 'sha512' : 'sha256';
-  const keyLength = hash === 'sha512' ? 64 : 32;
-  const hmac = (key: Buffer, text: string) => createHmac(hash, key).update(text, 'utf8').digest();
   const nonce = randomBytes(24).toString('base64');
   const clientFirstBare = `n=${saslName(sasl.username)},r=${nonce}`;
   const serverFirst = (await step(Buffer.from(`n,,${clientFirstBare}`, 'utf8'))).toString('utf8');
@@ -142,28 +173,17 @@ async function scram(
   if (first.has('e')) throw authError(conn, sasl, `the broker refused: ${first.get('e')}`);
   if (!serverNonce?.startsWith(nonce) || !salt || !Number.isInteger(iterations) || iterations < 1)
     throw authError(conn, sasl, `the broker's SCRAM server-first message is not valid (${serverFirst})`);
-  const salted = pbkdf2Sync(
-    sasl.password.normalize('NFKC'),
-    Buffer.from(salt, 'base64'),
-    iterations,
-    keyLength,
-    hash,
+  const { clientFinal, serverSignature } = scramFinal(
+    sasl.mechanism === 'SCRAM-SHA-512' ? 'sha512' : 'sha256',
+    sasl.password,
+    clientFirstBare,
+    { text: serverFirst, nonce: serverNonce, salt, iterations },
   );
-  const clientKey = hmac(salted, 'Client Key');
-  const storedKey = createHash(hash).update(clientKey).digest();
-  const withoutProof = `c=biws,r=${serverNonce}`;
-  const authMessage = `${clientFirstBare},${serverFirst},${withoutProof}`;
-  const signature = hmac(storedKey, authMessage);
-  const proof = Buffer.alloc(clientKey.length);
-  for (let i = 0; i < proof.length; i++) proof[i] = clientKey[i]! ^ signature[i]!;
-  const serverFinal = attributes(
-    (await step(Buffer.from(`${withoutProof},p=${proof.toString('base64')}`, 'utf8'))).toString('utf8'),
-  );
+  const serverFinal = attributes((await step(Buffer.from(clientFinal, 'utf8'))).toString('utf8'));
   if (serverFinal.has('e')) throw authError(conn, sasl, `the broker refused: ${serverFinal.get('e')}`);
-  const expected = hmac(hmac(salted, 'Server Key'), authMessage);
   const got = Buffer.from(serverFinal.get('v') ?? '', 'base64');
   // The broker proves it holds the credential too: a server that does not is not ours to write to.
-  if (got.length !== expected.length || !timingSafeEqual(got, expected))
+  if (got.length !== serverSignature.length || !timingSafeEqual(got, serverSignature))
     throw authError(
       conn,
       sasl,
