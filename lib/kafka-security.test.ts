@@ -91,6 +91,9 @@ describe('loadKafkaSecurity: good settings', () => {
     expect(options).toMatchObject({ rejectUnauthorized: false, servername: 'kafka.example' });
     expect(options.cert).toContain('BEGIN CERTIFICATE');
     expect(options.key).toContain('PRIVATE KEY');
+    // The key, as the password, stays out of dumps.
+    expect(JSON.stringify(s)).not.toContain('PRIVATE KEY');
+    expect(inspect(s, { depth: 5 })).not.toContain('PRIVATE KEY');
     // An address is no SNI name.
     expect(tlsConnectOptions(s, '127.0.0.1')).not.toHaveProperty('servername');
   });

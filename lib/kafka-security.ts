@@ -35,7 +35,8 @@ export interface KafkaTls {
   ca?: string;
   /** Client certificate and key (PEM), for a broker that asks for one (ssl.client.auth). */
   cert?: string;
-  key?: string;
+  /** Not enumerable, as the password. */
+  readonly key?: string;
   rejectUnauthorized: boolean;
 }
 
@@ -149,7 +150,10 @@ export function loadKafkaSecurity(component: string, env: NodeJS.ProcessEnv = pr
     else if (certFile && keyFile) {
       const cert = readable('KAFKA_SSL_CERT_FILE', certFile, problems, pemCertificates);
       const key = readable('KAFKA_SSL_KEY_FILE', keyFile, problems, pemKey);
-      if (cert && key) Object.assign(tlsOptions, { cert, key });
+      if (cert && key) {
+        tlsOptions.cert = cert;
+        Object.defineProperty(tlsOptions, 'key', { value: key, enumerable: false });
+      }
     }
   }
 
