@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import mysql from 'mysql2/promise';
@@ -69,6 +70,7 @@ describe('Kafka security against a real Kafka 4 (SSL, SASL_SSL, SASL_PLAINTEXT)'
 
   afterAll(async () => {
     await kafka?.stop();
+    if (pki) await fs.rm(pki.dir, { recursive: true, force: true });
     await store?.destroy();
     await conn?.query(`DROP DATABASE IF EXISTS \`${db}\``);
     await conn?.query(`DROP DATABASE IF EXISTS \`${storeDb}\``);
