@@ -1,4 +1,5 @@
 import { privateServerStatus } from '../lib/database/private-server.ts';
+import { ToolkitError } from '../lib/errors.ts';
 import { startLogFormat } from '../lib/log-format.ts';
 import { watchLauncher } from './up/launcher.ts';
 import { type RunningSystem, startSystem } from './up/system.ts';
@@ -70,6 +71,8 @@ async function main(): Promise<void> {
 
 main().catch((err) => {
   if (stopping) return; // interrupted: shutdown reports and exits
-  console.error(err instanceof Error ? err.message : err);
+  console.error(
+    err instanceof Error ? `${err.message}${err instanceof ToolkitError ? ` (${err.code})` : ''}` : err,
+  );
   void shutdown(1);
 });

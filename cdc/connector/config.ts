@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { boolFlag, envValue, loadConfig, port } from '../../lib/config.ts';
 import { dataRoot } from '../../lib/database/data-root.ts';
+import { type KafkaSecurity, loadKafkaSecurity } from '../../lib/kafka-security.ts';
 import { ConnectorError } from './errors.ts';
 
 /**
@@ -102,7 +103,12 @@ const shape = {
   'max.queue.size': z.coerce.number().int().min(1).max(1_000_000).default(16_384),
 };
 
-export type ConnectorConfig = Readonly<z.infer<z.ZodObject<typeof shape>>>;
+export type ConnectorConfig = Readonly<
+  z.infer<z.ZodObject<typeof shape>> & {
+    /** KAFKA_SECURITY_PROTOCOL, KAFKA_SSL_*, KAFKA_SASL_* (lib/kafka-security.ts); unset = PLAINTEXT. */
+    kafkaSecurity?: KafkaSecurity;
+  }
+>;
 
 const envName = (key: string) => `CDC_${key.replace(/\./g, '_').toUpperCase()}`;
 const envNames = Object.fromEntries(Object.keys(shape).map((k) => [k, envName(k)])) as Record<
@@ -166,7 +172,8 @@ export function loadConnectorConfig(env: NodeJS.ProcessEnv = process.env): Conne
     merged[envNames['database.include.list']] = envValue('SHOP_DB', env) ?? 'shop';
   if (merged[envNames['database.server.id']] === undefined && envValue('CONNECTOR_SERVER_ID', env))
     merged[envNames['database.server.id']] = envValue('CONNECTOR_SERVER_ID', env);
-  return loadConfig('cdc connector', shape, envNames, {}, merged);
+  const config = loadConfig('cdc connector', shape, envNames, {}, merged);
+  return Object.freeze({ ...config, kafkaSecurity: loadKafkaSecurity('cdc connector', env) });
 }
 
 /** Debezium's include/exclude semantics: each entry is a regular expression matched against the whole name. */

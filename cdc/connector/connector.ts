@@ -99,6 +99,7 @@ export async function startConnector(config: ConnectorConfig, log: Logger): Prom
   };
   const publisher = new Publisher(config.kafkaBrokers, {
     clientId: `strangler-connector-${config['topic.prefix']}`,
+    security: config.kafkaSecurity,
     maxBatch: config['max.batch.size'],
     maxQueue: config['max.queue.size'],
     log,

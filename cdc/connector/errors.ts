@@ -12,6 +12,10 @@ export const connectorErrorCodes = {
   CONNECTOR_ERR_BINLOG: 'the binlog stream failed',
   CONNECTOR_ERR_PRODUCE: 'Kafka did not accept the events (the message names topic, partition and error)',
   CONNECTOR_ERR_KAFKA_CONNECTION: 'a Kafka broker cannot be reached, or its connection broke or timed out',
+  CONNECTOR_ERR_KAFKA_AUTH:
+    'a Kafka broker refused the SASL credentials or mechanism (KAFKA_SASL_*); the connector stops at start instead of retrying',
+  CONNECTOR_ERR_KAFKA_TLS:
+    'the TLS handshake with a Kafka broker failed: its certificate is not trusted (KAFKA_SSL_CA_FILE) or the listener does not speak TLS',
   CONNECTOR_ERR_KAFKA_VERSION:
     'a Kafka broker does not support the Produce/Metadata versions the connector speaks',
   CONNECTOR_ERR_SNAPSHOT: 'the snapshot failed',

@@ -36,7 +36,10 @@ try {
   process.on('SIGTERM', () => void shutdown(0));
   process.on('SIGINT', () => void shutdown(0));
   connector.failed.then((err) => {
-    process.stderr.write(`connector failed: ${err.message}\n`);
+    // The code too: a refused password (CONNECTOR_ERR_KAFKA_AUTH) reads apart from a network fault.
+    process.stderr.write(
+      `connector failed: ${err.message}${err instanceof ToolkitError ? ` (${err.code})` : ''}\n`,
+    );
     void shutdown(1);
   });
 } catch (err) {

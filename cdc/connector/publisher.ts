@@ -1,5 +1,7 @@
+import type { KafkaSecurity } from '../../lib/kafka-security.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { Encoded } from './encoding/types.ts';
+import { connectionFactory } from './kafka-client/connection.ts';
 import { type ProduceMessage, prepareRecords } from './kafka-client/produce-encoder.ts';
 import { KafkaProducer } from './kafka-client/producer.ts';
 import type { BinlogPosition } from './offsets.ts';
@@ -61,6 +63,8 @@ export class Publisher {
     brokers: string[],
     private readonly options: {
       clientId: string;
+      /** TLS and SASL for every broker connection; plain TCP when absent. */
+      security?: KafkaSecurity | undefined;
       maxBatch: number;
       maxQueue: number;
       log: Logger;
@@ -78,6 +82,7 @@ export class Publisher {
       partitioner: keyPartitioner(),
       allowAutoTopicCreation: true,
       retry: { retries: 5, initialRetryTimeMs: 200, maxRetryTimeMs: 5000 },
+      ...(options.security ? { connect: connectionFactory(options.security) } : {}),
       log: options.log,
     });
   }

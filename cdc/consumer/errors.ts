@@ -19,6 +19,10 @@ export const consumerErrorCodes = {
   CDC_ERR_POSITION_AHEAD: 'the event claims a binlog position the source server has not written yet',
   CDC_ERR_SOURCE_UNAVAILABLE:
     "the source server's binlog position could not be read (retried: the events wait, none is applied or dead-lettered)",
+  CDC_ERR_KAFKA_AUTH:
+    'a Kafka broker refused the SASL credentials or mechanism (KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD): start fails, not retried',
+  CDC_ERR_KAFKA_TLS:
+    'the TLS handshake with a Kafka broker failed (certificate not trusted by KAFKA_SSL_CA_FILE, or the listener does not speak TLS): start fails, not retried',
   CDC_ERR_UPSERT_ROW: 'a row given to upsertNewer lacks a key or position column, or is not a plain object',
 } as const;
 

@@ -9,6 +9,7 @@ export {
   type Row,
 } from './envelope.ts';
 export { ConsumerError, consumerErrorCodes, poisonEvent } from './errors.ts';
+export { checkKafkaAccess, isKafkaAccessRefusal } from './kafka-access.ts';
 export {
   type ConnectSchema,
   type GeometryValue,

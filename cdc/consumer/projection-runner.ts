@@ -11,12 +11,14 @@ import {
 } from 'kafkajs';
 import type { Knex } from 'knex';
 import { formatSourcePosition } from '../../contract/index.ts';
+import type { KafkaSecurity } from '../../lib/kafka-security.ts';
 import { createLogger, type Logger } from '../../lib/log.ts';
 import { settledWithin } from '../../lib/timeout.ts';
 import { Operation } from '../debezium/envelope.ts';
 import { type DeadLetter, defaultDlqTopic, sendDeadLetters } from './dead-letter.ts';
 import { type ChangeEvent, type DecodeOptions, decodeRecord, type RawRecord } from './envelope.ts';
 import { ConsumerError } from './errors.ts';
+import { checkKafkaAccess, kafkaAccessRefused, kafkaClientOptions } from './kafka-access.ts';
 import { loadOffsets, offsetKey, type StoredOffset, saveOffsets } from './offset-store.ts';
 import { backoffMs, classify } from './retry-policy.ts';
 import { binlogHeadReader, SourceHead } from './source-head.ts';
@@ -51,6 +53,12 @@ export interface Projection {
 
 export interface RunnerOptions {
   brokers: string[];
+  /**
+   * TLS and SASL (lib/kafka-security.ts, from KAFKA_SECURITY_PROTOCOL and friends); plain TCP
+   * when absent. With it, start() fails at once with CDC_ERR_KAFKA_AUTH or CDC_ERR_KAFKA_TLS
+   * when the broker refuses the credential or the certificate is not trusted.
+   */
+  security?: KafkaSecurity | undefined;
   groupId: string;
   clientId?: string;
   knex: Knex;
@@ -151,8 +159,11 @@ export class ProjectionRunner extends EventEmitter {
     }
     this.dlqTopic = options.dlqTopic ?? defaultDlqTopic;
     this.kafka = new Kafka({
-      clientId: options.clientId ?? `projection-${options.projection.name}`,
-      brokers: options.brokers,
+      ...kafkaClientOptions(
+        options.brokers,
+        options.clientId ?? `projection-${options.projection.name}`,
+        options.security,
+      ),
       logLevel: logLevel.NOTHING,
       retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5000 },
     });
@@ -187,7 +198,15 @@ export class ProjectionRunner extends EventEmitter {
     const stored = await loadOffsets(this.options.knex, this.options.groupId);
     for (const [key, offset] of stored)
       this.progress.set(key, { ...offset, highWatermark: null, appliedAtMs: null });
-    await Promise.all([this.admin.connect(), this.producer.connect()]);
+    const { security } = this.options;
+    if (security && security.protocol !== 'PLAINTEXT') {
+      await checkKafkaAccess(this.options.brokers, `${this.options.groupId}-check`, security);
+      try {
+        await Promise.all([this.admin.connect(), this.producer.connect()]);
+      } catch (err) {
+        throw kafkaAccessRefused(err, security, this.options.brokers) ?? err;
+      }
+    } else await Promise.all([this.admin.connect(), this.producer.connect()]);
     if (this.options.createTopics ?? true) {
       const topics = this.options.projection.topics.flatMap((t) => [t, this.dlqTopic(t)]);
       const existing = new Set(await this.admin.listTopics());

@@ -13,9 +13,12 @@ export const ApiKey = {
   SyncGroup: 14,
   DescribeGroups: 15,
   ListGroups: 16,
+  /** The connector's client only (SASL listeners of a real Kafka); the broker has no SASL. */
+  SaslHandshake: 17,
   ApiVersions: 18,
   CreateTopics: 19,
   DeleteTopics: 20,
+  SaslAuthenticate: 36,
 } as const;
 
 export type ApiName = keyof typeof ApiKey;

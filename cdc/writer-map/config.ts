@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { loadConfig, port } from '../../lib/config.ts';
+import { loadKafkaSecurity } from '../../lib/kafka-security.ts';
 
 const databaseName = z
   .string()
@@ -41,7 +42,7 @@ export type WriterMapConfig = ReturnType<typeof loadWriterMapConfig>;
 /**
  * env WRITERS_PORT (8084), WRITERS_HOST, WRITERS_DB (strangler_writers), KAFKA_BROKERS,
  * CDC_TOPIC_PREFIX (legacy), SHOP_DB (shop), WRITERS_TABLES, WRITERS_GROUP_ID
- * (writer-map.<prefix>.<SHOP_DB>);
+ * (writer-map.<prefix>.<SHOP_DB>), the Kafka security variables (lib/kafka-security.ts);
  * MYSQL_URL as every component.
  */
 export function loadWriterMapConfig(env: NodeJS.ProcessEnv = process.env) {
@@ -64,5 +65,6 @@ export function loadWriterMapConfig(env: NodeJS.ProcessEnv = process.env) {
   return {
     ...config,
     groupId: config.groupId ?? `writer-map.${config.topicPrefix}.${config.sourceDatabase}`,
+    kafkaSecurity: loadKafkaSecurity('writer-map', env),
   };
 }

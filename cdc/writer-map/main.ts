@@ -3,7 +3,7 @@ import { resolveServerUrl } from '../../lib/database/server-url.ts';
 import { createHttpServer, defaultHttpTimeouts, listenHttp } from '../../lib/http-server.ts';
 import { createMysqlKnex, ensureDatabase } from '../../lib/knex-mysql.ts';
 import { createLogger } from '../../lib/log.ts';
-import { ProjectionRunner } from '../consumer/index.ts';
+import { isKafkaAccessRefusal, ProjectionRunner } from '../consumer/index.ts';
 import { loadWriterMapConfig, type WriterMapConfig } from './config.ts';
 import { WriterMapError } from './errors.ts';
 import { createWriterMapApp } from './http-app.ts';
@@ -53,6 +53,7 @@ try {
   const topics = tables.map((t) => `${config.topicPrefix}.${config.sourceDatabase}.${t}`);
   const runner = new ProjectionRunner({
     brokers: config.brokers,
+    security: config.kafkaSecurity,
     groupId: config.groupId,
     knex,
     projection: writerMapProjection(topics),
@@ -67,6 +68,15 @@ try {
         await runner.start();
         return;
       } catch (err) {
+        // A refused password or an untrusted certificate does not heal by waiting: exit naming it.
+        if (isKafkaAccessRefusal(err)) {
+          process.stderr.write(`writer map cannot start: ${err.message} (${err.code})\n`);
+          closing = true;
+          await new Promise<void>((resolve) => http.close(() => resolve()));
+          await runner.stop().catch(() => undefined);
+          await knex.destroy();
+          process.exit(1);
+        }
         log.warn({ err, attempt }, 'projection could not start (Kafka unavailable?); retrying');
         await new Promise((r) => setTimeout(r, Math.min(5000, 200 * 2 ** attempt)));
       }

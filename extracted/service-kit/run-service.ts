@@ -3,10 +3,17 @@ import { Command } from 'commander';
 import type { Router } from 'express';
 import type { Knex } from 'knex';
 import type { z } from 'zod';
-import { defaultDlqTopic, type Projection, ProjectionRunner } from '../../cdc/consumer/index.ts';
+import {
+  type ConsumerError,
+  defaultDlqTopic,
+  isKafkaAccessRefusal,
+  type Projection,
+  ProjectionRunner,
+} from '../../cdc/consumer/index.ts';
 import { exitOnConfigError, loadConfig } from '../../lib/config.ts';
 import { resolveServerUrl } from '../../lib/database/server-url.ts';
 import { checkHttpTimeouts, createHttpServer, listenHttp } from '../../lib/http-server.ts';
+import { loadKafkaSecurity } from '../../lib/kafka-security.ts';
 import { createLogger } from '../../lib/log.ts';
 import { createServiceApp } from './http-app.ts';
 import { type ServiceConfig, serviceConfigShape, serviceEnvNames } from './service-config.ts';
@@ -27,6 +34,11 @@ export interface RunningService {
   url: string;
   runner: ProjectionRunner;
   knex: Knex;
+  /**
+   * Settles when the projection can never start: the broker refused the credential or the
+   * certificate (CDC_ERR_KAFKA_AUTH, CDC_ERR_KAFKA_TLS). Other start failures are retried.
+   */
+  failed: Promise<ConsumerError>;
   close(): Promise<void>;
 }
 
@@ -40,7 +52,7 @@ export function loadServiceConfig(
     z.infer<z.ZodObject<typeof shape>>
   >;
   checkHttpTimeouts(def.name, config, envNames);
-  return config;
+  return { ...config, kafkaSecurity: overrides.kafkaSecurity ?? loadKafkaSecurity(def.name) };
 }
 
 /** Opens the store, migrates, optionally empties it (rebuild), starts the projection and the HTTP server. */
@@ -59,6 +71,7 @@ export async function startService(
   }
   const runner = new ProjectionRunner({
     brokers: config.brokers,
+    security: config.kafkaSecurity,
     groupId: config.groupId,
     knex,
     projection: def.projection(config),
@@ -73,12 +86,21 @@ export async function startService(
   const address = http.address();
   const url = `http://${config.host}:${typeof address === 'object' && address ? address.port : config.port}`;
   let closing = false;
+  let fail: (err: ConsumerError) => void = () => undefined;
+  const failed = new Promise<ConsumerError>((resolve) => {
+    fail = resolve;
+  });
   const startRunner = async () => {
     for (let attempt = 0; !closing; attempt++) {
       try {
         await runner.start();
         return;
       } catch (err) {
+        // Waiting does not fix a refused password or an untrusted certificate: report it, once.
+        if (isKafkaAccessRefusal(err)) {
+          fail(err);
+          return;
+        }
         log.warn({ err, attempt }, 'projection could not start (Kafka unavailable?); retrying');
         await new Promise((r) => setTimeout(r, Math.min(5000, 200 * 2 ** attempt)));
       }
@@ -89,6 +111,7 @@ export async function startService(
     url,
     runner,
     knex,
+    failed,
     async close() {
       closing = true;
       await new Promise<void>((resolve) => http.close(() => resolve()));
@@ -125,6 +148,13 @@ export function serviceMain(def: ServiceDefinition): void {
     };
     process.on('SIGTERM', () => void stop('SIGTERM'));
     process.on('SIGINT', () => void stop('SIGINT'));
+    void service.failed.then(async (err) => {
+      log.fatal({ code: err.code, broker: err.context.broker }, `${def.name} cannot start: ${err.message}`);
+      process.stderr.write(`${def.name} cannot start: ${err.message} (${err.code})\n`);
+      stopping = true;
+      await service.close().catch(() => undefined);
+      process.exit(1);
+    });
   };
   program
     .command('start', { isDefault: true })

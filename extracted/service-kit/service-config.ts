@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { port } from '../../lib/config.ts';
 import { httpTimeoutEnvNames, httpTimeoutFields } from '../../lib/http-server.ts';
+import type { KafkaSecurity } from '../../lib/kafka-security.ts';
 
 const databaseName = z
   .string()
@@ -86,6 +87,8 @@ export interface ServiceConfig {
   sourceUrl?: string | undefined;
   headersTimeoutMs: number;
   requestTimeoutMs: number;
+  /** KAFKA_SECURITY_PROTOCOL, KAFKA_SSL_*, KAFKA_SASL_* (lib/kafka-security.ts); unset = PLAINTEXT. */
+  kafkaSecurity?: KafkaSecurity | undefined;
 }
 
 export const topicFor = (config: Pick<ServiceConfig, 'topicPrefix' | 'sourceDatabase'>, table: string) =>

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { dataRoot } from '../../lib/database/data-root.ts';
 import { freePort, waitFor } from '../../lib/net.ts';
+import type { TestPki } from './certs.ts';
 import { ensureInteropJars, type InteropJars } from './jars.ts';
 import { type JvmProcess, jvmFlags, runJvm, startJvm, whileAlive, writeLog4jConfig } from './jvm.ts';
 
@@ -32,6 +33,8 @@ export interface KafkaCluster {
   readonly dir: string;
   /** From the first JVM spawned to every broker in metadata, storage format included. */
   readonly startupMs: { format: number; ready: number };
+  /** Bootstrap lists of the secured listeners, when started with `security`. */
+  readonly secured: Readonly<Record<SecuredListener, string[]>> | undefined;
   /** Resolves once `count` brokers are in the cluster's metadata. */
   waitForBrokers(count: number, timeoutMs?: number): Promise<void>;
   /** Stops every node (SIGTERM, SIGKILL after the bound) and removes the data unless asked. */
@@ -50,13 +53,52 @@ export interface KafkaOptions {
   /** Full JIT (benches); C1 only by default, which starts faster. */
   fullJit?: boolean;
   readyTimeoutMs?: number;
+  /**
+   * Adds SSL, SASL_SSL and SASL_PLAINTEXT listeners beside PLAINTEXT (which stays for the
+   * brokers' own traffic and the readiness probe): TLS with the broker certificate of `pki`
+   * (PEM keystore), SASL with PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512. PLAIN users live in the
+   * listeners' JAAS config, SCRAM credentials are written by `kafka-storage format --add-scram`.
+   */
+  security?: { pki: TestPki; users: ReadonlyArray<KafkaUser> };
+}
+
+export type SecuredListener = 'SSL' | 'SASL_SSL' | 'SASL_PLAINTEXT';
+const securedListeners: readonly SecuredListener[] = ['SSL', 'SASL_SSL', 'SASL_PLAINTEXT'];
+export interface KafkaUser {
+  mechanism: 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512';
+  username: string;
+  password: string;
+}
+
+/** server.properties for the secured listeners of one node (ports in `securedListeners` order). */
+function securityProperties(security: NonNullable<KafkaOptions['security']>): Record<string, string> {
+  const plainUsers = security.users
+    .filter((u) => u.mechanism === 'PLAIN')
+    .map((u) => ` user_${u.username}="${u.password}"`)
+    .join('');
+  const props: Record<string, string> = {
+    'ssl.keystore.type': 'PEM',
+    'ssl.keystore.location': security.pki.brokerKeystoreFile,
+    'sasl.enabled.mechanisms': 'PLAIN,SCRAM-SHA-256,SCRAM-SHA-512',
+  };
+  for (const listener of ['sasl_ssl', 'sasl_plaintext']) {
+    props[`listener.name.${listener}.plain.sasl.jaas.config`] =
+      `org.apache.kafka.common.security.plain.PlainLoginModule required${plainUsers};`;
+    for (const scram of ['scram-sha-256', 'scram-sha-512'])
+      props[`listener.name.${listener}.${scram}.sasl.jaas.config`] =
+        'org.apache.kafka.common.security.scram.ScramLoginModule required;';
+  }
+  return props;
 }
 
 /**
  * Two ports per node, all different: the kernel may hand the same free port to two asks once the
  * first probe socket closed.
  */
-async function distinctPorts(count: number): Promise<Array<{ port: number; controllerPort: number }>> {
+async function distinctPorts(
+  count: number,
+  extra = 0,
+): Promise<Array<{ port: number; controllerPort: number; extra: number[] }>> {
   const taken = new Set<number>();
   const next = async (): Promise<number> => {
     for (;;) {
@@ -67,8 +109,12 @@ async function distinctPorts(count: number): Promise<Array<{ port: number; contr
       }
     }
   };
-  const out: Array<{ port: number; controllerPort: number }> = [];
-  for (let i = 0; i < count; i++) out.push({ port: await next(), controllerPort: await next() });
+  const out: Array<{ port: number; controllerPort: number; extra: number[] }> = [];
+  for (let i = 0; i < count; i++) {
+    const p = { port: await next(), controllerPort: await next(), extra: [] as number[] };
+    for (let e = 0; e < extra; e++) p.extra.push(await next());
+    out.push(p);
+  }
   return out;
 }
 
@@ -88,7 +134,8 @@ export async function startKafka(options: KafkaOptions = {}): Promise<KafkaClust
     path.join(dataRoot(), 'interop', 'kafka', `${count}n-${Date.now()}-${randomBytes(3).toString('hex')}`);
   await fs.mkdir(dir, { recursive: true });
   const log4jFlag = await writeLog4jConfig(dir, { raft: 'kafka.server.KafkaRaftServer' });
-  const ports = await distinctPorts(count);
+  const security = options.security;
+  const ports = await distinctPorts(count, security ? securedListeners.length : 0);
   const voters = ports.map((p, i) => `${i + 1}@127.0.0.1:${p.controllerPort}`).join(',');
   const replication = String(count);
   const minIsr = count >= 3 ? '2' : '1';
@@ -99,15 +146,25 @@ export async function startKafka(options: KafkaOptions = {}): Promise<KafkaClust
   await Promise.all(
     ports.map(async (p, i) => {
       const id = i + 1;
+      const secured = p.extra.map((port, e) => `${securedListeners[e]}://127.0.0.1:${port}`);
       const props: Record<string, string> = {
         'process.roles': 'broker,controller',
         'node.id': String(id),
         'controller.quorum.voters': voters,
-        listeners: `PLAINTEXT://127.0.0.1:${p.port},CONTROLLER://127.0.0.1:${p.controllerPort}`,
-        'advertised.listeners': `PLAINTEXT://127.0.0.1:${p.port}`,
+        listeners: [
+          `PLAINTEXT://127.0.0.1:${p.port}`,
+          `CONTROLLER://127.0.0.1:${p.controllerPort}`,
+          ...secured,
+        ].join(','),
+        'advertised.listeners': [`PLAINTEXT://127.0.0.1:${p.port}`, ...secured].join(','),
         'controller.listener.names': 'CONTROLLER',
         'inter.broker.listener.name': 'PLAINTEXT',
-        'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+        'listener.security.protocol.map': [
+          'PLAINTEXT:PLAINTEXT',
+          'CONTROLLER:PLAINTEXT',
+          ...(security ? securedListeners.map((l) => `${l}:${l}`) : []),
+        ].join(','),
+        ...(security ? securityProperties(security) : {}),
         'log.dirs': path.join(nodeDirs[i]!, 'log'),
         'default.replication.factor': replication,
         'min.insync.replicas': minIsr,
@@ -140,7 +197,16 @@ export async function startKafka(options: KafkaOptions = {}): Promise<KafkaClust
         jars,
         classpath: [jars.kafka],
         mainClass: 'kafka.tools.StorageTool',
-        args: ['format', '--cluster-id', clusterId, '--config', path.join(nodeDir, 'server.properties')],
+        args: [
+          'format',
+          '--cluster-id',
+          clusterId,
+          '--config',
+          path.join(nodeDir, 'server.properties'),
+          ...(security?.users ?? [])
+            .filter((u) => u.mechanism !== 'PLAIN')
+            .flatMap((u) => ['--add-scram', `${u.mechanism}=[name=${u.username},password=${u.password}]`]),
+        ],
         jvmArgs,
       }),
     ),
@@ -185,6 +251,11 @@ export async function startKafka(options: KafkaOptions = {}): Promise<KafkaClust
   const brokers = nodes.map((n) => n.address);
   const cluster: KafkaCluster = {
     brokers,
+    secured: security
+      ? (Object.fromEntries(
+          securedListeners.map((l, e) => [l, ports.map((p) => `127.0.0.1:${p.extra[e]}`)]),
+        ) as Record<SecuredListener, string[]>)
+      : undefined,
     nodes,
     clusterId,
     dir,

@@ -2,12 +2,15 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { checkKafkaAccess } from '../../cdc/consumer/index.ts';
 import { type ComponentProcess, repoRoot, startComponent } from '../../lib/component-process.ts';
 import { envValue } from '../../lib/config.ts';
 import { checkBinlogSettings } from '../../lib/database/binlog-check.ts';
 import { dataRoot } from '../../lib/database/data-root.ts';
 import { resolveServerUrl } from '../../lib/database/server-url.ts';
 import { redactUrl } from '../../lib/database/url.ts';
+import { ConfigError } from '../../lib/errors.ts';
+import { describeKafkaSecurity, loadKafkaSecurity } from '../../lib/kafka-security.ts';
 import { isListening } from '../../lib/net.ts';
 import { portOwner } from '../../lib/port-owner.ts';
 import { isAlive } from '../../lib/process.ts';
@@ -152,6 +155,19 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
   const log = options.log ?? (() => {});
   // A wrong CDC_CONNECTOR stops the start before anything runs.
   const connectorMode = cdcConnectorMode(base);
+  // Checked before anything starts, rather than by each component as it fails in turn.
+  const security = loadKafkaSecurity('npm start', base);
+  const kafkaBrokers = envValue('KAFKA_BROKERS', base);
+  if (security.protocol !== 'PLAINTEXT') {
+    if (!kafkaBrokers)
+      throw new ConfigError('npm start', [
+        `KAFKA_SECURITY_PROTOCOL=${security.protocol} needs KAFKA_BROKERS (a real Kafka): the embedded broker (cdc/broker) has no TLS or SASL`,
+      ]);
+    log(`kafka     ${kafkaBrokers} ${JSON.stringify(describeKafkaSecurity(security))}`);
+    // A refused password or CA would otherwise show as the connector and services exiting and
+    // being restarted in turn: one attempt now names it (a Kafka merely down is left to them).
+    await checkKafkaAccess(kafkaBrokers.split(','), 'strangler-start', security);
+  }
   // MYSQL_URL in the given env wins (tests pass their server that way); else the process env / private MariaDB.
   const given = envValue('MYSQL_URL', base);
   const db = given ? { url: given, private: false } : await resolveServerUrl();

@@ -1,4 +1,11 @@
 import net from 'node:net';
+import tls from 'node:tls';
+import {
+  isTlsHandshakeFailure,
+  type KafkaSecurity,
+  plaintext,
+  tlsConnectOptions,
+} from '../../../lib/kafka-security.ts';
 import { ApiKey } from '../../kafka-protocol/api-keys.ts';
 import { FrameDecoder } from '../../kafka-protocol/frame-decoder.ts';
 import { Reader } from '../../kafka-protocol/reader.ts';
@@ -6,6 +13,7 @@ import { Writer } from '../../kafka-protocol/writer.ts';
 import { ConnectorError } from '../errors.ts';
 import { addressText, type BrokerAddress } from './address.ts';
 import { type ApiRange, decodeApiVersionsV0, requireVersions } from './requests.ts';
+import { authenticate } from './sasl.ts';
 
 export interface ConnectionOptions {
   clientId: string;
@@ -15,8 +23,8 @@ export interface ConnectionOptions {
 
 /**
  * The connection seam: everything between "this broker's address" and "a connection that
- * takes requests". The default is plain TCP plus version negotiation; TLS would hand
- * `BrokerConnection` a TLS socket and SASL would authenticate here, before it is returned.
+ * takes requests": a TCP or TLS socket, version negotiation, then SASL when configured
+ * (`connectionFactory`), all before the connection is handed out.
  */
 export type ConnectionFactory = (
   address: BrokerAddress,
@@ -154,43 +162,74 @@ export class BrokerConnection {
   }
 }
 
-/** A TCP socket, connected within the timeout. */
-function tcpSocket(address: BrokerAddress, timeoutMs: number): Promise<net.Socket> {
+/**
+ * A TCP socket, or a TLS one whose handshake is done, within the timeout. A broker the
+ * configured CAs do not vouch for (or a TLS handshake that cannot succeed) is not retriable:
+ * CONNECTOR_ERR_KAFKA_TLS stops the connector at start instead of retrying forever.
+ */
+function brokerSocket(
+  address: BrokerAddress,
+  timeoutMs: number,
+  tlsOptions: tls.ConnectionOptions | undefined,
+): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: address.host, port: address.port });
+    const socket = tlsOptions
+      ? tls.connect({ host: address.host, port: address.port, ...tlsOptions })
+      : net.connect({ host: address.host, port: address.port });
     const timer = setTimeout(() => {
       socket.destroy();
       reject(connectionError(address, `connection not established within ${timeoutMs} ms`));
     }, timeoutMs);
-    socket.once('connect', () => {
+    socket.once(tlsOptions ? 'secureConnect' : 'connect', () => {
       clearTimeout(timer);
       socket.removeAllListeners('error');
       resolve(socket);
     });
-    socket.once('error', (err) => {
+    socket.once('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      reject(connectionError(address, `cannot connect (${err.message})`, err));
+      if (tlsOptions && isTlsHandshakeFailure(err.code, err.message))
+        reject(
+          new ConnectorError(
+            'CONNECTOR_ERR_KAFKA_TLS',
+            `Kafka broker ${addressText(address)}: TLS handshake failed: ${err.message} (${err.code}); check KAFKA_SSL_CA_FILE and that the listener speaks TLS`,
+            { retriable: false, cause: err, context: { broker: addressText(address), tlsError: err.code } },
+          ),
+        );
+      else reject(connectionError(address, `cannot connect (${err.message})`, err));
     });
   });
 }
 
 /**
- * The default connection factory: TCP, then ApiVersions v0 (every Kafka since 0.10 answers it)
- * to check that the broker takes the versions this client writes.
+ * Connections secured as `security` says: TCP or TLS, then ApiVersions v0 (every Kafka since
+ * 0.10 answers it, before SASL too) to check that the broker takes the versions this client
+ * writes, then SASL authentication. A refused credential is CONNECTOR_ERR_KAFKA_AUTH, not
+ * retriable.
  */
-export const openConnection: ConnectionFactory = async (address, options) => {
-  const conn = new BrokerConnection(address, await tcpSocket(address, options.connectTimeoutMs), options);
-  try {
-    conn.versions = await conn.request({
-      apiKey: ApiKey.ApiVersions,
-      apiVersion: 0,
-      body: [],
-      decode: decodeApiVersionsV0,
-    });
-    requireVersions(address, conn.versions);
-  } catch (err) {
-    conn.close();
-    throw err;
-  }
-  return conn;
-};
+export function connectionFactory(security: KafkaSecurity): ConnectionFactory {
+  return async (address, options) => {
+    const socket = await brokerSocket(
+      address,
+      options.connectTimeoutMs,
+      tlsConnectOptions(security, address.host),
+    );
+    const conn = new BrokerConnection(address, socket, options);
+    try {
+      conn.versions = await conn.request({
+        apiKey: ApiKey.ApiVersions,
+        apiVersion: 0,
+        body: [],
+        decode: decodeApiVersionsV0,
+      });
+      requireVersions(address, conn.versions);
+      if (security.sasl) await authenticate(conn, security.sasl);
+    } catch (err) {
+      conn.close();
+      throw err;
+    }
+    return conn;
+  };
+}
+
+/** The default connection factory: plain TCP. */
+export const openConnection: ConnectionFactory = connectionFactory(plaintext);
