@@ -58,6 +58,17 @@ describe.each(frontEnds)('through the %s', (frontEnd) => {
   };
 
   it("drops a client's mark on an unmatched request and on a route's read, and its shadow copy", async () => {
+    // the flags reach a starting front end a moment after it serves: until a read is shadowed
+    await waitFor(
+      'shadow mode in the front end',
+      async () => {
+        const probe = `/products/7?warm=${Date.now()}`;
+        await send('GET', probe);
+        await new Promise((r) => setTimeout(r, 500));
+        if ((await seenBy('next', 'GET', probe)).length === 0) throw new Error('not shadowing yet');
+      },
+      { timeoutMs: 30_000 },
+    );
     const unmatched = await send('POST', `/orders?u=${frontEnd}`, '{}');
     expect(unmatched).toMatchObject({ target: 'legacy', echo: { upstream: 'legacy' } });
     expect(unmatched.echo.headers[dryRunHeader]).toBeUndefined();
