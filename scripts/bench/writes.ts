@@ -8,6 +8,7 @@ import { createMysqlKnex, ensureDatabase } from '../../lib/knex-mysql.ts';
 import { freePort } from '../../lib/net.ts';
 import { percentile } from '../../lib/stats.ts';
 import { startProxy, type TestProxy } from '../../strangler-proxy/testing/harness.ts';
+import { ProxyAdmin } from '../rehearsal/live/proxy-admin.ts';
 import { publishBenchmark } from './report.ts';
 
 /**
@@ -78,24 +79,10 @@ async function writeComparisons(proxy: TestProxy): Promise<number> {
   return n;
 }
 
-async function setMode(proxy: TestProxy, pool: Pool, mode: 'legacy' | 'shadow'): Promise<void> {
-  await proxy.shift('products', mode);
-  // applied once a write is (shadow) or is no longer (legacy) compared; flags poll within 2 s
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const before = await writeComparisons(proxy);
-    const res = await pool.request({
-      method: 'POST',
-      path: '/products',
-      headers: { 'content-type': 'application/json' },
-      body: newProduct('probe'),
-    });
-    await res.body.text();
-    await new Promise((r) => setTimeout(r, 1500));
-    const copied = (await writeComparisons(proxy)) > before;
-    if (copied === (mode === 'shadow')) return;
-    if (Date.now() > deadline) throw new Error(`the products route did not move to ${mode} within 20 s`);
-  }
+/** Moves the route and waits until the proxy itself evaluates the new mode, then lets copies drain. */
+async function setMode(admin: ProxyAdmin, mode: 'legacy' | 'shadow'): Promise<void> {
+  await admin.shift('products', mode, 20_000);
+  await new Promise((r) => setTimeout(r, 1500));
 }
 
 const ms = (v: number) => Math.round(v * 10) / 10;
@@ -105,7 +92,7 @@ async function main(): Promise<void> {
   const suffix = randomBytes(3).toString('hex');
   const [shopDb, catalogDb] = [`bench_writes_${suffix}`, `bench_writes_${suffix}_cat`];
   await ensureDatabase(server.url, shopDb);
-  const admin = createMysqlKnex(server.url, undefined, { min: 0, max: 1 });
+  const root = createMysqlKnex(server.url, undefined, { min: 0, max: 1 });
   const started: { stop(): Promise<unknown> }[] = [];
   let broker: TestBroker | undefined;
   try {
@@ -156,12 +143,13 @@ async function main(): Promise<void> {
       env: { LOG_LEVEL: 'warn' },
     });
     started.push({ stop: () => proxy.stop() });
+    const admin = new ProxyAdmin(proxy.adminUrl, proxy.token);
     const pool = new Pool(proxy.url, { connections: 32 });
     started.push({ stop: () => pool.close() });
 
     // warm-up, not measured: both setups once
     for (const mode of ['shadow', 'legacy'] as const) {
-      await setMode(proxy, pool, mode);
+      await setMode(admin, mode);
       await phase(pool, 'warm');
     }
     const pooled = { off: [] as number[], on: [] as number[] };
@@ -172,7 +160,7 @@ async function main(): Promise<void> {
     for (let round = 0; round < rounds; round++) {
       const order = round % 2 === 0 ? (['off', 'on'] as const) : (['on', 'off'] as const);
       for (const setup of order) {
-        await setMode(proxy, pool, setup === 'on' ? 'shadow' : 'legacy');
+        await setMode(admin, setup === 'on' ? 'shadow' : 'legacy');
         const before = await writeComparisons(proxy);
         const r = await phase(pool, `${setup}${round}`);
         pooled[setup].push(...r.latencies);
@@ -227,8 +215,8 @@ async function main(): Promise<void> {
     for (const s of started.reverse()) await s.stop().catch(() => undefined);
     await broker?.stop().catch(() => undefined);
     for (const db of [catalogDb, shopDb])
-      await admin.raw(`DROP DATABASE IF EXISTS \`${db}\``).catch(() => undefined);
-    await admin.destroy();
+      await root.raw(`DROP DATABASE IF EXISTS \`${db}\``).catch(() => undefined);
+    await root.destroy();
   }
 }
 
