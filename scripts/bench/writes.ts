@@ -21,7 +21,7 @@ import { publishBenchmark } from './report.ts';
  * transaction and rolls back; the comparison engine diffs the two). Figures pool every round's
  * requests per setup. Bar: the client's write p99 with copies on ≤ 1.2 × with them off.
  */
-const rate = Number(process.env.BENCH_RATE ?? 40);
+const rate = Number(process.env.BENCH_RATE ?? 10);
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const bar = 1.2;

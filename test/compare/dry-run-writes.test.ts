@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../../cdc/broker/test-broker.ts';
 import { createMysqlKnex } from '../../lib/knex-mysql.ts';
 import { waitFor } from '../../lib/net.ts';
+import { ProxyAdmin } from '../../scripts/rehearsal/live/proxy-admin.ts';
 import { startProxy, type TestProxy } from '../../strangler-proxy/testing/harness.ts';
 import { type ServiceUnderTest, startService } from '../extracted/support.ts';
 import { call, type MonolithUnderTest, startMonolithProcess } from '../monolith/support.ts';
@@ -135,7 +136,8 @@ describe('dry-run shadow writes', () => {
   });
 
   it('in a canary every write is still executed by legacy alone and dry-run on the catalog', async () => {
-    await proxy.shift('products', '10');
+    // waits until the proxy itself evaluates the canary, so no write below straddles the change
+    await new ProxyAdmin(proxy.adminUrl, proxy.token).shift('products', '10');
     const matched = await writes('match');
     const legacyBefore = await count(monolith.knex, 'products');
     for (const user of ['a', 'b', 'c']) {
