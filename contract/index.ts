@@ -1,11 +1,13 @@
 /**
  * The shop's contract: what the monolith and the extracted services must agree on to answer
  * alike (request schemas and their parsing, the error body and handler, money and time
- * formats, the Product and Order answers), and the source-position headers the services write
- * and the comparison engine reads. It depends on `lib/` and libraries only, never on either
- * side.
+ * formats, the Product and Order answers, the write transaction with its deadlock retry, the
+ * SQL route tags), the source-position headers the services write and the comparison engine
+ * reads, and the dry-run mark the proxy puts on a shadowed write. It depends on `lib/` and
+ * libraries only, never on either side.
  */
 export { isoTime } from './dates.ts';
+export { dryRunHeader, dryRunValue, isDryRunRequest } from './dry-run.ts';
 export { errorHandler, routeNotFound } from './error-handler.ts';
 export {
   type ErrorBody,
@@ -16,6 +18,7 @@ export {
   shopErrorCodes,
 } from './errors.ts';
 export { formatCents, formatMoney, maxPriceCents, maxTotalCents, parseCents } from './money.ts';
+export { isMysqlError, mysqlErrors } from './mysql-errors.ts';
 export {
   type Order,
   type OrderItem,
@@ -26,12 +29,20 @@ export {
   userOrdersQuery,
 } from './orders.ts';
 export {
+  maxStock,
+  type NewProduct,
+  newProductBody,
   type Product,
+  type ProductChanges,
   type ProductQuery,
   type ProductSort,
+  parseNewProduct,
+  parseProductChanges,
   parseProductListQuery,
+  productChangesBody,
   productListQuery,
   productSorts,
+  skuTakenError,
   toProduct,
 } from './products.ts';
 export {
@@ -57,3 +68,5 @@ export {
   sourceTsHeader,
 } from './source-position.ts';
 export { continueTraceparent, formatSqlTag, isTraceparent, parseSqlTag, type SqlTag } from './sql-tag.ts';
+export { sqlTagScope, tagQueries } from './sql-tagging.ts';
+export { withDeadlockRetry, writeAttempts, writeTransaction } from './write-transaction.ts';

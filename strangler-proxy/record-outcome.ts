@@ -57,6 +57,7 @@ function emitExchange(state: RequestState, side: 'legacy' | 'new', seconds: numb
       startedAt: state.startedAt,
       durationMs: seconds * 1000,
       fellBack: state.fellBack,
+      dryRun: state.dryRun,
     });
   } catch (err) {
     state.proxy.log.error({ err, route: route.id }, 'shadow hook threw; exchange dropped');

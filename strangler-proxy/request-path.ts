@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { answerAggregate } from './aggregate/answer-aggregate.ts';
 import type { Decision, StickyContext } from './flags/decider.ts';
 import { overrideCookie, type Side } from './flags/tester-override.ts';
+import { decideWrite } from './flags/write-side.ts';
 import { BodyMeter } from './forward/body-meter.ts';
 import { forwardRequest } from './forward/forward-request.ts';
 import type { RequestHeaderResult } from './forward/headers.ts';
@@ -181,12 +182,23 @@ function userIdOf(head: RequestHeaderResult, userCookie: string): string | undef
  * decide: for a matched route, which side serves. The flag decider (flags/decider.ts) reads the
  * route's mode and, for a canary or shadow share, buckets the sticky id: the user header or
  * cookie, else the session cookie, else the client address. The exchange is teed for the
- * shadow hook when the route compares and the hook wants this mode.
+ * shadow hook when the route compares and the hook wants this mode. A write of the route
+ * (`writes`) is decided on the route's stage by flags/write-side.ts: served by its write side,
+ * teed as a dry run when legacy executes it outside plain legacy.
  */
 function decideSide(state: RequestState, req: ClientRequest): void {
   const route = state.route;
   if (route === undefined) return;
   const proxy = state.proxy;
+  if (route.writeMethods.has(state.method)) {
+    const decision = decideWrite(route, proxy.decider.stageOf(route));
+    state.decision = decision;
+    state.dryRun = decision.shadow;
+    if (decision.shadow && route.compare && proxy.hookModes.has(decision.mode))
+      state.captureMax = route.captureMaxBytes;
+    return;
+  }
+  // a tester's override picks the side of reads only: a write never gets a second writer
   const decision = testerOverride(state, route) ?? proxy.decider.decide(route, stickyContext(state, req));
   state.decision = decision;
   if (route.compare && proxy.hookModes.has(decision.mode)) state.captureMax = route.captureMaxBytes;
@@ -237,8 +249,11 @@ function openRequestBody(state: RequestState, req: ClientRequest): void {
   // the fast path never takes a request with a body (front/simple-request.ts)
   if (!(req instanceof Readable)) throw new Error('a request body without its stream');
   req.on('error', noop);
+  // a dry-run copy needs the body the upstream got, whatever the route captures otherwise
   const captureBody =
-    state.captureMax > 0 && state.route!.captureRequestMethods.has(state.method) ? state.captureMax : 0;
+    state.captureMax > 0 && (state.dryRun || state.route!.captureRequestMethods.has(state.method))
+      ? state.captureMax
+      : 0;
   if (head.chunked || captureBody > 0) {
     const meter = new BodyMeter(state.proxy.config.maxBodyBytes, captureBody);
     req.pipe(meter);

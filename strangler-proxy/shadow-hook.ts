@@ -7,7 +7,8 @@ import type { Mode } from './flags/flag-mapping.ts';
  * Contract
  * - Called for requests on routes with `compare.enabled` whose decision was shadow (legacy
  *   served), canary or new (new served) — never for legacy-mode or unmatched requests, so
- *   the plain path does no teeing at all.
+ *   the plain path does no teeing at all. A route's write comes only when legacy executed it
+ *   outside plain legacy (`dryRun`, flags/write-side.ts).
  * - Called once, AFTER the served response has completed (last byte handed to the client
  *   socket), and not at all when it failed midway or the client went away.
  * - Called synchronously: `onExchange` must be cheap and must not throw (the proxy catches
@@ -18,7 +19,8 @@ import type { Mode } from './flags/flag-mapping.ts';
  * - `request.headers` are the headers the upstream got (hop-by-hop removed, X-Forwarded-*,
  *   Forwarded and traceparent set), as a flat [name, value, …] array with lower-case names.
  * - `request.body` is only captured for methods listed in the route's
- *   `compare.captureRequestBodyMethods`, up to `compare.maxBodyBytes`; undefined otherwise.
+ *   `compare.captureRequestBodyMethods`, and for every dry-run write (`dryRun`), up to
+ *   `compare.maxBodyBytes`; undefined otherwise.
  *   `requestBodyTruncated` says when the cap cut it.
  * - `response.body` holds the bytes streamed to the client (not a copy: read-only), capped the same way
  *   (`truncated` says so); `response.headers` are the upstream's headers as sent on.
@@ -49,6 +51,11 @@ export interface Exchange {
   durationMs: number;
   /** True when the new side failed and legacy served instead (servedBy is then 'legacy'). */
   fellBack: boolean;
+  /**
+   * A write of the route (its `writes`) that legacy executed: the other side must get it only
+   * as a dry run (contract/dry-run.ts), and legacy is never asked again for it.
+   */
+  dryRun: boolean;
 }
 
 /**

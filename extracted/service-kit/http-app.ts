@@ -1,7 +1,13 @@
 import express, { type Express, type RequestHandler, type Router } from 'express';
 import type { Knex } from 'knex';
 import type { ProjectionRunner } from '../../cdc/consumer/index.ts';
-import { errorHandler, routeNotFound, sourcePositionHeaders } from '../../contract/index.ts';
+import {
+  errorHandler,
+  routeNotFound,
+  sourcePositionHeaders,
+  sqlTagScope,
+  tagQueries,
+} from '../../contract/index.ts';
 import type { Logger } from '../../lib/log.ts';
 import { settledWithin } from '../../lib/timeout.ts';
 
@@ -21,8 +27,8 @@ function sourcePosition(runner: ProjectionRunner): RequestHandler {
 }
 
 /**
- * The service's HTTP app: the same parsing settings, error bodies and 404s as the monolith
- * (so answers compare equal), plus /health with projection lag.
+ * The service's HTTP app: the same parsing settings, body parser, SQL tags, error bodies and
+ * 404s as the monolith (so answers compare equal), plus /health with projection lag.
  */
 export function createServiceApp(options: {
   name: string;
@@ -35,6 +41,12 @@ export function createServiceApp(options: {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(sourcePosition(options.runner));
+  // The monolith's body limit and parser, so a bad body gets the same 400/413/415.
+  app.use(express.json({ limit: '100kb' }));
+  // The monolith's SQL route tags on the statements a request sends (after the body parser, as
+  // there); the projection's statements run outside any request and stay untagged.
+  tagQueries(options.knex);
+  app.use(sqlTagScope());
   // The lag asks Kafka, whose client retries for about 30 s when the broker is gone: /health
   // must still answer at once (a supervisor or load balancer takes a slow health check for a
   // dead service). One lookup at a time is shared by the checks that arrive meanwhile.

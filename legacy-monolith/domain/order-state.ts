@@ -5,9 +5,9 @@ import {
   type OrderStatus,
   type PaymentMethod,
   ShopError,
+  writeTransaction,
 } from '../../contract/index.ts';
 import { getOrder } from './order-reads.ts';
-import { writeTransaction } from './retry.ts';
 
 /**
  * The order state machine:

@@ -6,9 +6,9 @@ import {
   type Order,
   parseCents,
   ShopError,
+  writeTransaction,
 } from '../../contract/index.ts';
 import { getOrder } from './order-reads.ts';
-import { writeTransaction } from './retry.ts';
 
 export interface OrderRequest {
   userId: number;

@@ -1,27 +1,18 @@
 import type { Knex } from 'knex';
 import {
   formatCents,
+  isMysqlError,
+  mysqlErrors,
+  type NewProduct,
   notFound,
   type Product,
+  type ProductChanges,
   type ProductQuery,
-  ShopError,
+  skuTakenError,
   toProduct,
+  writeTransaction,
 } from '../../contract/index.ts';
 import { containsLiteral } from '../../lib/sql-like.ts';
-import { isMysqlError, mysqlErrors } from './mysql-errors.ts';
-import { writeTransaction } from './retry.ts';
-
-export interface NewProduct {
-  sku: string;
-  name: string;
-  description?: string | null;
-  priceCents: number;
-  category: string;
-  attributes?: Record<string, unknown> | null;
-  stock?: number;
-}
-
-export type ProductChanges = Partial<Omit<NewProduct, 'stock'>>;
 
 const sortColumns: Record<string, string> = {
   id: 'p.id',
@@ -98,16 +89,7 @@ export async function getProduct(db: Knex | Knex.Transaction, id: number): Promi
 }
 
 function skuTaken(err: unknown, sku: string | undefined): unknown {
-  if (isMysqlError(err, mysqlErrors.duplicateEntry)) {
-    return new ShopError(
-      'SHOP_ERR_SKU_TAKEN',
-      `sku ${JSON.stringify(sku)} is already used by another product`,
-      {
-        cause: err,
-      },
-    );
-  }
-  return err;
+  return isMysqlError(err, mysqlErrors.duplicateEntry) ? skuTakenError(sku, err) : err;
 }
 
 function productColumnsFrom(input: ProductChanges): Record<string, unknown> {

@@ -1,7 +1,12 @@
 import type { Knex } from 'knex';
-import { isoTime, notFound, ShopError } from '../../contract/index.ts';
-import { isMysqlError, mysqlErrors } from './mysql-errors.ts';
-import { writeTransaction } from './retry.ts';
+import {
+  isMysqlError,
+  isoTime,
+  mysqlErrors,
+  notFound,
+  ShopError,
+  writeTransaction,
+} from '../../contract/index.ts';
 
 export interface User {
   id: number;

@@ -1,11 +1,10 @@
 import express, { type Express } from 'express';
 import type { Knex } from 'knex';
-import { errorHandler, routeNotFound } from '../../contract/index.ts';
+import { errorHandler, routeNotFound, sqlTagScope, tagQueries } from '../../contract/index.ts';
 import { createLogger, type Logger } from '../../lib/log.ts';
 import { orderRoutes } from './routes/orders.ts';
 import { productRoutes } from './routes/products.ts';
 import { userRoutes } from './routes/users.ts';
-import { sqlTagScope, tagQueries } from './sql-tagging.ts';
 
 /**
  * The shop's HTTP API (docs/shop.md). Handlers only parse and answer; the rules live in

@@ -1,51 +1,11 @@
 import { z } from 'zod';
-import { moneyField, textField } from '../../contract/index.ts';
+import { maxStock, textField } from '../../contract/index.ts';
 
 /**
- * Request bodies only the monolith takes (the writes). Shapes both sides parse (the read
- * routes' queries) are in contract/; a body moves there with its route. Objects are strict: an
- * unknown key is a 400 naming it.
+ * Request bodies only the monolith takes. Shapes both sides parse (the read routes' queries,
+ * the product create and change bodies) are in contract/; a body moves there with its route.
+ * Objects are strict: an unknown key is a 400 naming it.
  */
-
-const maxStock = 1_000_000_000;
-
-const attributes = z
-  .record(z.string(), z.json())
-  .nullable()
-  .refine(
-    (value) => value === null || JSON.stringify(value).length <= 16_384,
-    'must be at most 16 KiB of JSON',
-  );
-
-const productFields = {
-  sku: textField(64),
-  name: textField(255),
-  description: z.string().max(10_000, 'must be at most 10000 characters').nullable(),
-  price: moneyField('price').refine((cents) => cents >= 1, 'price must be at least 0.01'),
-  category: textField(64),
-  attributes,
-};
-
-export const newProductBody = z.strictObject({
-  ...productFields,
-  description: productFields.description.optional(),
-  attributes: attributes.optional(),
-  stock: z.int().min(0).max(maxStock).optional(),
-});
-
-export const productChangesBody = z
-  .strictObject({
-    sku: productFields.sku.optional(),
-    name: productFields.name.optional(),
-    description: productFields.description.optional(),
-    price: productFields.price.optional(),
-    category: productFields.category.optional(),
-    attributes: attributes.optional(),
-  })
-  .refine((body) => Object.keys(body).length > 0, {
-    message:
-      'give at least one of sku, name, description, price, category, attributes (stock: PUT /products/:id/stock)',
-  });
 
 export const stockBody = z.strictObject({ stock: z.int().min(0).max(maxStock) });
 

@@ -88,6 +88,7 @@ function exchange(i: number, body: Buffer, origins: Origins): Exchange {
     startedAt: Date.now(),
     durationMs: 1,
     fellBack: false,
+    dryRun: false,
   };
 }
 

@@ -72,6 +72,11 @@ export function registerRehearse(program: Command): void {
       fraction('--max-fallback-rate'),
     )
     .option('--max-p99-ratio <x>', "gate: route p99 / legacy's p99", Number)
+    .option(
+      '--min-comparisons <n>',
+      'gate: comparisons a mismatch-rate gate needs, else it holds the stage',
+      wholeNumber('--min-comparisons', '20', 1),
+    )
     .option('--reports <dir>', 'where to write the report', path.join(repoRoot, 'reports'))
     .option('--seed <n>', 'random seed of the generated traffic', wholeNumber('--seed', '1'), 1)
     .action(async (routeArg: string, opts) => {
@@ -86,6 +91,7 @@ export function registerRehearse(program: Command): void {
           maxMismatchRate: opts.maxMismatchRate,
           maxFallbackRate: opts.maxFallbackRate,
           maxP99Ratio: opts.maxP99Ratio,
+          minComparisons: opts.minComparisons,
         },
       });
       const e = endpointsFor();

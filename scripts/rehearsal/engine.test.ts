@@ -17,6 +17,7 @@ const healthy = (over: Partial<TrafficFigures> = {}): TrafficFigures => ({
   mismatches: 0,
   noise: 2,
   fallbacks: 0,
+  statusDifferences: 0,
   servedBy: { new: 100, legacy: 100 },
   examples: [],
   ...over,
@@ -54,6 +55,7 @@ function scriptedPorts(traffic: (step: ShiftTarget) => TrafficFigures, over: Par
       mismatches: 1,
       noise: 4,
       shadowErrors: 0,
+      statusDifferences: 0,
       examples: [],
     }),
     traffic: async () => traffic(current),
@@ -148,6 +150,7 @@ describe('rehearseRoute', () => {
         mismatches: 0,
         noise: 0,
         shadowErrors: 10,
+        statusDifferences: 0,
         examples: [],
       }),
     });

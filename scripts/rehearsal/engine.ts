@@ -39,7 +39,8 @@ export interface RehearsalPorts {
   ): Promise<TrafficFigures>;
 }
 
-export type StageStatus = 'passed' | 'failed' | 'skipped';
+/** `held`: no gate failed but one had too few samples to judge; the route stays at the stage. */
+export type StageStatus = 'passed' | 'failed' | 'held' | 'skipped';
 
 export interface StageOutcome {
   stage: StageId;
@@ -53,7 +54,7 @@ export interface StageOutcome {
   ms: number;
 }
 
-export type RouteOutcome = 'migrated' | 'rolled-back' | 'stopped' | 'error';
+export type RouteOutcome = 'migrated' | 'rolled-back' | 'stopped' | 'held' | 'error';
 
 export interface RouteRehearsal {
   route: string;
@@ -92,7 +93,7 @@ function servingNotes(f: TrafficFigures): string[] {
   const notes = [...f.examples];
   if (f.compared === 0 && f.requests > 0) {
     notes.unshift(
-      'no comparisons were recorded in this window: the mismatch gate had nothing to judge (is the comparison engine attached to the proxy?)',
+      'no comparisons were recorded in this window: the mismatch gate had nothing to judge and holds the step (is the comparison engine attached to the proxy?)',
     );
   }
   return notes;
@@ -127,7 +128,11 @@ export async function rehearseRoute(
       stage,
       title: stages[stage].title,
       ...(step ? { step } : {}),
-      status: r.gates.every((g) => g.pass) ? 'passed' : 'failed',
+      status: r.gates.some((g) => g.verdict === 'fail')
+        ? 'failed'
+        : r.gates.some((g) => g.verdict === 'hold')
+          ? 'held'
+          : 'passed',
       gates: r.gates,
       figures: r.figures,
       notes: r.notes ?? [],
@@ -156,8 +161,15 @@ export async function rehearseRoute(
   };
 
   const failureOf = (o: StageOutcome) => {
-    const g = o.gates.find((x) => !x.pass)!;
+    const g = o.gates.find((x) => x.verdict === 'fail') ?? o.gates.find((x) => !x.pass)!;
     return { stage: o.stage, ...(o.step ? { step: o.step } : {}), gate: g.gate, why: g.why ?? g.gate };
+  };
+
+  // Not enough evidence: the stage neither passes nor fails. The route stays where it is (no
+  // rollback: nothing was found wrong), and the rehearsal stops there.
+  const hold = (o: StageOutcome): RouteRehearsal => {
+    o.notes.push('held: not enough evidence to judge this stage; the route stays at it');
+    return finish('held', { failure: failureOf(o) });
   };
 
   const rollback = async (o: StageOutcome): Promise<RouteRehearsal> => {
@@ -173,6 +185,7 @@ export async function rehearseRoute(
       legacyP99 = f.p99;
       return { gates: legacyGates(f, t), figures: trafficFigures(f) };
     });
+    if (s0.status === 'held') return hold(s0);
     if (s0.status === 'failed') return finish('stopped', { failure: failureOf(s0) });
 
     const s1 = await run(1, undefined, async () => {
@@ -189,6 +202,7 @@ export async function rehearseRoute(
         notes: f.examples,
       };
     });
+    if (s1.status === 'held') return hold(s1);
     if (s1.status === 'failed') return finish('stopped', { failure: failureOf(s1) });
 
     const s2 = await run(2, undefined, async () => {
@@ -200,6 +214,7 @@ export async function rehearseRoute(
       for (const c of f.tables) figures[c.table] = `${c.legacyRows} legacy / ${c.serviceRows} service rows`;
       return { gates: backfillGates(f, t), figures, notes: f.tables.flatMap((c) => c.examples) };
     });
+    if (s2.status === 'held') return hold(s2);
     if (s2.status === 'failed') return finish('stopped', { failure: failureOf(s2) });
 
     const s3 = await run(3, undefined, async () => {
@@ -217,6 +232,7 @@ export async function rehearseRoute(
         notes: f.examples,
       };
     });
+    if (s3.status === 'held') return hold(s3);
     if (s3.status === 'failed') {
       await ports.shift(route, 'legacy');
       return finish('stopped', { failure: failureOf(s3), rolledBackTo: 'legacy' });
@@ -230,6 +246,7 @@ export async function rehearseRoute(
         );
         return { gates: servingGates(f, legacyP99, t), figures: trafficFigures(f), notes: servingNotes(f) };
       });
+      if (o.status === 'held') return hold(o);
       if (o.status === 'failed') return await rollback(o);
     }
 
@@ -238,6 +255,7 @@ export async function rehearseRoute(
       const f = await ports.traffic(route, t.cutover.bakeMs, t, (x) => events.progress?.(route, 5, x));
       return { gates: servingGates(f, legacyP99, t), figures: trafficFigures(f), notes: servingNotes(f) };
     });
+    if (s5.status === 'held') return hold(s5);
     if (s5.status === 'failed') return await rollback(s5);
 
     await run(6, undefined, async () => ({

@@ -14,6 +14,8 @@ export interface TrafficFigures {
   noise: number;
   /** Requests the new side failed and legacy served. */
   fallbacks: number;
+  /** Compared answers (reads and dry-run writes) whose status differed from legacy's: errors for the gates. */
+  statusDifferences: number;
   /** Requests served by each side, from the proxy's target header. */
   servedBy: Record<string, number>;
   /** Up to a few examples of differences, for the report. */
@@ -56,5 +58,7 @@ export interface ShadowFigures {
   noise: number;
   /** Exchanges the comparison engine could not compare (outcome `error`): the new side did not answer, or a body was over the cap. */
   shadowErrors: number;
+  /** Compared answers whose status differed from legacy's: errors for the gates. */
+  statusDifferences: number;
   examples: string[];
 }

@@ -70,7 +70,7 @@ function stageMarkdown(o: StageOutcome): string[] {
     lines.push('| gate | value | limit | result |', '| --- | --- | --- | --- |');
     for (const g of o.gates) {
       lines.push(
-        `| ${g.gate} | ${formatValue(g.value, g.unit)} | ${gateCmp(g.unit)} ${formatValue(g.limit, g.unit)} | ${g.pass ? 'pass' : `**FAIL**: ${g.why}`} |`,
+        `| ${g.gate} | ${formatValue(g.value, g.unit)} | ${gateCmp(g.unit)} ${formatValue(g.limit, g.unit)} | ${g.verdict === 'pass' ? 'pass' : g.verdict === 'hold' ? `**HOLD**: ${g.why}` : `**FAIL**: ${g.why}`} |`,
       );
     }
     lines.push('');
@@ -104,7 +104,9 @@ export function reportMarkdown(r: RehearsalReport): string {
       lines.push(
         route.outcome === 'error'
           ? `Could not complete ${where}: ${route.failure.why}.`
-          : `Stopped at ${where}: gate **${route.failure.gate}** failed — ${route.failure.why}.`,
+          : route.outcome === 'held'
+            ? `Held at ${where}: gate **${route.failure.gate}** had not enough evidence — ${route.failure.why}. The route stays at this stage.`
+            : `Stopped at ${where}: gate **${route.failure.gate}** failed — ${route.failure.why}.`,
       );
       if (route.rolledBackTo) lines.push(`Traffic was rolled back to ${route.rolledBackTo} automatically.`);
       lines.push(
@@ -136,7 +138,7 @@ export function reportHtml(r: RehearsalReport): string {
     const gates = o.gates
       .map(
         (g) =>
-          `<tr class="${g.pass ? 'pass' : 'fail'}"><td>${esc(g.gate)}</td><td>${esc(formatValue(g.value, g.unit))}</td><td>${gateCmp(g.unit)} ${esc(formatValue(g.limit, g.unit))}</td><td>${g.pass ? 'pass' : `FAIL: ${esc(g.why ?? '')}`}</td></tr>`,
+          `<tr class="${g.verdict}"><td>${esc(g.gate)}</td><td>${esc(formatValue(g.value, g.unit))}</td><td>${gateCmp(g.unit)} ${esc(formatValue(g.limit, g.unit))}</td><td>${g.verdict === 'pass' ? 'pass' : `${g.verdict.toUpperCase()}: ${esc(g.why ?? '')}`}</td></tr>`,
       )
       .join('');
     const figures = Object.entries(o.figures)
@@ -173,10 +175,10 @@ export function reportHtml(r: RehearsalReport): string {
 <style>
 body{font:14px/1.5 system-ui,sans-serif;max-width:960px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.2em .6em;text-align:left}
-tr.fail td{background:#fde2e2}tr.pass td:last-child{color:#176b2c}
-.stage{border-left:4px solid #ccc;padding-left:1em;margin:1em 0}.stage.passed{border-color:#2e9e4f}.stage.failed{border-color:#d33}.stage.skipped{opacity:.6}
+tr.fail td{background:#fde2e2}tr.hold td{background:#fdf3d8}tr.pass td:last-child{color:#176b2c}
+.stage{border-left:4px solid #ccc;padding-left:1em;margin:1em 0}.stage.passed{border-color:#2e9e4f}.stage.failed{border-color:#d33}.stage.held{border-color:#d9a400}.stage.skipped{opacity:.6}
 .next{background:#fff6e0;border:1px solid #e6c36a;padding:.5em 1em;margin:.5em 0}.chart{margin:.5em 0}
-.migrated{color:#176b2c}.rolled-back,.stopped,.error{color:#b00}pre{background:#f6f6f6;padding:1em;overflow:auto}
+.migrated{color:#176b2c}.rolled-back,.stopped,.error{color:#b00}.held{color:#8a6d00}pre{background:#f6f6f6;padding:1em;overflow:auto}
 </style></head><body>
 <h1>Migration rehearsal report</h1>
 <p>Started ${esc(r.startedAt)}, finished ${esc(r.finishedAt)}.</p>

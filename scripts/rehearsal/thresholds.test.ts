@@ -13,6 +13,7 @@ describe('thresholds', () => {
       maxP99Ratio: 1.5,
       p99SlackMs: 25,
       maxMismatchRate: 0.01,
+      minComparisons: 20,
       maxFallbackRate: 0.01,
     });
     expect(t.parity.maxMismatchRate).toBe(0);

@@ -39,7 +39,7 @@ export const thresholdsSchema = z.strictObject({
       /** Request rate and users of the load generator during canary and cutover. */
       rate: z.int().min(1).default(40),
       concurrency: z.int().min(1).max(200).default(8),
-      /** A gate is not judged on fewer route requests than this: the step fails "too little traffic". */
+      /** A gate is not judged on fewer route requests than this: the step holds ("not enough evidence"). */
       minRequests: count(30),
     })
     .prefault({}),
@@ -56,13 +56,21 @@ export const thresholdsSchema = z.strictObject({
   cutover: z.strictObject({ bakeMs: millis(15_000) }).prefault({}),
   gates: z
     .strictObject({
-      /** 5xx and unanswered requests on the route, as a fraction of its requests. */
+      /**
+       * 5xx and unanswered requests on the route, and compared answers whose status differed
+       * from legacy's, as a fraction of its requests.
+       */
       maxErrorRate: rate(0.01),
       /** The route's p99 may be at most this multiple of legacy's p99 (stage 0)... */
       maxP99Ratio: z.number().min(1).default(1.5),
       /** ...or legacy's p99 plus this much, whichever is larger: small p99s are noisy. */
       p99SlackMs: z.number().min(0).default(25),
       maxMismatchRate: rate(0.01),
+      /**
+       * Comparisons (reads and dry-run writes) a mismatch-rate gate needs before it judges:
+       * on fewer it holds the stage (not enough evidence), it never passes.
+       */
+      minComparisons: count(20),
       /** Requests the new side failed and legacy served instead. */
       maxFallbackRate: rate(0.01),
     })

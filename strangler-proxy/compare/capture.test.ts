@@ -40,6 +40,7 @@ const exchange = (body?: unknown): Exchange => ({
   startedAt: Date.parse('2026-01-01T00:00:00Z'),
   durationMs: 1,
   fellBack: false,
+  dryRun: false,
 });
 
 describe('capture', () => {

@@ -1,4 +1,4 @@
-import type { ParsedSourcePosition } from '../../contract/index.ts';
+import { dryRunHeader, dryRunValue, type ParsedSourcePosition } from '../../contract/index.ts';
 import type { Exchange } from '../shadow-hook.ts';
 import type { NoiseState, Outcome } from './comparison-store.ts';
 import { type Answer, diffAnswers, type FieldDiff } from './diff.ts';
@@ -38,6 +38,11 @@ export interface ComparisonResult {
   note?: string;
   /** The noise model after this comparison taught it something (to persist it). */
   noiseState?: NoiseState;
+  /**
+   * The two answers compared in the end had different statuses (a 400 or 404 where legacy
+   * answered 201): counted apart, whatever the rules, for the rehearsal's error gates.
+   */
+  statusDiffers?: boolean;
 }
 
 /** Runs comparisons: in process (library, bench) or inside the comparison worker thread. */
@@ -97,6 +102,7 @@ export class Comparator implements ComparisonExecutor {
         : 'a body was larger than compare.maxBodyBytes: not compared';
       return { outcome: 'error', note, diffs: [], noise: [] };
     }
+    if (exchange.dryRun) return this.#dryRun(exchange, rules, request, served);
     const { send, noise: model } = this.options;
     let other: Answer;
     try {
@@ -190,7 +196,50 @@ export class Comparator implements ComparisonExecutor {
       }
     }
     const outcome = real.length > 0 ? 'mismatch' : noise.length > 0 ? 'noise' : 'match';
-    return { outcome, legacy, candidate, diffs: real, noise, note, noiseState };
+    const statusDiffers = legacy.status !== candidate.status;
+    return { outcome, legacy, candidate, diffs: real, noise, note, noiseState, statusDiffers };
+  }
+
+  /**
+   * A write legacy executed: the new side gets the copy marked as a dry run (it rolls the write
+   * back and answers what it would have answered), and that answer is diffed against legacy's
+   * once. Legacy is never asked again (no noise twin, no re-check: each would execute the
+   * write once more); the route's write rules excuse what each side generates (ids, times),
+   * and fields the noise model already knows as noisy stay noise.
+   */
+  async #dryRun(
+    exchange: ComparisonJob['exchange'],
+    rules: CompiledRules,
+    request: SendRequest,
+    served: Answer,
+  ): Promise<ComparisonResult> {
+    if (exchange.servedBy !== 'legacy')
+      return { outcome: 'error', note: 'a dry-run write must be served by legacy', diffs: [], noise: [] };
+    let candidate: Answer;
+    try {
+      candidate = await this.options.send(exchange.otherUpstream, {
+        ...request,
+        headers: [...request.headers, dryRunHeader, dryRunValue],
+      });
+    } catch (err) {
+      return {
+        outcome: 'error',
+        note: `calling new with the dry run failed: ${(err as Error).message}`,
+        diffs: [],
+        noise: [],
+      };
+    }
+    const { real, noise } = this.options.noise.split(exchange.routeId, diffAnswers(rules, served, candidate));
+    const outcome = real.length > 0 ? 'mismatch' : noise.length > 0 ? 'noise' : 'match';
+    return {
+      outcome,
+      legacy: served,
+      candidate,
+      diffs: real,
+      noise,
+      note: 'write: legacy executed it, the new side answered a dry run',
+      statusDiffers: served.status !== candidate.status,
+    };
   }
 }
 

@@ -28,6 +28,8 @@ export interface EngineRoute {
   new: string;
   /** Methods compared (default GET, HEAD: a write is never sent twice unless opted in). */
   methods: ReadonlySet<string>;
+  /** Rules for a dry-run write's comparison (`compare.writeRules`); `rules` when absent. */
+  writeRules?: CompiledRules;
   /** In mode `new`, legacy is still called in the background until this time (bake period). */
   bakeUntil?: number;
 }
@@ -65,7 +67,9 @@ export class CompareEngine implements ShadowHook {
   onExchange(exchange: Exchange): void {
     if (this.#closed) return;
     const route = this.options.routes(exchange.routeId);
-    if (!route?.methods.has(exchange.request.method)) return;
+    if (!route) return;
+    // a dry-run write is always compared (and counted as a write); other methods as configured
+    if (!exchange.dryRun && !route.methods.has(exchange.request.method)) return;
     if (
       exchange.mode === 'new' &&
       exchange.servedBy === 'new' &&
@@ -74,7 +78,7 @@ export class CompareEngine implements ShadowHook {
       return;
     this.options.capture?.offer(exchange, this.options.redaction);
     if (this.#running >= this.#concurrency && this.#queue.length >= this.#queueLimit) {
-      this.options.store.count(exchange.routeId, 'shed');
+      this.options.store.count(exchange.routeId, 'shed', { write: exchange.dryRun });
       return;
     }
     this.#queue.push({ exchange, route });
@@ -115,7 +119,11 @@ export class CompareEngine implements ShadowHook {
     try {
       result = await this.options.executor.run({
         exchange,
-        route: { rules: route.rules.spec, legacy: route.legacy, new: route.new },
+        route: {
+          rules: (exchange.dryRun ? (route.writeRules ?? route.rules) : route.rules).spec,
+          legacy: route.legacy,
+          new: route.new,
+        },
       });
     } catch (err) {
       result = {
@@ -133,10 +141,17 @@ export class CompareEngine implements ShadowHook {
     exchange: Exchange,
     route: EngineRoute,
     outcome: Outcome,
-    detail: { legacy?: Answer; candidate?: Answer; diffs: FieldDiff[]; noise: FieldDiff[]; note?: string },
+    detail: {
+      legacy?: Answer;
+      candidate?: Answer;
+      diffs: FieldDiff[];
+      noise: FieldDiff[];
+      note?: string;
+      statusDiffers?: boolean;
+    },
   ): void {
     const { store, redaction } = this.options;
-    store.count(exchange.routeId, outcome);
+    store.count(exchange.routeId, outcome, { write: exchange.dryRun, statusDiffers: detail.statusDiffers });
     if (outcome === 'match' || outcome === 'shed') return;
     const requestHeaders = headerObject(exchange.request.headers);
     store.record({

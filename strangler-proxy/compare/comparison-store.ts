@@ -8,8 +8,9 @@ import type { FieldDiff } from './diff.ts';
 
 /**
  * Where comparison outcomes live, durable across proxy restarts:
- * - `counters.json`: per-route counts, replaced atomically (write temp, rename) at most once
- *   a second and on close;
+ * - `counters.json`: per-route counts (all comparisons; the writes among them, compared as dry
+ *   runs; those whose answers' statuses differed), replaced atomically (write temp, rename) at
+ *   most once a second and on close;
  * - `records.jsonl` + `records.1.jsonl`: the non-matching exchanges (mismatch, noise, lag,
  *   error) with both answers and the diff, already redacted. Bounded: when the current file
  *   holds half the cap it becomes `.1` (dropping the older one), so at most `maxRecords` are
@@ -47,6 +48,10 @@ export class ComparisonStoreError extends ToolkitError {}
 /** What a report needs from a store: the live one in the proxy, or a read-only view of its files. */
 export interface ComparisonSource {
   counters(): Record<string, RouteCounters>;
+  /** The writes among `counters` (dry-run comparisons), per route. */
+  writeCounters(): Record<string, RouteCounters>;
+  /** Per route, comparisons whose two answers had different statuses. */
+  statusDifferences(): Record<string, number>;
   records(routeId?: string): Promise<ComparisonRecord[]>;
 }
 
@@ -54,6 +59,8 @@ export class ComparisonStore implements ComparisonSource {
   readonly #dir: string;
   readonly #half: number;
   #counters = new Map<string, RouteCounters>();
+  #writes = new Map<string, RouteCounters>();
+  #statusDiffers = new Map<string, number>();
   #noise: NoiseState = {};
   #out: WriteStream | undefined;
   #lines = 0;
@@ -98,6 +105,10 @@ export class ComparisonStore implements ComparisonSource {
       const saved = JSON.parse(await fs.readFile(this.#file('counters.json'), 'utf8'));
       for (const [route, c] of Object.entries(saved.routes ?? {}))
         this.#counters.set(route, { ...emptyCounters(), ...(c as RouteCounters) });
+      for (const [route, c] of Object.entries(saved.writes ?? {}))
+        this.#writes.set(route, { ...emptyCounters(), ...(c as RouteCounters) });
+      for (const [route, n] of Object.entries(saved.statusDifferences ?? {}))
+        this.#statusDiffers.set(route, Number(n));
       this.#noise = saved.noise ?? {};
     } catch {
       // first start: nothing counted yet
@@ -115,15 +126,24 @@ export class ComparisonStore implements ComparisonSource {
     return path.join(this.#dir, name);
   }
 
-  count(routeId: string, outcome: Outcome): void {
-    const c = this.#counters.get(routeId) ?? emptyCounters();
-    this.#counters.set(routeId, c);
-    c[outcome]++;
+  /** One outcome of a route; `write`: also among its writes; `statusDiffers`: the statuses differed. */
+  count(routeId: string, outcome: Outcome, detail: { write?: boolean; statusDiffers?: boolean } = {}): void {
+    bump(this.#counters, routeId, outcome);
+    if (detail.write) bump(this.#writes, routeId, outcome);
+    if (detail.statusDiffers) this.#statusDiffers.set(routeId, (this.#statusDiffers.get(routeId) ?? 0) + 1);
     this.#dirty = true;
   }
 
   counters(): Record<string, RouteCounters> {
     return Object.fromEntries([...this.#counters].map(([k, v]) => [k, { ...v }]));
+  }
+
+  writeCounters(): Record<string, RouteCounters> {
+    return Object.fromEntries([...this.#writes].map(([k, v]) => [k, { ...v }]));
+  }
+
+  statusDifferences(): Record<string, number> {
+    return Object.fromEntries(this.#statusDiffers);
   }
 
   /** Noise model state is saved with the counters, so a restart keeps what was learnt. */
@@ -178,7 +198,15 @@ export class ComparisonStore implements ComparisonSource {
       if (!this.#dirty || !this.#out) return;
       this.#dirty = false;
       const tmp = this.#file(`counters.json.${process.pid}.tmp`);
-      await fs.writeFile(tmp, JSON.stringify({ routes: this.counters(), noise: this.#noise }));
+      await fs.writeFile(
+        tmp,
+        JSON.stringify({
+          routes: this.counters(),
+          writes: this.writeCounters(),
+          statusDifferences: this.statusDifferences(),
+          noise: this.#noise,
+        }),
+      );
       await fs.rename(tmp, this.#file('counters.json'));
     });
     return this.#saving.catch(() => {});
@@ -194,6 +222,12 @@ export class ComparisonStore implements ComparisonSource {
       await once(out, 'close');
     }
   }
+}
+
+function bump(counters: Map<string, RouteCounters>, routeId: string, outcome: Outcome): void {
+  const c = counters.get(routeId) ?? emptyCounters();
+  counters.set(routeId, c);
+  c[outcome]++;
 }
 
 async function countLines(file: string): Promise<number> {

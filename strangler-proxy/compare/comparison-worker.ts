@@ -75,7 +75,7 @@ function pump(): void {
         // match that taught the noise model something carries the model's state, to persist.
         (result) =>
           reply(
-            result.outcome !== 'match'
+            result.outcome !== 'match' || result.statusDiffers
               ? { id, result }
               : result.noiseState
                 ? { id, result: { outcome: 'match', diffs: [], noise: [], noiseState: result.noiseState } }

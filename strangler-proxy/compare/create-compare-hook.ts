@@ -70,6 +70,7 @@ export async function createCompareHook(options: {
       if (!route) return undefined;
       return {
         rules: route.compareRules,
+        writeRules: route.writeCompareRules,
         legacy: route.legacy,
         new: route.upstreamNew,
         methods: route.shadowMethods,

@@ -138,3 +138,29 @@ describe('diffAnswers', () => {
     expect(() => compileRules({ ignore: ['updatedAt'] })).toThrow(/JSONPath-like pattern/);
   });
 });
+
+describe('generated fields (write rules)', () => {
+  const rules = compileRules({ generated: ['$.id', '$.createdAt'] });
+  const created = (id: unknown, createdAt: unknown, name = 'x') => json({ id, createdAt, name }, 201);
+
+  it('excuse the id and time each side made up, when both are of the same kind', () => {
+    expect(
+      diffAnswers(
+        rules,
+        created(5012, '2026-12-06T10:00:00.000Z'),
+        created(2_000_000_007, '2026-12-06T10:00:01.234Z'),
+      ),
+    ).toEqual([]);
+  });
+
+  it('still report a different kind, and every other field', () => {
+    const diffs = diffAnswers(rules, created(5012, '2026-12-06T10:00:00.000Z'), created('5012', 'soon', 'y'));
+    expect(diffs.map((d) => d.path)).toEqual(['$.id', '$.createdAt', '$.name']);
+  });
+
+  it('are off by default: ids compare by value', () => {
+    expect(diffAnswers(compileRules(), created(1, 'a'), created(2, 'a')).map((d) => d.path)).toEqual([
+      '$.id',
+    ]);
+  });
+});

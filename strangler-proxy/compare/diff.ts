@@ -54,6 +54,12 @@ function asInstant(value: unknown): number | undefined {
   return Number.isNaN(ms) ? undefined : ms;
 }
 
+/** What a generated field holds, for `generated`: its kind, never its value. */
+function generatedKind(value: Json): string {
+  if (typeof value === 'string') return asInstant(value) !== undefined ? 'date' : 'text';
+  return value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
+}
+
 function scalarsEqual(rules: CompiledRules, a: Json, b: Json): boolean {
   if (a === b) return true;
   if (typeof a === 'number' && typeof b === 'number' && rules.tolerance) {
@@ -157,6 +163,12 @@ function push(
 
 function compareValues(rules: CompiledRules, a: Json, b: Json, path: PathSegment[], out: FieldDiff[]): void {
   if (isIgnored(rules, path)) return;
+  if (
+    rules.generated.length > 0 &&
+    rules.generated.some((p) => matchesPath(p, path)) &&
+    generatedKind(a) === generatedKind(b)
+  )
+    return;
   const ta = typeOf(a);
   const tb = typeOf(b);
   if (ta === 'array' && tb === 'array') {

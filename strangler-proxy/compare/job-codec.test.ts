@@ -29,6 +29,7 @@ describe('comparison job codec (proxy thread → worker thread)', () => {
         startedAt: 1_700_000_000_123,
         durationMs: 1.5,
         fellBack: true,
+        dryRun: true,
       },
       route: { rules, legacy: 'http://127.0.0.1:3000', new: 'http://127.0.0.1:3101' },
     };
@@ -40,6 +41,7 @@ describe('comparison job codec (proxy thread → worker thread)', () => {
       exchange: {
         ...job.exchange,
         fellBack: false,
+        dryRun: false,
         request: { ...job.exchange.request, headers: [], body: undefined, bodyTruncated: false },
         response: { ...job.exchange.response, body: Buffer.alloc(0) },
       },

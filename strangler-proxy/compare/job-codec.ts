@@ -59,7 +59,7 @@ export class JobBatchWriter {
     }
     let rulesIndex = this.#rules.indexOf(json);
     if (rulesIndex < 0) rulesIndex = this.#rules.push(json) - 1;
-    const flags = `${e.fellBack ? 1 : 0}${e.response.truncated ? 1 : 0}${e.request.bodyTruncated ? 1 : 0}`;
+    const flags = `${e.fellBack ? 1 : 0}${e.response.truncated ? 1 : 0}${e.request.bodyTruncated ? 1 : 0}${e.dryRun ? 1 : 0}`;
     const requestBody = e.request.body;
     this.#fields.push(
       id,
@@ -167,6 +167,7 @@ export function createBatchDecoder(): (batch: EncodedBatch) => { id: number; job
         startedAt: Number(f[i + 9]),
         durationMs: Number(f[i + 10]),
         fellBack: flags[0] === '1',
+        dryRun: flags[3] === '1',
       };
       const route = { rules: spec(rules[Number(f[i + 14])]!), legacy: f[i + 12]!, new: f[i + 13]! };
       jobs.push({ id: Number(f[i]), job: { exchange, route } });

@@ -42,6 +42,12 @@ export const compareRulesSchema = z
     decimalStringsAsNumbers: z.boolean().default(false),
     /** Date strings in any ISO-8601 / RFC 2822 form compared as instants. */
     normaliseDates: z.boolean().default(false),
+    /**
+     * Fields each side makes up on a write (the new row's id, its creation and change times):
+     * equal when both hold the same kind of value (a number, a date, other text), whatever the
+     * value. Meant for `compare.writeRules`: legacy's id 5012 and the dry run's 2000000007 agree.
+     */
+    generated: z.array(jsonPath).default([]),
   })
   .strict();
 
@@ -57,6 +63,7 @@ export interface CompiledRules {
   tolerance?: { absolute: number; relative: number };
   decimalStringsAsNumbers: boolean;
   normaliseDates: boolean;
+  generated: PathPattern[];
 }
 
 export class CompareRulesError extends ToolkitError {
@@ -82,5 +89,6 @@ export function compileRules(input: CompareRulesInput = {}): CompiledRules {
     tolerance: spec.numericTolerance,
     decimalStringsAsNumbers: spec.decimalStringsAsNumbers,
     normaliseDates: spec.normaliseDates,
+    generated: spec.generated.map(compilePath),
   };
 }

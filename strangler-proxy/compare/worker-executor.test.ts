@@ -60,6 +60,7 @@ function job(path: string, n: number): ComparisonJob {
       startedAt: Date.now(),
       durationMs: 1,
       fellBack: false,
+      dryRun: false,
     },
     route: { rules, legacy, new: next },
   };

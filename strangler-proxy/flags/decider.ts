@@ -23,7 +23,7 @@ export interface StickyContext {
   remoteAddress?: string;
 }
 
-const legacyDecision: Decision = Object.freeze({ mode: 'legacy', serve: 'legacy', shadow: false });
+export const legacyDecision: Decision = Object.freeze({ mode: 'legacy', serve: 'legacy', shadow: false });
 const newDecision: Decision = Object.freeze({ mode: 'new', serve: 'new', shadow: false });
 const canaryDecision: Decision = Object.freeze({ mode: 'canary', serve: 'new', shadow: false });
 const shadowDecision: Decision = Object.freeze({ mode: 'shadow', serve: 'legacy', shadow: true });
@@ -111,11 +111,7 @@ export class FlagDecider {
    */
   decide(route: Route, context: StickyContext): Decision {
     if (!this.#ready) return legacyDecision;
-    let plan = this.#plans.get(route.flag);
-    if (plan === undefined) {
-      plan = planOf(this.unleash.getFeatureToggleDefinition(route.flag) as PlannedFeature | undefined);
-      this.#plans.set(route.flag, plan);
-    }
+    const plan = this.#planOf(route);
     const mode = plan.mode;
     if (mode === 'legacy') return legacyDecision;
     let enabled: boolean;
@@ -136,6 +132,23 @@ export class FlagDecider {
       default:
         return canaryDecision;
     }
+  }
+
+  /**
+   * The route's stage, the same for every request whatever its rollout bucket: what a write
+   * is decided on (flags/write-side.ts), since every write of a stage gets the same treatment.
+   */
+  stageOf(route: Route): Mode {
+    return this.#ready ? this.#planOf(route).mode : 'legacy';
+  }
+
+  #planOf(route: Route): FlagPlan {
+    let plan = this.#plans.get(route.flag);
+    if (plan === undefined) {
+      plan = planOf(this.unleash.getFeatureToggleDefinition(route.flag) as PlannedFeature | undefined);
+      this.#plans.set(route.flag, plan);
+    }
+    return plan;
   }
 
   destroy(): void {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
+import { dryRunHeader } from '../../contract/index.ts';
 import { overrideHeader } from '../flags/tester-override.ts';
 import type { ClientRequest } from '../respond.ts';
 
@@ -14,7 +15,8 @@ import type { ClientRequest } from '../respond.ts';
  * (or appended to when PROXY_TRUST_FORWARDED says an edge in front is trusted).
  * A tester's override header is read and dropped (flags/tester-override.ts).
  * `traceparent` keeps the caller's trace id with a new parent id for this hop, or starts a
- * trace when absent or malformed.
+ * trace when absent or malformed. The dry-run mark (contract/dry-run.ts) is dropped: only the
+ * proxy sets it, on its own copy of a write, so a client can never make a service skip a write.
  */
 const hopByHop = new Set([
   'connection',
@@ -35,6 +37,7 @@ const rewritten = new Set([
   'x-forwarded-proto',
   'forwarded',
   'traceparent',
+  dryRunHeader,
 ]);
 
 const traceparentPattern = /^([0-9a-f]{2})-([0-9a-f]{32})-[0-9a-f]{16}-([0-9a-f]{2})$/;

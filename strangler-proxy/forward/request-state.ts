@@ -16,6 +16,8 @@ export class RequestState {
   route: Route | undefined = undefined;
   /** decide: for a matched route. */
   decision: Decision | undefined = undefined;
+  /** decide: a write legacy executes whose copy goes to the new side as a dry run. */
+  dryRun = false;
   /** Response tee for the shadow hook; 0 = no tee (the plain fast path). */
   captureMax = 0;
   /** The request body as the upstream gets it: the client's stream, or a meter it runs through. */

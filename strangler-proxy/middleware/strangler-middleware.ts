@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
+import { dryRunHeader } from '../../contract/index.ts';
 import { createLogger, type Logger } from '../../lib/log.ts';
 import type { Breakers } from '../breakers.ts';
 import { loadProxyConfig, type ProxyConfig } from '../config.ts';
@@ -85,7 +86,10 @@ export async function createStranglerMiddleware(
   });
   const handler =
     options.unmatched === 'next'
-      ? (req: IncomingMessage, res: ServerResponse, next: ExpressNext) => onRequest(req, res, next)
+      ? (req: IncomingMessage, res: ServerResponse, next: ExpressNext) => {
+          dropDryRunMark(req);
+          onRequest(req, res, next);
+        }
       : (req: IncomingMessage, res: ServerResponse) => onRequest(req, res);
   control.watch();
   let closed: Promise<void> | undefined;
@@ -109,4 +113,16 @@ export async function createStranglerMiddleware(
       return closed;
     },
   };
+}
+
+/**
+ * The dry-run mark (contract/dry-run.ts) is the proxy's alone: a client's is dropped before the
+ * app's own handlers see a request no route claims (a routed one loses it with the other
+ * headers the proxy owns, forward/headers.ts).
+ */
+function dropDryRunMark(req: IncomingMessage): void {
+  if (req.headers[dryRunHeader] === undefined) return;
+  delete req.headers[dryRunHeader];
+  const raw = req.rawHeaders;
+  for (let i = raw.length - 2; i >= 0; i -= 2) if (raw[i]!.toLowerCase() === dryRunHeader) raw.splice(i, 2);
 }

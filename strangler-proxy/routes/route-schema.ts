@@ -121,6 +121,12 @@ const route = z
         shadowMethods: z.array(z.enum(httpMethods)).default(['GET', 'HEAD']),
         /** How legacy and new answers are compared (strangler-proxy/compare/rules.ts). */
         rules: compareRulesSchema.default(compareRulesSchema.parse({})),
+        /**
+         * How a write's answers are compared (legacy's against the new service's dry run);
+         * `rules` when absent. Typically `rules` plus `generated` for the ids and times each side
+         * makes up, e.g. ["$.id", "$.createdAt", "$.updatedAt"].
+         */
+        writeRules: compareRulesSchema.optional(),
         /** After cutover (mode new), legacy is still shadowed and compared for this long. */
         bakePeriodMs: z
           .number()

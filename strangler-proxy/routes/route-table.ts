@@ -18,6 +18,9 @@ export interface Route {
   readonly upstreamNew: string;
   readonly methods: ReadonlySet<string>;
   readonly patterns: readonly RegExp[];
+  /** The route's writes (`writes`): matched after its reads; empty when it takes none. */
+  readonly writeMethods: ReadonlySet<string>;
+  readonly writePatterns: readonly RegExp[];
   readonly headersTimeout: number;
   readonly bodyTimeout: number;
   /** The route's concurrency limit; undefined (no limit) costs the request path one check. */
@@ -28,6 +31,8 @@ export interface Route {
   readonly captureMaxBytes: number;
   readonly shadowMethods: ReadonlySet<string>;
   readonly compareRules: CompiledRules;
+  /** Rules for a write's comparison (its dry run): `compare.writeRules`, else compareRules. */
+  readonly writeCompareRules: CompiledRules;
   readonly bakePeriodMs: number;
   /** An aggregation route's parts (aggregate/): the route answers itself, from several upstreams. */
   readonly aggregate: AggregatePlan | undefined;
@@ -71,6 +76,8 @@ export function buildRouteTable(raw: unknown, captureMaxBytes: number, source = 
       upstreamNew: spec.new ?? legacy,
       methods: new Set(spec.methods),
       patterns: spec.paths.map(compilePattern),
+      writeMethods: new Set(spec.writes?.methods ?? []),
+      writePatterns: (spec.writes?.paths ?? []).map(compilePattern),
       headersTimeout: spec.timeouts.headersMs,
       bodyTimeout: spec.timeouts.bodyMs,
       bulkhead: spec.bulkhead,
@@ -79,6 +86,9 @@ export function buildRouteTable(raw: unknown, captureMaxBytes: number, source = 
       captureMaxBytes: spec.compare.maxBodyBytes ?? captureMaxBytes,
       shadowMethods: new Set(spec.compare.shadowMethods),
       compareRules: compileRules(spec.compare.rules),
+      writeCompareRules: spec.compare.writeRules
+        ? compileRules(spec.compare.writeRules)
+        : compileRules(spec.compare.rules),
       bakePeriodMs: spec.compare.bakePeriodMs,
       aggregate: undefined,
     };

@@ -22,6 +22,13 @@ describe('strangler rehearse (end to end)', () => {
     '30',
     '--rate',
     '40',
+    // Canary comparisons come only from the users bucketed into the share: a 4 s window at 5 %
+    // may hold none, and a mismatch gate with too few comparisons holds the step. Larger shares
+    // and a small minimum keep every step judged on evidence in a short window.
+    '--steps',
+    '25,50,75',
+    '--min-comparisons',
+    '5',
   ];
   const verdicts = (stdout: string) =>
     stdout
@@ -49,9 +56,9 @@ describe('strangler rehearse (end to end)', () => {
       '[products] stage 1 · proxy in front — PASS',
       '[products] stage 2 · backfill — PASS',
       '[products] stage 3 · shadow — PASS',
-      '[products] stage 4 · canary 5 % — PASS',
       '[products] stage 4 · canary 25 % — PASS',
       '[products] stage 4 · canary 50 % — PASS',
+      '[products] stage 4 · canary 75 % — PASS',
       '[products] stage 5 · cutover 100 % — PASS',
       '[products] stage 6 · done — PASS',
     ]);
@@ -71,11 +78,11 @@ describe('strangler rehearse (end to end)', () => {
       ['rehearse', 'products', ...fast, '--max-p99-ratio', '20', '--reports', e2e.reportsDir],
       e2e.env,
       (line) => {
-        if (!killed && line.startsWith('[products] stage 4 · canary 25 % …'))
+        if (!killed && line.startsWith('[products] stage 4 · canary 50 % …'))
           killed = killPortHolder(Number(e2e.env.CATALOG_PORT));
       },
     );
-    expect(killed, `the canary 25 % step never started:\n${run.stdout}`).toBeDefined();
+    expect(killed, `the canary 50 % step never started:\n${run.stdout}`).toBeDefined();
     expect(await killed).toBeGreaterThan(0);
     expect(run.code, run.stdout + run.stderr).toBe(3);
     const v = verdicts(run.stdout);
@@ -84,16 +91,16 @@ describe('strangler rehearse (end to end)', () => {
       '[products] stage 1 · proxy in front — PASS',
       '[products] stage 2 · backfill — PASS',
       '[products] stage 3 · shadow — PASS',
-      '[products] stage 4 · canary 5 % — PASS',
-      '[products] stage 4 · canary 25 % — FAIL',
+      '[products] stage 4 · canary 25 % — PASS',
+      '[products] stage 4 · canary 50 % — FAIL',
     ]);
     expect(v).toHaveLength(6);
     // The proxy falls back to legacy for the GETs, so users see answers: the fallback gate catches it.
     expect(run.stdout).toMatch(
-      /\[products\] rolled-back at stage 4 · canary 25 %: gate "(fallback rate|error rate)" failed — .+; traffic rolled back to legacy/,
+      /\[products\] rolled-back at stage 4 · canary 50 %: gate "(fallback rate|error rate)" failed — .+; traffic rolled back to legacy/,
     );
     const md = await fs.readFile(run.stdout.match(/\S+rehearsal-products-\S+\.md/)![0], 'utf8');
-    expect(md).toMatch(/Stopped at stage 4 · canary 25 %: gate \*\*(fallback rate|error rate)\*\* failed — /);
+    expect(md).toMatch(/Stopped at stage 4 · canary 50 %: gate \*\*(fallback rate|error rate)\*\* failed — /);
     expect(md).toContain('Traffic was rolled back to legacy automatically.');
     expect(md).toContain('### stage 5 · cutover — skipped');
     // and the proxy really serves products from legacy again

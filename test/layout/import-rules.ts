@@ -68,7 +68,14 @@ export const components: ComponentTable = {
   },
   'extracted/service-kit': {
     mayImport: ['lib', 'contract', 'cdc/consumer'],
-    entryPoints: ['run-service.ts', 'service-config.ts', 'store.ts', 'testing/debezium-publisher.ts'],
+    // dry-run.ts: the services' writes run through it (a dry run rolls the whole handler back)
+    entryPoints: [
+      'run-service.ts',
+      'service-config.ts',
+      'store.ts',
+      'dry-run.ts',
+      'testing/debezium-publisher.ts',
+    ],
   },
   // The extracted bench runs each service's projection in process against its own store.
   'extracted/catalog': {

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { withDeadlockRetry, writeTransaction } from '../../legacy-monolith/domain/retry.ts';
+import { withDeadlockRetry, writeTransaction } from '../../contract/index.ts';
 import { createMysqlKnex } from '../../lib/knex-mysql.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 

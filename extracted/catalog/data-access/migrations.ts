@@ -2,6 +2,15 @@ import { createOffsetsTable, positionColumnType } from '../../../cdc/consumer/in
 import type { ServiceMigration } from '../../service-kit/store.ts';
 
 /**
+ * Ids the catalog generates itself (`POST /products` once it takes writes) start here, far
+ * above legacy's: the store's rows come from legacy with legacy's ids (explicit-id inserts by
+ * the projection), so a counter that started at 1 would hand out ids legacy already has or is
+ * about to hand out. InnoDB moves AUTO_INCREMENT past every explicit id at or above it, so the
+ * counter is never below the largest id in the store either. docs/extracted.md has the rest.
+ */
+export const catalogIdBase = 2_000_000_000;
+
+/**
  * The catalog's read model: one denormalised row per product with its stock. Product columns
  * and the stock column are written by different topics, so each has its own source position
  * (product_pos, inventory_pos): an inventory event may arrive before its product's. No unique
@@ -37,6 +46,21 @@ export const catalogMigrations: readonly ServiceMigration[] = [
     async down(knex) {
       await knex.schema.dropTableIfExists('catalog_products');
       await knex.schema.dropTableIfExists('cdc_offsets');
+    },
+  },
+  {
+    name: '20261206100001-catalog-generated-ids',
+    async up(knex) {
+      // The service takes product writes: it generates ids from catalogIdBase, and finds a sku's
+      // holder under a lock (the index makes the lock a gap lock on that sku, not the table).
+      await knex.raw(
+        `ALTER TABLE catalog_products MODIFY id INT UNSIGNED NOT NULL AUTO_INCREMENT, AUTO_INCREMENT = ${catalogIdBase}, ADD INDEX catalog_products_sku_index (sku)`,
+      );
+    },
+    async down(knex) {
+      await knex.raw(
+        'ALTER TABLE catalog_products MODIFY id INT UNSIGNED NOT NULL, DROP INDEX catalog_products_sku_index',
+      );
     },
   },
 ];

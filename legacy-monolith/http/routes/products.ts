@@ -1,8 +1,14 @@
 import { Router } from 'express';
 import type { Knex } from 'knex';
-import { parseBody, parseId, parseProductListQuery } from '../../../contract/index.ts';
+import {
+  parseBody,
+  parseId,
+  parseNewProduct,
+  parseProductChanges,
+  parseProductListQuery,
+} from '../../../contract/index.ts';
 import { createProduct, getProduct, listProducts, setStock, updateProduct } from '../../domain/products.ts';
-import { newProductBody, productChangesBody, stockBody } from '../schemas.ts';
+import { stockBody } from '../schemas.ts';
 
 export function productRoutes(knex: Knex): Router {
   const router = Router();
@@ -16,14 +22,12 @@ export function productRoutes(knex: Knex): Router {
   });
 
   router.post('/products', async (req, res) => {
-    const { price, ...body } = parseBody(newProductBody, req.body);
-    res.status(201).json(await createProduct(knex, { ...body, priceCents: price }));
+    res.status(201).json(await createProduct(knex, parseNewProduct(req.body)));
   });
 
   router.patch('/products/:id', async (req, res) => {
     const id = parseId(req.params.id, 'product');
-    const { price, ...changes } = parseBody(productChangesBody, req.body);
-    res.json(await updateProduct(knex, id, { ...changes, priceCents: price }));
+    res.json(await updateProduct(knex, id, parseProductChanges(req.body)));
   });
 
   router.put('/products/:id/stock', async (req, res) => {

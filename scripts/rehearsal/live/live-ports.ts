@@ -124,6 +124,7 @@ export async function livePorts(
         mismatches: after.mismatches - before.mismatches,
         noise: after.noise - before.noise,
         shadowErrors: after.errors - before.errors,
+        statusDifferences: after.statusDifferences - before.statusDifferences,
         examples: [],
       };
     },

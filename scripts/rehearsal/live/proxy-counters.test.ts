@@ -14,6 +14,10 @@ const scrape = [
   'strangler_compare_total{route="products",outcome="shed"} 11',
   'strangler_compare_total{route="orders",outcome="mismatch"} 40',
   'strangler_compare_total{route="orders",outcome="error"} 40',
+  'strangler_compare_writes_total{route="products",outcome="match"} 8',
+  'strangler_compare_writes_total{route="products",outcome="mismatch"} 2',
+  'strangler_compare_writes_total{route="products",outcome="error"} 1',
+  'strangler_compare_status_differences_total{route="products"} 2',
   'strangler_proxy_fallbacks_total{route="products",reason="new-5xx"} 6',
 ].join('\n');
 
@@ -25,6 +29,9 @@ describe('compareCounts', () => {
       noise: 7,
       errors: 7,
       shed: 11,
+      statusDifferences: 2,
+      writesCompared: 10,
+      writeMismatches: 2,
     });
   });
 
@@ -35,6 +42,9 @@ describe('compareCounts', () => {
       noise: 0,
       errors: 0,
       shed: 0,
+      statusDifferences: 0,
+      writesCompared: 0,
+      writeMismatches: 0,
     });
   });
 });

@@ -13,6 +13,7 @@ export interface RouteCounters {
   mismatches: number;
   noise: number;
   fallbacks: number;
+  statusDifferences: number;
   examples: string[];
 }
 
@@ -73,7 +74,7 @@ export async function measureTraffic(options: {
   // Comparisons run in the background after each answer: give the last ones a moment to land.
   if (options.counters) await new Promise((r) => setTimeout(r, 1000));
   const after = await options.counters?.();
-  const delta = (k: 'compared' | 'mismatches' | 'noise' | 'fallbacks') =>
+  const delta = (k: 'compared' | 'mismatches' | 'noise' | 'fallbacks' | 'statusDifferences') =>
     after && before ? after[k] - before[k] : 0;
   return {
     requests,
@@ -84,6 +85,7 @@ export async function measureTraffic(options: {
     mismatches: delta('mismatches'),
     noise: delta('noise'),
     fallbacks: delta('fallbacks'),
+    statusDifferences: delta('statusDifferences'),
     servedBy,
     examples: after?.examples ?? [],
   };

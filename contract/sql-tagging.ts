@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Knex } from 'knex';
-import { continueTraceparent, formatSqlTag } from '../../contract/index.ts';
+import { continueTraceparent, formatSqlTag } from './sql-tag.ts';
 
 /**
  * Tags every statement a request sends with its route and traceparent (contract/sql-tag.ts),

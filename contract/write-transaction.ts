@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { ShopError } from '../../contract/index.ts';
+import { ShopError } from './errors.ts';
 import { isMysqlError, mysqlErrors } from './mysql-errors.ts';
 
 /** How many times a write transaction runs before a deadlock is answered 503 `SHOP_ERR_BUSY`. */

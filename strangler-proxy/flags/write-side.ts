@@ -1,0 +1,42 @@
+import type { Route } from '../routes/route-table.ts';
+import { type Decision, legacyDecision } from './decider.ts';
+import type { Mode } from './flag-mapping.ts';
+
+/**
+ * Where a route's writes (its `writes` in the route table) go. Writes are decided on the
+ * route's stage, never on a user's rollout bucket: every write of a stage is treated alike.
+ *
+ * - the route's writes are on legacy (until they are moved) and its stage is plain legacy:
+ *   legacy executes the write, nothing else happens;
+ * - on legacy, in any other stage (shadow, canary, new): legacy executes it and the new
+ *   service gets a dry-run copy (contract/dry-run.ts) for the comparison engine;
+ * - moved to the new service: the new service executes it, and no copy goes anywhere (legacy
+ *   would execute a copy for real).
+ */
+export type WriteSide = 'legacy' | 'new';
+
+/** Which side executes the route's writes: legacy, until the route's writes are moved. */
+export function writeSideOf(_route: Route): WriteSide {
+  return 'legacy';
+}
+
+const dryRunDecisions: Record<Exclude<Mode, 'legacy'>, Decision> = {
+  shadow: Object.freeze({ mode: 'shadow', serve: 'legacy', shadow: true }),
+  canary: Object.freeze({ mode: 'canary', serve: 'legacy', shadow: true }),
+  new: Object.freeze({ mode: 'new', serve: 'legacy', shadow: true }),
+};
+const newWriteDecisions: Record<Mode, Decision> = {
+  legacy: Object.freeze({ mode: 'legacy', serve: 'new', shadow: false }),
+  shadow: Object.freeze({ mode: 'shadow', serve: 'new', shadow: false }),
+  canary: Object.freeze({ mode: 'canary', serve: 'new', shadow: false }),
+  new: Object.freeze({ mode: 'new', serve: 'new', shadow: false }),
+};
+
+/**
+ * The decision for one write of `route` in stage `stage`: who serves it, and (`shadow`) whether
+ * the new service gets a dry-run copy.
+ */
+export function decideWrite(route: Route, stage: Mode): Decision {
+  if (writeSideOf(route) === 'new') return newWriteDecisions[stage];
+  return stage === 'legacy' ? legacyDecision : dryRunDecisions[stage];
+}
