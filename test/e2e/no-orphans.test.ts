@@ -73,12 +73,23 @@ describe('no orphans', () => {
       },
       { timeoutMs: 60_000, intervalMs: 5 },
     );
-    await new Promise((r) => setTimeout(r, 50));
+    // Counted before the kill (once their supervisor is gone they may stop within
+    // milliseconds): each has exec'd node with the preload, tsx still loading its code.
+    let components = 0;
+    await waitFor(
+      'the three components to run',
+      async () => {
+        components = (await markedProcesses(marker)).filter((p) =>
+          p.command.includes('exit-with-parent'),
+        ).length;
+        if (components < 3) throw new Error(`${components} running\n${out}`);
+      },
+      { timeoutMs: 10_000, intervalMs: 10 },
+    );
+    expect(components).toBe(3);
     const exited = once(supervisor, 'exit');
     process.kill(-supervisor.pid!, 'SIGKILL'); // tsx and the supervisor: no chance to stop anything
     await exited;
-    const components = (await markedProcesses(marker)).length;
-    expect(components, out).toBeGreaterThanOrEqual(3);
     const left = await waitForNoneLeft(marker, 5000);
     expect(left, out).toEqual([]);
   }, 120_000);
