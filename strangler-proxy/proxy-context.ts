@@ -8,6 +8,7 @@ import { RouteBulkheads } from './limits/route-bulkhead-registry.ts';
 import type { ProxyStats, RouteTargetStats } from './metrics.ts';
 import type { Route, RouteTable } from './routes/route-table.ts';
 import { defaultHookModes, type ShadowHook } from './shadow-hook.ts';
+import type { WriteGate } from './writes/write-gate.ts';
 
 export interface ProxyDeps {
   config: ProxyConfig;
@@ -21,6 +22,8 @@ export interface ProxyDeps {
   log: Logger;
   /** Routes' rate limits (limits/rate-limit.ts); counted in this process when not given. */
   rateLimits?: RateLimitCheck;
+  /** Routes' write sides and holds in this process (writes/write-gate.ts); none: writes go to legacy. */
+  writes?: WriteGate;
 }
 
 /** A route's counters for each side, looked up once per route (recordOutcome, record-outcome.ts). */
@@ -44,6 +47,7 @@ export class ProxyContext {
   readonly hook: ShadowHook | undefined;
   readonly log: Logger;
   readonly rateLimits: RateLimitCheck;
+  readonly writes: WriteGate | undefined;
   /** The modes whose exchanges the hook wants teed; none without a hook. */
   readonly hookModes: ReadonlySet<string>;
   /** The response header naming the side that served (PROXY_TARGET_HEADER). */
@@ -63,6 +67,7 @@ export class ProxyContext {
     this.hook = deps.hook;
     this.log = deps.log;
     this.rateLimits = deps.rateLimits ?? createRateLimitCheck('memory');
+    this.writes = deps.writes;
     this.hookModes = deps.hook ? (deps.hook.modes ?? defaultHookModes) : new Set();
     this.targetHeader = deps.config.targetHeader;
   }

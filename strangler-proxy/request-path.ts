@@ -13,6 +13,7 @@ import { ProxyContext, type ProxyDeps } from './proxy-context.ts';
 import { type ClientRequest, type ClientResponse, replyError } from './respond.ts';
 import { normaliseTarget } from './routes/path-normalise.ts';
 import { matchRoute } from './routes/route-matcher.ts';
+import { admitWrite, writeRouteOf } from './writes/write-path.ts';
 
 /**
  * The request path, top to bottom. Every client request goes through these steps in this
@@ -27,6 +28,9 @@ import { matchRoute } from './routes/route-matcher.ts';
  *                                         says whether the client or the route is over it (429)
  *            answerAggregate              an aggregation route answers itself from its parts
  *                                         (aggregate/answer-aggregate.ts) and skips the rest
+ *   write    admitWrite                   writes/write-path.ts: a write a route lists goes to the
+ *                                         side the route's writes are on, or waits while they are
+ *                                         held by a write switch; no breaker, no fallback
  *   decide   decideSide (below)           which side serves: the flag's mode and, for a canary,
  *                                         the sticky share (flags/decider.ts); whether it is teed
  *   bulkhead enterBulkhead                limits/route-bulkheads.ts: only for a route with a
@@ -56,6 +60,15 @@ export function createRequestPath(
       const table = proxy.table();
       const route = matchRoute(table, state.method, state.routePath);
       state.route = route;
+      if (route === undefined && proxy.writes !== undefined) {
+        // a write a route lists (its `writes`): to the side its writes are on, or held (writes/)
+        const writeRoute = writeRouteOf(table, state);
+        if (writeRoute !== undefined) {
+          state.route = writeRoute;
+          admitWrite(state, req, openRequestBody);
+          return;
+        }
+      }
       if (route === undefined && unmatched !== undefined) {
         unmatched();
         return;

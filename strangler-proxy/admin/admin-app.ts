@@ -14,8 +14,10 @@ import { normaliseTarget } from '../routes/path-normalise.ts';
 import { matchRoute } from '../routes/route-matcher.ts';
 import { buildRouteTable, type RouteTable, writeRouteTableFile } from '../routes/route-table.ts';
 import type { RouteWatcher } from '../routes/route-watcher.ts';
+import type { WriteControl } from '../writes/write-control.ts';
 import { presentedToken, tokenMatches } from './admin-token.ts';
 import { unleashClientApi } from './unleash-client-api.ts';
+import { writeEndpoints } from './write-endpoints.ts';
 
 export interface AdminDeps {
   token: string;
@@ -38,6 +40,8 @@ export interface AdminDeps {
   registry: Registry;
   /** The comparison store (undefined until the engine is up). */
   compareStore: () => ComparisonStore | undefined;
+  /** Routes' write sides and holds (writes/write-control.ts); without it, no /writes endpoints. */
+  writes?: WriteControl;
   log: Logger;
 }
 
@@ -212,6 +216,8 @@ export function createAdminApp(deps: AdminDeps): express.Express {
     const limit = Math.min(Number(req.query.limit ?? 100) || 100, 1000);
     if (store) await store.records(route).then((r) => res.json({ records: r.slice(-limit) }), next);
   });
+
+  if (deps.writes) admin.use(writeEndpoints({ table: deps.table, writes: deps.writes }));
 
   app.use(admin);
   app.use((_req: Request, res: Response) => {
