@@ -4,6 +4,7 @@ import { ToolkitError } from '../lib/errors.ts';
 import { shiftCommand } from '../strangler-proxy/cli/shift.ts';
 import { registerCompare } from './cli/compare.ts';
 import { registerLoad } from './cli/load.ts';
+import { registerMoveWrites } from './cli/move-writes.ts';
 import { registerRehearse } from './cli/rehearse.ts';
 import { registerStatus } from './cli/status.ts';
 import { registerWriters } from './cli/writers.ts';
@@ -24,6 +25,7 @@ registerCompare(program);
 registerLoad(program);
 registerRehearse(program);
 registerWriters(program);
+registerMoveWrites(program);
 
 program.parseAsync().catch((err: unknown) => {
   if (err instanceof ToolkitError) console.error(`strangler: ${err.code}: ${err.message}`);
