@@ -1,5 +1,5 @@
 import { SwitchError } from './errors.ts';
-import { checkNoOtherWriters } from './other-writers.ts';
+import { askOtherWriters, noEvidence, type WriterQuestion } from './other-writers.ts';
 import { connectorPosition, legacyBinlogEnd, reached, serviceProgress } from './positions.ts';
 import { type RouteWithWrites, WriteAdmin, type WriteSide } from './proxy-admin.ts';
 import { ReverseLink } from './reverse-link.ts';
@@ -77,6 +77,10 @@ export interface Attempt {
 }
 
 const pollMs = 20;
+/** The proxy lets held writes go by itself this long after the switch's bound. */
+export const proxyBoundMarginMs = 1000;
+/** How long the writer map is asked before anything is held, for it to count every change. */
+const preCheckMs = 5000;
 
 class Abort extends Error {}
 
@@ -104,6 +108,8 @@ export async function moveWrites(options: MoveOptions): Promise<Attempt> {
 
   const status = await proxy.writes(spec.id);
   if (status.side === to) return finish(attempt, link, tables, say, t0);
+  let writerQuestion: WriterQuestion | undefined;
+  let writersClear = true;
 
   // refusals: nothing is held yet, nothing changes
   if (!options.back) {
@@ -113,14 +119,17 @@ export async function moveWrites(options: MoveOptions): Promise<Attempt> {
         `route "${spec.id}"'s reads are at ${flag.mode}${flag.mode === 'canary' ? ` ${flag.percent} %` : ''}, not 100 % new: run strangler shift ${spec.id} new first`,
       );
     say(`writer map: who else wrote ${tables.join(', ')} since ${options.since}`);
-    await checkNoOtherWriters(parts.writers, spec, options.since);
+    writerQuestion = { writersUrl: parts.writers, route: spec, since: options.since };
+    writersClear = await writerMapSettles(writerQuestion, preCheckMs);
   }
   // the connector answers before anything is held (a dead one would only show as an abort);
   // ownership and reverse sync are asked at the commit, where a failure is undone
   if (!options.back) await connectorPosition(parts.connector);
 
   say(`hold ${spec.id}'s writes (bound ${boundMs} ms)`);
-  const hold = await proxy.hold(spec.id, boundMs);
+  // the proxy's own bound is the floor for a CLI that dies: a little past the one honoured here,
+  // so a live switch always ends its hold itself, with its figures
+  const hold = await proxy.hold(spec.id, boundMs + proxyBoundMarginMs);
   const deadline = performance.now() + boundMs;
   try {
     const tDrain = performance.now();
@@ -130,6 +139,18 @@ export async function moveWrites(options: MoveOptions): Promise<Attempt> {
       return s.inFlight[from] === 0;
     });
     attempt.drainMs = ms(tDrain);
+    if (!writersClear && writerQuestion) {
+      // the route's own writes kept the map behind; with them held it catches up
+      const q = writerQuestion;
+      let behind: number | null = null;
+      await until(deadline, 'the writer map to count every change', async () => {
+        const a = await askOtherWriters(q, left(deadline));
+        if (a.verdict === 'behind') behind = a.eventsBehind;
+        return a.verdict === 'clear';
+      }).catch((err: unknown) => {
+        throw err instanceof Abort ? noEvidence(q, behind) : err;
+      });
+    }
     const tCatch = performance.now();
     if (!options.back) {
       const end = await legacyBinlogEnd(parts.legacyMysqlUrl);
@@ -172,7 +193,7 @@ export async function moveWrites(options: MoveOptions): Promise<Attempt> {
     if ((await proxy.writes(spec.id)).hold?.overflow)
       throw new Abort('more writes waited than PROXY_WRITE_HOLD_MAX_REQUESTS allows');
   } catch (err) {
-    const reason = err instanceof Abort ? err.message : (err as Error).message;
+    const reason = (err as Error).message;
     attempt.outcome = 'aborted';
     attempt.reason = reason;
     attempt.code = (err as { code?: string }).code;
@@ -225,6 +246,19 @@ export async function moveWrites(options: MoveOptions): Promise<Attempt> {
   say(`release: ${spec.id}'s writes go to ${to}`);
   await endHold(proxy, spec.id, hold, attempt, t0);
   return attempt;
+}
+
+/**
+ * Asks the writer map until it has counted every change (true) or `forMs` passed (false: the
+ * question is asked again under the hold). Other writers refuse the move at once.
+ */
+async function writerMapSettles(q: WriterQuestion, forMs: number): Promise<boolean> {
+  const deadline = performance.now() + forMs;
+  for (;;) {
+    if ((await askOtherWriters(q)).verdict === 'clear') return true;
+    if (performance.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 function checkedRoute(
@@ -297,7 +331,7 @@ async function endHold(
   t0: number,
 ): Promise<void> {
   attempt.totalMs = ms(t0);
-  const end = await proxy.release(route, hold, { ...attempt });
+  const end = (await proxy.release(route, hold, { ...attempt })) ?? (await proxy.holdEnd(hold));
   if (end) {
     attempt.holdMs = end.holdMs;
     attempt.writesHeld = end.writesHeld;
@@ -320,7 +354,8 @@ async function until(deadline: number, what: string, check: () => Promise<boolea
       if (await check()) return;
       lastError = undefined;
     } catch (err) {
-      if (err instanceof Abort) throw err;
+      // other writers named by the writer map end the attempt at once
+      if (err instanceof Abort || (err as { code?: string }).code === 'SWITCH_ERR_OTHER_WRITERS') throw err;
       lastError = err as Error;
     }
     if (performance.now() >= deadline)

@@ -81,6 +81,14 @@ export class WriteAdmin {
       | undefined;
   }
 
+  /** How a hold ended, from the proxy's recent hold ends (undefined when it is not among them). */
+  async holdEnd(hold: string): Promise<HoldEnd | undefined> {
+    const body = (await expectOk('the proxy admin API', `${this.url}/writes`, { token: this.token })) as {
+      recent?: (HoldEnd & { hold: string })[];
+    };
+    return body.recent?.find((r) => r.hold === hold);
+  }
+
   async #underHold(pathname: string, body: object): Promise<unknown> {
     const res = await callJson('the proxy admin API', this.url + pathname, {
       method: 'POST',
