@@ -55,7 +55,8 @@ async function main(): Promise<void> {
     // configuration a start cannot go on with: a bad route table, Unleash refusing our tokens
     if (!(err instanceof ProxyError)) throw err;
     if (err.code === 'PROXY_ERR_UNLEASH_TOKEN') process.stderr.write(`${err.code}: ${err.message}\n`);
-    else if (err.code.startsWith('PROXY_ERR_ROUTE_')) process.stderr.write(`${err.message}\n`);
+    else if (err.code.startsWith('PROXY_ERR_ROUTE_') || err.code === 'PROXY_ERR_WRITE_SIDES_INVALID')
+      process.stderr.write(`${err.message}\n`);
     else throw err;
     process.exit(2);
   }
