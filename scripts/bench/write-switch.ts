@@ -115,10 +115,23 @@ async function main(): Promise<void> {
     await pause();
     for (let cycle = 0; cycle < CYCLES; cycle++) {
       for (const back of [false, true]) {
-        const a = await moveWrites({ route: 'products', back, boundMs: BOUND_MS, since, parts });
+        // a refusal is an attempt that did not switch: counted, and the run goes on
+        const a = await moveWrites({ route: 'products', back, boundMs: BOUND_MS, since, parts }).catch(
+          (err: Error): Attempt => ({
+            route: 'products',
+            direction: back ? 'back' : 'forward',
+            from: back ? 'new' : 'legacy',
+            to: back ? 'legacy' : 'new',
+            outcome: 'refused',
+            reason: err.message,
+            tables: ['products'],
+            boundMs: BOUND_MS,
+            startedAt: new Date().toISOString(),
+          }),
+        );
         attempts.push(a);
         console.error(
-          `cycle ${cycle + 1} ${back ? 'back' : 'forward'}: ${a.outcome}${a.reason ? ` (${a.reason})` : ''}; held ${a.holdMs} ms, ${a.writesHeld} writes (longest ${a.maxWaitMs} ms), catch-up ${a.catchUpMs} ms`,
+          `cycle ${cycle + 1} ${back ? 'back' : 'forward'}: ${a.outcome}${a.reason ? ` (${a.reason})` : ''}; held ${a.holdMs} ms, ${a.writesHeld} writes (longest ${a.maxWaitMs} ms), in flight done ${a.drainMs} ms, catch-up ${a.catchUpMs} ms, commit ${a.commitMs} ms`,
         );
         await pause();
       }

@@ -139,56 +139,18 @@ export async function moveWrites(options: MoveOptions): Promise<Attempt> {
       return s.inFlight[from] === 0;
     });
     attempt.drainMs = ms(tDrain);
-    if (!writersClear && writerQuestion) {
-      // the route's own writes kept the map behind; with them held it catches up
-      const q = writerQuestion;
-      let behind: number | null = null;
-      await until(deadline, 'the writer map to count every change', async () => {
-        const a = await askOtherWriters(q, left(deadline));
-        if (a.verdict === 'behind') behind = a.eventsBehind;
-        return a.verdict === 'clear';
-      }).catch((err: unknown) => {
-        throw err instanceof Abort ? noEvidence(q, behind) : err;
-      });
-    }
+    // the writer map (when the route's own writes kept it behind) and the catch-up wait for the
+    // same pipeline: asked side by side; the first to fail ends the other
+    const stop = { done: false };
     const tCatch = performance.now();
-    if (!options.back) {
-      const end = await legacyBinlogEnd(parts.legacyMysqlUrl);
-      attempt.position = end;
-      say(`legacy's binlog end ${end}: waiting for ${link.serviceUrl} to apply it`);
-      await until(deadline, `the connector to have ${end} in Kafka`, async () => {
-        const at = await connectorPosition(parts.connector, left(deadline));
-        const ok = reached(at, end);
-        if (ok === undefined)
-          throw new Abort(`the connector's position ${at} cannot be ordered against ${end}`);
-        return ok;
-      });
-      // everything up to `end` is in the topics now: the service applied it once its offsets reach these ends
-      let ends: { key: string; highWatermark: number }[] | undefined;
-      await until(deadline, `${link.serviceUrl} to apply up to ${end}`, async () => {
-        const progress = await serviceProgress(link.serviceUrl, left(deadline));
-        ends ??= progress;
-        const now = new Map(progress.map((p) => [p.key, p.nextOffset]));
-        return ends.every((p) => (now.get(p.key) ?? 0) >= p.highWatermark);
-      });
-    } else {
-      const heads = await link.status();
-      const target: Record<string, string | null> = {};
-      for (const t of tables) target[t] = heads[t]?.headPosition ?? null;
-      attempt.position = target;
-      say(`reverse sync: waiting for it to apply the store's head for ${tables.join(', ')}`);
-      await until(deadline, 'reverse sync to catch up', async () => {
-        const now = await link.status();
-        return tables.every((t) => {
-          const head = target[t];
-          if (head === null || head === undefined) return true;
-          const ok = reached(now[t]?.appliedPosition ?? null, head);
-          if (ok === undefined)
-            throw new Abort(`reverse sync's position for ${t} cannot be ordered against ${head}`);
-          return ok;
-        });
-      });
-    }
+    await Promise.all([
+      !writersClear && writerQuestion ? writerMapUnderHold(writerQuestion, deadline, stop) : undefined,
+      options.back
+        ? reverseCaughtUp(link, tables, deadline, stop, attempt, say)
+        : storeCaughtUp(parts, link, deadline, stop, attempt, say),
+    ]).finally(() => {
+      stop.done = true;
+    });
     attempt.catchUpMs = ms(tCatch);
     if ((await proxy.writes(spec.id)).hold?.overflow)
       throw new Abort('more writes waited than PROXY_WRITE_HOLD_MAX_REQUESTS allows');
@@ -246,6 +208,100 @@ export async function moveWrites(options: MoveOptions): Promise<Attempt> {
   say(`release: ${spec.id}'s writes go to ${to}`);
   await endHold(proxy, spec.id, hold, attempt, t0);
   return attempt;
+}
+
+/** Under the hold the route's own writes stop: the writer map catches up, or that is no evidence. */
+async function writerMapUnderHold(
+  q: WriterQuestion,
+  deadline: number,
+  stop: { done: boolean },
+): Promise<void> {
+  let behind: number | null = null;
+  await until(
+    deadline,
+    'the writer map to count every change',
+    async () => {
+      const a = await askOtherWriters(q, left(deadline));
+      if (a.verdict === 'behind') behind = a.eventsBehind;
+      return a.verdict === 'clear';
+    },
+    stop,
+  ).catch((err: unknown) => {
+    throw err instanceof Abort ? noEvidence(q, behind) : err;
+  });
+}
+
+/**
+ * Forward: legacy's binlog end, then the connector acknowledging it, then the service's offsets
+ * reaching the ends its partitions had once everything up to there was in Kafka.
+ */
+async function storeCaughtUp(
+  parts: SwitchParts,
+  link: ReverseLink,
+  deadline: number,
+  stop: { done: boolean },
+  attempt: Attempt,
+  say: (line: string) => void,
+): Promise<void> {
+  const end = await legacyBinlogEnd(parts.legacyMysqlUrl);
+  attempt.position = end;
+  say(`legacy's binlog end ${end}: waiting for ${link.serviceUrl} to apply it`);
+  await until(
+    deadline,
+    `the connector to have ${end} in Kafka`,
+    async () => {
+      const at = await connectorPosition(parts.connector, left(deadline));
+      const ok = reached(at, end);
+      if (ok === undefined)
+        throw new Abort(`the connector's position ${at} cannot be ordered against ${end}`);
+      return ok;
+    },
+    stop,
+  );
+  let ends: { key: string; highWatermark: number }[] | undefined;
+  await until(
+    deadline,
+    `${link.serviceUrl} to apply up to ${end}`,
+    async () => {
+      const progress = await serviceProgress(link.serviceUrl, left(deadline));
+      ends ??= progress;
+      const now = new Map(progress.map((p) => [p.key, p.nextOffset]));
+      return ends.every((p) => (now.get(p.key) ?? 0) >= p.highWatermark);
+    },
+    stop,
+  );
+}
+
+/** Back: reverse sync's head per owned table, then its applied position reaching it. */
+async function reverseCaughtUp(
+  link: ReverseLink,
+  tables: string[],
+  deadline: number,
+  stop: { done: boolean },
+  attempt: Attempt,
+  say: (line: string) => void,
+): Promise<void> {
+  const heads = await link.status();
+  const target: Record<string, string | null> = {};
+  for (const t of tables) target[t] = heads[t]?.headPosition ?? null;
+  attempt.position = target;
+  say(`reverse sync: waiting for it to apply the store's head for ${tables.join(', ')}`);
+  await until(
+    deadline,
+    'reverse sync to catch up',
+    async () => {
+      const now = await link.status();
+      return tables.every((t) => {
+        const head = target[t];
+        if (head === null || head === undefined) return true;
+        const ok = reached(now[t]?.appliedPosition ?? null, head);
+        if (ok === undefined)
+          throw new Abort(`reverse sync's position for ${t} cannot be ordered against ${head}`);
+        return ok;
+      });
+    },
+    stop,
+  );
 }
 
 /**
@@ -347,9 +403,15 @@ async function endHold(
  * answer is asked again until then (a blip is not a reason to give up); its last error is the
  * abort's reason.
  */
-async function until(deadline: number, what: string, check: () => Promise<boolean>): Promise<void> {
+async function until(
+  deadline: number,
+  what: string,
+  check: () => Promise<boolean>,
+  stop: { done: boolean } = { done: false },
+): Promise<void> {
   let lastError: Error | undefined;
   for (;;) {
+    if (stop.done) throw new Abort(`${what}: stopped, another wait failed`);
     try {
       if (await check()) return;
       lastError = undefined;
