@@ -30,6 +30,8 @@ const PAUSE_S = Number(env.BENCH_PAUSE_S ?? 3);
 const BOUND_MS = Number(env.BENCH_BOUND_MS ?? 5000);
 const SEED_SCALE = Number(env.BENCH_SEED_SCALE ?? 0.05);
 const HOLD_BAR_MS = 2000;
+/** The catalog's read model of products (extracted/catalog/data-access/migrations.ts). */
+const storeTable = 'catalog_products';
 
 async function systemEnv(
   serverUrl: string,
@@ -140,10 +142,10 @@ async function main(): Promise<void> {
     // writes are on legacy again: wait until the catalog's store has every acknowledged product too
     const acked = results.filter((r) => r.status === 201);
     const failed = results.filter((r) => r.status !== 201);
-    const count = async (knex: typeof shop) =>
+    const count = async (knex: typeof shop, table: string) =>
       new Map(
         (
-          (await knex('products')
+          (await knex(table)
             .select('sku')
             .count({ n: '*' })
             .where('sku', 'like', `${run}-%`)
@@ -151,12 +153,12 @@ async function main(): Promise<void> {
         ).map((r) => [r.sku, Number(r.n)]),
       );
     const deadline = Date.now() + 60_000;
-    let inStore = await count(store);
+    let inStore = await count(store, storeTable);
     while (acked.some((r) => !inStore.has(r.key)) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 1000));
-      inStore = await count(store);
+      inStore = await count(store, storeTable);
     }
-    const inLegacy = await count(shop);
+    const inLegacy = await count(shop, 'products');
     const lost = (m: Map<string, number>) => acked.filter((r) => !m.has(r.key)).length;
     const duplicated = (m: Map<string, number>) => [...m.values()].filter((n) => n > 1).length;
     const summarise = (direction: 'forward' | 'back') => {

@@ -2,7 +2,8 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../../lib/net.ts';
+import { startComponent } from '../../lib/component-process.ts';
+import { freePort, waitFor } from '../../lib/net.ts';
 import type { RouteTableInput } from '../../strangler-proxy/routes/route-schema.ts';
 import {
   startProxy,
@@ -220,4 +221,30 @@ describe('write side and hold in the proxy', () => {
     await admin('/writes/products/release', { hold: h.hold });
     for (const a of await Promise.all(writes)) expect(a).toMatchObject({ status: 200, target: 'new' });
   }, 120_000);
+
+  it('does not start on a write-sides file that does not validate: exit 2 naming it', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'write-sides-bad-'));
+    const routesFile = path.join(dir, 'routes.json');
+    await fs.writeFile(routesFile, JSON.stringify(routes()));
+    await fs.writeFile(
+      path.join(dir, 'write-sides.json'),
+      JSON.stringify({ version: 1, routes: { products: 'both' } }),
+    );
+    const proc = await startComponent({
+      name: 'proxy',
+      script: 'strangler-proxy/main.ts',
+      env: {
+        PROXY_PORT: String(await freePort()),
+        PROXY_ADMIN_PORT: String(await freePort()),
+        PROXY_ROUTES_FILE: routesFile,
+        STRANGLER_DATA_DIR: dir,
+        PROXY_ADMIN_TOKEN: 'test-admin-token-0123456789',
+        LOG_LEVEL: 'warn',
+      },
+    });
+    expect(await proc.exited).toBe(2);
+    expect(proc.output()).toContain('write-sides.json is not a write-sides file');
+    expect(proc.output()).toContain('routes.products');
+    await fs.rm(dir, { recursive: true, force: true });
+  }, 60_000);
 });
