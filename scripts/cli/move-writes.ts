@@ -53,7 +53,7 @@ export function registerMoveWrites(program: Command): void {
     .option('--writers <url>', 'the writer map', url('--writers'), e.writers)
     .option(
       '--reverse <url>',
-      'the reverse sync applier (default $REVERSE_URL)',
+      'the reverse sync applier (REVERSE_URL when set)',
       url('--reverse'),
       envValue('REVERSE_URL') ?? 'http://127.0.0.1:8085',
     )
@@ -72,7 +72,8 @@ export function registerMoveWrites(program: Command): void {
         parts: {
           admin: opts.admin,
           token: await readAdminToken(opts.tokenFile, e.adminToken),
-          legacyMysqlUrl: opts.mysqlUrl ?? (await resolveServerUrl()).url,
+          // the private MariaDB is looked up (or started) only once the switch reads legacy's binlog
+          legacyMysqlUrl: opts.mysqlUrl ?? (async () => (await resolveServerUrl()).url),
           connector: opts.connector,
           writers: opts.writers,
           reverse: opts.reverse,

@@ -31,7 +31,8 @@ export interface SwitchParts {
   /** The proxy's admin API and its bearer token. */
   admin: string;
   token: string;
-  legacyMysqlUrl: string;
+  /** The legacy database, or how to find it (asked only when the switch needs it). */
+  legacyMysqlUrl: string | (() => Promise<string>);
   connector: string;
   writers: string;
   reverse: string;
@@ -243,7 +244,9 @@ async function storeCaughtUp(
   attempt: Attempt,
   say: (line: string) => void,
 ): Promise<void> {
-  const end = await legacyBinlogEnd(parts.legacyMysqlUrl);
+  const mysqlUrl =
+    typeof parts.legacyMysqlUrl === 'string' ? parts.legacyMysqlUrl : await parts.legacyMysqlUrl();
+  const end = await legacyBinlogEnd(mysqlUrl);
   attempt.position = end;
   say(`legacy's binlog end ${end}: waiting for ${link.serviceUrl} to apply it`);
   await until(
