@@ -5,6 +5,7 @@ import { shiftCommand } from '../strangler-proxy/cli/shift.ts';
 import { registerCompare } from './cli/compare.ts';
 import { registerHistory } from './cli/history.ts';
 import { registerLoad } from './cli/load.ts';
+import { registerMoveWrites } from './cli/move-writes.ts';
 import { registerRehearse } from './cli/rehearse.ts';
 import { registerStatus } from './cli/status.ts';
 import { registerWriters } from './cli/writers.ts';
@@ -26,6 +27,7 @@ registerLoad(program);
 registerRehearse(program);
 registerWriters(program);
 registerHistory(program);
+registerMoveWrites(program);
 
 program.parseAsync().catch((err: unknown) => {
   if (err instanceof ToolkitError) console.error(`strangler: ${err.code}: ${err.message}`);

@@ -22,6 +22,7 @@ import { loadRouteTableFile, type RouteTable } from './routes/route-table.ts';
 import { RouteWatcher } from './routes/route-watcher.ts';
 import { startDecider } from './serving.ts';
 import type { ShadowHook } from './shadow-hook.ts';
+import { WriteControl, type WriteLink } from './writes/write-control.ts';
 
 /**
  * Everything around the request path that both front ends run the same way: the standalone
@@ -42,6 +43,8 @@ export interface ControlPlane {
   registry: Registry;
   /** Signs testers' overrides (POST /overrides) and checks them on the request path. */
   overrides: OverrideSigner;
+  /** Routes' write sides and holds (writes/write-control.ts). */
+  writes: WriteControl;
   /** Starts watching the route file (after the caller serves, so a reload finds it ready). */
   watch(): void;
   /** Stops the watcher, the admin API and the unleash client. */
@@ -62,6 +65,8 @@ export interface ControlPlaneOptions {
   onTable?: (table: RouteTable) => void;
   /** Folder name of this process's unleash backup under the data dir (one writer per file). */
   backupName?: string;
+  /** Where the routes' write sides and holds go: this process's gate, or the workers. */
+  writeLink: WriteLink;
 }
 
 /**
@@ -111,6 +116,12 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   let decider: FlagDecider | undefined;
   const registry = createRegistry(stats, () => breakers.entries());
   let compare: Awaited<ReturnType<typeof createCompareHook>> | undefined;
+  const writes = await WriteControl.open({
+    dataDir: config.dataDir,
+    link: options.writeLink,
+    maxBoundMs: config.writeHoldMaxMs,
+    log,
+  });
 
   const admin = http.createServer(
     createAdminApp({
@@ -131,6 +142,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       refresh: options.refresh,
       registry,
       compareStore: () => compare?.store,
+      writes,
       log,
     }),
   );
@@ -172,9 +184,11 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     compareStore: compare.store,
     registry,
     overrides,
+    writes,
     watch: () => watcher.start(),
     stop() {
       watcher.stop();
+      writes.stop();
       admin.close();
       admin.closeAllConnections();
       started.destroy();

@@ -38,6 +38,12 @@ export const proxyErrorCodes = {
   PROXY_ERR_RATE_LIMITED: "the client or the route is over the route's rate limit",
   PROXY_ERR_ROUTE_BUSY: "the route's concurrency limit (bulkhead) is full; retry after Retry-After",
   PROXY_ERR_BULKHEAD_INVALID: 'bulkhead limits given in code do not validate',
+  PROXY_ERR_WRITE_SIDES_INVALID: "the write-sides file (where each route's writes go) does not validate",
+  PROXY_ERR_NO_WRITES: 'the route lists no writes: there is nothing to hold or move',
+  PROXY_ERR_BAD_HOLD: 'a hold, release or write-side request does not validate (bound, side or hold id)',
+  PROXY_ERR_WRITES_HELD: "the route's writes are already held (a write switch is running)",
+  PROXY_ERR_HOLD_GONE:
+    "the hold named is not the route's hold any more: it ran out its bound or was released, and its writes went on",
 } as const;
 
 export type ProxyErrorCode = keyof typeof proxyErrorCodes;

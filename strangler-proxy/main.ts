@@ -9,6 +9,7 @@ import { serveClusterRateLimits } from './limits/rate-limit.ts';
 import { ProxyStats } from './metrics.ts';
 import { createServingState, listenPublic } from './serving.ts';
 import { ProxyWorkers } from './workers.ts';
+import { localWriteLink } from './writes/write-gate.ts';
 
 const log = createLogger('strangler-proxy');
 
@@ -41,12 +42,21 @@ async function main(): Promise<void> {
         serving?.pools.retain(next.origins);
         workers?.applyTable(next.file);
       },
+      // the routes' write sides and holds: this process's gate, or every worker's (workers.ts)
+      writeLink: serving
+        ? localWriteLink(serving.writes)
+        : {
+            apply: (states) => workers?.applyWrites(states),
+            counts: async () => (await workers?.writeCounts()) ?? [],
+          },
     });
+    if (serving) serving.writes.onOverflow = (route, hold) => control.writes.overflow(route, hold);
   } catch (err) {
     // configuration a start cannot go on with: a bad route table, Unleash refusing our tokens
     if (!(err instanceof ProxyError)) throw err;
     if (err.code === 'PROXY_ERR_UNLEASH_TOKEN') process.stderr.write(`${err.code}: ${err.message}\n`);
-    else if (err.code.startsWith('PROXY_ERR_ROUTE_')) process.stderr.write(`${err.message}\n`);
+    else if (err.code.startsWith('PROXY_ERR_ROUTE_') || err.code === 'PROXY_ERR_WRITE_SIDES_INVALID')
+      process.stderr.write(`${err.message}\n`);
     else throw err;
     process.exit(2);
   }
@@ -69,7 +79,11 @@ async function main(): Promise<void> {
     workers = new ProxyWorkers(
       config.workers,
       adminPort,
-      { hook, shed: (routeId) => control.compareStore.count(routeId, 'shed') },
+      {
+        hook,
+        shed: (routeId) => control.compareStore.count(routeId, 'shed'),
+        writes: control.writes,
+      },
       log,
     );
     port = await workers.start();
@@ -98,6 +112,8 @@ async function main(): Promise<void> {
     log.info({ signal }, 'stopping');
     server?.close();
     server?.closeIdleConnections();
+    // held writes are answered (by the side their route is on), not dropped
+    serving?.writes.releaseAll();
     const workersDone = workers?.stop();
     control.stop();
     serving?.breakers.shutdown();

@@ -9,6 +9,7 @@ import { RouteBulkheads } from './limits/route-bulkhead-registry.ts';
 import type { ProxyStats, RouteTargetStats } from './metrics.ts';
 import type { Route, RouteTable } from './routes/route-table.ts';
 import { defaultHookModes, type ShadowHook } from './shadow-hook.ts';
+import type { WriteGate } from './writes/write-gate.ts';
 
 export interface ProxyDeps {
   config: ProxyConfig;
@@ -24,6 +25,8 @@ export interface ProxyDeps {
   rateLimits?: RateLimitCheck;
   /** Checks testers' overrides (flags/tester-override.ts); without it none is honoured. */
   overrides?: OverrideSigner;
+  /** Routes' write sides and holds in this process (writes/write-gate.ts); none: writes go to legacy. */
+  writes?: WriteGate;
 }
 
 /** A route's counters for each side, looked up once per route (recordOutcome, record-outcome.ts). */
@@ -48,6 +51,7 @@ export class ProxyContext {
   readonly log: Logger;
   readonly rateLimits: RateLimitCheck;
   readonly overrides: OverrideSigner | undefined;
+  readonly writes: WriteGate | undefined;
   /** The modes whose exchanges the hook wants teed; none without a hook. */
   readonly hookModes: ReadonlySet<string>;
   /** The response header naming the side that served (PROXY_TARGET_HEADER). */
@@ -68,6 +72,7 @@ export class ProxyContext {
     this.log = deps.log;
     this.rateLimits = deps.rateLimits ?? createRateLimitCheck('memory');
     this.overrides = deps.overrides;
+    this.writes = deps.writes;
     this.hookModes = deps.hook ? (deps.hook.modes ?? defaultHookModes) : new Set();
     this.targetHeader = deps.config.targetHeader;
   }

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { answerAggregate } from './aggregate/answer-aggregate.ts';
 import type { Decision, StickyContext } from './flags/decider.ts';
 import { overrideCookie, type Side } from './flags/tester-override.ts';
-import { decideWrite } from './flags/write-side.ts';
+import { setWriteDecision } from './flags/write-side.ts';
 import { BodyMeter } from './forward/body-meter.ts';
 import { forwardRequest } from './forward/forward-request.ts';
 import type { RequestHeaderResult } from './forward/headers.ts';
@@ -16,6 +16,7 @@ import { type ClientRequest, type ClientResponse, replyError } from './respond.t
 import { normaliseTarget } from './routes/path-normalise.ts';
 import { matchRoute } from './routes/route-matcher.ts';
 import type { Route } from './routes/route-table.ts';
+import { admitWrite } from './writes/write-path.ts';
 
 /**
  * The request path, top to bottom. Every client request goes through these steps in this
@@ -30,6 +31,9 @@ import type { Route } from './routes/route-table.ts';
  *                                         says whether the client or the route is over it (429)
  *            answerAggregate              an aggregation route answers itself from its parts
  *                                         (aggregate/answer-aggregate.ts) and skips the rest
+ *   write    admitWrite                   writes/write-path.ts: a write a route lists goes to the
+ *                                         side the route's writes are on, or waits while they are
+ *                                         held by a write switch; no breaker, no fallback
  *   decide   decideSide (below)           which side serves: a tester's signed override, else the
  *                                         flag's mode and, for a canary, the sticky share
  *                                         (flags/decider.ts); whether it is teed
@@ -118,6 +122,11 @@ function proceed(state: RequestState, req: ClientRequest, legacy: string): void 
     answerAggregate(state, stickyContext(state, req));
     return;
   }
+  if (state.proxy.writes !== undefined && state.route?.writeMethods.has(state.method)) {
+    // a write the route lists: to the side its writes are on, or held by a write switch (writes/)
+    admitWrite(state, req, openRequestBody);
+    return;
+  }
   decideSide(state, req);
   openRequestBody(state, req);
   trackRequest(req.socket, state);
@@ -191,11 +200,8 @@ function decideSide(state: RequestState, req: ClientRequest): void {
   if (route === undefined) return;
   const proxy = state.proxy;
   if (route.writeMethods.has(state.method)) {
-    const decision = decideWrite(route, proxy.decider.stageOf(route));
-    state.decision = decision;
-    state.dryRun = decision.shadow;
-    if (decision.shadow && route.compare && proxy.hookModes.has(decision.mode))
-      state.captureMax = route.captureMaxBytes;
+    // a front end without write control (none given): the route's writes stay on legacy
+    setWriteDecision(state, 'legacy');
     return;
   }
   // a tester's override picks the side of reads only: a write never gets a second writer

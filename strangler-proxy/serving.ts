@@ -13,6 +13,7 @@ import { ProxyStats } from './metrics.ts';
 import { createRequestPath } from './request-path.ts';
 import type { RouteTable } from './routes/route-table.ts';
 import type { ShadowHook } from './shadow-hook.ts';
+import { WriteGate } from './writes/write-gate.ts';
 
 /**
  * What serves client traffic, built the same way in a single-process proxy and in each
@@ -24,7 +25,15 @@ export interface ServingState {
   pools: UpstreamPools;
   breakers: Breakers;
   rateLimits: RateLimitCheck;
+  /** Routes' write sides and holds in this process (writes/write-gate.ts). */
+  writes: WriteGate;
 }
+
+/**
+ * How much longer than a hold's bound a serving process waits before it lets the held writes go
+ * by itself: the primary ends every hold at its bound; this is the floor when it cannot.
+ */
+const holdGraceMs = 2000;
 
 export function createServingState(config: ProxyConfig, log: Logger): ServingState {
   return {
@@ -44,6 +53,7 @@ export function createServingState(config: ProxyConfig, log: Logger): ServingSta
     ),
     // workers count in the primary, so a limit holds across them (limits/rate-limit.ts)
     rateLimits: createRateLimitCheck(config.workers > 1 ? 'cluster' : 'memory'),
+    writes: new WriteGate(config.writeHoldMaxRequests, holdGraceMs, log),
   };
 }
 

@@ -13,6 +13,13 @@ import type { RouteTableFile } from './routes/route-schema.ts';
 import { buildRouteTable, loadRouteTableFile, type RouteTable } from './routes/route-table.ts';
 import { createServingState, listenPublic, startDecider } from './serving.ts';
 import { asBuffer, defaultHookModes, type Exchange, type ShadowHook } from './shadow-hook.ts';
+import {
+  readWriteSides,
+  statesOf,
+  type WriteCounts,
+  type WriteStates,
+  writeSidesFile,
+} from './writes/write-state.ts';
 
 /**
  * PROXY_WORKERS > 1: one primary process and N worker processes (node:cluster; the primary
@@ -26,6 +33,9 @@ import { asBuffer, defaultHookModes, type Exchange, type ShadowHook } from './sh
  *   unleash client. Its unleash client polls the flag source like any proxy instance would,
  *   so a flag change reaches every worker within UNLEASH_REFRESH_MS (≤ 2 s).
  * - A route table the primary accepted (file change or admin API) is sent to every worker.
+ * - So are the routes' write sides and holds (writes/), on every change and to a worker as soon
+ *   as it is ready; a worker starts from the durable sides file. The write switch asks every
+ *   worker for its writes in flight and held, as /stats does for counters.
  * - /stats and /metrics ask every worker for its counters and breaker states and sum them.
  * - Exchanges for the shadow hook travel to the primary's comparison engine over the IPC
  *   channel (bodies included); more than PROXY_COMPARE_QUEUE of them unsent in a worker are
@@ -34,12 +44,19 @@ import { asBuffer, defaultHookModes, type Exchange, type ShadowHook } from './sh
  * as a counter reset, as with a restarted process).
  */
 
-type ToWorker = { t: 'table'; file: RouteTableFile } | { t: 'stats'; id: number };
+type ToWorker =
+  | { t: 'table'; file: RouteTableFile }
+  | { t: 'stats'; id: number }
+  | { t: 'writes'; states: WriteStates }
+  | { t: 'write-counts'; id: number };
 type ToPrimary =
   | { t: 'ready'; port: number }
   | { t: 'stats'; id: number; stats: StatsSnapshot; breakers: [string, BreakerState][] }
+  | { t: 'write-counts'; id: number; counts: Record<string, WriteCounts> }
+  | { t: 'write-overflow'; routeId: string; holdId: string }
   | { t: 'exchange'; exchange: Exchange }
   | { t: 'shed'; routeId: string };
+type Reply = Extract<ToPrimary, { id: number }>;
 
 const env = {
   adminPort: 'STRANGLER_PROXY_ADMIN_PORT',
@@ -78,12 +95,14 @@ export interface PrimaryHooks {
   hook: ShadowHook | undefined;
   /** Counts an exchange a worker had to shed (the comparison store's `shed` outcome). */
   shed(routeId: string): void;
+  /** The routes' write sides and holds (writes/write-control.ts). */
+  writes: { states(): WriteStates; overflow(routeId: string, holdId: string): void };
 }
 
 export class ProxyWorkers {
   readonly breakers = new CombinedBreakers();
   readonly #byIndex = new Map<number, Worker>();
-  readonly #replies = new Map<number, (m: Extract<ToPrimary, { t: 'stats' }>) => void>();
+  readonly #replies = new Map<number, (m: Reply) => void>();
   #nextId = 0;
   #stopping = false;
   #refreshing: Promise<void> | undefined;
@@ -119,8 +138,11 @@ export class ProxyWorkers {
         reject(new Error(`proxy worker ${index} exited (code ${code}) before it was ready`)),
       );
       worker.on('message', (m: ToPrimary) => {
-        if (m.t === 'ready') resolve(m.port);
-        else this.#onMessage(m);
+        if (m.t === 'ready') {
+          // whatever changed while it started (a hold above all) reaches it before it is counted on
+          worker.send({ t: 'writes', states: this.hooks.writes.states() } satisfies ToWorker);
+          resolve(m.port);
+        } else this.#onMessage(m);
       });
     });
     worker.once('exit', (code, signal) => {
@@ -135,7 +157,8 @@ export class ProxyWorkers {
   }
 
   #onMessage(m: ToPrimary): void {
-    if (m.t === 'stats') this.#replies.get(m.id)?.(m);
+    if (m.t === 'stats' || m.t === 'write-counts') this.#replies.get(m.id)?.(m);
+    else if (m.t === 'write-overflow') this.hooks.writes.overflow(m.routeId, m.holdId);
     else if (m.t === 'exchange') {
       try {
         this.hooks.hook?.onExchange(withBuffers(m.exchange));
@@ -151,6 +174,18 @@ export class ProxyWorkers {
       if (worker.isConnected()) worker.send({ t: 'table', file } satisfies ToWorker);
   }
 
+  /** The routes' write sides and holds: every worker switches to them. */
+  applyWrites(states: WriteStates): void {
+    for (const worker of this.#byIndex.values())
+      if (worker.isConnected()) worker.send({ t: 'writes', states } satisfies ToWorker);
+  }
+
+  /** Every worker's writes in flight and held (a worker that does not answer within 1 s is left out). */
+  async writeCounts(): Promise<Record<string, WriteCounts>[]> {
+    const replies = await this.#ask((id) => ({ t: 'write-counts', id }));
+    return replies.flatMap((r) => (r.t === 'write-counts' ? [r.counts] : []));
+  }
+
   /**
    * Sums every worker's counters into `into` and takes their breaker states (a worker that
    * does not answer within 1 s is left out of this round).
@@ -164,9 +199,19 @@ export class ProxyWorkers {
   }
 
   async #collect(into: ProxyStats): Promise<void> {
+    const replies = (await this.#ask((id) => ({ t: 'stats', id }))).flatMap((r) =>
+      r.t === 'stats' ? [r] : [],
+    );
+    into.clear();
+    for (const r of replies) into.add(r.stats);
+    this.breakers.set(replies.map((r) => r.breakers));
+  }
+
+  /** One question to every connected worker; the answers that came within 1 s. */
+  async #ask(question: (id: number) => ToWorker): Promise<Reply[]> {
     const workers = [...this.#byIndex.values()].filter((w) => w.isConnected());
     const id = ++this.#nextId;
-    const replies: Extract<ToPrimary, { t: 'stats' }>[] = [];
+    const replies: Reply[] = [];
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, 1000);
       this.#replies.set(id, (m) => {
@@ -177,12 +222,10 @@ export class ProxyWorkers {
         }
       });
       if (workers.length === 0) resolve();
-      for (const w of workers) w.send({ t: 'stats', id } satisfies ToWorker);
+      for (const w of workers) w.send(question(id));
     });
     this.#replies.delete(id);
-    into.clear();
-    for (const r of replies) into.add(r.stats);
-    this.breakers.set(replies.map((r) => r.breakers));
+    return replies;
   }
 
   /** SIGTERM to every worker (each drains its connections and closes its pools), then waits. */
@@ -222,6 +265,8 @@ export async function runWorker(config: ProxyConfig, log: Logger): Promise<void>
   // Listening from the first moment: a table the primary accepts while this worker starts
   // must not be missed, and it is newer than whatever the file read below returns.
   let table: RouteTable | undefined;
+  let writesFromPrimary = false;
+  state.writes.onOverflow = (routeId, holdId) => send({ t: 'write-overflow', routeId, holdId });
   process.on('message', (m: ToWorker) => {
     if (m.t === 'table') {
       // the primary validated it; building compiles the patterns in this process
@@ -229,10 +274,18 @@ export async function runWorker(config: ProxyConfig, log: Logger): Promise<void>
       state.pools.retain(table.origins);
     } else if (m.t === 'stats') {
       send({ t: 'stats', id: m.id, stats: state.stats.snapshot(), breakers: state.breakers.entries() });
+    } else if (m.t === 'writes') {
+      writesFromPrimary = true;
+      state.writes.apply(m.states);
+    } else if (m.t === 'write-counts') {
+      send({ t: 'write-counts', id: m.id, counts: state.writes.counts() });
     }
   });
   const loaded = await loadRouteTableFile(config.routesFile, config.captureMaxBytes);
   table ??= loaded;
+  // the durable sides until the primary's picture arrives (it is newer: it may carry a hold)
+  const sides = await readWriteSides(writeSidesFile(config.dataDir));
+  if (!writesFromPrimary) state.writes.apply(statesOf(sides));
   // the primary resolved the token first (and wrote the file when it generated one)
   const { token } = await resolveSecret(config.adminToken, config.tokenFile);
   const decider = await startDecider(config, adminPort, token, log, `unleash-backup-worker-${index}`);
@@ -265,6 +318,7 @@ export async function runWorker(config: ProxyConfig, log: Logger): Promise<void>
     stopping = true;
     server.close();
     server.closeIdleConnections();
+    state.writes.releaseAll();
     decider.destroy();
     state.breakers.shutdown();
     await state.pools.close();

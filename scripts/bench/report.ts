@@ -67,10 +67,13 @@ const benchmarksHeader =
 export function historyPage(id: string): string {
   return (
     (
-      { cdc: 'connector', 'proxy-rate-limit': 'proxy', isolation: 'proxy', writes: 'proxy' } as Record<
-        string,
-        string
-      >
+      {
+        cdc: 'connector',
+        'proxy-rate-limit': 'proxy',
+        isolation: 'proxy',
+        writes: 'proxy',
+        'write-switch': 'moving-writes',
+      } as Record<string, string>
     )[id] ?? id
   );
 }

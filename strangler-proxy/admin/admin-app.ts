@@ -16,9 +16,11 @@ import { normaliseTarget } from '../routes/path-normalise.ts';
 import { matchRoute } from '../routes/route-matcher.ts';
 import { buildRouteTable, type RouteTable, writeRouteTableFile } from '../routes/route-table.ts';
 import type { RouteWatcher } from '../routes/route-watcher.ts';
+import type { WriteControl } from '../writes/write-control.ts';
 import { presentedToken, tokenMatches } from './admin-token.ts';
 import type { Identity, OperatorTokens } from './operators.ts';
 import { unleashClientApi } from './unleash-client-api.ts';
+import { writeEndpoints } from './write-endpoints.ts';
 
 export interface AdminDeps {
   token: string;
@@ -46,6 +48,8 @@ export interface AdminDeps {
   registry: Registry;
   /** The comparison store (undefined until the engine is up). */
   compareStore: () => ComparisonStore | undefined;
+  /** Routes' write sides and holds (writes/write-control.ts); without it, no /writes endpoints. */
+  writes?: WriteControl;
   log: Logger;
 }
 
@@ -132,15 +136,13 @@ export function createAdminApp(deps: AdminDeps): express.Express {
       const o = issued.override;
       const after = { side: o.side, routes: o.routes, expiresAt: new Date(o.expiresAt).toISOString() };
       await audited(req, res, { action: 'override.issue', target: o.tester, before: null, after });
-      res
-        .status(201)
-        .json({
-          ...after,
-          tester: o.tester,
-          value: issued.value,
-          header: overrideHeader,
-          cookie: overrideCookie,
-        });
+      res.status(201).json({
+        ...after,
+        tester: o.tester,
+        value: issued.value,
+        header: overrideHeader,
+        cookie: overrideCookie,
+      });
     } catch (err) {
       next(err);
     }
@@ -345,6 +347,8 @@ export function createAdminApp(deps: AdminDeps): express.Express {
     const limit = Math.min(Number(req.query.limit ?? 100) || 100, 1000);
     if (store) await store.records(route).then((r) => res.json({ records: r.slice(-limit) }), next);
   });
+
+  if (deps.writes) admin.use(writeEndpoints({ table: deps.table, writes: deps.writes }));
 
   app.use(admin);
   app.use((_req: Request, res: Response) => {

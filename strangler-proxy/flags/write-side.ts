@@ -1,4 +1,5 @@
-import type { Route } from '../routes/route-table.ts';
+import type { RequestState } from '../forward/request-state.ts';
+import type { WriteSide } from '../writes/write-state.ts';
 import { type Decision, legacyDecision } from './decider.ts';
 import type { Mode } from './flag-mapping.ts';
 
@@ -13,13 +14,6 @@ import type { Mode } from './flag-mapping.ts';
  * - moved to the new service: the new service executes it, and no copy goes anywhere (legacy
  *   would execute a copy for real).
  */
-export type WriteSide = 'legacy' | 'new';
-
-/** Which side executes the route's writes: legacy, until the route's writes are moved. */
-export function writeSideOf(_route: Route): WriteSide {
-  return 'legacy';
-}
-
 const dryRunDecisions: Record<Exclude<Mode, 'legacy'>, Decision> = {
   shadow: Object.freeze({ mode: 'shadow', serve: 'legacy', shadow: true }),
   canary: Object.freeze({ mode: 'canary', serve: 'legacy', shadow: true }),
@@ -33,10 +27,22 @@ const newWriteDecisions: Record<Mode, Decision> = {
 };
 
 /**
- * The decision for one write of `route` in stage `stage`: who serves it, and (`shadow`) whether
- * the new service gets a dry-run copy.
+ * The decision for one write whose route's writes are on `side` (writes/write-state.ts: legacy
+ * until a write switch moves them) in stage `stage`: who serves it, and (`shadow`) whether the
+ * new service gets a dry-run copy.
  */
-export function decideWrite(route: Route, stage: Mode): Decision {
-  if (writeSideOf(route) === 'new') return newWriteDecisions[stage];
+export function decideWrite(side: WriteSide, stage: Mode): Decision {
+  if (side === 'new') return newWriteDecisions[stage];
   return stage === 'legacy' ? legacyDecision : dryRunDecisions[stage];
+}
+
+/** Sets a write's decision on its request: who serves it, and whether it is teed as a dry run. */
+export function setWriteDecision(state: RequestState, side: WriteSide): void {
+  const route = state.route!;
+  const proxy = state.proxy;
+  const decision = decideWrite(side, proxy.decider.stageOf(route));
+  state.decision = decision;
+  state.dryRun = decision.shadow;
+  if (decision.shadow && route.compare && proxy.hookModes.has(decision.mode))
+    state.captureMax = route.captureMaxBytes;
 }

@@ -9,7 +9,7 @@ import { classifyUpstreamError, clientClosedStatus } from './upstream-errors.ts'
  * upstream call (`callUpstream`); a new-side attempt runs inside the new upstream's breaker
  * and, when it fails before the client saw anything, falls back to legacy. Each attempt's
  * ClientAnswer (answer-client.ts) streams the response and then calls back here
- * (`legacyAnswered`, `newAnswered`), which records the outcome (record-outcome.ts).
+ * (`answeredOnce`, `newAnswered`), which records the outcome (record-outcome.ts).
  */
 export function forwardRequest(state: RequestState, tableLegacy: string): void {
   const route = state.route;
@@ -35,13 +35,25 @@ function callUpstream(state: RequestState, origin: string, answer: ClientAnswer)
 }
 
 function sendLegacy(state: RequestState, origin: string): void {
-  callUpstream(state, origin, new ClientAnswer(state, 'legacy', false, legacyAnswered));
+  callUpstream(state, origin, new ClientAnswer(state, 'legacy', false, answeredOnce));
 }
 
-function legacyAnswered(answer: ClientAnswer): void {
-  if (answer.outcome !== 'error') recordOutcome(answer.state, 'legacy', answer.status);
-  else if (answer.clientClosed) recordFailure(answer.state, 'legacy', clientClosedStatus);
-  else failed(answer.state, 'legacy', answer.err!, answer.responseStarted);
+/**
+ * A route's write (writes/): to the side the route's writes are on, with no breaker and no
+ * fallback on either side: a write is never sent to two systems of record.
+ */
+export function forwardWrite(state: RequestState, side: 'legacy' | 'new'): void {
+  const route = state.route!;
+  if (side === 'legacy') sendLegacy(state, route.legacy);
+  else callUpstream(state, route.upstreamNew, new ClientAnswer(state, 'new', false, answeredOnce));
+}
+
+/** The end of an attempt that has nothing to fall back to: legacy's, or a write's. */
+function answeredOnce(answer: ClientAnswer): void {
+  const side = answer.side;
+  if (answer.outcome !== 'error') recordOutcome(answer.state, side, answer.status);
+  else if (answer.clientClosed) recordFailure(answer.state, side, clientClosedStatus);
+  else failed(answer.state, side, answer.err!, answer.responseStarted);
 }
 
 function sendNew(state: RequestState): void {

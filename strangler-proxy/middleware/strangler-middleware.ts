@@ -10,6 +10,7 @@ import type { ProxyStats } from '../metrics.ts';
 import { createRequestPath } from '../request-path.ts';
 import type { RouteTable } from '../routes/route-table.ts';
 import { createServingState } from '../serving.ts';
+import { localWriteLink } from '../writes/write-gate.ts';
 import { HpmUpstreams } from './hpm-upstreams.ts';
 
 export interface StranglerMiddlewareOptions {
@@ -73,7 +74,9 @@ export async function createStranglerMiddleware(
     stats,
     breakers,
     onTable: (next) => upstreams.retain(next.origins),
+    writeLink: localWriteLink(serving.writes),
   });
+  serving.writes.onOverflow = (route, hold) => control.writes.overflow(route, hold);
   const onRequest = createRequestPath({
     config,
     ...serving,
