@@ -1,0 +1,2 @@
+export * from './client.ts';
+export { ReverseSyncError, type ReverseSyncErrorCode, reverseSyncErrorCodes } from './errors.ts';
