@@ -56,4 +56,14 @@ export {
   sourcePositionHeaders,
   sourceTsHeader,
 } from './source-position.ts';
-export { continueTraceparent, formatSqlTag, isTraceparent, parseSqlTag, type SqlTag } from './sql-tag.ts';
+export {
+  continueTraceparent,
+  formatOriginTag,
+  formatSqlTag,
+  isTraceparent,
+  parseOriginTag,
+  parseSqlTag,
+  type SqlTag,
+  type SyncOrigin,
+  syncOrigins,
+} from './sql-tag.ts';

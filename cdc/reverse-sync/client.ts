@@ -57,8 +57,8 @@ export interface ReverseTableStatus {
   caughtUp: boolean;
   /** Row changes to this table by another writer while owned (from the service); null when the service did not answer. */
   secondWriters: number | null;
-  /** Legacy rows written by the reverse applier for this table since it started. */
-  applied: number;
+  /** Legacy rows written (upserted or deleted) by the reverse applier for this table, ever. */
+  appliedRows: number;
 }
 
 /** `GET /status` of the reverse applier. */
@@ -72,11 +72,9 @@ export interface ReverseStatus {
   /** Every table caught up (enabled or not: a disabled table passes store changes over). */
   caughtUp: boolean;
   counters: {
-    /** Store change events applied to legacy (one event may write several legacy rows). */
-    applied: number;
-    /** Store changes not applied: snapshot reads, disabled tables, unchanged columns, older than the row's applied position. */
-    skipped: number;
-    /** Events dead-lettered, by error code. */
+    /** Store change events consumed since start (applied, or passed over: snapshot reads, disabled tables, older than the row's applied position). */
+    events: number;
+    /** Events dead-lettered since start, by error code (REVERSE_ERR_*, CDC_ERR_*). */
     deadLetteredByReason: Record<string, number>;
   };
   /** Second writers on owned tables, from the service; a string when the service could not be asked. */
