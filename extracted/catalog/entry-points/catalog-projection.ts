@@ -126,9 +126,9 @@ export function catalogProjection(config: ServiceConfig): Projection {
       const stock: StockRow[] = [];
       const owned = await ownedTables(trx);
       const passed = new Map<string, OwnedTableEvents>();
-      const passedOn = (table: string) => {
-        let p = passed.get(table);
-        if (!p) passed.set(table, (p = { echoes: 0, secondWriterChanges: 0 }));
+      const passedOn = (table: string): OwnedTableEvents => {
+        const p = passed.get(table) ?? { echoes: 0, secondWriterChanges: 0 };
+        passed.set(table, p);
         return p;
       };
       for (const event of events) {
