@@ -99,7 +99,10 @@ export function components(env: NodeJS.ProcessEnv): ComponentSpec[] {
         CONNECTOR_PORT: String(port('STORE_CONNECTOR_PORT')),
         CONNECTOR_NAME: 'catalog-store-connector',
         CDC_TOPIC_PREFIX: 'catalog-store',
-        CDC_DATABASE_SERVER_ID: env.STORE_CONNECTOR_SERVER_ID ?? '184055',
+        // unique per binlog reader of the server: next to the shop connector's when that one is set
+        CDC_DATABASE_SERVER_ID:
+          env.STORE_CONNECTOR_SERVER_ID ??
+          (env.CONNECTOR_SERVER_ID ? String(Number(env.CONNECTOR_SERVER_ID) + 1) : '184055'),
         CDC_DATABASE_INCLUDE_LIST: env.CATALOG_DB || 'catalog',
         CDC_TABLE_INCLUDE_LIST: `${env.CATALOG_DB || 'catalog'}\\.catalog_products`,
         CDC_TABLE_EXCLUDE_LIST: '',
