@@ -161,6 +161,19 @@ async function main(): Promise<void> {
     }
     await Promise.all(inFlight);
     const elapsed = (now() - start) / 1000;
+    // Where a backlog sits when the writes stop: still in the store's binlog (the connector
+    // reads behind the server's end) or in Kafka (the applier's events behind).
+    const connectorStatus = (await (await fetch(`${system.urls.storeConnector}/status`)).json()) as {
+      lagMs: number;
+      queued: number;
+      eventsTotal: number;
+    };
+    const reverseStatus = await reverse.status();
+    const backlog = {
+      storeConnectorLagMs: connectorStatus.lagMs,
+      storeConnectorQueued: connectorStatus.queued,
+      reverseLagMs: reverseStatus.tables.products?.lagMs ?? null,
+    };
     stopAt = now();
     writing = false;
     await poller;
@@ -178,6 +191,7 @@ async function main(): Promise<void> {
       maxMs: round(latencies[latencies.length - 1] ?? Number.NaN),
       polls,
       loadAverage: [round(loadBefore, 2), round(loadAfter, 2)],
+      backlogAtEnd: backlog,
       pass: unseen === 0 && errors === 0 && percentile(latencies, 99) <= BAR_P99_MS,
     };
     const markdown = [
