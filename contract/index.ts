@@ -67,6 +67,16 @@ export {
   sourcePositionHeaders,
   sourceTsHeader,
 } from './source-position.ts';
-export { continueTraceparent, formatSqlTag, isTraceparent, parseSqlTag, type SqlTag } from './sql-tag.ts';
+export {
+  continueTraceparent,
+  formatOriginTag,
+  formatSqlTag,
+  isTraceparent,
+  parseOriginTag,
+  parseSqlTag,
+  type SqlTag,
+  type SyncOrigin,
+  syncOrigins,
+} from './sql-tag.ts';
 export { sqlTagScope, tagQueries } from './sql-tagging.ts';
 export { withDeadlockRetry, writeAttempts, writeTransaction } from './write-transaction.ts';

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { continueTraceparent, formatSqlTag, isTraceparent, parseSqlTag } from './sql-tag.ts';
+import {
+  continueTraceparent,
+  formatOriginTag,
+  formatSqlTag,
+  isTraceparent,
+  parseOriginTag,
+  parseSqlTag,
+  syncOrigins,
+} from './sql-tag.ts';
 
 const tp = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 
@@ -37,5 +45,20 @@ describe('the SQL tag (sqlcommenter)', () => {
       expect(isTraceparent(fresh)).toBe(true);
       expect(fresh.slice(3, 35)).not.toBe('4bf92f3577b34da6a3ce929d0e0e4736');
     }
+  });
+
+  it('tags the statements of a sync path with their origin and reads it back, never as a route', () => {
+    const text = formatOriginTag(syncOrigins.reverseSync);
+    expect(text).toBe("strangler_origin='reverse-sync'");
+    const sql = `/* ${text} */ insert into \`shop\`.\`products\` (\`id\`) values (1)`;
+    expect(parseOriginTag(sql)).toBe('reverse-sync');
+    expect(parseSqlTag(sql)).toBeUndefined();
+    expect(
+      parseOriginTag(
+        `/* ${formatSqlTag({ route: 'POST /products', traceparent: tp })} */ update t set a = 1`,
+      ),
+    ).toBeUndefined();
+    expect(parseOriginTag("update t set a = 'strangler_origin=x'")).toBeUndefined();
+    expect(parseOriginTag("/* strangler_origin='%E0%A4%A' */ update t set a = 1")).toBeUndefined();
   });
 });

@@ -80,3 +80,37 @@ export function continueTraceparent(incoming: string | undefined): string {
   if (m && isTraceparent(m[0])) return `00-${m[1]}-${span}-${m[3]}`;
   return `00-${crypto.randomBytes(16).toString('hex')}-${span}-01`;
 }
+
+/**
+ * The origin tag: a statement written by one of the toolkit's own sync paths says so, in the same
+ * sqlcommenter form, so whoever reads the binlog can tell an echo from a real writer:
+ *
+ *   /* strangler_origin='reverse-sync' *\/ insert into `shop`.`products` …
+ *
+ * The reverse applier puts it on every statement it sends to legacy; the service's forward
+ * projection drops the changes that carry it (they are its own writes coming back), and a change
+ * to a table the service owns that does not carry it is a second writer.
+ */
+export const syncOrigins = { reverseSync: 'reverse-sync' } as const;
+export type SyncOrigin = (typeof syncOrigins)[keyof typeof syncOrigins];
+
+/** The comment's text without its delimiters (what knex's `.comment()` takes). */
+export function formatOriginTag(origin: SyncOrigin): string {
+  return `strangler_origin='${encodeValue(origin)}'`;
+}
+
+/** The origin a statement's first tagged comment names, undefined when none does. */
+export function parseOriginTag(sql: string): string | undefined {
+  for (const [, body] of sql.matchAll(commentPattern)) {
+    for (const [, key, value] of (body ?? '').matchAll(pairPattern)) {
+      if (key !== 'strangler_origin') continue;
+      try {
+        const origin = decodeURIComponent(value!);
+        if (origin !== '') return origin;
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
+}

@@ -33,6 +33,15 @@ const shape = {
     )
     .optional()
     .transform((v) => v?.split(',')),
+  /** Base URLs of services that can own tables (GET /writes/ownership), comma-separated: their second writers are marked. */
+  ownershipUrls: z
+    .string()
+    .regex(
+      /^https?:\/\/[^\s,]+(,https?:\/\/[^\s,]+)*$/,
+      'must be http:// URLs, comma-separated: http://127.0.0.1:3101',
+    )
+    .optional()
+    .transform((v) => v?.split(',') ?? []),
   /** Default `writer-map.<prefix>.<SHOP_DB>`: two writer maps of different streams on one Kafka never share a group. */
   groupId: z.string().min(1).max(200).optional(),
 };
@@ -42,7 +51,8 @@ export type WriterMapConfig = ReturnType<typeof loadWriterMapConfig>;
 /**
  * env WRITERS_PORT (8084), WRITERS_HOST, WRITERS_DB (strangler_writers), KAFKA_BROKERS,
  * CDC_TOPIC_PREFIX (legacy), SHOP_DB (shop), WRITERS_TABLES, WRITERS_GROUP_ID
- * (writer-map.<prefix>.<SHOP_DB>), the Kafka security variables (lib/kafka-security.ts);
+ * (writer-map.<prefix>.<SHOP_DB>), WRITERS_OWNERSHIP_URLS, the Kafka security variables
+ * (lib/kafka-security.ts);
  * MYSQL_URL as every component.
  */
 export function loadWriterMapConfig(env: NodeJS.ProcessEnv = process.env) {
@@ -58,6 +68,7 @@ export function loadWriterMapConfig(env: NodeJS.ProcessEnv = process.env) {
       sourceDatabase: 'SHOP_DB',
       tables: 'WRITERS_TABLES',
       groupId: 'WRITERS_GROUP_ID',
+      ownershipUrls: 'WRITERS_OWNERSHIP_URLS',
     },
     {},
     env,

@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import { settledWithin } from '../../lib/timeout.ts';
 import type { ProjectionRunner } from '../consumer/index.ts';
 import { WriterMapError } from './errors.ts';
+import { markSecondWriters, readOwnership } from './ownership.ts';
 import { otherWriters, parseExclude, parseTables, parseWindow } from './questions.ts';
 import { newestObservation, writersDuring } from './store.ts';
 
@@ -25,6 +26,8 @@ export function createWriterMapApp(options: {
   runner: ProjectionRunner;
   watched: readonly string[];
   sourceDatabase: string;
+  /** Services whose GET /writes/ownership says which tables they own (second writers are marked). */
+  ownershipUrls?: readonly string[];
 }): Express {
   const { knex, runner } = options;
   const app = express();
@@ -60,15 +63,30 @@ export function createWriterMapApp(options: {
     }
   });
 
+  const ownership = async () => {
+    const { owners, problems } = await readOwnership(options.ownershipUrls ?? []);
+    return {
+      owners,
+      answer: {
+        owners: Object.fromEntries(owners),
+        ...(problems.length > 0 ? { ownershipProblems: problems } : {}),
+      },
+    };
+  };
+
   app.get('/writers', async (req, res) => {
     const window = parseWindow(one(req.query.since), one(req.query.until));
     const tables = parseTables(one(req.query.tables), false);
     const map = await writersDuring(knex, window, { db: options.sourceDatabase, tables });
+    const owned = await ownership();
     res.json({
       since: window.since.toISOString(),
       until: window.until.toISOString(),
       ...(await freshness()),
-      tables: Object.fromEntries(map),
+      ...owned.answer,
+      tables: Object.fromEntries(
+        [...map].map(([table, writers]) => [table, markSecondWriters(table, writers, owned.owners)]),
+      ),
     });
   });
 
@@ -76,7 +94,10 @@ export function createWriterMapApp(options: {
     const window = parseWindow(one(req.query.since), one(req.query.until));
     const tables = parseTables(one(req.query.tables), true)!;
     const exclude = parseExclude(many(req.query.exclude));
-    const others = await otherWriters(knex, { tables, window, exclude, db: options.sourceDatabase });
+    const owned = await ownership();
+    const others = (await otherWriters(knex, { tables, window, exclude, db: options.sourceDatabase })).map(
+      (o) => markSecondWriters(o.table, [o], owned.owners)[0]!,
+    );
     res.json({
       since: window.since.toISOString(),
       until: window.until.toISOString(),
@@ -84,6 +105,7 @@ export function createWriterMapApp(options: {
       exclude,
       ...(await freshness()),
       ...(await caughtUp()),
+      ...owned.answer,
       others,
     });
   });

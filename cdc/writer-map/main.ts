@@ -59,7 +59,13 @@ try {
     projection: writerMapProjection(topics),
     log: createLogger('writer-map:projection'),
   });
-  const app = createWriterMapApp({ knex, runner, watched: tables, sourceDatabase: config.sourceDatabase });
+  const app = createWriterMapApp({
+    knex,
+    runner,
+    watched: tables,
+    sourceDatabase: config.sourceDatabase,
+    ownershipUrls: config.ownershipUrls,
+  });
   const http = await listenHttp(createHttpServer(app, defaultHttpTimeouts), config.port, config.host);
   let closing = false;
   void (async () => {

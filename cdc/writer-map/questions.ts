@@ -92,8 +92,9 @@ export interface OtherWriter extends TableWriter {
 
 /**
  * Who else wrote `tables` (of source database `db`, or of any) during `window`: every writer but
- * the `exclude`d routes (untagged and unknown writers always count). Empty means the tables had
- * no other writer among the changes counted so far.
+ * the `exclude`d routes and the owning service's reverse applier (`origin` writers: the moved
+ * writes themselves, coming back); untagged and unknown writers always count. Empty means the
+ * tables had no other writer among the changes counted so far.
  */
 export async function otherWriters(
   knex: Knex,
@@ -102,7 +103,9 @@ export async function otherWriters(
   const excluded = new Set(question.exclude);
   const map = await writersDuring(knex, question.window, { db: question.db, tables: question.tables });
   return [...map].flatMap(([table, writers]) =>
-    writers.filter((w) => !(w.kind === 'route' && excluded.has(w.writer))).map((w) => ({ table, ...w })),
+    writers
+      .filter((w) => w.kind !== 'origin' && !(w.kind === 'route' && excluded.has(w.writer)))
+      .map((w) => ({ table, ...w })),
   );
 }
 

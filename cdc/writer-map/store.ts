@@ -12,6 +12,8 @@ export const observationsTable = 'writer_observations';
 /** Per topic partition, the newest binlog position counted: the connector's re-sends are not counted twice. */
 export const highWaterTable = 'writer_high_water';
 
+const writerKinds: WriterKind[] = ['route', 'untagged', 'unknown', 'origin'];
+
 export async function migrateWriterStore(knex: Knex): Promise<void> {
   if (!(await knex.schema.hasTable(offsetsTable))) await createOffsetsTable(knex);
   if (!(await knex.schema.hasTable(observationsTable))) {
@@ -19,7 +21,7 @@ export async function migrateWriterStore(knex: Knex): Promise<void> {
       t.string('db_name', 64).notNullable();
       t.string('table_name', 64).notNullable();
       t.string('writer', 255).notNullable();
-      t.enum('kind', ['route', 'untagged', 'unknown']).notNullable();
+      t.enum('kind', writerKinds).notNullable();
       t.datetime('minute', { precision: 0 }).notNullable();
       t.bigInteger('changes').unsigned().notNullable();
       t.datetime('first_at', { precision: 3 }).notNullable();
@@ -30,6 +32,14 @@ export async function migrateWriterStore(knex: Knex): Promise<void> {
       t.index(['minute'], 'writer_observations_minute_index');
     });
   }
+  // a store made before the `origin` kind: widen the enum (cheap, and a no-op once done)
+  const [kind] = (await knex('information_schema.columns')
+    .where({ table_schema: knex.raw('DATABASE()'), table_name: observationsTable, column_name: 'kind' })
+    .select({ type: 'column_type' })) as { type: string }[];
+  if (kind && !kind.type.includes("'origin'"))
+    await knex.raw(
+      `ALTER TABLE ${observationsTable} MODIFY kind ENUM(${writerKinds.map((k) => `'${k}'`).join(', ')}) NOT NULL`,
+    );
   if (!(await knex.schema.hasTable(highWaterTable))) {
     await knex.schema.createTable(highWaterTable, (t) => {
       t.string('topic', 249).notNullable();
@@ -134,6 +144,12 @@ export interface TableWriter {
   lastTraceparent: string | null;
   /** The latest statement of an untagged writer (cut to 1000 characters). */
   lastStatement: string | null;
+  /**
+   * Set when a service owns the table (its GET /writes/ownership, WRITERS_OWNERSHIP_URLS): true
+   * for a writer other than the service's reverse applier that wrote it since the service took
+   * it over (ownership.ts).
+   */
+  secondWriter?: boolean;
 }
 
 export interface Window {

@@ -1,4 +1,4 @@
-import { parseSqlTag } from '../../contract/index.ts';
+import { parseOriginTag, parseSqlTag } from '../../contract/index.ts';
 import type { Row } from '../consumer/index.ts';
 
 /**
@@ -11,13 +11,16 @@ import type { Row } from '../consumer/index.ts';
  *   that is not the moving route. An event without a `source` block (ExtractNewRecordState
  *   without `add.fields`) is `unknown` too: a stream that cannot say who wrote must never
  *   read as "nobody else wrote".
+ * - `origin`: the statement carries a sync path's origin tag (`strangler_origin='reverse-sync'`,
+ *   contract/sql-tag.ts): the service that owns the table, writing back through the reverse
+ *   applier; the writer is `origin:reverse-sync`.
  * Snapshot reads are not writes: undefined.
  */
-export type WriterKind = 'route' | 'untagged' | 'unknown';
+export type WriterKind = 'route' | 'untagged' | 'unknown' | 'origin';
 
 export interface ObservedWrite {
   kind: WriterKind;
-  /** The route (`POST /products`), or `untagged` / `unknown`. */
+  /** The route (`POST /products`), `origin:reverse-sync`, or `untagged` / `unknown`. */
   writer: string;
   traceparent: string | null;
   /** The statement, for an untagged writer (what an operator greps the batch jobs for). */
@@ -35,6 +38,9 @@ export function writerOf(source: Row | null): ObservedWrite | undefined {
   if (isSnapshot(source)) return undefined;
   const query = typeof source.query === 'string' ? source.query : '';
   if (query === '') return { kind: 'unknown', writer: 'unknown', traceparent: null, statement: null };
+  const origin = parseOriginTag(query);
+  if (origin !== undefined)
+    return { kind: 'origin', writer: `origin:${origin}`, traceparent: null, statement: null };
   const tag = parseSqlTag(query);
   if (tag?.route)
     return { kind: 'route', writer: tag.route, traceparent: tag.traceparent ?? null, statement: null };

@@ -1,8 +1,10 @@
+import { Router } from 'express';
 import { loadServiceConfig, type ServiceDefinition } from '../service-kit/run-service.ts';
 import type { ServiceConfig } from '../service-kit/service-config.ts';
 import { catalogMigrations, catalogTables } from './data-access/migrations.ts';
 import { catalogProjection } from './entry-points/catalog-projection.ts';
 import { productRoutes } from './entry-points/product-routes.ts';
+import { writeOwnershipRoutes } from './entry-points/write-ownership-routes.ts';
 
 /**
  * The catalog service: env CATALOG_PORT (3101), CATALOG_HOST, CATALOG_DB (catalog),
@@ -16,7 +18,7 @@ export const catalogService: ServiceDefinition = {
   migrations: catalogMigrations,
   tables: catalogTables,
   projection: catalogProjection,
-  routes: productRoutes,
+  routes: (knex) => Router().use(productRoutes(knex), writeOwnershipRoutes(knex)),
 };
 
 export const loadCatalogConfig = (overrides: Partial<ServiceConfig> = {}) =>

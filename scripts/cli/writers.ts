@@ -9,8 +9,9 @@ export class WritersCliError extends ToolkitError {}
 
 interface WriterRow {
   writer: string;
-  kind: 'route' | 'untagged' | 'unknown';
+  kind: 'route' | 'untagged' | 'unknown' | 'origin';
   changes: number;
+  secondWriter?: boolean;
   lastAt: string;
   lastTraceparent: string | null;
   lastStatement: string | null;
@@ -47,6 +48,7 @@ const kindLabel = {
   route: '',
   untagged: '  (untagged: no route tag)',
   unknown: '  (unknown: no statement in the event)',
+  origin: '  (the owning service, through its reverse applier)',
 };
 
 /** The map as a table per source table: writer, changes, last write, and what identifies it. */
@@ -71,8 +73,9 @@ export function formatWriterMap(answer: WriterMapAnswer): string {
             ? `  trace ${r.lastTraceparent}`
             : ''
           : `${kindLabel[r.kind]}${r.lastStatement ? `  last: ${r.lastStatement.replace(/\s+/g, ' ').slice(0, 100)}` : ''}`;
+      const second = r.secondWriter ? '  SECOND WRITER on an owned table' : '';
       lines.push(
-        `  ${r.writer.padEnd(width)}  ${String(r.changes).padStart(7)} change${r.changes === 1 ? ' ' : 's'}  last ${r.lastAt}${extra}`,
+        `  ${r.writer.padEnd(width)}  ${String(r.changes).padStart(7)} change${r.changes === 1 ? ' ' : 's'}  last ${r.lastAt}${second}${extra}`,
       );
     }
   }

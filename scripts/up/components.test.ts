@@ -7,7 +7,17 @@ const names = (env: NodeJS.ProcessEnv) => components(env).map((c) => c.name);
 
 describe('what npm start runs: embedded or external Kafka and connector', () => {
   it('runs the embedded broker and connector by default', () => {
-    expect(names({})).toEqual(['broker', 'monolith', 'connector', 'catalog', 'orders', 'writers', 'proxy']);
+    expect(names({})).toEqual([
+      'broker',
+      'monolith',
+      'connector',
+      'catalog',
+      'catalog-store-connector',
+      'catalog-reverse',
+      'orders',
+      'writers',
+      'proxy',
+    ]);
     expect(cdcConnectorMode({ CDC_CONNECTOR: 'embedded' })).toBe('embedded');
   });
 
@@ -16,13 +26,18 @@ describe('what npm start runs: embedded or external Kafka and connector', () => 
       'monolith',
       'connector',
       'catalog',
+      'catalog-store-connector',
+      'catalog-reverse',
       'orders',
       'writers',
       'proxy',
     ]);
+    // the catalog's store connector feeds reverse sync: ours whatever captures legacy
     expect(names({ KAFKA_BROKERS: 'k1:9092,k2:9092', CDC_CONNECTOR: 'external' })).toEqual([
       'monolith',
       'catalog',
+      'catalog-store-connector',
+      'catalog-reverse',
       'orders',
       'writers',
       'proxy',

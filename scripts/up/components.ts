@@ -41,6 +41,8 @@ export const defaultPorts = {
   PROXY_PORT: 8080,
   PROXY_ADMIN_PORT: 8081,
   WRITERS_PORT: 8084,
+  STORE_CONNECTOR_PORT: 8085,
+  REVERSE_PORT: 8086,
 } as const;
 
 export type PortName = keyof typeof defaultPorts;
@@ -131,6 +133,45 @@ export function components(env: NodeJS.ProcessEnv): ComponentSpec[] {
       describe: (p) => `catalog service    http://127.0.0.1:${p}/health`,
     },
     {
+      // The same connector, configured for the catalog's store: the catalog's own writes, once
+      // it takes them over, go back to legacy through the reverse applier (docs/reverse-sync.md).
+      name: 'catalog-store-connector',
+      script: 'cdc/connector/main.ts',
+      env: {
+        NODE_OPTIONS: `${env.NODE_OPTIONS ?? ''} --max-semi-space-size=64`.trim(),
+        CONNECTOR_PORT: String(port('STORE_CONNECTOR_PORT')),
+        CONNECTOR_NAME: 'catalog-store-connector',
+        CDC_TOPIC_PREFIX: 'catalog-store',
+        // unique per binlog reader of the server: next to the shop connector's when that one is set
+        CDC_DATABASE_SERVER_ID:
+          env.STORE_CONNECTOR_SERVER_ID ??
+          (env.CONNECTOR_SERVER_ID ? String(Number(env.CONNECTOR_SERVER_ID) + 1) : '184055'),
+        CDC_DATABASE_INCLUDE_LIST: env.CATALOG_DB || 'catalog',
+        CDC_TABLE_INCLUDE_LIST: `${env.CATALOG_DB || 'catalog'}\\.catalog_products`,
+        CDC_TABLE_EXCLUDE_LIST: '',
+        // the origin tags: what the reverse applier skips
+        CDC_INCLUDE_QUERY: 'true',
+        // the store's rows before now are the forward projection's: nothing to send back
+        CDC_SNAPSHOT_MODE: 'no_data',
+      },
+      port: port('STORE_CONNECTOR_PORT'),
+      healthPath: '/health',
+      readyPath: '/ready',
+      describe: (p) => `store connector    http://127.0.0.1:${p}/status   (catalog's store)`,
+    },
+    {
+      name: 'catalog-reverse',
+      script: 'extracted/catalog/reverse-sync.ts',
+      env: {
+        REVERSE_PORT: String(port('REVERSE_PORT')),
+        REVERSE_CONNECTOR_URL: `http://127.0.0.1:${port('STORE_CONNECTOR_PORT')}`,
+        REVERSE_SERVICE_URL: `http://127.0.0.1:${port('CATALOG_PORT')}`,
+      },
+      port: port('REVERSE_PORT'),
+      healthPath: '/health',
+      describe: (p) => `reverse sync       http://127.0.0.1:${p}/status   (catalog store → legacy)`,
+    },
+    {
       name: 'orders',
       script: 'extracted/orders/main.ts',
       port: port('ORDERS_PORT'),
@@ -140,6 +181,10 @@ export function components(env: NodeJS.ProcessEnv): ComponentSpec[] {
     {
       name: 'writers',
       script: 'cdc/writer-map/main.ts',
+      // marks second writers on the tables the catalog owns once its writes moved
+      env: {
+        WRITERS_OWNERSHIP_URLS: env.WRITERS_OWNERSHIP_URLS ?? `http://127.0.0.1:${port('CATALOG_PORT')}`,
+      },
       port: port('WRITERS_PORT'),
       healthPath: '/health',
       describe: (p) => `writer map         http://127.0.0.1:${p}/writers`,

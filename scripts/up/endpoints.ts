@@ -16,6 +16,9 @@ export interface Endpoints {
   externalConnector: boolean;
   /** The writer map (who writes which legacy table). */
   writers: string;
+  /** The connector capturing the catalog's store, and the reverse applier (docs/reverse-sync.md). */
+  storeConnector: string;
+  reverseSync: string;
   brokers: string;
   /** The proxy admin bearer token's file (unless PROXY_ADMIN_TOKEN is set). */
   adminTokenFile: string;
@@ -36,6 +39,8 @@ export function endpointsFor(env: NodeJS.ProcessEnv = process.env): Endpoints {
     connector: local('CONNECTOR_PORT'),
     externalConnector: envValue('CDC_CONNECTOR', env) === 'external',
     writers: envValue('WRITERS_URL', env) ?? local('WRITERS_PORT'),
+    storeConnector: local('STORE_CONNECTOR_PORT'),
+    reverseSync: local('REVERSE_PORT'),
     brokers: envValue('KAFKA_BROKERS', env) ?? `127.0.0.1:${portOf(env, 'BROKER_PORT')}`,
     adminTokenFile: path.join(dataDir, 'proxy-admin.token'),
     adminToken: envValue('PROXY_ADMIN_TOKEN', env),

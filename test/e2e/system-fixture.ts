@@ -44,6 +44,7 @@ export async function isolatedSystemEnv(prefix: string, extra: NodeJS.ProcessEnv
     CATALOG_DB: `${prefix}_catalog_${suffix}`,
     ORDERS_DB: `${prefix}_orders_${suffix}`,
     WRITERS_DB: `${prefix}_writers_${suffix}`,
+    REVERSE_STATE_DB: `${prefix}_reverse_${suffix}`,
     STRANGLER_DATA_DIR: dataDir,
     // Systems of parallel test files share the test server: two binlog readers with one server
     // id make the server drop the first (every connector needs its own database.server.id).

@@ -167,8 +167,18 @@ describe('npm start', () => {
     expect(await first.exited, first.output()).toBe(0);
     const took = Date.now() - since;
     const out = first.output();
-    const order = ['proxy', 'writers', 'orders', 'catalog', 'connector', 'monolith', 'broker'];
-    expect([...out.matchAll(/^stopping (\w+)…$/gm)].map((m) => m[1])).toEqual(order);
+    const order = [
+      'proxy',
+      'writers',
+      'orders',
+      'catalog-reverse',
+      'catalog-store-connector',
+      'catalog',
+      'connector',
+      'monolith',
+      'broker',
+    ];
+    expect([...out.matchAll(/^stopping ([\w-]+)…$/gm)].map((m) => m[1])).toEqual(order);
     for (const name of order)
       expect(out).toMatch(new RegExp(`^${name} stopped \\(exit 0, [\\d.]+ s\\)$`, 'm'));
     expect(out).not.toMatch(/killed \(SIGKILL\)/);

@@ -52,6 +52,12 @@ export const components: ComponentTable = {
     mayImport: ['lib', 'contract', 'cdc/consumer', 'cdc/debezium'],
     entryPoints: ['index.ts'],
   },
+  // The reverse applier: the catalog's store changes back into legacy's tables (the service
+  // supplies the mapping); client.ts is what `strangler move-writes` drives it with.
+  'cdc/reverse-sync': {
+    mayImport: ['lib', 'contract', 'cdc/consumer', 'cdc/debezium'],
+    entryPoints: ['index.ts', 'client.ts'],
+  },
   'legacy-monolith': {
     mayImport: ['lib', 'contract'],
     // index.ts for embedding; the seed CLI, load generator and extracted bench take the schema,
@@ -79,7 +85,7 @@ export const components: ComponentTable = {
   },
   // The extracted bench runs each service's projection in process against its own store.
   'extracted/catalog': {
-    mayImport: ['lib', 'contract', 'cdc/consumer', 'extracted/service-kit'],
+    mayImport: ['lib', 'contract', 'cdc/consumer', 'cdc/reverse-sync', 'extracted/service-kit'],
     entryPoints: ['config.ts', 'data-access/migrations.ts', 'entry-points/catalog-projection.ts'],
   },
   'extracted/orders': {

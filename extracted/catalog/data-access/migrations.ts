@@ -63,6 +63,30 @@ export const catalogMigrations: readonly ServiceMigration[] = [
       );
     },
   },
+  {
+    // Moving writes (docs/reverse-sync.md): which legacy tables the service owns, and what the
+    // forward projection dropped for them (its own writes echoed back, other writers' changes).
+    name: '20261206100002-create-write-ownership',
+    async up(knex) {
+      await knex.schema.createTable('catalog_write_ownership', (t) => {
+        t.string('table_name', 64).primary();
+        t.datetime('owned_since', { precision: 3 }).notNullable();
+      });
+      await knex.schema.createTable('catalog_owned_table_events', (t) => {
+        t.string('table_name', 64).primary();
+        t.bigInteger('echoes').unsigned().notNullable().defaultTo(0);
+        t.bigInteger('second_writer_changes').unsigned().notNullable().defaultTo(0);
+        t.datetime('last_at', { precision: 3 }).nullable();
+        t.string('last_writer', 255).nullable();
+        t.text('last_statement').nullable();
+        t.string('last_position', 100).nullable();
+      });
+    },
+    async down(knex) {
+      await knex.schema.dropTableIfExists('catalog_owned_table_events');
+      await knex.schema.dropTableIfExists('catalog_write_ownership');
+    },
+  },
 ];
 
 export const catalogTables = ['catalog_products'];

@@ -6,9 +6,15 @@ import {
   poisonEvent,
   type SourceTable,
 } from '../../../cdc/consumer/index.ts';
+import { formatSourcePosition, parseOriginTag, parseSqlTag, syncOrigins } from '../../../contract/index.ts';
 import { type ServiceConfig, topicFor } from '../../service-kit/service-config.ts';
 import { jsonText, sqlTime } from '../../service-kit/store.ts';
 import { type ProductRow, type StockRow, saveProducts, saveStock } from '../data-access/product-store.ts';
+import {
+  type OwnedTableEvents,
+  ownedTables,
+  recordOwnedTableEvents,
+} from '../data-access/write-ownership.ts';
 
 /** Column types of shop.products / shop.inventory, for connectors that send no schemas. */
 const columnHints = {
@@ -76,7 +82,34 @@ function stockRow(event: ChangeEvent): StockRow {
   return { id: idOf(row, 'product_id', event), stock, inventory_pos: eventPosition(event) };
 }
 
-/** shop.products + shop.inventory → catalog_products, one multi-row upsert per table and batch. */
+/** Debezium's `source.snapshot`: anything but `false` (or absent) is a snapshot read, not a write. */
+function isSnapshotRead(event: ChangeEvent): boolean {
+  const snapshot = event.source?.snapshot;
+  return (
+    event.op === 'r' ||
+    (snapshot !== undefined && snapshot !== null && snapshot !== false && snapshot !== 'false')
+  );
+}
+
+/**
+ * Who wrote a change to a table the catalog owns, when it was not the reverse applier: the
+ * monolith's route from its tag, `untagged` for a statement without one, `unknown` without a
+ * statement (the connector runs without include.query: nobody can say, so it counts).
+ */
+function otherWriter(query: string): string {
+  if (query === '') return 'unknown';
+  return parseSqlTag(query)?.route ?? 'untagged';
+}
+
+/**
+ * shop.products + shop.inventory → catalog_products, one multi-row upsert per table and batch.
+ *
+ * Moving writes (docs/reverse-sync.md): a change whose statement carries the reverse applier's
+ * origin tag is the catalog's own write coming back from legacy, never news to the store: it is
+ * dropped and counted (an echo). While the catalog owns a legacy table (write-ownership.ts),
+ * forward apply is off for it: any other change to it is a second writer, counted with its
+ * writer and statement (the alarm on GET /writes/ownership and /metrics), and not applied.
+ */
 export function catalogProjection(config: ServiceConfig): Projection {
   const productsTopic = topicFor(config, 'products');
   const inventoryTopic = topicFor(config, 'inventory');
@@ -91,13 +124,40 @@ export function catalogProjection(config: ServiceConfig): Projection {
     async handleBatch(events, trx) {
       const products: ProductRow[] = [];
       const stock: StockRow[] = [];
+      const owned = await ownedTables(trx);
+      const passed = new Map<string, OwnedTableEvents>();
+      const passedOn = (table: string): OwnedTableEvents => {
+        const p = passed.get(table) ?? { echoes: 0, secondWriterChanges: 0 };
+        passed.set(table, p);
+        return p;
+      };
       for (const event of events) {
         if (event.op === 't') continue; // truncate: Debezium skips it by default; nothing to key on
-        if (event.topic === productsTopic) products.push(productRow(event));
-        else if (event.topic === inventoryTopic) stock.push(stockRow(event));
+        const table = event.topic === productsTopic ? 'products' : 'inventory';
+        const query = typeof event.source?.query === 'string' ? event.source.query : '';
+        if (parseOriginTag(query) === syncOrigins.reverseSync) {
+          passedOn(table).echoes++;
+          continue;
+        }
+        if (owned.has(table)) {
+          if (isSnapshotRead(event)) continue; // a re-snapshot is not a write; forward apply is off
+          const p = passedOn(table);
+          p.secondWriterChanges++;
+          const ts = Number(event.source?.ts_ms);
+          p.last = {
+            atMs: Number.isFinite(ts) && ts > 0 ? ts : Date.now(),
+            writer: otherWriter(query),
+            statement: query === '' ? null : query,
+            position: event.position ? formatSourcePosition(event.position) : null,
+          };
+          continue;
+        }
+        if (table === 'products') products.push(productRow(event));
+        else stock.push(stockRow(event));
       }
       await saveProducts(trx, products);
       await saveStock(trx, stock);
+      await recordOwnedTableEvents(trx, passed);
     },
   };
 }
