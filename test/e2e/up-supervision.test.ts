@@ -170,9 +170,9 @@ describe('npm start leaves nothing behind', () => {
     await run.exited;
     const out = run.output();
     // "stopped X, which was still starting" for the one caught mid-start, then "stopping Y…" for each earlier one
-    const stopped = [...out.matchAll(/^(?:stopping ([\w-]+)…|stopped ([\w-]+), which was still starting)$/gm)].map(
-      (m) => m[1] ?? m[2],
-    );
+    const stopped = [
+      ...out.matchAll(/^(?:stopping ([\w-]+)…|stopped ([\w-]+), which was still starting)$/gm),
+    ].map((m) => m[1] ?? m[2]);
     expect(stopped.length, out.slice(-3000)).toBeGreaterThanOrEqual(2);
     expect(stopped.at(-1)).toBe('broker');
     expect(stopped.at(-2)).toBe('monolith');
