@@ -66,8 +66,14 @@ const benchmarksHeader =
 /** The history page a bench's runs are appended to: its component's, named as the reference page. */
 export function historyPage(id: string): string {
   return (
-    ({ cdc: 'connector', 'proxy-rate-limit': 'proxy', isolation: 'proxy' } as Record<string, string>)[id] ??
-    id
+    (
+      {
+        cdc: 'connector',
+        'cdc-debezium': 'connector',
+        'proxy-rate-limit': 'proxy',
+        isolation: 'proxy',
+      } as Record<string, string>
+    )[id] ?? id
   );
 }
 
