@@ -82,8 +82,12 @@ const shape = {
   'snapshot.mode': z.enum(['initial', 'never', 'when_needed', 'no_data']).default('initial'),
   'snapshot.fetch.size': z.coerce.number().int().min(1).max(1_000_000).default(2000),
   'decimal.handling.mode': z.enum(['precise', 'string', 'double']).default('precise'),
+  // Debezium's MySQL and MariaDB connectors refuse `adaptive` ("no longer supported"): a
+  // configuration this connector took would then not start a real Debezium.
   'time.precision.mode': z
-    .enum(['adaptive_time_microseconds', 'adaptive', 'connect'])
+    .enum(['adaptive_time_microseconds', 'connect'], {
+      error: "adaptive_time_microseconds or connect ('adaptive' is no longer supported, as in Debezium)",
+    })
     .default('adaptive_time_microseconds'),
   'bigint.unsigned.handling.mode': z.enum(['long', 'precise']).default('long'),
   'binary.handling.mode': z.enum(['bytes', 'base64', 'base64-url-safe', 'hex']).default('bytes'),

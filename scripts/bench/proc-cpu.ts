@@ -44,3 +44,13 @@ export function treeCpuSeconds(pid: number): number {
   }
   return found ? total : Number.NaN;
 }
+
+/** Peak resident memory (VmHWM) of one process so far, in MiB; NaN when it cannot be read. */
+export function peakRssMiB(pid: number | undefined): number {
+  try {
+    const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb === undefined ? Number.NaN : Number(kb) / 1024;
+  } catch {
+    return Number.NaN;
+  }
+}

@@ -69,6 +69,7 @@ export function historyPage(id: string): string {
     (
       {
         cdc: 'connector',
+        'cdc-debezium': 'connector',
         'proxy-rate-limit': 'proxy',
         isolation: 'proxy',
         writes: 'proxy',

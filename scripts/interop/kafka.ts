@@ -118,8 +118,17 @@ async function distinctPorts(
   return out;
 }
 
-/** Kafka's cluster ids are 16 random bytes in URL-safe base64 without padding (its Uuid). */
-const newClusterId = () => randomBytes(16).toString('base64url');
+/**
+ * Kafka's cluster ids are 16 random bytes in URL-safe base64 without padding (its Uuid). Like
+ * Kafka's own Uuid.randomUuid, never one that starts with "-": the storage tool would read it as
+ * an option and fail the start ("argument --cluster-id: expected one argument").
+ */
+function newClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
 
 /**
  * Starts a real Apache Kafka (KRaft, no ZooKeeper) on free ports of 127.0.0.1: each node a

@@ -810,6 +810,11 @@ describe('connector lifecycle', () => {
     const cases: [Record<string, string>, string][] = [
       [{ CDC_SNAPSHOT_MODE: 'bogus' }, 'snapshot.mode'],
       [{ CDC_DECIMAL_HANDLING_MODE: 'exact' }, 'decimal.handling.mode'],
+      // Refused by Debezium's MySQL/MariaDB connectors too: a configuration must start both.
+      [
+        { CDC_TIME_PRECISION_MODE: 'adaptive' },
+        `time.precision.mode (env CDC_TIME_PRECISION_MODE="adaptive"): adaptive_time_microseconds or connect ('adaptive' is no longer supported`,
+      ],
       [{ CONNECTOR_CONFIG: configFile }, 'tombstones.on.delete'],
     ];
     const results = await Promise.all(

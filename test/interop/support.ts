@@ -137,3 +137,55 @@ export function seqsByKey(reads: Read[]): Map<string, number[]> {
   }
   return byKey;
 }
+
+/**
+ * Reads several topics from the beginning with one kafkajs group consumer until `done(reads)`
+ * holds for the map of reads by topic (or the timeout names how far it got), then a short while
+ * longer so duplicates show too. One group join instead of one per topic.
+ */
+export async function readTopics(
+  brokers: readonly string[],
+  topics: readonly string[],
+  done: (reads: Map<string, Read[]>) => boolean,
+  timeoutMs = 60_000,
+): Promise<Map<string, Read[]>> {
+  const reads = new Map<string, Read[]>(topics.map((t) => [t, []]));
+  const deadline = Date.now() + timeoutMs;
+  await Promise.all(topics.map((t) => waitForTopic(brokers, t, timeoutMs)));
+  const consumer = new Kafka({
+    brokers: [...brokers],
+    logLevel: logLevel.NOTHING,
+    clientId: 'interop-reader',
+  }).consumer({ groupId: unique('interop-reader'), maxWaitTimeInMs: 100 });
+  const seen = new Set<string>();
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [...topics], fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ topic, partition, message }) => {
+        const at = `${topic}/${partition}/${message.offset}`;
+        if (seen.has(at)) return;
+        seen.add(at);
+        reads.get(topic)!.push({
+          partition,
+          offset: message.offset,
+          key: message.key?.toString('utf8') ?? null,
+          value: message.value?.toString('utf8') ?? null,
+          keyBytes: message.key,
+          valueBytes: message.value,
+        });
+      },
+    });
+    while (!done(reads)) {
+      if (Date.now() > deadline)
+        throw new Error(
+          `read ${[...reads].map(([t, r]) => `${r.length} of ${t}`).join(', ')} in ${timeoutMs} ms`,
+        );
+      await sleep(100);
+    }
+    await sleep(500);
+  } finally {
+    await consumer.disconnect().catch(() => undefined);
+  }
+  return reads;
+}

@@ -257,17 +257,9 @@ function mapColumn(col: ColumnDef, o: Options): Mapping {
       };
     }
     case 'time': {
-      const fsp = col.fsp ?? 0;
-      if (o.timePrecisionMode === 'connect' || (o.timePrecisionMode === 'adaptive' && fsp <= 3)) {
+      if (o.timePrecisionMode === 'connect') {
         return {
-          parts: {
-            type: 'int32',
-            name:
-              o.timePrecisionMode === 'connect'
-                ? 'org.apache.kafka.connect.data.Time'
-                : 'io.debezium.time.Time',
-            version: 1,
-          },
+          parts: { type: 'int32', name: 'org.apache.kafka.connect.data.Time', version: 1 },
           convert: (v) => String(Math.floor(timeToMicros(asText(v)) / 1000)),
         };
       }

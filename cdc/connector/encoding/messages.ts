@@ -181,6 +181,10 @@ const characterTypes = new Set([
 
 /** Length as Debezium's parser reads it from the type: display width, char length, DECIMAL precision, fsp. */
 function columnLength(col: ColumnDef): number | null {
+  // Debezium's MySQL DDL model: ENUM has length 1; SET one per member plus the commas between
+  // (what real Debezium's schema-change records carry).
+  if (col.dataType === 'enum') return 1;
+  if (col.dataType === 'set') return Math.max(0, (col.enumValues?.length ?? 0) * 2 - 1);
   const m = col.columnType ? /^\w+\((\d+)/.exec(col.columnType) : null;
   if (m) return Number(m[1]);
   if (col.dataType === 'decimal' || col.dataType === 'numeric' || col.dataType === 'bit')
@@ -235,8 +239,10 @@ function columnPayload(col: ColumnDef, position: number): string {
     col.nullable +
     ',"autoIncremented":' +
     !!col.autoIncrement +
+    // Debezium's DDL parsers mark an AUTO_INCREMENT column generated too (the server makes
+    // its value), as real Debezium's schema-change records show.
     ',"generated":' +
-    !!col.generated +
+    (!!col.generated || !!col.autoIncrement) +
     ',"comment":' +
     nul(col.comment ?? null) +
     ',"defaultValueExpression":' +

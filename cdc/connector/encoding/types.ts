@@ -52,7 +52,8 @@ export interface TableDef {
 }
 
 export type DecimalHandlingMode = 'precise' | 'string' | 'double';
-export type TimePrecisionMode = 'adaptive_time_microseconds' | 'adaptive' | 'connect';
+/** Debezium's binlog connectors refuse `adaptive` ("no longer supported"); so does this one. */
+export type TimePrecisionMode = 'adaptive_time_microseconds' | 'connect';
 export type BigintUnsignedHandlingMode = 'long' | 'precise';
 export type BinaryHandlingMode = 'bytes' | 'base64' | 'base64-url-safe' | 'hex';
 
