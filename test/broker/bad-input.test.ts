@@ -78,12 +78,13 @@ describe('golden frames', () => {
       table.push([answer.readInt16BE(at), answer.readInt16BE(at + 2), answer.readInt16BE(at + 4)]);
     }
     // Exactly the implemented versions. The old group versions exist for librdkafka's feature
-    // probes; Produce [3,3] / Fetch [4,4] / OffsetCommit [2,2] / OffsetFetch [1,3] overlap theirs.
+    // probes; Produce [3,7] / Fetch [4,10] / OffsetCommit [2,2] / OffsetFetch [1,3] overlap theirs
+    // (zstd needs Produce 7 and Fetch 10). Produce starts at 0 as in Kafka 4 (v0-2 refused).
     expect(table).toEqual([
-      [0, 0, 3],
-      [1, 0, 4],
+      [0, 0, 7],
+      [1, 4, 10],
       [2, 1, 1],
-      [3, 4, 4],
+      [3, 0, 4],
       [8, 2, 2],
       [9, 1, 3],
       [10, 0, 1],

@@ -1,21 +1,35 @@
 import { ApiKey } from '../../../kafka-protocol/api-keys.ts';
+import { Codec } from '../../../kafka-protocol/compression.ts';
 import { ErrorCode } from '../../../kafka-protocol/error-codes.ts';
+import { BATCH_LENGTH_OFFSET, BATCH_LOG_OVERHEAD } from '../../../kafka-protocol/record-batch.ts';
 import type { BrokerContext } from '../../broker-context.ts';
 import { defineApi } from '../api.ts';
 import { type FetchRequest, type FetchResponse, v4 } from './v4.ts';
+import { v5 } from './v5.ts';
+import { v6 } from './v6.ts';
+import { v7 } from './v7.ts';
+import { v8 } from './v8.ts';
+import { v9 } from './v9.ts';
+import { v10 } from './v10.ts';
 
 /**
  * Reads whole stored batches (the first always whole, KIP-74). When fewer than min_bytes are
  * available it parks until a produce to one of the partitions, max_wait_ms, or the socket
- * closing; a parked fetch never blocks other connections.
+ * closing; a parked fetch never blocks other connections. Versions below 4 would need the
+ * legacy message-set format; Kafka 4 no longer serves them either (KIP-896), and like Kafka the
+ * range starts at 4. Fetch sessions are not kept: every fetch is a full one (see v7).
  */
 export const fetch = defineApi({
   key: ApiKey.Fetch,
   name: 'Fetch',
-  versions: { 4: v4 },
-  advertisedMin: 0,
+  versions: { 4: v4, 5: v5, 6: v6, 7: v7, 8: v8, 9: v9, 10: v10 },
   handle(req, ctx) {
-    const first = collect(req, ctx.broker);
+    if (req.sessionId !== 0) {
+      // A session this broker never created (it answers every session request with id 0).
+      return { errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, topics: [] };
+    }
+    const zstdAllowed = ctx.apiVersion >= 10;
+    const first = collect(req, ctx.broker, zstdAllowed);
     if (first.bytes >= req.minBytes || first.hasError || req.maxWaitMs <= 0 || ctx.closed.aborted) {
       return first.response;
     }
@@ -33,10 +47,10 @@ export const fetch = defineApi({
       const onClose = () => finish(first.response);
       const wake = () => {
         if (done) return;
-        const next = collect(req, ctx.broker);
+        const next = collect(req, ctx.broker, zstdAllowed);
         if (next.bytes >= req.minBytes || next.hasError) finish(next.response);
       };
-      const timer = setTimeout(() => finish(collect(req, ctx.broker).response), req.maxWaitMs);
+      const timer = setTimeout(() => finish(collect(req, ctx.broker, zstdAllowed).response), req.maxWaitMs);
       ctx.closed.addEventListener('abort', onClose);
       for (const t of req.topics) {
         for (const p of t.partitions) {
@@ -51,11 +65,27 @@ export const fetch = defineApi({
 
 const none = { chunks: [] as Buffer[], bytes: 0 };
 
-function collect(req: FetchRequest, broker: BrokerContext) {
+/** Whether any stored batch in `chunks` (whole batches, back to back) is zstd-compressed. */
+function holdsZstd(chunks: Buffer[]): boolean {
+  for (const chunk of chunks) {
+    for (
+      let at = 0;
+      at + 23 <= chunk.length;
+      at += BATCH_LOG_OVERHEAD + chunk.readInt32BE(at + BATCH_LENGTH_OFFSET)
+    ) {
+      if ((chunk.readInt16BE(at + 21) & 0x07) === Codec.zstd) return true;
+    }
+  }
+  return false;
+}
+
+function collect(req: FetchRequest, broker: BrokerContext, zstdAllowed: boolean) {
   let budget = req.maxBytes;
   let bytes = 0;
   let hasError = false;
   const response: FetchResponse = {
+    errorCode: 0,
+    sessionId: 0,
     topics: req.topics.map((t) => ({
       name: t.name,
       partitions: t.partitions.map((p) => {
@@ -66,20 +96,26 @@ function collect(req: FetchRequest, broker: BrokerContext) {
             index: p.index,
             errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
             highWatermark: -1,
+            logStartOffset: -1,
             chunks: [],
           };
         }
         const hw = log.highWatermark;
+        const at = { index: p.index, highWatermark: hw, logStartOffset: log.logStartOffset };
         if (p.fetchOffset > hw || p.fetchOffset < log.logStartOffset) {
           hasError = true;
-          return { index: p.index, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, highWatermark: hw, chunks: [] };
+          return { ...at, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, chunks: [] };
         }
-        if (p.fetchOffset === hw) return { index: p.index, errorCode: 0, highWatermark: hw, chunks: [] };
+        if (p.fetchOffset === hw) return { ...at, errorCode: 0, chunks: [] };
         // The first batch of a partition comes whole whatever the limits; then stay within them.
         const read = budget > 0 || bytes === 0 ? log.read(p.fetchOffset, Math.min(p.maxBytes, budget)) : none;
+        if (!zstdAllowed && holdsZstd(read.chunks)) {
+          hasError = true;
+          return { ...at, errorCode: ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, chunks: [] };
+        }
         bytes += read.bytes;
         budget -= read.bytes;
-        return { index: p.index, errorCode: 0, highWatermark: hw, chunks: read.chunks };
+        return { ...at, errorCode: 0, chunks: read.chunks };
       }),
     })),
   };
