@@ -138,7 +138,7 @@ export const errorCodes: ReadonlyArray<{
     code: 76,
     name: 'UNSUPPORTED_COMPRESSION_TYPE',
     retriable: false,
-    message: 'zstd batch in Produce below v7, or zstd data for a Fetch below v10',
+    message: 'zstd batch in a Produce request below v7',
   },
   {
     code: 87,

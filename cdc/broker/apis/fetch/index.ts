@@ -1,7 +1,5 @@
 import { ApiKey } from '../../../kafka-protocol/api-keys.ts';
-import { Codec } from '../../../kafka-protocol/compression.ts';
 import { ErrorCode } from '../../../kafka-protocol/error-codes.ts';
-import { BATCH_LENGTH_OFFSET, BATCH_LOG_OVERHEAD } from '../../../kafka-protocol/record-batch.ts';
 import type { BrokerContext } from '../../broker-context.ts';
 import { defineApi } from '../api.ts';
 import { type FetchRequest, type FetchResponse, v4 } from './v4.ts';
@@ -17,7 +15,9 @@ import { v10 } from './v10.ts';
  * available it parks until a produce to one of the partitions, max_wait_ms, or the socket
  * closing; a parked fetch never blocks other connections. Versions below 4 would need the
  * legacy message-set format; Kafka 4 no longer serves them either (KIP-896), and like Kafka the
- * range starts at 4. Fetch sessions are not kept: every fetch is a full one (see v7).
+ * range starts at 4. Fetch sessions are not kept: every fetch is a full one (see v7). Stored
+ * batches go out as they are whatever the version asked: Kafka 4 too sends zstd batches to
+ * Fetch v4 (checked with kafka-python 2.0, which fetches at v4 and reads them).
  */
 export const fetch = defineApi({
   key: ApiKey.Fetch,
@@ -28,8 +28,7 @@ export const fetch = defineApi({
       // A session this broker never created (it answers every session request with id 0).
       return { errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, topics: [] };
     }
-    const zstdAllowed = ctx.apiVersion >= 10;
-    const first = collect(req, ctx.broker, zstdAllowed);
+    const first = collect(req, ctx.broker);
     if (first.bytes >= req.minBytes || first.hasError || req.maxWaitMs <= 0 || ctx.closed.aborted) {
       return first.response;
     }
@@ -47,10 +46,10 @@ export const fetch = defineApi({
       const onClose = () => finish(first.response);
       const wake = () => {
         if (done) return;
-        const next = collect(req, ctx.broker, zstdAllowed);
+        const next = collect(req, ctx.broker);
         if (next.bytes >= req.minBytes || next.hasError) finish(next.response);
       };
-      const timer = setTimeout(() => finish(collect(req, ctx.broker, zstdAllowed).response), req.maxWaitMs);
+      const timer = setTimeout(() => finish(collect(req, ctx.broker).response), req.maxWaitMs);
       ctx.closed.addEventListener('abort', onClose);
       for (const t of req.topics) {
         for (const p of t.partitions) {
@@ -65,21 +64,7 @@ export const fetch = defineApi({
 
 const none = { chunks: [] as Buffer[], bytes: 0 };
 
-/** Whether any stored batch in `chunks` (whole batches, back to back) is zstd-compressed. */
-function holdsZstd(chunks: Buffer[]): boolean {
-  for (const chunk of chunks) {
-    for (
-      let at = 0;
-      at + 23 <= chunk.length;
-      at += BATCH_LOG_OVERHEAD + chunk.readInt32BE(at + BATCH_LENGTH_OFFSET)
-    ) {
-      if ((chunk.readInt16BE(at + 21) & 0x07) === Codec.zstd) return true;
-    }
-  }
-  return false;
-}
-
-function collect(req: FetchRequest, broker: BrokerContext, zstdAllowed: boolean) {
+function collect(req: FetchRequest, broker: BrokerContext) {
   let budget = req.maxBytes;
   let bytes = 0;
   let hasError = false;
@@ -109,10 +94,6 @@ function collect(req: FetchRequest, broker: BrokerContext, zstdAllowed: boolean)
         if (p.fetchOffset === hw) return { ...at, errorCode: 0, chunks: [] };
         // The first batch of a partition comes whole whatever the limits; then stay within them.
         const read = budget > 0 || bytes === 0 ? log.read(p.fetchOffset, Math.min(p.maxBytes, budget)) : none;
-        if (!zstdAllowed && holdsZstd(read.chunks)) {
-          hasError = true;
-          return { ...at, errorCode: ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, chunks: [] };
-        }
         bytes += read.bytes;
         budget -= read.bytes;
         return { ...at, errorCode: 0, chunks: read.chunks };
