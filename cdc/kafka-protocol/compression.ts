@@ -46,6 +46,9 @@ export function decompress(codec: number, data: Buffer): Buffer {
       case Codec.snappy:
         return snappy(data);
       case Codec.lz4:
+        // FLG bit 5: Kafka's reader refuses frames whose blocks depend on earlier ones.
+        if (data.length > 4 && (data[4]! & 0x20) === 0)
+          throw new Error('dependent-block frames are not read');
         return Buffer.from(lz4Decompress(data));
       default:
         return Buffer.from(zstdDecompress(data));

@@ -1,13 +1,10 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../../cdc/broker/test-broker.ts';
-import { kafkaClient, uniqueName, until } from './support.ts';
-
-/** librdkafka 2.0.2 through Debian's kcat: the other client family the broker must serve. */
-const hasKcat = spawnSync('kcat', ['-V']).status === 0;
+import { hasKcat, kafkaClient, kcat as runKcat, uniqueName, until } from './support.ts';
 
 let broker: TestBroker;
 beforeAll(async () => {
@@ -17,30 +14,8 @@ afterAll(async () => {
   await broker?.stop();
 });
 
-function kcat(args: string[], input?: string, timeoutMs = 20_000) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn('kcat', ['-b', broker.brokers[0]!, ...args]);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    // Modes that read no input (-L, -C) may exit before we close stdin: EPIPE there is
-    // expected, and the exit code and output are what the tests judge.
-    child.stdin.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code !== 'EPIPE') stderr += `stdin: ${err.message}`;
-    });
-    child.stdin.end(input ?? '');
-  });
-}
+const kcat = (args: string[], input?: string, timeoutMs?: number) =>
+  runKcat(broker.brokers[0]!, args, input, timeoutMs);
 
 describe.skipIf(!hasKcat)('kcat (librdkafka 2.0.2)', () => {
   it('-L lists broker 0 as controller and the topics', async () => {
