@@ -157,6 +157,145 @@ function apiRanges(answer: Buffer): Map<number, [number, number]> {
 }
 
 export function clientSuite(target: () => BrokerTarget) {
+  describe('kafkajs round trips', () => {
+    it('delivers keys, values and headers in order with broker-assigned offsets', async () => {
+      const kafka = kafkaClient([target().bootstrap]);
+      const topic = uniqueName('rt');
+      const producer = kafka.producer();
+      await producer.connect();
+      const first = await producer.send({
+        topic,
+        messages: [
+          { key: 'k1', value: 'v1', partition: 0, headers: { h: 'x' } },
+          { key: 'k2', value: 'v2', partition: 0 },
+        ],
+      });
+      const second = await producer.send({ topic, messages: [{ key: 'k3', value: null, partition: 0 }] });
+      expect(first[0]).toMatchObject({ partition: 0, errorCode: 0, baseOffset: '0' });
+      expect(second[0]).toMatchObject({ partition: 0, baseOffset: '2' });
+
+      const consumer = kafka.consumer({ groupId: uniqueName('g'), maxWaitTimeInMs: 200 });
+      await consumer.connect();
+      await consumer.subscribe({ topics: [topic], fromBeginning: true });
+      const got: Array<{ offset: string; key: string; value: string | null; h?: string }> = [];
+      await new Promise<void>((resolve) => {
+        void consumer.run({
+          eachMessage: async ({ message }) => {
+            got.push({
+              offset: message.offset,
+              key: message.key!.toString(),
+              value: message.value?.toString() ?? null,
+              h: message.headers?.h?.toString(),
+            });
+            if (got.length === 3) resolve();
+          },
+        });
+      });
+      await consumer.disconnect();
+      await producer.disconnect();
+      expect(got).toEqual([
+        { offset: '0', key: 'k1', value: 'v1', h: 'x' },
+        { offset: '1', key: 'k2', value: 'v2', h: undefined },
+        { offset: '2', key: 'k3', value: null, h: undefined },
+      ]);
+    });
+
+    it('seek lands inside a stored batch: eachBatch gets the rest of it from the sought offset', async () => {
+      const kafka = kafkaClient([target().bootstrap]);
+      const topic = uniqueName('seek');
+      const producer = kafka.producer();
+      await producer.connect();
+      // One send = one stored batch holding offsets 0..9.
+      await producer.send({
+        topic,
+        messages: Array.from({ length: 10 }, (_, i) => ({ value: `m${i}`, partition: 0 })),
+      });
+      await producer.disconnect();
+      const consumer = kafka.consumer({ groupId: uniqueName('g'), maxWaitTimeInMs: 200 });
+      await consumer.connect();
+      await consumer.subscribe({ topics: [topic], fromBeginning: true });
+      const offsets: string[] = [];
+      await consumer.run({
+        eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
+          for (const m of batch.messages) {
+            if (batch.partition !== 0) continue;
+            offsets.push(m.offset);
+            resolveOffset(m.offset);
+          }
+          await heartbeat();
+        },
+      });
+      consumer.seek({ topic, partition: 0, offset: '6' });
+      const deadline = Date.now() + 10_000;
+      while (!offsets.includes('9') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+      await consumer.disconnect();
+      // The seek may land before or after a first delivery; after it, 6..9 and nothing earlier.
+      const afterSeek = offsets.slice(offsets.lastIndexOf('6'));
+      expect(afterSeek).toEqual(['6', '7', '8', '9']);
+    });
+
+    it('serves the kafkajs admin calls: create, metadata, offsets, groups, delete', async () => {
+      const kafka = kafkaClient([target().bootstrap]);
+      const admin = kafka.admin();
+      await admin.connect();
+      const topic = uniqueName('adm');
+      const other = uniqueName('adm-default');
+      expect(await admin.createTopics({ topics: [{ topic, numPartitions: 2 }] })).toBe(true);
+      expect(await admin.createTopics({ topics: [{ topic, numPartitions: 2 }] })).toBe(false);
+      expect(await admin.createTopics({ topics: [{ topic: other }] })).toBe(true);
+      await expect(
+        admin.createTopics({ topics: [{ topic: uniqueName('rf'), replicationFactor: 3 }] }),
+      ).rejects.toMatchObject({ name: 'KafkaJSAggregateError' });
+      expect(await admin.listTopics()).toEqual(expect.arrayContaining([topic, other]));
+      const meta = await admin.fetchTopicMetadata({ topics: [topic] });
+      expect(meta.topics[0]!.partitions).toHaveLength(2);
+      const { brokers } = await admin.describeCluster();
+      const node = brokers[0]!.nodeId;
+      expect(brokers).toHaveLength(1);
+      expect(meta.topics[0]!.partitions[0]).toMatchObject({ leader: node, replicas: [node], isr: [node] });
+
+      const producer = kafka.producer();
+      await producer.connect();
+      await producer.send({ topic, messages: [0, 1, 2, 3].map((i) => ({ value: `m${i}`, partition: 0 })) });
+      await producer.disconnect();
+      const offsets = await admin.fetchTopicOffsets(topic);
+      expect(offsets.find((o) => o.partition === 0)).toMatchObject({ low: '0', high: '4', offset: '4' });
+      expect(offsets.find((o) => o.partition === 1)).toMatchObject({ low: '0', high: '0' });
+
+      const groupId = uniqueName('g-adm');
+      const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 200 });
+      await consumer.connect();
+      await consumer.subscribe({ topics: [topic], fromBeginning: true });
+      let seen = 0;
+      await new Promise<void>((resolve) => {
+        void consumer.run({
+          eachMessage: async () => {
+            if (++seen === 4) resolve();
+          },
+        });
+      });
+      const running = await admin.describeGroups([groupId]);
+      expect(running.groups[0]).toMatchObject({ state: 'Stable', protocol: 'RoundRobinAssigner' });
+      expect(running.groups[0]!.members).toHaveLength(1);
+      await consumer.disconnect();
+      const idle = await admin.describeGroups([groupId, uniqueName('nobody')]);
+      expect(idle.groups.map((g) => g.state)).toEqual(['Empty', 'Dead']);
+      expect((await admin.listGroups()).groups).toContainEqual({ groupId, protocolType: 'consumer' });
+      const committed = await admin.fetchOffsets({ groupId, topics: [topic] });
+      expect(committed[0]!.partitions.find((p) => p.partition === 0)!.offset).toBe('4');
+      const all = await admin.fetchOffsets({ groupId });
+      expect(all.map((t) => t.topic)).toEqual([topic]);
+
+      await admin.setOffsets({ groupId, topic, partitions: [{ partition: 0, offset: '1' }] });
+      const reset = await admin.fetchOffsets({ groupId, topics: [topic] });
+      expect(reset[0]!.partitions.find((p) => p.partition === 0)!.offset).toBe('1');
+
+      await admin.deleteTopics({ topics: [other] });
+      expect(await admin.listTopics()).not.toContain(other);
+      await admin.disconnect();
+    });
+  });
+
   describe('old and new API versions', () => {
     it('ApiVersions offers Metadata from v0 and Produce/Fetch up to the zstd versions', async () => {
       const raw = await RawClient.connect(target().port);
@@ -230,28 +369,28 @@ export function clientSuite(target: () => BrokerTarget) {
     const batch = (section: Buffer, compression: number, count = 1) =>
       encodeRecordBatch(section, { count, compression, timestampMs: Date.now() });
     it.each([
-      ['uncompressed', 7, batch(one, Codec.none), 0],
-      ['gzip', 7, batch(gzipSync(one), Codec.gzip), 0],
-      ['raw snappy', 7, batch(Buffer.from(snappyCompress(one)), Codec.snappy), 0],
+      ['uncompressed', 7, 0, batch(one, Codec.none)],
+      ['gzip', 7, 0, batch(gzipSync(one), Codec.gzip)],
+      ['raw snappy', 7, 0, batch(Buffer.from(snappyCompress(one)), Codec.snappy)],
       // lz4js leaves the frame's block-independence flag unset; Kafka reads only independent
       // blocks (librdkafka and kafka-python set it: their lz4 is in the cross-client test).
-      ['an lz4 frame of dependent blocks', 7, batch(Buffer.from(lz4Compress(one)), Codec.lz4), -1],
-      ['records that do not parse', 7, batch(Buffer.from('garbage'), Codec.none), 87],
-      ['two records under a count of one', 7, batch(Buffer.concat([one, one]), Codec.none), 87],
-      ['gzip holding a count of two but one record', 7, batch(gzipSync(one), Codec.gzip, 2), 87],
+      ['an lz4 frame of dependent blocks', 7, -1, batch(Buffer.from(lz4Compress(one)), Codec.lz4)],
+      ['records that do not parse', 7, 87, batch(Buffer.from('garbage'), Codec.none)],
+      ['two records under a count of one', 7, 87, batch(Buffer.concat([one, one]), Codec.none)],
+      ['gzip holding a count of two but one record', 7, 87, batch(gzipSync(one), Codec.gzip, 2)],
       [
         'gzip with bytes after the last record',
         7,
-        batch(gzipSync(Buffer.concat([one, Buffer.from([1, 2])])), Codec.gzip),
         87,
+        batch(gzipSync(Buffer.concat([one, Buffer.from([1, 2])])), Codec.gzip),
       ],
-      ['gzip that does not decompress', 7, batch(Buffer.from('not gzip'), Codec.gzip), -1],
-      ['snappy that does not decompress', 7, batch(Buffer.from('garbage'), Codec.snappy), -1],
-      ['lz4 that does not decompress', 7, batch(Buffer.from('garbage'), Codec.lz4), -1],
-      ['zstd that does not decompress', 7, batch(Buffer.from('garbage'), Codec.zstd), -1],
-      ['codec 5 (no such codec)', 7, batch(one, 5), -1],
-      ['zstd in Produce v3 (zstd needs v7)', 3, batch(Buffer.from('garbage'), Codec.zstd), 76],
-    ])('%s (Produce v%s) → error %s', async (_name, version, produced, code) => {
+      ['gzip that does not decompress', 7, -1, batch(Buffer.from('not gzip'), Codec.gzip)],
+      ['snappy that does not decompress', 7, -1, batch(Buffer.from('garbage'), Codec.snappy)],
+      ['lz4 that does not decompress', 7, -1, batch(Buffer.from('garbage'), Codec.lz4)],
+      ['zstd that does not decompress', 7, -1, batch(Buffer.from('garbage'), Codec.zstd)],
+      ['codec 5 (no such codec)', 7, -1, batch(one, 5)],
+      ['zstd in Produce v3 (zstd needs v7)', 3, 76, batch(Buffer.from('garbage'), Codec.zstd)],
+    ])('%s (Produce v%s) → error %s', async (_name, version, code, produced) => {
       const topic = await createTopic(target(), 'check', 1);
       const raw = await RawClient.connect(target().port);
       try {
