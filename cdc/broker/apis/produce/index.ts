@@ -12,8 +12,8 @@ import { v7 } from './v7.ts';
  * Validates every partition's batch (one magic-2 batch, size limit, CRC-32C, its records
  * decompressed and walked) before storing it byte for byte; a refused batch stores nothing.
  * acks 1/-1 are answered after the group-commit fsync; acks 0 gets no response at all, as in
- * Kafka. v0-2 (legacy message sets) are advertised but refused with UNSUPPORTED_VERSION, as
- * Kafka 4 does (KIP-896): librdkafka 2.0.2 only compresses when the range reaches down to them.
+ * Kafka. v0-2 (legacy message sets) are advertised but not served, as on Kafka 4 (KIP-896): such
+ * a request closes the connection. librdkafka 2.0.2 only compresses when the range reaches them.
  */
 export const produce = defineApi({
   key: ApiKey.Produce,
