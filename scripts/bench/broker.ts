@@ -150,7 +150,13 @@ async function latencyRun(brokers: string[], topic: string) {
   await consumer.connect();
   await consumer.subscribe({ topics: [topic], fromBeginning: false });
   const latencies: number[] = [];
-  const joined = new Promise<void>((r) => consumer.on(consumer.events.GROUP_JOIN, () => r()));
+  const joined = new Promise<void>((resolve, reject) => {
+    consumer.on(consumer.events.GROUP_JOIN, () => resolve());
+    consumer.on(consumer.events.CRASH, (e) =>
+      reject(new Error(`latency consumer crashed: ${e.payload.error}`)),
+    );
+    setTimeout(() => reject(new Error('latency consumer did not join its group in 60 s')), 60_000).unref();
+  });
   void consumer.run({
     eachMessage: async ({ message }) => {
       const sentAt = Number(message.value!.toString());
@@ -158,7 +164,10 @@ async function latencyRun(brokers: string[], topic: string) {
     },
   });
   await joined;
-  while (!producer.output().includes('ready')) await new Promise((r) => setTimeout(r, 50));
+  for (const until = Date.now() + 60_000; !producer.output().includes('ready'); ) {
+    if (Date.now() > until) throw new Error('latency producer not ready in 60 s');
+    await new Promise((r) => setTimeout(r, 50));
+  }
   await new Promise((r) => setTimeout(r, 1000));
   producer.proc.stdin!.write('go\n');
   const { sent } = JSON.parse((await producer.done).trim().split('\n').at(-1)!);
@@ -222,6 +231,28 @@ async function firstAcceptedProduceMs(brokers: string[], startedAt: number): Pro
     } finally {
       await producer.disconnect().catch(() => undefined);
     }
+  }
+}
+
+/**
+ * One consumer joins a group once and leaves: Kafka creates its offsets topic on the first
+ * group, and the workload's consumers should not pay (or time out on) that.
+ */
+async function warmUpGroups(brokers: string[]) {
+  const consumer = kafkaFor(brokers).consumer({ groupId: 'bench-warm-up', maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: ['bench-first'], fromBeginning: true });
+    const joined = new Promise<void>((r) => consumer.on(consumer.events.GROUP_JOIN, () => r()));
+    await consumer.run({ eachMessage: async () => {} });
+    await Promise.race([
+      joined,
+      new Promise((_, reject) =>
+        setTimeout(() => reject(new Error('warm-up group join took > 120 s')), 120_000).unref(),
+      ),
+    ]);
+  } finally {
+    await consumer.disconnect();
   }
 }
 
@@ -332,6 +363,7 @@ type Workload = Awaited<ReturnType<typeof workload>>;
 async function measure(start: () => Promise<RunningBroker>) {
   const target = await start();
   try {
+    await warmUpGroups(target.brokers);
     return { target, w: await workload(target) };
   } finally {
     await target.stop();
