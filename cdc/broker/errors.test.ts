@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../../lib/component-process.ts';
 import { ErrorCode, errorCodes } from '../kafka-protocol/error-codes.ts';
-import { FrameSizeError, MalformedRequestError, StorageError } from './errors.ts';
+import { FrameSizeError, MalformedRequestError, StorageError, UnsupportedVersionError } from './errors.ts';
 
 const doc = fs.readFileSync(path.join(repoRoot, 'docs', 'broker.md'), 'utf8');
 
@@ -12,6 +12,11 @@ describe('broker errors', () => {
     [new MalformedRequestError('x'), 'MalformedRequestError', 'BROKER_ERR_MALFORMED_REQUEST'],
     [new FrameSizeError(-1, 100), 'FrameSizeError', 'BROKER_ERR_FRAME_SIZE'],
     [new StorageError('x'), 'StorageError', 'BROKER_ERR_STORAGE'],
+    [
+      new UnsupportedVersionError('Produce', 0, 2),
+      'UnsupportedVersionError',
+      'BROKER_ERR_UNSUPPORTED_VERSION',
+    ],
   ])('%s has its name and stable code', (err, name, code) => {
     expect(err.name).toBe(name);
     expect(err.code).toBe(code);

@@ -10,6 +10,20 @@ export class MalformedRequestError extends BrokerError {
   }
 }
 
+/**
+ * A request at an API or version the broker does not implement (other than ApiVersions, which
+ * gets Kafka's error-35 answer): the connection is closed, as Apache Kafka closes it.
+ */
+export class UnsupportedVersionError extends BrokerError {
+  constructor(api: string, apiKey: number, apiVersion: number) {
+    super(
+      'BROKER_ERR_UNSUPPORTED_VERSION',
+      `${api} (key ${apiKey}) v${apiVersion} is not served here; the ApiVersions answer lists what is`,
+      { context: { apiKey, apiVersion } },
+    );
+  }
+}
+
 /** A frame whose size prefix is negative, too small or above the configured limit. */
 export class FrameSizeError extends BrokerError {
   constructor(size: number, limit: number) {

@@ -32,6 +32,8 @@ export const ErrorCode = {
   INVALID_REQUEST: 42,
   UNKNOWN_SERVER_ERROR: -1,
   KAFKA_STORAGE_ERROR: 56,
+  FETCH_SESSION_ID_NOT_FOUND: 70,
+  UNSUPPORTED_COMPRESSION_TYPE: 76,
   INVALID_RECORD: 87,
 } as const;
 
@@ -47,7 +49,8 @@ export const errorCodes: ReadonlyArray<{
     code: -1,
     name: 'UNKNOWN_SERVER_ERROR',
     retriable: false,
-    message: 'unexpected broker failure (see its log)',
+    message:
+      'unexpected broker failure, or a compressed record section that does not decompress (see its log)',
   },
   { code: 0, name: 'NONE', retriable: false, message: 'no error' },
   {
@@ -125,7 +128,24 @@ export const errorCodes: ReadonlyArray<{
     retriable: true,
     message: 'not from this broker: the leader lost a log directory',
   },
-  { code: 87, name: 'INVALID_RECORD', retriable: false, message: 'not exactly one magic-2 record batch' },
+  {
+    code: 70,
+    name: 'FETCH_SESSION_ID_NOT_FOUND',
+    retriable: true,
+    message: 'incremental fetch session asked for: this broker keeps none (full fetches only)',
+  },
+  {
+    code: 76,
+    name: 'UNSUPPORTED_COMPRESSION_TYPE',
+    retriable: false,
+    message: 'zstd batch in a Produce request below v7',
+  },
+  {
+    code: 87,
+    name: 'INVALID_RECORD',
+    retriable: false,
+    message: 'not exactly one magic-2 batch of well-formed records matching its count',
+  },
 ];
 
 /** Kafka's name of an error code (`error code N` for one the toolkit does not know). */

@@ -1,3 +1,4 @@
+import { Codec, codecNames, decompress } from './compression.ts';
 import { crc32c } from './crc32c.ts';
 import { ErrorCode } from './error-codes.ts';
 import { MalformedDataError } from './errors.ts';
@@ -26,8 +27,24 @@ export interface BatchInfo {
 
 export type BatchCheck = { ok: true; info: BatchInfo } | { ok: false; errorCode: number; reason: string };
 
-/** Validates one produced batch: exactly one magic-2 batch, consistent length, CRC-32C. */
-export function checkProducedBatch(records: Buffer, maxBatchBytes: number): BatchCheck {
+export interface ProducedBatchLimits {
+  maxBatchBytes: number;
+  /** zstd batches need Produce v7 (KIP-110); Kafka refuses them below. Default: allowed. */
+  zstdAllowed?: boolean;
+}
+
+/**
+ * Validates one produced batch as Kafka's log validator does: exactly one magic-2 batch,
+ * consistent length, CRC-32C, then the records themselves, decompressed whatever the codec:
+ * each must decode, their count must match records_count and last_offset_delta + 1, and no
+ * byte may follow the last. The answers are Kafka's (checked against Apache Kafka 4): records
+ * that do not decode → INVALID_RECORD; a section that does not decompress, or a codec number
+ * Kafka does not know → UNKNOWN_SERVER_ERROR (Kafka's own answer, an exception in its
+ * decompressor); zstd below Produce v7 → UNSUPPORTED_COMPRESSION_TYPE.
+ */
+export function checkProducedBatch(records: Buffer, limits: ProducedBatchLimits | number): BatchCheck {
+  const { maxBatchBytes, zstdAllowed = true } =
+    typeof limits === 'number' ? { maxBatchBytes: limits } : limits;
   if (records.length < BATCH_HEADER_BYTES) {
     return {
       ok: false,
@@ -60,13 +77,95 @@ export function checkProducedBatch(records: Buffer, maxBatchBytes: number): Batc
   }
   const lastOffsetDelta = records.readInt32BE(23);
   const recordCount = records.readInt32BE(57);
-  if (lastOffsetDelta < 0 || recordCount < 1) {
-    return { ok: false, errorCode: ErrorCode.INVALID_RECORD, reason: `last_offset_delta ${lastOffsetDelta}` };
+  if (lastOffsetDelta < 0 || recordCount < 1 || recordCount !== lastOffsetDelta + 1) {
+    return {
+      ok: false,
+      errorCode: ErrorCode.INVALID_RECORD,
+      reason: `records_count ${recordCount} and last_offset_delta ${lastOffsetDelta} disagree`,
+    };
+  }
+  const codec = records.readInt16BE(21) & 0x07;
+  if (codec === Codec.zstd && !zstdAllowed) {
+    return {
+      ok: false,
+      errorCode: ErrorCode.UNSUPPORTED_COMPRESSION_TYPE,
+      reason: 'zstd batch in a Produce request below v7',
+    };
+  }
+  let section: Buffer;
+  try {
+    section = decompress(codec, records.subarray(BATCH_HEADER_BYTES));
+  } catch (err) {
+    return { ok: false, errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, reason: (err as Error).message };
+  }
+  const walked = walkRecords(section, recordCount);
+  if (walked !== null) {
+    const codecName = codecNames[codec] ?? codec;
+    return { ok: false, errorCode: ErrorCode.INVALID_RECORD, reason: `${codecName} records: ${walked}` };
   }
   return {
     ok: true,
     info: { size, lastOffsetDelta, maxTimestamp: Number(records.readBigInt64BE(35)), recordCount },
   };
+}
+
+/** Why `section` is not exactly `count` well-formed records, or null when it is (no allocation). */
+function walkRecords(section: Buffer, count: number): string | null {
+  const cursor = new RecordCursor(section);
+  try {
+    for (let i = 0; i < count; i++) {
+      const length = cursor.varint();
+      const end = cursor.at + length;
+      if (length < 6 || end > section.length) return `record ${i} of ${length} bytes past the section`;
+      cursor.at++; // attributes
+      cursor.varint(); // timestamp delta
+      cursor.varint(); // offset delta
+      cursor.skipBytes(); // key
+      cursor.skipBytes(); // value
+      for (let h = cursor.varint(); h > 0; h--) {
+        cursor.skipBytes();
+        cursor.skipBytes();
+      }
+      if (cursor.at !== end) return `record ${i} says ${length} bytes but holds ${length + cursor.at - end}`;
+    }
+  } catch (err) {
+    return (err as Error).message;
+  }
+  if (cursor.at !== section.length) return `${section.length - cursor.at} bytes after ${count} records`;
+  return null;
+}
+
+/** Reads the zig-zag varints and varint-length fields of a record section. */
+class RecordCursor {
+  at = 0;
+  constructor(private readonly section: Buffer) {}
+
+  varint(): number {
+    let u = 0;
+    for (let shift = 0; ; shift += 7) {
+      if (this.at >= this.section.length || shift > 28)
+        throw new MalformedDataError(`bad varint at ${this.at}`);
+      const b = this.section[this.at++] as number;
+      u |= (b & 0x7f) << shift;
+      if (b < 0x80) break;
+    }
+    u >>>= 0;
+    return (u >>> 1) ^ -(u & 1);
+  }
+
+  /** A varint length then that many bytes (-1 = null); returns them without copying. */
+  bytes(): Buffer | null {
+    const len = this.varint();
+    if (len < 0) return null;
+    if (this.at + len > this.section.length)
+      throw new MalformedDataError(`record field of ${len} bytes past the end`);
+    this.at += len;
+    return this.section.subarray(this.at - len, this.at);
+  }
+
+  skipBytes(): void {
+    this.bytes();
+  }
 }
 
 /** Header check used by recovery on stored bytes; returns the batch size or -1 when torn/corrupt. */
@@ -79,7 +178,8 @@ export function storedBatchSize(buf: Buffer, at: number, verifyCrc: boolean): nu
 }
 
 /** Compression codec in a batch's attributes (bits 0-2). */
-export const Compression = { none: 0, gzip: 1 } as const;
+export { Codec as Compression } from './compression.ts';
+
 const MAGIC = 2;
 const TRANSACTIONAL = 0x10;
 
@@ -190,47 +290,29 @@ export function decodeRecordBatch(batch: Buffer): DecodedBatch {
  * headers (varint count, then key and value as the key and value are written).
  */
 export function decodeRecords(section: Buffer, count: number): DecodedRecord[] {
-  let o = 0;
-  const varint = (): number => {
-    let u = 0;
-    for (let shift = 0; ; shift += 7) {
-      if (o >= section.length || shift > 28) throw new MalformedDataError(`bad varint at ${o}`);
-      const b = section[o++] as number;
-      u |= (b & 0x7f) << shift;
-      if (b < 0x80) break;
-    }
-    u >>>= 0;
-    return (u >>> 1) ^ -(u & 1);
-  };
-  const bytes = (): Buffer | null => {
-    const len = varint();
-    if (len < 0) return null;
-    if (o + len > section.length) throw new MalformedDataError(`record field of ${len} bytes past the end`);
-    o += len;
-    return section.subarray(o - len, o);
-  };
+  const cursor = new RecordCursor(section);
   const out: DecodedRecord[] = [];
   for (let i = 0; i < count; i++) {
-    const length = varint();
-    const end = o + length;
-    const attributes = section[o++] as number;
+    const length = cursor.varint();
+    const end = cursor.at + length;
+    const attributes = section[cursor.at++] as number;
     const record: DecodedRecord = {
       attributes,
-      timestampDelta: varint(),
-      offsetDelta: varint(),
-      key: bytes(),
-      value: bytes(),
+      timestampDelta: cursor.varint(),
+      offsetDelta: cursor.varint(),
+      key: cursor.bytes(),
+      value: cursor.bytes(),
       headers: [],
     };
-    for (let h = varint(); h > 0; h--) {
-      const key = bytes();
-      record.headers.push([key?.toString('utf8') ?? '', bytes()]);
+    for (let h = cursor.varint(); h > 0; h--) {
+      const key = cursor.bytes();
+      record.headers.push([key?.toString('utf8') ?? '', cursor.bytes()]);
     }
-    if (o !== end)
-      throw new MalformedDataError(`record ${i} says ${length} bytes but holds ${length + o - end}`);
+    if (cursor.at !== end)
+      throw new MalformedDataError(`record ${i} says ${length} bytes but holds ${length + cursor.at - end}`);
     out.push(record);
   }
-  if (o !== section.length)
-    throw new MalformedDataError(`${section.length - o} bytes after ${count} records`);
+  if (cursor.at !== section.length)
+    throw new MalformedDataError(`${section.length - cursor.at} bytes after ${count} records`);
   return out;
 }

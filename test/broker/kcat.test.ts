@@ -1,13 +1,10 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../../cdc/broker/test-broker.ts';
-import { kafkaClient, uniqueName, until } from './support.ts';
-
-/** librdkafka 2.0.2 through Debian's kcat: the other client family the broker must serve. */
-const hasKcat = spawnSync('kcat', ['-V']).status === 0;
+import { hasKcat, kafkaClient, kcat as runKcat, uniqueName, until } from './support.ts';
 
 let broker: TestBroker;
 beforeAll(async () => {
@@ -17,31 +14,11 @@ afterAll(async () => {
   await broker?.stop();
 });
 
-function kcat(args: string[], input?: string, timeoutMs = 20_000) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn('kcat', ['-b', broker.brokers[0]!, ...args]);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    // Modes that read no input (-L, -C) may exit before we close stdin: EPIPE there is
-    // expected, and the exit code and output are what the tests judge.
-    child.stdin.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code !== 'EPIPE') stderr += `stdin: ${err.message}`;
-    });
-    child.stdin.end(input ?? '');
-  });
-}
+const kcat = (args: string[], input?: string, timeoutMs?: number) =>
+  runKcat(broker.brokers[0]!, args, input, timeoutMs);
 
+// -P/-C with CRC checks and -G with commits are in the shared client suite (client-suite.ts),
+// run against this broker and Apache Kafka alike.
 describe.skipIf(!hasKcat)('kcat (librdkafka 2.0.2)', () => {
   it('-L lists broker 0 as controller and the topics', async () => {
     const topic = uniqueName('kl');
@@ -59,39 +36,6 @@ describe.skipIf(!hasKcat)('kcat (librdkafka 2.0.2)', () => {
     const read = await kcat(['-C', '-t', missing, '-p', '0', '-e']);
     expect(read.stderr).toMatch(/Unknown topic or partition/i);
     expect((await kcat(['-L'])).stdout).not.toContain(missing); // a consumer creates nothing either
-  });
-
-  it('-P then -C with CRC checks: offsets, keys, values; kafkajs sees the same data', async () => {
-    const topic = uniqueName('kpc');
-    const produced = await kcat(['-P', '-t', topic, '-p', '0', '-K:'], 'k1:v1\nk2:v2\nk3:v3\n');
-    expect(produced.code).toBe(0);
-    const consumed = await kcat([
-      '-C',
-      '-t',
-      topic,
-      '-p',
-      '0',
-      '-o',
-      'beginning',
-      '-e',
-      '-f',
-      '%o %k %s\n',
-      '-X',
-      'check.crcs=true',
-    ]);
-    expect(consumed.code).toBe(0);
-    expect(consumed.stdout).toBe('0 k1 v1\n1 k2 v2\n2 k3 v3\n');
-
-    const producer = kafkaClient(broker.brokers).producer();
-    await producer.connect();
-    const [res] = await producer.send({
-      topic,
-      messages: [{ key: 'k4', value: 'v4', partition: 0, headers: { h: 'x' } }],
-    });
-    await producer.disconnect();
-    expect(res!.baseOffset).toBe('3');
-    const tail = await kcat(['-C', '-t', topic, '-p', '0', '-o', '-2', '-e', '-f', '%o %k %s %h\n']);
-    expect(tail.stdout).toBe('2 k3 v3 \n3 k4 v4 h=x\n');
   });
 
   it('passes compressed batches through untouched (gzip, snappy, lz4)', async () => {
@@ -187,30 +131,6 @@ describe.skipIf(!hasKcat)('kcat (librdkafka 2.0.2)', () => {
       fs.rmSync(file, { force: true });
     }
   });
-
-  it('-G consumes in a group, commits, and a second run gets only new messages', async () => {
-    const topic = uniqueName('kg');
-    const group = uniqueName('g-k');
-    await kcat(['-P', '-t', topic, '-p', '0'], 'a\nb\n');
-    await kcat(['-P', '-t', topic, '-p', '2'], 'c\n');
-    const groupArgs = ['-G', group, '-X', 'auto.offset.reset=earliest', '-e', '-f', '%p:%o %s\n', topic];
-    const first = await kcat(groupArgs, undefined, 40_000);
-    expect(first.code).toBe(0);
-    expect(first.stdout.trim().split('\n').sort()).toEqual(['0:0 a', '0:1 b', '2:0 c']);
-    await kcat(['-P', '-t', topic, '-p', '1'], 'd\ne\n');
-    const second = await kcat(groupArgs, undefined, 40_000);
-    expect(second.code).toBe(0);
-    expect(second.stdout.trim().split('\n').sort()).toEqual(['1:0 d', '1:1 e']);
-    const admin = kafkaClient(broker.brokers).admin();
-    await admin.connect();
-    const offsets = await admin.fetchOffsets({ groupId: group, topics: [topic] });
-    await admin.disconnect();
-    expect(offsets[0]!.partitions.sort((a, b) => a.partition - b.partition).map((p) => p.offset)).toEqual([
-      '2',
-      '2',
-      '1',
-    ]);
-  }, 120_000);
 
   it('two -G members split the partitions; when one leaves the survivor gets them all', async () => {
     const topic = uniqueName('kg2');

@@ -1,5 +1,7 @@
+import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
+import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 
 /** A kafkajs client for the test broker; quiet unless a test fails. */
@@ -93,3 +95,68 @@ export const int16 = (n: number) => {
   b.writeInt16BE(n);
   return b;
 };
+
+/** librdkafka 2.0.2 through Debian's kcat: tests that need it are skipped where it is missing. */
+export const hasKcat = spawnSync('kcat', ['-V']).status === 0;
+
+export interface ProcessResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a client as a real process, feeding `input`; SIGKILL after `timeoutMs`. */
+export function runProcess(
+  command: string,
+  args: string[],
+  input?: string,
+  timeoutMs = 20_000,
+): Promise<ProcessResult> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    // Modes that read no input (kcat -L, -C) may exit before we close stdin: EPIPE there is
+    // expected, and the exit code and output are what the tests judge.
+    child.stdin.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') stderr += `stdin: ${err.message}`;
+    });
+    child.stdin.end(input ?? '');
+  });
+}
+
+/** kcat against `bootstrap` (host:port). */
+export const kcat = (bootstrap: string, args: string[], input?: string, timeoutMs = 20_000) =>
+  runProcess('kcat', ['-b', bootstrap, ...args], input, timeoutMs);
+
+/**
+ * Debian's python3-kafka (kafka-python 2.0.2) lives in the system Python's packages, which a
+ * pyenv or venv `python3` earlier on PATH does not see: KAFKA_PYTHON names another interpreter.
+ */
+export const kafkaPython = process.env.KAFKA_PYTHON ?? '/usr/bin/python3';
+export const hasKafkaPython =
+  spawnSync(kafkaPython, ['-c', 'import kafka, snappy, lz4, zstandard']).status === 0;
+
+/** test/broker/fixtures/kafka_python_client.py as a real process; its one JSON line parsed. */
+export async function kafkaPythonClient<T>(
+  bootstrap: string,
+  args: string[],
+  timeoutMs = 90_000,
+): Promise<T> {
+  const script = path.join(import.meta.dirname, 'fixtures', 'kafka_python_client.py');
+  const res = await runProcess(kafkaPython, [script, bootstrap, ...args], undefined, timeoutMs);
+  if (res.code !== 0)
+    throw new Error(`kafka-python ${args.join(' ')} exited ${res.code}: ${res.stderr.slice(-2000)}`);
+  return JSON.parse(res.stdout) as T;
+}

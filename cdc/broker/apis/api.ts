@@ -18,8 +18,8 @@ export interface ApiDefinition<Req = unknown, Res = unknown> {
   versions: Record<number, VersionCodec<Req, Res>>;
   /**
    * Advertise from this version although only `versions` are implemented: librdkafka 2.0.2
-   * compresses only when the Produce/Fetch ranges overlap its old-format probes (v2), while
-   * both clients then send the highest version, which is implemented. See docs/broker.md.
+   * compresses only when the Produce range overlaps its old-format probe (v2), as Kafka 4 too
+   * advertises Produce from 0 without serving v0-2. See docs/broker.md.
    */
   advertisedMin?: number;
   handle(req: Req, ctx: RequestContext): Res | typeof NO_RESPONSE | Promise<Res | typeof NO_RESPONSE>;

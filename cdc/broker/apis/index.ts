@@ -43,7 +43,8 @@ export const apis: ReadonlyMap<number, ApiDefinition> = new Map(
  * contiguous range. librdkafka 2.0.2 enables features only when a range overlaps an old
  * version (consumer groups: FindCoordinator/JoinGroup/SyncGroup/Heartbeat/LeaveGroup v0,
  * OffsetCommit [1,2], OffsetFetch v1; record batches: Produce v3 and Fetch v4; LZ4:
- * FindCoordinator v0), which is why those old versions are implemented too.
+ * FindCoordinator v0; zstd: Produce v7 and Fetch v10), which is why those versions are
+ * implemented too.
  */
 export function apiTable(): Array<{ key: number; min: number; max: number }> {
   return [...apis.values()]

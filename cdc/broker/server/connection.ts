@@ -1,7 +1,7 @@
 import type net from 'node:net';
 import { FrameDecoder } from '../../kafka-protocol/frame-decoder.ts';
 import type { BrokerContext } from '../broker-context.ts';
-import { BrokerError, FrameSizeError } from '../errors.ts';
+import { BrokerError, FrameSizeError, UnsupportedVersionError } from '../errors.ts';
 import { dispatch, type Outcome } from './request-dispatcher.ts';
 
 const WRITE_BUFFER_LIMIT = 64 * 1024 * 1024;
@@ -99,7 +99,11 @@ export class Connection {
     const known = err instanceof BrokerError;
     const log = this.broker.log;
     const fields = { peer: this.peer, code: known ? err.code : undefined, err: (err as Error)?.message };
-    if (known) log.warn(fields, 'closing connection: bad request bytes');
+    if (known)
+      log.warn(
+        fields,
+        `closing connection: ${err instanceof UnsupportedVersionError ? 'unsupported API or version' : 'bad request bytes'}`,
+      );
     else log.error({ ...fields, stack: (err as Error)?.stack }, 'closing connection: request handler failed');
     this.socket.destroy();
   }

@@ -6,7 +6,7 @@ import { Writer } from '../../kafka-protocol/writer.ts';
 import { NO_RESPONSE } from '../apis/api.ts';
 import { apis } from '../apis/index.ts';
 import type { BrokerContext } from '../broker-context.ts';
-import { MalformedRequestError } from '../errors.ts';
+import { MalformedRequestError, UnsupportedVersionError } from '../errors.ts';
 
 /** What the connection does with one frame: answer (body chunks after the correlation id), or not. */
 export type Outcome = { body: Buffer[] | null; correlationId: number };
@@ -26,13 +26,16 @@ export async function dispatch(
   const api = apis.get(apiKey);
   const codec = api?.versions[apiVersion];
   if (!api || !codec) {
-    // librdkafka always opens with ApiVersions v3 and steps down: expected, not worth a warning.
-    const level = apiKey === ApiKey.ApiVersions ? 'debug' : 'warn';
-    broker.log[level](
-      { apiKey, api: apiNames[apiKey] ?? 'unknown', apiVersion, correlationId },
-      'unsupported API or version: answering UNSUPPORTED_VERSION',
+    // Kafka answers only ApiVersions at an unknown version (librdkafka opens with v3 and steps
+    // down: expected, not worth a warning); any other request it cannot serve closes the
+    // connection, and so does this broker, so a client sees the same thing from both.
+    if (apiKey !== ApiKey.ApiVersions)
+      throw new UnsupportedVersionError(apiNames[apiKey] ?? 'unknown API', apiKey, apiVersion);
+    broker.log.debug(
+      { apiKey, apiVersion, correlationId },
+      'ApiVersions version unknown: answering error 35',
     );
-    return { correlationId, body: unsupported(apiKey, broker) };
+    return { correlationId, body: unsupportedApiVersions(broker) };
   }
   const { clientId, req } = asRequestError(() => ({
     clientId: r.nullableString() ?? '',
@@ -62,15 +65,12 @@ function asRequestError<T>(read: () => T): T {
 
 /**
  * ApiVersions at a version we do not know (librdkafka opens with v3): Kafka's answer is a v0
- * body with error 35 listing the ApiVersions range, and the client retries with v0. For any
- * other API there is no shape every client could parse; the answer is the correlation id and
- * error code 35, which is what the error-first responses (and our logs) make of it.
+ * body with error 35 listing the ApiVersions range, and the client retries with v0.
  */
-function unsupported(apiKey: number, broker: BrokerContext): Buffer[] {
-  const w = new Writer().int16(ErrorCode.UNSUPPORTED_VERSION);
-  if (apiKey === ApiKey.ApiVersions) {
-    const own = broker.apiTable.find((a) => a.key === ApiKey.ApiVersions)!;
-    w.array([own], (w, a) => w.int16(a.key).int16(a.min).int16(a.max));
-  }
-  return w.finish();
+function unsupportedApiVersions(broker: BrokerContext): Buffer[] {
+  const own = broker.apiTable.find((a) => a.key === ApiKey.ApiVersions)!;
+  return new Writer()
+    .int16(ErrorCode.UNSUPPORTED_VERSION)
+    .array([own], (w, a) => w.int16(a.key).int16(a.min).int16(a.max))
+    .finish();
 }

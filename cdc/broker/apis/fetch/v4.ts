@@ -1,3 +1,4 @@
+import type { Writer } from '../../../kafka-protocol/writer.ts';
 import type { VersionCodec } from '../api.ts';
 
 /**
@@ -12,11 +13,15 @@ import type { VersionCodec } from '../api.ts';
  *                        aborted_transactions nullable [producer_id int64, first_offset int64],
  *                        records bytes]]
  * records is never null (librdkafka rejects -1); it is written from the stored batch buffers.
+ * aborted_transactions is written as an empty array: no transactions here.
  */
 export interface FetchRequest {
   maxWaitMs: number;
   minBytes: number;
   maxBytes: number;
+  /** Fetch sessions (v7+, KIP-227): 0 and -1 = a full fetch outside any session. */
+  sessionId: number;
+  sessionEpoch: number;
   topics: Array<{
     name: string;
     partitions: Array<{ index: number; fetchOffset: number; maxBytes: number }>;
@@ -26,10 +31,21 @@ export interface FetchPartitionResult {
   index: number;
   errorCode: number;
   highWatermark: number;
+  logStartOffset: number;
   chunks: Buffer[];
 }
 export interface FetchResponse {
+  /** Top-level error and session id (v7+). */
+  errorCode: number;
+  sessionId: number;
   topics: Array<{ name: string; partitions: FetchPartitionResult[] }>;
+}
+
+/** Each partition's fields up to its records, v4 to v10 (log_start_offset from v5). */
+export function writePartition(w: Writer, p: FetchPartitionResult, withLogStart: boolean) {
+  w.int32(p.index).int16(p.errorCode).int64(p.highWatermark).int64(p.highWatermark);
+  if (withLogStart) w.int64(p.logStartOffset);
+  w.int32(0).bytesChunks(p.chunks);
 }
 
 export const v4: VersionCodec<FetchRequest, FetchResponse> = {
@@ -43,22 +59,12 @@ export const v4: VersionCodec<FetchRequest, FetchResponse> = {
       name: r.string(),
       partitions: r.array((r) => ({ index: r.int32(), fetchOffset: r.int64(), maxBytes: r.int32() })),
     }));
-    return { maxWaitMs, minBytes, maxBytes, topics };
+    return { maxWaitMs, minBytes, maxBytes, sessionId: 0, sessionEpoch: -1, topics };
   },
   encode(w, res) {
     w.int32(0);
     w.array(res.topics, (w, t) =>
-      w
-        .string(t.name)
-        .array(t.partitions, (w, p) =>
-          w
-            .int32(p.index)
-            .int16(p.errorCode)
-            .int64(p.highWatermark)
-            .int64(p.highWatermark)
-            .int32(0)
-            .bytesChunks(p.chunks),
-        ),
+      w.string(t.name).array(t.partitions, (w, p) => writePartition(w, p, false)),
     );
   },
 };

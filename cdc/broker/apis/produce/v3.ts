@@ -18,7 +18,7 @@ export interface ProduceRequest {
 export interface ProduceResponse {
   topics: Array<{
     name: string;
-    partitions: Array<{ index: number; errorCode: number; baseOffset: number }>;
+    partitions: Array<{ index: number; errorCode: number; baseOffset: number; logStartOffset: number }>;
   }>;
 }
 
