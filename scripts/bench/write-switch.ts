@@ -40,13 +40,20 @@ async function systemEnv(
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'strangler-write-switch-'));
   const e: NodeJS.ProcessEnv = { ...process.env };
   for (const name of Object.keys(defaultPorts) as PortName[]) e[name] = String(await freePort());
-  const dbs = [`ws_shop_${suffix}`, `ws_catalog_${suffix}`, `ws_orders_${suffix}`, `ws_writers_${suffix}`];
+  const dbs = [
+    `ws_shop_${suffix}`,
+    `ws_catalog_${suffix}`,
+    `ws_orders_${suffix}`,
+    `ws_writers_${suffix}`,
+    `ws_reverse_${suffix}`,
+  ];
   Object.assign(e, {
     MYSQL_URL: serverUrl,
     SHOP_DB: dbs[0],
     CATALOG_DB: dbs[1],
     ORDERS_DB: dbs[2],
     WRITERS_DB: dbs[3],
+    REVERSE_STATE_DB: dbs[4],
     STRANGLER_DATA_DIR: dataDir,
     BROKER_DATA_DIR: path.join(dataDir, 'broker'),
     CONNECTOR_SERVER_ID: String(400_000 + Math.floor(Math.random() * 1_000_000_000)),
@@ -99,7 +106,8 @@ async function main(): Promise<void> {
       legacyMysqlUrl: server.url,
       connector: system.urls.connector,
       writers: system.urls.writers,
-      reverse: env.REVERSE_URL ?? 'http://127.0.0.1:8085',
+      reverse: system.urls.reverseSync,
+      service: system.urls.catalog,
     };
     const run = `wsb${randomBytes(3).toString('hex')}`;
     const load = startWriteLoad({
