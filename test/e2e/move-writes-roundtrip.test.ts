@@ -123,6 +123,12 @@ describe('strangler move-writes products, and back, under writes', () => {
     const inLegacy = await skuCounts(legacy, 'products', `${run}-%`);
     expect(posts.filter((r) => inLegacy.get(r.key) !== 1).map((r) => [r.key, r.target])).toEqual([]);
     expect(inLegacy.size).toBe(posts.length);
+    // a product is created with its stock row, whichever side served it
+    const [stockless] = await legacy.query<mysql.RowDataPacket[]>(
+      'SELECT p.sku FROM products p LEFT JOIN inventory i ON i.product_id = p.id WHERE p.sku LIKE ? AND i.product_id IS NULL',
+      [`${run}-%`],
+    );
+    expect(stockless.map((r) => [r.sku, posts.find((p) => p.key === r.sku)?.target])).toEqual([]);
     const names = new Map(
       (
         await legacy.query<mysql.RowDataPacket[]>('SELECT id, name FROM products WHERE name LIKE ?', [
