@@ -198,6 +198,17 @@ async function main(): Promise<void> {
       bound_ms: BOUND_MS,
       writes: results.length,
       failed: failed.length,
+      // what each failure was (status and side, or the client's error): a failure is only a count otherwise
+      failed_by: Object.fromEntries(
+        [
+          ...failed
+            .reduce((m, r) => {
+              const why = r.status === 0 ? `error ${r.error}` : `${r.status} from ${r.target ?? 'the proxy'}`;
+              return m.set(why, (m.get(why) ?? 0) + 1);
+            }, new Map<string, number>())
+            .entries(),
+        ].sort((a, b) => b[1] - a[1]),
+      ),
       lost_legacy: lost(inLegacy),
       lost_catalog: lost(inStore),
       duplicated_legacy: duplicated(inLegacy),
@@ -227,7 +238,13 @@ async function main(): Promise<void> {
       row('legacy → new', forward),
       row('new → legacy', back),
       '',
-      `Writes: ${summary.writes}, failed ${summary.failed}; lost ${summary.lost_legacy} (legacy) / ${summary.lost_catalog} (catalog); duplicated ${summary.duplicated_legacy} / ${summary.duplicated_catalog}; write latency p99 ${summary.write_p99_ms} ms (from when each was due).`,
+      `Writes: ${summary.writes}, failed ${summary.failed}${
+        summary.failed > 0
+          ? ` (${Object.entries(summary.failed_by)
+              .map(([why, n]) => `${n} × ${why}`)
+              .join(', ')})`
+          : ''
+      }; lost ${summary.lost_legacy} (legacy) / ${summary.lost_catalog} (catalog); duplicated ${summary.duplicated_legacy} / ${summary.duplicated_catalog}; write latency p99 ${summary.write_p99_ms} ms (from when each was due).`,
       '',
       `Bar: hold p99 ≤ ${HOLD_BAR_MS} ms each way, every attempt switched, 0 failed, lost or duplicated: **${pass ? 'met' : 'not met'}**.`,
     ].join('\n');
