@@ -118,16 +118,19 @@ export function reverseProjection(options: {
         // The runner refuses events without a position before they get here (positions: required).
         const positionKey = event.positionKey!;
         for (const write of mapping.map(event)) {
-          const state = states.get(write.table);
+          for (const table of [write.table, write.under ?? write.table])
+            if (!mapping.legacyKeys[table])
+              throw new ReverseSyncError(
+                'REVERSE_ERR_UNMAPPABLE_ROW',
+                `${event.topic}@${event.offset}: the mapping wrote legacy table ${table}, which it does not declare`,
+                { context: { topic: event.topic, offset: event.offset, table } },
+              );
+          const state = states.get(write.under ?? write.table);
           if (!state?.enabled || positionKey < state.enabledFrom) continue;
-          const keys = mapping.legacyKeys[write.table];
-          if (!keys)
-            throw new ReverseSyncError(
-              'REVERSE_ERR_UNMAPPABLE_ROW',
-              `${event.topic}@${event.offset}: the mapping wrote legacy table ${write.table}, which it does not declare`,
-              { context: { topic: event.topic, offset: event.offset, table: write.table } },
-            );
-          const rowKey = rowKeyOf(keys, write.op === 'upsert' ? write.row : write.key);
+          const rowKey = rowKeyOf(
+            mapping.legacyKeys[write.table]!,
+            write.op === 'upsert' ? write.row : write.key,
+          );
           const id = `${write.table}\u0000${rowKey}`;
           const seen = newest.get(id);
           if (!seen || positionKey >= seen.positionKey) newest.set(id, { write, rowKey, positionKey });

@@ -29,6 +29,15 @@ export interface ReverseMapping {
   map(event: ChangeEvent): LegacyWrite[];
 }
 
-export type LegacyWrite =
+export type LegacyWrite = (
   | { table: string; op: 'upsert'; row: Record<string, unknown> }
-  | { table: string; op: 'delete'; key: Record<string, unknown> };
+  | { table: string; op: 'delete'; key: Record<string, unknown> }
+) & {
+  /**
+   * The legacy table whose enablement decides this write; default: its own table. For a row
+   * that is part of another table's write, such as a new product's first stock row: it goes
+   * back with the product while the product's table is moved and its own is not (no other
+   * writer can have written a row that did not exist yet).
+   */
+  under?: string;
+};

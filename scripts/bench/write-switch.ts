@@ -40,13 +40,20 @@ async function systemEnv(
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'strangler-write-switch-'));
   const e: NodeJS.ProcessEnv = { ...process.env };
   for (const name of Object.keys(defaultPorts) as PortName[]) e[name] = String(await freePort());
-  const dbs = [`ws_shop_${suffix}`, `ws_catalog_${suffix}`, `ws_orders_${suffix}`, `ws_writers_${suffix}`];
+  const dbs = [
+    `ws_shop_${suffix}`,
+    `ws_catalog_${suffix}`,
+    `ws_orders_${suffix}`,
+    `ws_writers_${suffix}`,
+    `ws_reverse_${suffix}`,
+  ];
   Object.assign(e, {
     MYSQL_URL: serverUrl,
     SHOP_DB: dbs[0],
     CATALOG_DB: dbs[1],
     ORDERS_DB: dbs[2],
     WRITERS_DB: dbs[3],
+    REVERSE_STATE_DB: dbs[4],
     STRANGLER_DATA_DIR: dataDir,
     BROKER_DATA_DIR: path.join(dataDir, 'broker'),
     CONNECTOR_SERVER_ID: String(400_000 + Math.floor(Math.random() * 1_000_000_000)),
@@ -99,7 +106,8 @@ async function main(): Promise<void> {
       legacyMysqlUrl: server.url,
       connector: system.urls.connector,
       writers: system.urls.writers,
-      reverse: env.REVERSE_URL ?? 'http://127.0.0.1:8085',
+      reverse: system.urls.reverseSync,
+      service: system.urls.catalog,
     };
     const run = `wsb${randomBytes(3).toString('hex')}`;
     const load = startWriteLoad({
@@ -190,6 +198,17 @@ async function main(): Promise<void> {
       bound_ms: BOUND_MS,
       writes: results.length,
       failed: failed.length,
+      // what each failure was (status and side, or the client's error): a failure is only a count otherwise
+      failed_by: Object.fromEntries(
+        [
+          ...failed
+            .reduce((m, r) => {
+              const why = r.status === 0 ? `error ${r.error}` : `${r.status} from ${r.target ?? 'the proxy'}`;
+              return m.set(why, (m.get(why) ?? 0) + 1);
+            }, new Map<string, number>())
+            .entries(),
+        ].sort((a, b) => b[1] - a[1]),
+      ),
       lost_legacy: lost(inLegacy),
       lost_catalog: lost(inStore),
       duplicated_legacy: duplicated(inLegacy),
@@ -219,7 +238,13 @@ async function main(): Promise<void> {
       row('legacy → new', forward),
       row('new → legacy', back),
       '',
-      `Writes: ${summary.writes}, failed ${summary.failed}; lost ${summary.lost_legacy} (legacy) / ${summary.lost_catalog} (catalog); duplicated ${summary.duplicated_legacy} / ${summary.duplicated_catalog}; write latency p99 ${summary.write_p99_ms} ms (from when each was due).`,
+      `Writes: ${summary.writes}, failed ${summary.failed}${
+        summary.failed > 0
+          ? ` (${Object.entries(summary.failed_by)
+              .map(([why, n]) => `${n} × ${why}`)
+              .join(', ')})`
+          : ''
+      }; lost ${summary.lost_legacy} (legacy) / ${summary.lost_catalog} (catalog); duplicated ${summary.duplicated_legacy} / ${summary.duplicated_catalog}; write latency p99 ${summary.write_p99_ms} ms (from when each was due).`,
       '',
       `Bar: hold p99 ≤ ${HOLD_BAR_MS} ms each way, every attempt switched, 0 failed, lost or duplicated: **${pass ? 'met' : 'not met'}**.`,
     ].join('\n');

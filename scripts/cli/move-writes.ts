@@ -55,12 +55,13 @@ export function registerMoveWrites(program: Command): void {
       '--reverse <url>',
       'the reverse sync applier (REVERSE_URL when set)',
       url('--reverse'),
-      envValue('REVERSE_URL') ?? 'http://127.0.0.1:8085',
+      envValue('REVERSE_URL') ?? e.reverseSync,
     )
     .option(
       '--service <url>',
-      "the service that takes the tables (default: the route's new upstream)",
+      'the service that takes the tables: the one whose store the reverse applier reads (the catalog npm start runs)',
       url('--service'),
+      e.catalog,
     )
     .option('--json', 'print the attempt as JSON')
     .action(async (routeId: string, opts) => {

@@ -78,7 +78,15 @@ function mapChange(event: ChangeEvent): LegacyWrite[] {
     const stock = Number(stockAfter);
     if (!Number.isSafeInteger(stock))
       throw unmappable(event, `product ${id} has stock ${String(stockAfter)}`);
-    writes.push({ table: 'inventory', op: 'upsert', row: { product_id: id, stock } });
+    // a new product's first stock row is part of its creation, as legacy's POST /products
+    // writes both: it goes back with the product even while stock stays with legacy
+    const created = exists(after) && !exists(before);
+    writes.push({
+      table: 'inventory',
+      op: 'upsert',
+      row: { product_id: id, stock },
+      ...(created ? { under: 'products' } : {}),
+    });
   } else if (stockAfter === null && stockBefore !== null)
     writes.push({ table: 'inventory', op: 'delete', key: { product_id: id } });
   return writes;
