@@ -181,9 +181,18 @@ afterAll(async () => {
 });
 
 describe('the catalog and orders services on real Debezium and a three-broker Kafka', () => {
-  it('npm start runs no broker and no connector of its own', () => {
+  it("npm start runs no broker and no connector of its own on legacy's binlog", () => {
     const names = system.started.map((c) => c.name);
-    expect(names).toEqual(['monolith', 'catalog', 'orders', 'writers', 'proxy']);
+    // the catalog's store connector and reverse applier serve a write move (reverse sync): ours
+    expect(names).toEqual([
+      'monolith',
+      'catalog',
+      'catalog-store-connector',
+      'catalog-reverse',
+      'orders',
+      'writers',
+      'proxy',
+    ]);
     expect(system.lines.join('\n')).toContain(
       `change events      external connector (CDC_CONNECTOR=external): topics ${prefix}.${isolated.env.SHOP_DB}.<table> on ${kafka.brokers.join(',')}`,
     );
