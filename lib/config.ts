@@ -43,6 +43,19 @@ export function envValue(name: string, env: NodeJS.ProcessEnv = process.env): st
   return value === undefined || value === '' ? undefined : value;
 }
 
+/** A MySQL database name as the components' settings take it. */
+export const databaseName = z
+  .string()
+  .regex(/^[A-Za-z0-9_$]{1,64}$/, 'must be a MySQL database name: letters, digits, _ or $, at most 64');
+
+/** KAFKA_BROKERS: comma-separated host:port, as a list (default the embedded broker's). */
+export const kafkaBrokers = () =>
+  z
+    .string()
+    .regex(/^[^,\s]+:\d+(,[^,\s]+:\d+)*$/, 'must be host:port[,host:port], e.g. 127.0.0.1:9092')
+    .default('127.0.0.1:9092')
+    .transform((v) => v.split(','));
+
 export const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 export const boolFlag = (fallback: boolean) =>
   z

@@ -1,9 +1,6 @@
 import { z } from 'zod';
-import { loadConfig, port } from '../../lib/config.ts';
+import { databaseName, kafkaBrokers, loadConfig, port } from '../../lib/config.ts';
 
-const databaseName = z
-  .string()
-  .regex(/^[A-Za-z0-9_$]{1,64}$/, 'must be a MySQL database name: letters, digits, _ or $, at most 64');
 const httpUrl = z.string().regex(/^https?:\/\/[^\s]+$/, 'must be an http:// URL, e.g. http://127.0.0.1:3101');
 
 /**
@@ -20,11 +17,7 @@ function shape(defaults: { topicPrefix: string; storeDatabase: string }) {
     host: z.string().min(1).default('127.0.0.1'),
     /** The applier's positions, table states and offsets, on the legacy server (created when missing). */
     stateDatabase: databaseName.default('strangler_reverse'),
-    brokers: z
-      .string()
-      .regex(/^[^,\s]+:\d+(,[^,\s]+:\d+)*$/, 'must be host:port[,host:port], e.g. 127.0.0.1:9092')
-      .default('127.0.0.1:9092')
-      .transform((v) => v.split(',')),
+    brokers: kafkaBrokers(),
     /** topic.prefix of the connector that captures the service's store. */
     topicPrefix: z
       .string()

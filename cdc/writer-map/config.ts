@@ -1,10 +1,6 @@
 import { z } from 'zod';
-import { loadConfig, port } from '../../lib/config.ts';
+import { databaseName, kafkaBrokers, loadConfig, port } from '../../lib/config.ts';
 import { loadKafkaSecurity } from '../../lib/kafka-security.ts';
-
-const databaseName = z
-  .string()
-  .regex(/^[A-Za-z0-9_$]{1,64}$/, 'must be a MySQL database name: letters, digits, _ or $, at most 64');
 
 const shape = {
   /** HTTP port of GET /writers. */
@@ -12,11 +8,7 @@ const shape = {
   host: z.string().min(1).default('127.0.0.1'),
   /** The writer map's own database (created when missing) on the MYSQL_URL server. */
   database: databaseName.default('strangler_writers'),
-  brokers: z
-    .string()
-    .regex(/^[^,\s]+:\d+(,[^,\s]+:\d+)*$/, 'must be host:port[,host:port], e.g. 127.0.0.1:9092')
-    .default('127.0.0.1:9092')
-    .transform((v) => v.split(',')),
+  brokers: kafkaBrokers(),
   /** Debezium topic.prefix of the connector (a real Debezium's too). */
   topicPrefix: z
     .string()

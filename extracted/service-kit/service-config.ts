@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { port } from '../../lib/config.ts';
+import { kafkaBrokers, port } from '../../lib/config.ts';
 import { httpTimeoutEnvNames, httpTimeoutFields } from '../../lib/http-server.ts';
 import type { KafkaSecurity } from '../../lib/kafka-security.ts';
 
@@ -27,11 +27,7 @@ export function serviceConfigShape(defaults: { port: number; database: string; n
     /** The service's own database (created when missing). */
     database: databaseName.default(defaults.database),
     /** Kafka bootstrap servers, comma-separated host:port. */
-    brokers: z
-      .string()
-      .regex(/^[^,\s]+:\d+(,[^,\s]+:\d+)*$/, 'must be host:port[,host:port], e.g. 127.0.0.1:9092')
-      .default('127.0.0.1:9092')
-      .transform((v) => v.split(',')),
+    brokers: kafkaBrokers(),
     /** Debezium topic.prefix of the connector. */
     topicPrefix: topicPart.default('legacy'),
     /** The legacy database the topics carry (topics are <prefix>.<sourceDatabase>.<table>). */
