@@ -1,7 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
+import { expect } from 'vitest';
 import { waitFor } from '../../lib/net.ts';
 import type { KafkaCluster, KafkaNode } from '../../scripts/interop/kafka.ts';
+import { type CliRun, runCli } from '../e2e/system-fixture.ts';
 
 export const unique = (p: string) => `${p}-${Math.random().toString(36).slice(2, 8)}`;
 
@@ -188,4 +190,51 @@ export async function readTopics(
     await consumer.disconnect().catch(() => undefined);
   }
   return reads;
+}
+
+/**
+ * `strangler rehearse products` as a user runs it, in short steps (4 s windows, one 25 % canary
+ * step), expected to pass every stage. The latency gate's arithmetic has unit tests; here what
+ * feeds it (real Kafka, Debezium, Unleash) counts, so its ratio is wide.
+ */
+export async function rehearseProductsToCutover(env: NodeJS.ProcessEnv, reports: string): Promise<CliRun> {
+  const run = await runCli(
+    [
+      'rehearse',
+      'products',
+      '--step-duration',
+      '4s',
+      '--bake',
+      '4s',
+      '--steps',
+      '25',
+      '--shadow-requests',
+      '60',
+      '--parity-requests',
+      '30',
+      '--rate',
+      '40',
+      '--max-p99-ratio',
+      '20',
+      '--reports',
+      reports,
+    ],
+    env,
+  );
+  const verdicts = run.stdout
+    .split('\n')
+    .filter((l) => / — (PASS|FAIL|skip) \(/.test(l))
+    .map((l) => l.replace(/ \(\d+\.\d s\)$/, ''));
+  expect(run.stderr).not.toMatch(/Error|REHEARSE_ERR|PROXY_ERR/);
+  expect(verdicts, run.stdout).toEqual([
+    '[products] stage 0 · legacy only — PASS',
+    '[products] stage 1 · proxy in front — PASS',
+    '[products] stage 2 · backfill — PASS',
+    '[products] stage 3 · shadow — PASS',
+    '[products] stage 4 · canary 25 % — PASS',
+    '[products] stage 5 · cutover 100 % — PASS',
+    '[products] stage 6 · done — PASS',
+  ]);
+  expect(run.code).toBe(0);
+  return run;
 }

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureUnleashServer, startUnleash, type UnleashServer } from '../../scripts/interop/unleash.ts';
 import { type RunningSystem, startSystem } from '../../scripts/up/system.ts';
-import { type IsolatedEnv, isolatedSystemEnv, runCli } from '../e2e/system-fixture.ts';
+import { type IsolatedEnv, isolatedSystemEnv } from '../e2e/system-fixture.ts';
+import { rehearseProductsToCutover } from './support.ts';
 
 /**
  * `strangler rehearse products` with the toolkit's flags in a real Unleash: the whole system as
@@ -43,45 +44,7 @@ describe('strangler rehearse against a real Unleash', () => {
     const before = await adminFeature();
     await before.text();
     expect(before.status).toBe(404);
-    const run = await runCli(
-      [
-        'rehearse',
-        'products',
-        '--step-duration',
-        '4s',
-        '--bake',
-        '4s',
-        '--steps',
-        '25',
-        '--shadow-requests',
-        '60',
-        '--parity-requests',
-        '30',
-        '--rate',
-        '40',
-        // the latency gate's arithmetic has unit tests; here the flags' path counts
-        '--max-p99-ratio',
-        '20',
-        '--reports',
-        `${isolated.dataDir}/reports`,
-      ],
-      system.env,
-    );
-    const verdicts = run.stdout
-      .split('\n')
-      .filter((l) => / — (PASS|FAIL|skip) \(/.test(l))
-      .map((l) => l.replace(/ \(\d+\.\d s\)$/, ''));
-    expect(run.stderr).not.toMatch(/Error|REHEARSE_ERR|PROXY_ERR/);
-    expect(verdicts, run.stdout).toEqual([
-      '[products] stage 0 · legacy only — PASS',
-      '[products] stage 1 · proxy in front — PASS',
-      '[products] stage 2 · backfill — PASS',
-      '[products] stage 3 · shadow — PASS',
-      '[products] stage 4 · canary 25 % — PASS',
-      '[products] stage 5 · cutover 100 % — PASS',
-      '[products] stage 6 · done — PASS',
-    ]);
-    expect(run.code).toBe(0);
+    await rehearseProductsToCutover(system.env, `${isolated.dataDir}/reports`);
     const after = (await (await adminFeature()).json()) as {
       environments: {
         name: string;
