@@ -216,6 +216,9 @@ export async function rehearseProductsToCutover(env: NodeJS.ProcessEnv, reports:
       '40',
       '--max-p99-ratio',
       '20',
+      // 4 s windows: as test/e2e/rehearse.test.ts, the evidence minimum fits the short steps
+      '--min-comparisons',
+      '5',
       '--reports',
       reports,
     ],
